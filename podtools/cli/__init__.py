@@ -1,0 +1,68 @@
+"""The ``podtools`` command. Commands live in one module per topic; they parse options, show
+progress and call library functions. Library errors become one line on stderr and a non-zero
+exit; nothing here imports torch or faster-whisper at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import PodtoolsError
+
+
+class PodtoolsGroup(click.Group):
+    """Turns library errors into a one-line message and the error's exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PodtoolsError as exc:
+            click.echo(f"podtools: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("podtools: interrupted; files already written are intact", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: one line for the user, the traceback with --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"podtools: internal error: {type(exc).__name__}: {first} "
+                "(re-run with --debug for the traceback and please report it)",
+                err=True,
+            )
+            ctx.exit(70)
+
+
+@click.group(cls=PodtoolsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="podtools")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
+    """Podcast episodes to transcripts, chapters, AI model mentions, summaries and show notes."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug or bool(os.environ.get("PODTOOLS_DEBUG"))
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(name)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        # faster-whisper logs VAD statistics at INFO; keep them for -vv
+        logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))
+
+
+def _register() -> None:
+    from . import ingest  # noqa: F401  (commands register themselves on import)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="podtools")

@@ -1,0 +1,75 @@
+"""``podtools ingest`` (whole pipeline) and ``podtools transcribe`` (ASR stage alone)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import click
+
+from . import cli
+from .progress import RichProgress
+
+
+def transcribe_options(fn):
+    """Flags of the transcribe stage; each overrides the preset's ``[transcribe]`` value."""
+    options = [
+        click.option("--pipeline", "pipeline", default="default", show_default=True,
+                     help="Preset name (default, gpu) or a pipeline .toml file."),
+        click.option("--model", help="'embedded' (Whisper tiny.en, offline), a faster-whisper name, or a model directory."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device."),
+        click.option("--compute-type", help="CTranslate2 compute type (auto: int8 on CPU, float16 on CUDA)."),
+        click.option("--language", help="Spoken language code, e.g. en (default: detect)."),
+        click.option("--batched/--sequential", default=None, help="Batched inference over VAD chunks, or sequential."),
+        click.option("--batch-size", type=int, help="Batch size of the batched pipeline."),
+        click.option("--beam-size", type=int, help="Beam size."),
+        click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
+                     help="Folder of Jinja templates overriding the shipped ones."),
+        click.option("-o", "--output", "output", type=click.Path(), help="Output folder (default: ./<episode name>)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the result on stdout."),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
+
+
+def _config(pipeline: str, **flags):
+    from ..pipeline import load_pipeline, with_overrides
+
+    return with_overrides(load_pipeline(pipeline), {"transcribe": flags})
+
+
+def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, **flags):
+    from ..pipeline import ingest
+
+    config = _config(pipeline, **flags)
+    out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
+    with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
+        result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe)
+    ep = result.episode
+    if as_json:
+        click.echo(json.dumps({
+            "episode": ep.id,
+            "source": ep.source,
+            "duration": ep.duration,
+            "segments": len(ep.segments),
+            "files": [str(p) for p in result.files],
+        }))
+    elif not quiet:
+        click.echo(f"{episode_arg}: {len(ep.segments)} segments, {ep.duration:.1f} s -> {out}/", err=True)
+
+
+@cli.command()
+@click.argument("episode")
+@transcribe_options
+def ingest(episode: str, **kwargs) -> None:
+    """Run the whole pipeline on EPISODE (audio/video file or http(s) URL)."""
+    _run(episode, False, **kwargs)
+
+
+@cli.command()
+@click.argument("episode")
+@transcribe_options
+def transcribe(episode: str, **kwargs) -> None:
+    """Transcribe EPISODE only: episode.json and transcript.{md,txt,srt,vtt}."""
+    _run(episode, True, **kwargs)

@@ -1,0 +1,1 @@
+"""Transcript file formats: writers (captions, text) and, later, importers."""

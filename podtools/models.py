@@ -1,0 +1,164 @@
+"""The Episode document that flows through every stage and is saved as ``episode.json``.
+
+All times are seconds (float) from the start of the audio; formatting happens at the edges
+(render, formats). Models are pydantic so that the JSON Schema shipped in
+``podtools/schema/episode.schema.json`` is generated from the same definitions that validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+from .fsutil import atomic_write_text
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Word(_Model):
+    start: float
+    end: float
+    text: str
+    probability: Optional[float] = None
+    speaker: Optional[str] = None
+
+
+class Segment(_Model):
+    start: float
+    end: float
+    text: str
+    speaker: Optional[str] = None
+    words: list[Word] = Field(default_factory=list)
+
+
+class Speaker(_Model):
+    id: str = Field(description="Stable label, e.g. SPEAKER_00")
+    name: Optional[str] = None
+    name_source: Optional[Literal["given", "inferred"]] = None
+    talk_time: float = 0.0
+
+
+class Chapter(_Model):
+    start: float
+    end: float
+    title: str
+    source: Literal["given", "embedded", "transcript", "detected"] = "given"
+    summary: Optional[str] = None
+
+
+class Mention(_Model):
+    canonical: str
+    kind: str = Field(description="model | benchmark | org | person | ...")
+    surface: str = Field(description="The text as it appears in the transcript")
+    start: float
+    end: float
+    speaker: Optional[str] = None
+    chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
+    confidence: float = 1.0
+    known: bool = True
+
+
+class Summary(_Model):
+    method: Literal["llm", "extractive"]
+    text: str
+    bullets: list[str] = Field(default_factory=list)
+    model: Optional[str] = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class StageRun(_Model):
+    model: Optional[str] = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    version: str
+    seconds: float
+    finished: dt.datetime
+
+
+class Episode(_Model):
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(description="sha256 of the source file's bytes (hex)")
+    source: str
+    title: Optional[str] = None
+    published: Optional[dt.datetime] = None
+    duration: float = 0.0
+    language: Optional[str] = None
+    speakers: list[Speaker] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list)
+    chapters: list[Chapter] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+    summaries: dict[str, Summary] = Field(default_factory=dict)
+    provenance: dict[str, StageRun] = Field(default_factory=dict)
+
+    # -- serialization -------------------------------------------------------------------
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str, path: str | Path | None = None) -> "Episode":
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno})", path) from None
+        if not isinstance(raw, dict) or "schema_version" not in raw:
+            raise InputError("not a podtools episode.json (no schema_version)", path)
+        if raw["schema_version"] != SCHEMA_VERSION:
+            raise InputError(
+                f"episode.json schema version {raw['schema_version']} is not supported "
+                f"(this podtools reads version {SCHEMA_VERSION})",
+                path,
+            )
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"invalid episode.json at {where}: {first['msg']}", path) from None
+
+    def save(self, path: str | Path) -> Path:
+        return atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Episode":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError("file not found", path) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, expected an episode.json file", path) from None
+        except UnicodeDecodeError:
+            raise InputError("not a text file", path) from None
+        return cls.from_json(text, path)
+
+    # -- conveniences --------------------------------------------------------------------
+
+    def speaker_name(self, speaker_id: str | None) -> str | None:
+        """Display name of a speaker id: its name when known, else the id itself."""
+        if speaker_id is None:
+            return None
+        for sp in self.speakers:
+            if sp.id == speaker_id:
+                return sp.name or sp.id
+        return speaker_id
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of episode.json (draft 2020-12), as shipped in podtools/schema/."""
+    schema = Episode.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://podtools.dev/schema/episode-v{SCHEMA_VERSION}.json"
+    return schema

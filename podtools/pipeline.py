@@ -1,0 +1,197 @@
+"""Pipeline presets and the ``ingest`` run that chains the stages over one Episode.
+
+A preset (``pipelines/*.toml``) is a serialized :class:`PipelineConfig`: the same option
+models the CLI flags fill in, so a preset and a flag mean the same thing. Flags override the
+preset they are applied to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import __version__
+from .asr import LoadedModel, TranscribeOptions
+from .errors import ConfigError, InputError
+from .fsutil import atomic_write_text
+from .models import Episode, Segment, StageRun
+from .resources import data_dir
+
+log = logging.getLogger("podtools.pipeline")
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "default"
+    description: str = ""
+    transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
+
+
+def available_pipelines() -> list[str]:
+    return sorted(p.stem for p in data_dir("pipelines").glob("*.toml"))
+
+
+def load_pipeline(name_or_file: str | Path = "default") -> PipelineConfig:
+    """Load a shipped preset by name, or a user's TOML file by path."""
+    path = Path(name_or_file)
+    if not (path.suffix == ".toml" or path.exists()):
+        path = data_dir("pipelines") / f"{name_or_file}.toml"
+        if not path.is_file():
+            raise ConfigError(
+                f"unknown pipeline {str(name_or_file)!r}; choose one of {', '.join(available_pipelines())} "
+                "or give a .toml file"
+            )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("pipeline file not found", path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not a valid TOML pipeline ({exc})", path) from None
+    return validate_config(raw, path)
+
+
+def validate_config(raw: dict[str, Any], path: str | Path | None = None) -> PipelineConfig:
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}", path) from None
+
+
+def with_overrides(config: PipelineConfig, overrides: dict[str, dict[str, Any]]) -> PipelineConfig:
+    """Apply CLI flags: ``{"transcribe": {"model": "small"}}``; None values are ignored."""
+    raw = config.model_dump()
+    for section, values in overrides.items():
+        for key, value in values.items():
+            if value is not None:
+                raw.setdefault(section, {})[key] = value
+    return validate_config(raw)
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+class Progress(Protocol):
+    def stage(self, name: str, total: float | None = None) -> None:
+        """A stage starts; ``total`` is its amount of work in seconds of audio, if known."""
+
+    def advance(self, done: float) -> None:
+        """The current stage has processed ``done`` seconds of audio so far."""
+
+    def note(self, message: str) -> None:
+        """Something the user should read (e.g. no speech found)."""
+
+
+class NullProgress:
+    def stage(self, name: str, total: float | None = None) -> None:
+        log.info("stage %s", name)
+
+    def advance(self, done: float) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        log.warning(message)
+
+
+# -- stage: transcribe -----------------------------------------------------------------------
+
+
+def transcribe_episode(
+    episode: Episode,
+    audio: np.ndarray,
+    options: TranscribeOptions,
+    model: LoadedModel | None = None,
+    progress: Progress | None = None,
+) -> Episode:
+    """Run ASR over ``audio`` (16 kHz mono) and return ``episode`` with its segments."""
+    from . import asr
+
+    progress = progress or NullProgress()
+    t0 = time.perf_counter()
+    model = model or asr.load_model(options)
+    result = asr.transcribe(audio, options, model)
+    progress.stage("transcribe", result.duration)
+    segments: list[Segment] = []
+    for seg in result.segments:
+        segments.append(seg)
+        progress.advance(seg.end)
+    progress.advance(result.duration)
+    run = StageRun(
+        model=model.name,
+        settings={**options.model_dump(), "device": model.device, "compute_type": model.compute_type},
+        version=asr.model_version(),
+        seconds=round(time.perf_counter() - t0, 3),
+        finished=dt.datetime.now(dt.timezone.utc),
+    )
+    if not segments:
+        progress.note(f"{episode.source}: no speech detected; the transcript is empty")
+    return episode.model_copy(
+        update={
+            "segments": segments,
+            "language": result.language,
+            "duration": episode.duration or result.duration,
+            "provenance": {**episode.provenance, "transcribe": run},
+        }
+    )
+
+
+# -- ingest -----------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    episode: Episode
+    files: list[Path] = field(default_factory=list)
+
+
+def prepare_source(source: str) -> Path:
+    """A local path as is; an http(s) URL downloaded to the cache first."""
+    from .download import fetch, is_url
+
+    return fetch(source) if is_url(source) else Path(source)
+
+
+def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
+    from .fsutil import sha256_file
+
+    return Episode(id=sha256_file(path), source=source, title=title or path.stem, duration=round(duration, 3))
+
+
+def ingest(
+    source: str,
+    out_dir: str | Path,
+    config: PipelineConfig | None = None,
+    templates_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    model: LoadedModel | None = None,
+    only_transcribe: bool = False,
+) -> IngestResult:
+    """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir."""
+    from . import audio as audio_mod
+    from .fsutil import ensure_writable_dir
+    from .render import OUTPUTS, render
+
+    config = config or load_pipeline("default")
+    progress = progress or NullProgress()
+    out = ensure_writable_dir(out_dir)  # fail before minutes of work, not after
+    path = prepare_source(source)
+    progress.stage("decode")
+    info = audio_mod.probe(path)
+    samples = audio_mod.decode(path)
+    episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
+    episode = transcribe_episode(episode, samples, config.transcribe, model, progress)
+    progress.stage("render")
+    only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
+    files = render(episode, out, templates_dir, only=only)
+    return IngestResult(episode, files)

@@ -1,0 +1,152 @@
+"""Render stage: Episode -> the files a host publishes, from Jinja templates and writers.
+
+Templates are looked up first in the user's ``--templates DIR``, then in the shipped
+``templates/``. Markdown and text are rendered with autoescape off; anything meant for a
+browser (``*.html.j2``) is autoescaped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from .errors import ConfigError
+from .fsutil import atomic_write_text, ensure_writable_dir
+from .models import Episode
+from .resources import data_dir
+from .timefmt import hms
+
+log = logging.getLogger("podtools.render")
+
+PARAGRAPH_MAX_SECONDS = 60.0  # a speaker's monologue is broken into paragraphs this long
+
+
+@dataclass
+class Paragraph:
+    start: float
+    end: float
+    speaker: Optional[str]  # display name
+    text: str
+
+
+@dataclass
+class Section:
+    """A chapter heading (or none) and the paragraphs under it."""
+
+    title: Optional[str]
+    start: float
+    paragraphs: list[Paragraph]
+
+
+def paragraphs(episode: Episode) -> list[Paragraph]:
+    """Consecutive segments of one speaker, split at ``PARAGRAPH_MAX_SECONDS``."""
+    out: list[Paragraph] = []
+    for seg in episode.segments:
+        name = episode.speaker_name(seg.speaker)
+        last = out[-1] if out else None
+        if last and last.speaker == name and seg.start - last.start < PARAGRAPH_MAX_SECONDS:
+            last.text = f"{last.text} {seg.text.strip()}"
+            last.end = seg.end
+        else:
+            out.append(Paragraph(seg.start, seg.end, name, seg.text.strip()))
+    return out
+
+
+def sections(episode: Episode) -> list[Section]:
+    """Paragraphs grouped under chapter headings (one untitled section when no chapters)."""
+    paras = paragraphs(episode)
+    if not episode.chapters:
+        return [Section(None, 0.0, paras)]
+    chapters = sorted(episode.chapters, key=lambda c: c.start)
+    out = [Section(c.title, c.start, []) for c in chapters]
+    for p in paras:
+        idx = 0
+        for i, c in enumerate(chapters):
+            if p.start + 1e-6 >= c.start:
+                idx = i
+        out[idx].paragraphs.append(p)
+    return out
+
+
+def environment(templates_dir: str | Path | None = None):
+    """Jinja environment: user templates override shipped ones; HTML autoescaped; sandboxed."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    search = [str(templates_dir)] if templates_dir else []
+    if templates_dir and not Path(templates_dir).is_dir():
+        raise ConfigError("templates directory not found", templates_dir)
+    search.append(str(data_dir("templates")))
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["hms"] = hms
+    return env
+
+
+def render_template(name: str, episode: Episode, templates_dir: str | Path | None = None, **extra) -> str:
+    import jinja2
+
+    env = environment(templates_dir)
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise ConfigError(f"template {name!r} not found", templates_dir or data_dir("templates")) from None
+    return template.render(episode=episode, sections=sections(episode), paragraphs=paragraphs(episode), **extra)
+
+
+def _template_output(template: str) -> Callable[[Episode, Optional[Path]], str]:
+    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
+        return render_template(template, episode, templates_dir)
+
+    return render
+
+
+def _srt(episode: Episode, templates_dir: Optional[Path]) -> str:
+    from .formats.captions import to_srt
+
+    return to_srt(episode)
+
+
+def _vtt(episode: Episode, templates_dir: Optional[Path]) -> str:
+    from .formats.captions import to_vtt
+
+    return to_vtt(episode)
+
+
+# file name -> writer. Later stages register their outputs here.
+OUTPUTS: dict[str, Callable[[Episode, Optional[Path]], str]] = {
+    "transcript.md": _template_output("transcript.md.j2"),
+    "transcript.txt": _template_output("transcript.txt.j2"),
+    "transcript.srt": _srt,
+    "transcript.vtt": _vtt,
+}
+
+
+def render(
+    episode: Episode,
+    out_dir: str | Path,
+    templates_dir: str | Path | None = None,
+    only: Iterable[str] | None = None,
+) -> list[Path]:
+    """Write ``episode.json`` and every output in ``OUTPUTS`` (or ``only`` those) into ``out_dir``.
+
+    Each file is written atomically; a failure in one output leaves the others in place.
+    """
+    out = ensure_writable_dir(out_dir)
+    tdir = Path(templates_dir) if templates_dir else None
+    written = [episode.save(out / "episode.json")]
+    names = list(only) if only is not None else list(OUTPUTS)
+    for name in names:
+        if name not in OUTPUTS:
+            raise ConfigError(f"unknown output {name!r}; choose from: {', '.join(OUTPUTS)}")
+        written.append(atomic_write_text(out / name, OUTPUTS[name](episode, tdir)))
+    log.info("wrote %d files to %s", len(written), out)
+    return written

@@ -1,0 +1,27 @@
+"""Time formatting at the edges: the data model keeps float seconds."""
+
+from __future__ import annotations
+
+
+def hms(seconds: float, always_hours: bool = True) -> str:
+    """12.7 -> '00:00:12' (or '0:12' with always_hours=False, as YouTube chapters want)."""
+    total = int(max(0.0, seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    if always_hours or h:
+        return f"{h:02d}:{m:02d}:{s:02d}" if always_hours else f"{h}:{m:02d}:{s:02d}"
+    return f"{m}:{s:02d}"
+
+
+def parse_hms(text: str) -> float:
+    """'1:02:03', '02:03', '02:03.5' or '123.5' -> seconds. Raises ValueError."""
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3 or any(p == "" for p in parts):
+        raise ValueError(f"not a timestamp: {text!r}")
+    total = 0.0
+    for i, p in enumerate(parts):
+        v = float(p)
+        if v < 0 or (i > 0 and v >= 60):
+            raise ValueError(f"not a timestamp: {text!r}")
+        total = total * 60 + v
+    return total
