@@ -68,10 +68,12 @@ def probe(path: str | Path) -> AudioInfo:
     container = _open(path)
     try:
         stream = container.streams.audio[0]
-        if container.duration is not None:
-            duration = container.duration / 1_000_000  # av.time_base is microseconds
-        elif stream.duration is not None and stream.time_base is not None:
+        # the audio stream's own duration first: a video's container duration covers the
+        # video track too
+        if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1_000_000  # av.time_base is microseconds
         else:
             duration = math.nan
         meta = {k.lower(): v for k, v in (container.metadata or {}).items()}

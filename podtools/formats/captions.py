@@ -167,8 +167,8 @@ def to_vtt(episode: Episode) -> str:
 
     def prefix(speaker, changed):
         name = _display(episode, speaker)
-        # a voice span may not contain '>' and must not start with whitespace
-        return f"<v {name.replace('>', ')')}>" if name else ""
+        # the voice annotation is escaped like cue text ('<', '>' and '&' as references)
+        return f"<v {_vtt_escape(name.strip())}>" if name else ""
 
     # escape first so the width counts what is written; the voice tag is added around it
     segments = [

@@ -1,0 +1,95 @@
+"""The real embedded Whisper model on the bundled sample episode."""
+
+import re
+
+import jiwer
+import pytest
+
+from podtools import asr
+from podtools.asr import TranscribeOptions
+from podtools.errors import DeviceError, ModelError
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"[^\w\s%.]", " ", text)
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)  # keep decimal points, drop full stops
+    return " ".join(text.split())
+
+
+def test_sample_wer(sample_ingest, sample_script):
+    result, _ = sample_ingest
+    reference = normalize(" ".join(t["text"] for t in sample_script["turns"]))
+    hypothesis = normalize(result.episode.text)
+    wer = jiwer.wer(reference, hypothesis)
+    print(f"sample WER = {wer:.3f}")
+    assert wer <= 0.30
+
+
+def test_word_timestamps_follow_true_turns(sample_ingest, sample_script):
+    """Every word lies inside the audio and most fall inside a true turn (+- 0.5 s)."""
+    episode = sample_ingest[0].episode
+    words = [w for s in episode.segments for w in s.words]
+    assert len(words) > 150
+    turns = sample_script["turns"]
+    inside = sum(any(t["start"] - 0.5 <= (w.start + w.end) / 2 <= t["end"] + 0.5 for t in turns) for w in words)
+    assert inside / len(words) >= 0.95
+    assert all(0 <= w.start <= w.end <= episode.duration + 0.05 for w in words)
+    assert [s.start for s in episode.segments] == sorted(s.start for s in episode.segments)
+
+
+def test_numbers_are_whole_words(sample_ingest):
+    """Whisper splits "3.1" into "3" + ".1"; podtools glues pieces without a leading space back."""
+    words = [w.text for s in sample_ingest[0].episode.segments for w in s.words]
+    assert not [w for w in words if w.startswith(".") and len(w) > 1]
+
+
+def test_provenance(sample_ingest):
+    run = sample_ingest[0].episode.provenance["transcribe"]
+    assert run.model == "embedded" and run.settings["temperature"] == 0.0
+    assert run.settings["compute_type"] == "int8" and run.settings["device"] == "cpu"
+    assert run.seconds > 0
+
+
+def test_sequential_is_deterministic(embedded_model, sample_mp3):
+    from podtools.audio import decode
+
+    audio = decode(sample_mp3)[: 16000 * 30]
+    opts = TranscribeOptions(device="cpu", batched=False)
+    first = [s.text for s in asr.transcribe(audio, opts, embedded_model).segments]
+    second = [s.text for s in asr.transcribe(audio, opts, embedded_model).segments]
+    assert first and first == second
+
+
+def test_silence_gives_empty_transcript(embedded_model):
+    import numpy as np
+
+    result = asr.transcribe(np.zeros(16000 * 5, np.float32), TranscribeOptions(device="cpu"), embedded_model)
+    assert list(result.segments) == []
+
+
+def test_unknown_model_lists_choices():
+    with pytest.raises(ModelError, match="unknown model 'gpt-whisper-9'.*embedded.*large-v3"):
+        asr.load_model(TranscribeOptions(model="gpt-whisper-9", device="cpu"))
+
+
+def test_hub_model_offline_names_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    with pytest.raises(ModelError, match="cannot download model 'small'.*--model embedded"):
+        asr.load_model(TranscribeOptions(model="small", device="cpu"))
+
+
+def test_model_directory_without_model(tmp_path):
+    with pytest.raises(ModelError, match="not a CTranslate2 Whisper model directory"):
+        asr.load_model(TranscribeOptions(model=str(tmp_path), device="cpu"))
+
+
+def test_cuda_without_gpu():
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        pytest.skip("a CUDA GPU is present")
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
+        asr.resolve_device("cuda")
+    assert asr.resolve_device("auto") == "cpu"

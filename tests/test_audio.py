@@ -1,0 +1,85 @@
+"""Decode stage on real files of every container podtools claims to read."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from podtools import audio
+from podtools.errors import InputError
+from speech import encode, say, write_wav
+
+FORMATS = {
+    "mp3": [], "m4a": ["-c:a", "aac"], "wav": [], "flac": [], "ogg": ["-c:a", "libvorbis"],
+    "opus": ["-c:a", "libopus"], "webm": ["-c:a", "libopus"],
+    "mp4": ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=5", "-shortest", "-c:a", "aac", "-c:v", "mpeg4"],
+}
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("audio")
+    clip = say("Testing the decoder with a short sentence about GPT four.", "slt", tmp)
+    return write_wav(tmp / "speech.wav", clip), len(clip) / 16000
+
+
+@pytest.mark.parametrize("ext", list(FORMATS))
+def test_decode_every_container(speech_wav, tmp_path, ext):
+    wav, seconds = speech_wav
+    src = tmp_path / f"clip.{ext}"
+    args = FORMATS[ext]
+    if ext == "mp4":  # video + audio: the extra input goes before the output options
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), *args, str(src)], check=True)
+    else:
+        encode(wav, src, *args)
+    info = audio.probe(src)
+    assert info.duration == pytest.approx(seconds, abs=0.15)
+    pcm = audio.decode(src)
+    assert pcm.dtype == np.float32 and pcm.ndim == 1
+    assert len(pcm) / audio.SAMPLE_RATE == pytest.approx(seconds, abs=0.15)
+    assert 0.05 < np.abs(pcm).max() <= 1.0
+
+
+def test_stereo_44k_is_downmixed(speech_wav, tmp_path):
+    wav, seconds = speech_wav
+    src = encode(wav, tmp_path / "stereo.flac", "-ac", "2", "-ar", "44100")
+    assert audio.probe(src).channels == 2
+    assert len(audio.decode(src)) == pytest.approx(seconds * 16000, abs=200)
+
+
+def _bad(tmp_path):
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    (tmp_path / "text.mp3").write_text("this is not audio\n" * 50)
+    (tmp_path / "folder.mp3").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing.mp3", "file not found"),
+    ("folder.mp3", "is a directory"),
+    ("empty.mp3", "file is empty"),
+    ("text.mp3", "not an audio or video file"),
+])
+def test_bad_files(tmp_path, name, message):
+    _bad(tmp_path)
+    with pytest.raises(InputError) as exc:
+        audio.decode(tmp_path / name)
+    assert message in str(exc.value) and name in str(exc.value)
+
+
+def test_truncated_mp3(speech_wav, tmp_path):
+    wav, _ = speech_wav
+    mp3 = encode(wav, tmp_path / "full.mp3")
+    data = mp3.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated"):
+        audio.decode(cut)
+
+
+def test_video_without_audio(tmp_path):
+    src = tmp_path / "silent-video.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:r=5:d=1",
+                    "-c:v", "mpeg4", str(src)], check=True)
+    with pytest.raises(InputError, match="no audio stream"):
+        audio.probe(src)

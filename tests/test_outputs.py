@@ -1,0 +1,109 @@
+"""Every file `ingest` writes, read back by a real parser."""
+
+import json
+import re
+import subprocess
+
+import pytest
+import srt
+import webvtt
+
+from podtools.formats.captions import SRT_RULES, VTT_RULES, to_srt, to_vtt
+from podtools.models import Episode, Speaker
+from podtools.render import render
+
+EXPECTED = {"episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt"}
+
+
+def test_ingest_writes_every_file(sample_ingest):
+    _, out = sample_ingest
+    assert EXPECTED <= {p.name for p in out.iterdir()}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.parametrize("name", ["transcript.srt", "transcript.vtt"])
+def test_ffmpeg_reads_captions(sample_ingest, tmp_path, name):
+    _, out = sample_ingest
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out / name)],
+                           capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stderr == ""
+    assert json.loads(probe.stdout)["streams"][0]["codec_type"] == "subtitle"
+    conv = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(out / name), str(tmp_path / "out.srt")],
+                          capture_output=True, text=True)
+    assert conv.returncode == 0 and conv.stderr == ""
+    assert len(list(srt.parse((tmp_path / "out.srt").read_text()))) > 5
+
+
+def _check_cues(cues, rules, episode):
+    last_end = 0.0
+    for start, end, lines in cues:
+        assert start < end and start >= last_end - 1e-3, (start, end)
+        assert end - start <= rules.max_duration + 1e-3
+        assert 1 <= len(lines) <= rules.max_lines, lines
+        assert all(len(line) <= rules.max_chars for line in lines), lines
+        last_end = end
+    assert last_end <= episode.duration + 0.05
+
+
+def test_srt_rules(sample_ingest):
+    result, out = sample_ingest
+    subs = list(srt.parse((out / "transcript.srt").read_text(), ignore_errors=False))
+    cues = [(s.start.total_seconds(), s.end.total_seconds(), s.content.split("\n")) for s in subs]
+    _check_cues(cues, SRT_RULES, result.episode)
+    words = " ".join(s.content.replace("\n", " ") for s in subs).split()
+    assert words == result.episode.text.split()  # nothing lost, nothing added
+
+
+def test_vtt_rules(sample_ingest):
+    result, out = sample_ingest
+    vtt = webvtt.read(out / "transcript.vtt")
+    cues = [(c.start_in_seconds, c.end_in_seconds, c.raw_text.split("\n")) for c in vtt]
+    _check_cues(cues, VTT_RULES, result.episode)
+
+
+def test_markdown_and_text(sample_ingest):
+    result, out = sample_ingest
+    md = (out / "transcript.md").read_text()
+    stamps = re.findall(r"^\[(\d\d):(\d\d):(\d\d)\] ", md, flags=re.M)
+    assert len(stamps) >= 2
+    secs = [int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in stamps]
+    assert secs == sorted(secs) and secs[-1] <= result.episode.duration
+    txt = (out / "transcript.txt").read_text()
+    assert txt.split() == result.episode.text.split()
+
+
+def test_episode_json_reads_back(sample_ingest):
+    result, out = sample_ingest
+    assert Episode.load(out / "episode.json") == result.episode
+
+
+def test_speakers_in_captions(sample_ingest, tmp_path):
+    """With speakers known, VTT cues carry <v Name> and SRT cues start with "Name:" on a change."""
+    ep = sample_ingest[0].episode
+    segs = [s.model_copy(update={"speaker": f"SPEAKER_0{i % 2}"}) for i, s in enumerate(ep.segments)]
+    ep = ep.model_copy(update={"segments": segs, "speakers": [
+        Speaker(id="SPEAKER_00", name="Alex <Host> & Co"), Speaker(id="SPEAKER_01")]})
+    render(ep, tmp_path)
+    vtt = webvtt.read(tmp_path / "transcript.vtt")
+    voices = {c.voice for c in vtt}
+    assert voices == {"Alex &lt;Host&gt; &amp; Co", "SPEAKER_01"}
+    assert all(c.raw_text.startswith("<v ") for c in vtt)
+    _check_cues([(c.start_in_seconds, c.end_in_seconds, c.raw_text.split("\n")) for c in vtt], VTT_RULES, ep)
+    subs = list(srt.parse((tmp_path / "transcript.srt").read_text()))
+    assert subs[0].content.startswith("Alex <Host> & Co:")
+    assert sum(s.content.startswith("SPEAKER_01:") for s in subs) >= 1
+    subprocess.run(["ffprobe", "-v", "error", str(tmp_path / "transcript.vtt")], check=True)
+    md = (tmp_path / "transcript.md").read_text()
+    assert "**SPEAKER_01:**" in md
+
+
+def test_escaping_in_vtt():
+    ep = Episode(id="x", source="x", duration=3, segments=[])
+    from podtools.models import Segment, Word
+    ep = ep.model_copy(update={"segments": [Segment(start=0, end=2, text="a <b> & c", words=[
+        Word(start=0, end=0.5, text="a"), Word(start=0.5, end=1, text="<b>"), Word(start=1, end=2, text="&"),
+    ])]})
+    out = to_vtt(ep)
+    assert "&lt;b&gt;" in out and "&amp;" in out
+    assert to_srt(ep).count("-->") == 1
