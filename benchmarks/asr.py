@@ -1,0 +1,87 @@
+"""Transcription speed: bare faster-whisper vs podtools, sequential vs batched, one process.
+
+    python benchmarks/asr.py [AUDIO] [--repeat N] [--device cpu|cuda]
+
+Same model (the embedded Whisper tiny.en unless --model) and the same decoding settings on
+both sides; models are loaded once, outside the timings. Bare faster-whisper is given the file
+path (it decodes it itself); podtools decodes with podtools.audio and runs its transcribe stage.
+Prints wall time (median of N), realtime factor (audio seconds / wall second) and ratios.
+Targets: podtools/bare overhead <= 1.05; podtools batched faster than bare sequential.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("audio", nargs="?", default=str(ROOT / "samples" / "episode.mp3"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--model", default="embedded")
+    args = ap.parse_args()
+
+    from faster_whisper import BatchedInferencePipeline
+
+    from podtools import audio as audio_mod
+    from podtools.asr import TranscribeOptions, _kwargs, load_model
+    from podtools.models import Episode
+    from podtools.pipeline import transcribe_episode
+
+    seq = TranscribeOptions(model=args.model, device=args.device, batched=False)
+    bat = seq.model_copy(update={"batched": True})
+    model = load_model(seq)
+    duration = audio_mod.probe(args.audio).duration
+
+    def bare(batched: bool):
+        kwargs = _kwargs(seq)
+        if batched:
+            segs, _ = BatchedInferencePipeline(model.whisper).transcribe(args.audio, batch_size=bat.batch_size, **kwargs)
+        else:
+            segs, _ = model.whisper.transcribe(args.audio, **kwargs)
+        return sum(len(s.text) for s in segs)
+
+    def ours(options: TranscribeOptions):
+        samples = audio_mod.decode(args.audio)
+        ep = Episode(id="bench", source=args.audio, duration=len(samples) / 16000)
+        return sum(len(s.text) for s in transcribe_episode(ep, samples, options, model).segments)
+
+    runs = {
+        "bare faster-whisper, sequential": lambda: bare(False),
+        "podtools transcribe, sequential": lambda: ours(seq),
+        "bare faster-whisper, batched": lambda: bare(True),
+        "podtools transcribe, batched": lambda: ours(bat),
+    }
+    ours(bat)  # warm-up: first-call allocations, VAD model load
+    times: dict[str, float] = {}
+    for _ in range(args.repeat):  # interleaved so drift affects every row alike
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times.setdefault(name, [])
+            times[name].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    base = med["bare faster-whisper, sequential"]
+    print(f"\naudio: {Path(args.audio).name}, {duration:.1f} s; model {args.model} on {model.device} "
+          f"({model.compute_type}); median of {args.repeat}\n")
+    print(f"| {'run':<34} | {'wall s':>7} | {'x realtime':>10} | {'vs bare sequential':>18} |")
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 12}|{'-' * 20}|")
+    for name, t in med.items():
+        print(f"| {name:<34} | {t:7.2f} | {duration / t:10.1f} | {t / base:18.3f} |")
+    print()
+    print(f"overhead podtools/bare, sequential: {med['podtools transcribe, sequential'] / base:.3f} (target <= 1.05)")
+    print(f"overhead podtools/bare, batched:    "
+          f"{med['podtools transcribe, batched'] / med['bare faster-whisper, batched']:.3f} (target <= 1.05)")
+    print(f"podtools batched vs bare sequential: {med['podtools transcribe, batched'] / base:.3f} (target < 1)")
+
+
+if __name__ == "__main__":
+    main()
