@@ -113,13 +113,29 @@ def transcribe_episode(
     options: TranscribeOptions,
     model: LoadedModel | None = None,
     progress: Progress | None = None,
+    use_cache: bool = False,
 ) -> Episode:
-    """Run ASR over ``audio`` (16 kHz mono) and return ``episode`` with its segments."""
-    from . import asr
+    """Run ASR over ``audio`` (16 kHz mono) and return ``episode`` with its segments.
+
+    With ``use_cache``, a transcript made earlier from the same audio bytes with the same
+    settings and versions is reused instead of running the model again.
+    """
+    from . import asr, cache
 
     progress = progress or NullProgress()
     t0 = time.perf_counter()
     model = model or asr.load_model(options)
+    settings = {**options.model_dump(), "device": model.device, "compute_type": model.compute_type}
+    key = cache.stage_key("transcribe", episode.id, {**settings, "model_path": model.path},
+                          {"podtools": __version__, "asr": asr.model_version()}) if use_cache else None
+    hit = cache.get("transcribe", key) if key else None
+    if hit is not None:
+        log.info("%s: transcript reused from the cache (same audio and settings)", episode.source)
+        return episode.model_copy(update={
+            "segments": [Segment.model_validate(s) for s in hit["segments"]],
+            "language": hit["language"],
+            "provenance": {**episode.provenance, "transcribe": StageRun.model_validate(hit["run"])},
+        })
     result = asr.transcribe(audio, options, model)
     progress.stage("transcribe", result.duration)
     segments: list[Segment] = []
@@ -129,13 +145,16 @@ def transcribe_episode(
     progress.advance(result.duration)
     run = StageRun(
         model=model.name,
-        settings={**options.model_dump(), "device": model.device, "compute_type": model.compute_type},
+        settings=settings,
         version=asr.model_version(),
         seconds=round(time.perf_counter() - t0, 3),
         finished=dt.datetime.now(dt.timezone.utc),
     )
     if not segments:
         progress.note(f"{episode.source}: no speech detected; the transcript is empty")
+    if key:
+        cache.put("transcribe", key, {"segments": [s.model_dump(mode="json") for s in segments],
+                                      "language": result.language, "run": run.model_dump(mode="json")})
     return episode.model_copy(
         update={
             "segments": segments,
@@ -176,6 +195,7 @@ def ingest(
     progress: Progress | None = None,
     model: LoadedModel | None = None,
     only_transcribe: bool = False,
+    use_cache: bool = True,
 ) -> IngestResult:
     """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir."""
     from . import audio as audio_mod
@@ -190,7 +210,7 @@ def ingest(
     info = audio_mod.probe(path)
     samples = audio_mod.decode(path)
     episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
-    episode = transcribe_episode(episode, samples, config.transcribe, model, progress)
+    episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only)

@@ -167,3 +167,23 @@ def test_presets_and_overrides(tmp_path):
     bad.write_text("[transcribe]\nbeam_sise = 3\n")
     with pytest.raises(ConfigError, match="beam_sise"):
         load_pipeline(bad)
+
+
+def test_transcript_cache(clips, tmp_path):
+    """A second ingest of the same audio with the same settings reuses the transcript."""
+    import time
+
+    _, files = clips
+    r1 = run("transcribe", files["speech"], "-o", tmp_path / "a", "-q")
+    t0 = time.perf_counter()
+    r2 = run("transcribe", files["speech"], "-o", tmp_path / "b", "-q")
+    cached = time.perf_counter() - t0
+    assert r1.exit_code == 0 and r2.exit_code == 0
+    a = json.loads((tmp_path / "a" / "episode.json").read_text())
+    b = json.loads((tmp_path / "b" / "episode.json").read_text())
+    assert a["segments"] == b["segments"] and a["provenance"] == b["provenance"]
+    r3 = run("transcribe", files["speech"], "-o", tmp_path / "c", "-q", "--no-cache", "--beam-size", "1")
+    c = json.loads((tmp_path / "c" / "episode.json").read_text())
+    assert r3.exit_code == 0 and c["provenance"]["transcribe"]["settings"]["beam_size"] == 1
+    assert c["provenance"]["transcribe"]["finished"] != a["provenance"]["transcribe"]["finished"]
+    assert cached < 5

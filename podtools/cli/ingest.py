@@ -27,6 +27,7 @@ def transcribe_options(fn):
         click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
                      help="Folder of Jinja templates overriding the shipped ones."),
         click.option("-o", "--output", "output", type=click.Path(), help="Output folder (default: ./<episode name>)."),
+        click.option("--no-cache", "no_cache", is_flag=True, help="Re-run every stage even if a cached result exists."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the result on stdout."),
     ]
@@ -39,13 +40,14 @@ def _config(pipeline: str, **flags):
     return with_overrides(load_pipeline(pipeline), {"transcribe": flags})
 
 
-def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, **flags):
+def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache, **flags):
     from ..pipeline import ingest
 
     config = _config(pipeline, **flags)
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
-        result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe)
+        result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
+                        use_cache=not no_cache)
     ep = result.episode
     if as_json:
         click.echo(json.dumps({
