@@ -8,21 +8,19 @@ preset they are applied to.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .asr import LoadedModel, TranscribeOptions
-from .errors import ConfigError, InputError
-from .fsutil import atomic_write_text
+from .errors import ConfigError
 from .models import Episode, Segment, StageRun
 from .resources import data_dir
 
