@@ -47,6 +47,14 @@ class Speaker(_Model):
     talk_time: float = 0.0
 
 
+class SpeakerTurn(_Model):
+    """One stretch of speech by one speaker, as diarization found it (speakers.rttm)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
 class Chapter(_Model):
     start: float
     end: float
@@ -93,6 +101,7 @@ class Episode(_Model):
     language: Optional[str] = None
     speakers: list[Speaker] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
+    turns: list[SpeakerTurn] = Field(default_factory=list, description="Diarization turns (who spoke when)")
     chapters: list[Chapter] = Field(default_factory=list)
     mentions: list[Mention] = Field(default_factory=list)
     summaries: dict[str, Summary] = Field(default_factory=dict)
