@@ -75,12 +75,41 @@ class Mention(_Model):
     known: bool = True
 
 
+class Bullet(_Model):
+    """A TL;DR bullet, takeaway or key point; its time comes from the transcript segment it cites."""
+
+    text: str
+    segment: Optional[int] = Field(default=None, description="Index into Episode.segments")
+    start: Optional[float] = None
+    chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
+    category: Optional[str] = Field(default=None, description="Newsletter category, e.g. Open-source LLMs")
+
+
+class Quote(_Model):
+    """Words from the transcript, with the speaker and time of the segment they come from."""
+
+    text: str
+    segment: int = Field(description="Index into Episode.segments")
+    start: float
+    end: float
+    speaker: Optional[str] = None
+    chapter: Optional[int] = None
+
+
 class Summary(_Model):
     method: Literal["llm", "extractive"]
     text: str
     bullets: list[str] = Field(default_factory=list)
     model: Optional[str] = None
     details: dict[str, Any] = Field(default_factory=dict)
+    title: Optional[str] = Field(default=None, description="Title of the summarized part (chapter or section)")
+    start: Optional[float] = None
+    end: Optional[float] = None
+    chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
+    tldr: list[Bullet] = Field(default_factory=list)
+    takeaways: list[Bullet] = Field(default_factory=list)
+    key_points: list[Bullet] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
 
 
 class StageRun(_Model):
