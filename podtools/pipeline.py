@@ -21,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import __version__
 from .asr import LoadedModel, TranscribeOptions
 from .errors import ConfigError
+from .llm import LLMSettings
 from .models import Episode, Segment, StageRun
 from .resources import data_dir
+from .summarize import SummarizeOptions
 
 log = logging.getLogger("podtools.pipeline")
 
@@ -33,6 +35,8 @@ class PipelineConfig(BaseModel):
     name: str = "default"
     description: str = ""
     transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
+    summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 def available_pipelines() -> list[str]:
@@ -203,12 +207,17 @@ def ingest(
     config = config or load_pipeline("default")
     progress = progress or NullProgress()
     out = ensure_writable_dir(out_dir)  # fail before minutes of work, not after
+    from .summarize import prepare_llm, summarize
+
+    llm = None if only_transcribe else prepare_llm(config.summarize, config.llm)  # bad key/URL/model: fail now
     path = prepare_source(source)
     progress.stage("decode")
     info = audio_mod.probe(path)
     samples = audio_mod.decode(path)
     episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
     episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
+    if not only_transcribe:  # last stage before render: uses chapters and mentions when present
+        episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only)

@@ -70,6 +70,37 @@ def sections(episode: Episode) -> list[Section]:
     return out
 
 
+def _autoescape(name: str | None) -> bool:
+    """Escape for browsers: ``*.html``, ``*.htm``, ``*.xml``, also with a ``.j2``/``.jinja`` suffix."""
+    if not name:
+        return False
+    base = name.lower().removesuffix(".j2").removesuffix(".jinja")
+    return base.endswith((".html", ".htm", ".xml"))
+
+
+def template_error(exc: Exception, name: str, templates_dir: str | Path | None = None) -> ConfigError:
+    """A template failure as one line naming the template file and line: syntax errors,
+    undefined variables (StrictUndefined), sandbox violations and errors raised while rendering."""
+    import jinja2
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = exc.filename or exc.name or name
+        return ConfigError(f"line {exc.lineno}: template syntax error: {exc.message}", where)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return ConfigError(f"template {exc.name!r} not found (needed by {name})",
+                           templates_dir or data_dir("templates"))
+    where, line = name, None
+    tb = exc.__traceback__
+    while tb is not None:  # Jinja rewrites tracebacks: template frames carry the template's file and line
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            where, line = filename, tb.tb_lineno
+        tb = tb.tb_next
+    what = "undefined variable" if isinstance(exc, jinja2.UndefinedError) else type(exc).__name__
+    message = str(exc).splitlines()[0] if str(exc) else what
+    return ConfigError(f"{'line %d: ' % line if line else ''}{what}: {message}", where)
+
+
 def environment(templates_dir: str | Path | None = None):
     """Jinja environment: user templates override shipped ones; HTML autoescaped; sandboxed."""
     import jinja2
@@ -81,7 +112,7 @@ def environment(templates_dir: str | Path | None = None):
     search.append(str(data_dir("templates")))
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(search),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=False),
+        autoescape=_autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -99,7 +130,14 @@ def render_template(name: str, episode: Episode, templates_dir: str | Path | Non
         template = env.get_template(name)
     except jinja2.TemplateNotFound:
         raise ConfigError(f"template {name!r} not found", templates_dir or data_dir("templates")) from None
-    return template.render(episode=episode, sections=sections(episode), paragraphs=paragraphs(episode), **extra)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc, name, templates_dir) from None
+    try:
+        return template.render(episode=episode, sections=sections(episode), paragraphs=paragraphs(episode), **extra)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise template_error(exc, name, templates_dir) from None
 
 
 def _template_output(template: str) -> Callable[[Episode, Optional[Path]], str]:
@@ -128,6 +166,20 @@ OUTPUTS: dict[str, Callable[[Episode, Optional[Path]], str]] = {
     "transcript.srt": _srt,
     "transcript.vtt": _vtt,
 }
+
+
+def _notes_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
+    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
+        from .shownotes import write_output
+
+        return write_output(name, episode, templates_dir)
+
+    return render
+
+
+# summaries, show notes, newsletter draft and the episode page (podtools.shownotes)
+OUTPUTS.update({name: _notes_output(name) for name in (
+    "summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")})
 
 
 def render(

@@ -59,6 +59,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
 
 def _register() -> None:
     from . import ingest  # noqa: F401  (commands register themselves on import)
+    from . import summarize  # noqa: F401  (summarize, render)
 
 
 _register()

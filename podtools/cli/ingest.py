@@ -10,6 +10,7 @@ import click
 
 from . import cli
 from .progress import RichProgress
+from .summarize import llm_options
 
 
 def transcribe_options(fn):
@@ -42,8 +43,12 @@ def _config(pipeline: str, **flags):
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache, **flags):
     from ..pipeline import ingest
+    from .summarize import apply_llm_flags, pop_llm_flags
 
+    llm_flags = pop_llm_flags(flags)
     config = _config(pipeline, **flags)
+    if not only_transcribe:
+        config = apply_llm_flags(config, llm_flags)
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
@@ -64,6 +69,7 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
 @cli.command()
 @click.argument("episode")
 @transcribe_options
+@llm_options
 def ingest(episode: str, **kwargs) -> None:
     """Run the whole pipeline on EPISODE (audio/video file or http(s) URL)."""
     _run(episode, False, **kwargs)

@@ -1,0 +1,144 @@
+"""``podtools summarize`` (the summarize stage alone, on an episode.json) and ``podtools render``
+(re-render outputs from an episode.json without re-running anything). Also the ``--llm-*``
+flags that ``ingest`` shares."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import cli
+from .progress import RichProgress
+
+SUMMARY_OUTPUTS = ("summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")
+LLM_FLAGS = ("llm_provider", "llm_model", "llm_base_url", "llm_key_env", "max_cost", "no_llm")
+
+
+def llm_options(fn):
+    """The LLM flags; each overrides the user config file, PODTOOLS_LLM_* and the preset's [llm]."""
+    from ..llm import PROVIDERS
+
+    options = [
+        click.option("--llm-provider", type=click.Choice(sorted(PROVIDERS)),
+                     help="Provider preset: base URL and key variable of a known server (e.g. ollama)."),
+        click.option("--llm-model", help="LLM for summaries, e.g. gpt-4o-mini or llama3.1 (default: none, extractive)."),
+        click.option("--llm-base-url", help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1."),
+        click.option("--llm-key-env", metavar="VAR", help="Environment variable holding the API key (default OPENAI_API_KEY)."),
+        click.option("--max-cost", type=float, metavar="USD", help="Refuse to start if the estimated LLM cost is higher."),
+        click.option("--no-llm", is_flag=True, help="Extractive summaries even if an LLM is configured."),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
+
+
+def pop_llm_flags(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: kwargs.pop(k) for k in LLM_FLAGS if k in kwargs}
+
+
+def apply_llm_flags(config, flags: dict[str, Any]):
+    """``config`` with its [llm] settings resolved (preset < config file < PODTOOLS_LLM_* < flags)."""
+    from ..llm import resolve_settings
+
+    llm = resolve_settings(config.llm, {
+        "provider": flags.get("llm_provider"),
+        "model": flags.get("llm_model"),
+        "base_url": flags.get("llm_base_url"),
+        "key_env": flags.get("llm_key_env"),
+        "max_cost": flags.get("max_cost"),
+    })
+    update: dict[str, Any] = {"llm": llm}
+    if flags.get("no_llm"):
+        update["summarize"] = config.summarize.model_copy(update={"method": "extractive"})
+    return config.model_copy(update=update)
+
+
+@cli.command()
+@click.argument("episode_json", type=click.Path(dir_okay=False))
+@llm_options
+@click.option("--pipeline", default="default", show_default=True, help="Preset name or a pipeline .toml file.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
+              help="Folder of Jinja templates (prompts and outputs) overriding the shipped ones.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: the episode.json's).")
+@click.option("--dry-run", is_flag=True, help="Print the LLM calls and their token counts; send nothing, write nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (usage, files) on stdout.")
+def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: bool, quiet: bool, as_json: bool,
+              **kwargs) -> None:
+    """Summarize EPISODE_JSON: chapter and episode summaries, TL;DR, takeaways, quotes; then write
+    summary.md, show_notes.md, newsletter.md, youtube_description.txt and episode.html."""
+    from ..models import Episode
+    from ..pipeline import load_pipeline
+    from ..render import environment, render
+    from ..summarize import prepare_llm
+    from ..summarize import summarize as run_summarize
+
+    flags = pop_llm_flags(kwargs)
+    episode = Episode.load(episode_json)
+    config = apply_llm_flags(load_pipeline(pipeline), flags)
+    environment(templates_dir)  # a missing --templates folder fails before any LLM call
+    llm = prepare_llm(config.summarize, config.llm, dry_run=dry_run)
+    with RichProgress(Path(episode_json).name, enabled=not quiet and not dry_run) as progress:
+        result = run_summarize(episode, config.summarize, config.llm, templates_dir, progress, dry_run=dry_run, llm=llm)
+        if dry_run:
+            progress.notes.clear()
+    if dry_run:
+        if result.usage is None:
+            click.echo("no LLM configured: the extractive summarizer makes no calls")
+        else:
+            click.echo(f"LLM {result.usage.model} at {result.usage.base_url} (dry run, nothing sent)")
+            click.echo(result.usage.table())
+        if as_json and result.usage is not None:
+            click.echo(json.dumps({"dry_run": True, "calls": [r.__dict__ for r in result.usage.records]}))
+        return
+    out = Path(output) if output else Path(episode_json).resolve().parent
+    files = render(result.episode, out, templates_dir, only=SUMMARY_OUTPUTS)
+    if as_json:
+        click.echo(json.dumps({
+            "episode": result.episode.id,
+            "method": result.method,
+            "usage": result.usage.as_dict() if result.usage else None,
+            "files": [str(p) for p in files],
+        }))
+    elif not quiet:
+        click.echo(f"{episode_json}: {result.method} summary -> {out}/", err=True)
+
+
+@cli.command("render")
+@click.argument("episode_json", type=click.Path(dir_okay=False))
+@click.option("-t", "--template", "names", multiple=True, metavar="NAME",
+              help="Output to write (show_notes.md, episode.html ...) or a template file name such as "
+                   "my_notes.md.j2 in --templates; repeatable. Default: every output.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
+              help="Folder of Jinja templates overriding the shipped ones.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: the episode.json's).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing.")
+def render_command(episode_json: str, names: tuple[str, ...], templates_dir, output, quiet: bool) -> None:
+    """Re-render outputs of EPISODE_JSON from templates, without re-running any stage."""
+    from ..errors import ConfigError
+    from ..fsutil import atomic_write_text, ensure_writable_dir
+    from ..models import Episode
+    from ..render import OUTPUTS, environment
+    from ..shownotes import render_document
+
+    episode = Episode.load(episode_json)
+    env = environment(templates_dir)
+    out = ensure_writable_dir(Path(output) if output else Path(episode_json).resolve().parent)
+    written = []
+    for name in names or tuple(OUTPUTS):
+        if name in OUTPUTS:
+            text = OUTPUTS[name](episode, Path(templates_dir) if templates_dir else None)
+            target = name
+        else:
+            template = name if name.endswith((".j2", ".jinja")) else f"{name}.j2"
+            if template not in env.list_templates():
+                raise ConfigError(f"unknown template {name!r}; outputs: {', '.join(OUTPUTS)}, or a .j2 file in "
+                                  "--templates")
+            text = render_document(template, episode, templates_dir)
+            target = Path(template).name.removesuffix(".j2").removesuffix(".jinja")
+        written.append(atomic_write_text(out / target, text))
+    if not quiet:
+        for path in written:
+            click.echo(str(path))

