@@ -71,12 +71,24 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
 
     max_redirections = 10
 
+    def http_error_302(self, req, fp, code, msg, headers):
+        newurl = headers.get("location") or headers.get("uri")
+        if newurl:
+            self._check(req, newurl)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self._check(req, newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    @staticmethod
+    def _check(req, newurl: str) -> None:
         target = urllib.parse.urljoin(req.full_url, newurl)
         scheme = urllib.parse.urlsplit(target).scheme.lower()
         if scheme not in ALLOWED_SCHEMES:
             raise InputError(f"redirected to a {scheme or 'non-http'}: URL ({target[:80]}), refused", req.full_url)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -311,7 +323,7 @@ class _Download:
                 if self.progress:
                     self.progress(got, total)
                 while True:
-                    block = resp.read(CHUNK)
+                    block = resp.read1(CHUNK)  # what has arrived: a stall keeps the bytes before it
                     if not block:
                         break
                     got += len(block)

@@ -60,6 +60,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
 def _register() -> None:
     from . import ingest  # noqa: F401  (commands register themselves on import)
     from . import summarize  # noqa: F401  (summarize, render)
+    from . import batch  # noqa: F401  (batch, search, trends, catalog)
 
 
 _register()

@@ -1,0 +1,152 @@
+"""Synthesized episodes, feeds and catalogue checks shared by the batch tests and benchmark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from speech import encode, say, write_wav
+
+# Short (3-6 s) distinct episodes: a word from each is searched for afterwards.
+SCRIPTS = [
+    ("slt", "Welcome to episode one. Today we test the transformer model on reasoning."),
+    ("rms", "Episode two is about quantum computers and their error correction."),
+    ("awb", "In episode three we review a new translation system for French."),
+    ("kal16", "Episode four covers robots that learn to cook pasta."),
+    ("slt", "This is episode five, a short chat about weather forecasts."),
+    ("rms", "Episode six explains how speech recognition handles noisy audio."),
+    ("awb", "Episode seven looks at electric cars and their batteries."),
+    ("kal16", "In episode eight we discuss chess engines and opening theory."),
+    ("slt", "Episode nine is about telescopes that watch distant galaxies."),
+    ("rms", "Episode ten ends the season with a look at open source software."),
+    ("awb", "Episode eleven talks about coffee, sleep and memory."),
+    ("kal16", "Episode twelve asks how bridges survive strong earthquakes."),
+]
+KEYWORDS = ["transformer", "quantum", "translation", "robots", "weather", "speech",
+            "electric", "chess", "telescopes", "software", "coffee", "bridges"]
+
+
+@dataclass
+class SynthEpisode:
+    title: str
+    path: Path  # mp3
+    keyword: str
+    published: dt.datetime
+
+
+def make_episodes(folder: Path, n: int) -> list[SynthEpisode]:
+    """``n`` mp3 episodes (flite voices), one per day from 2024-01-01."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        voice, text = SCRIPTS[i % len(SCRIPTS)]
+        wav = write_wav(folder / f"ep{i + 1:02d}.wav", say(text, voice, folder / "tmp"))
+        mp3 = encode(wav, folder / f"ep{i + 1:02d}.mp3", "-b:a", "32k")
+        wav.unlink()
+        out.append(SynthEpisode(f"Episode {i + 1}: {KEYWORDS[i % len(KEYWORDS)]}", mp3,
+                                KEYWORDS[i % len(KEYWORDS)], dt.datetime(2024, 1, 1 + i, 9, tzinfo=dt.timezone.utc)))
+    return out
+
+
+def run_cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
+    """``podtools ARGS`` in a child process (what a user runs, and what a test can kill -9)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", "from podtools.cli import main; main()", *args],
+                            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links += [v for k, v in attrs if k == "href" and v]
+
+
+def check_catalogue(out: Path, done_titles: set[str], failed: dict[str, str] | None = None) -> dict[str, dict]:
+    """Assert that every episode ended exactly once and that no file is half-written.
+
+    ``done_titles``: episodes that must be done; ``failed``: title -> text its error contains.
+    Returns title -> catalogue row (as dict).
+    """
+    from podtools.models import Episode
+
+    failed = failed or {}
+    db = sqlite3.connect(out / "catalog.db")
+    db.row_factory = sqlite3.Row
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = {r["title"]: dict(r) for r in db.execute("SELECT * FROM episodes")}
+    uids = [r["uid"] for r in rows.values()]
+    assert len(uids) == len(set(uids))
+    assert set(rows) >= done_titles | set(failed), set(rows)
+    for title in done_titles:
+        row = rows[title]
+        assert row["status"] == "done", (title, row["status"], row["error"])
+        folder = out / "episodes" / row["folder"]
+        episode = Episode.load(folder / "episode.json")  # complete, valid JSON
+        marker = json.loads((folder / ".podtools-batch.json").read_text())
+        assert marker["uid"] == row["uid"]
+        n_db = db.execute("SELECT COUNT(*) FROM segments WHERE episode_id = ?", (row["id"],)).fetchone()[0]
+        assert n_db == len(episode.segments) > 0, (title, n_db, len(episode.segments))
+        n_fts = db.execute("SELECT COUNT(*) FROM segments_fts WHERE rowid IN (SELECT id FROM segments WHERE episode_id = ?)",
+                           (row["id"],)).fetchone()[0]
+        assert n_fts == n_db
+        n_m = db.execute("SELECT COUNT(*) FROM mentions WHERE episode_id = ?", (row["id"],)).fetchone()[0]
+        assert n_m == len(episode.mentions)
+        done_runs = db.execute("SELECT COUNT(*) FROM runs WHERE episode_id = ? AND status = 'done'",
+                               (row["id"],)).fetchone()[0]
+        assert done_runs == 1, (title, done_runs)  # processed (and indexed) exactly once
+        assert row["content_hash"] == episode.id
+    for title, text in failed.items():
+        row = rows[title]
+        assert row["status"] == "failed", (title, row["status"])
+        assert text in (row["error"] or ""), (title, row["error"])
+    assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+    db.close()
+    # no half-written or stray files
+    assert not (out / ".staging").exists() or not any((out / ".staging").iterdir())
+    strays = [p for p in out.rglob("*") if p.name.endswith(".tmp") or ".part" in p.name]
+    assert not strays, strays
+    folders = {p.name for p in (out / "episodes").iterdir()} if (out / "episodes").exists() else set()
+    assert folders == {rows[t]["folder"] for t in done_titles}, folders
+    # index.html links every finished episode, and the links resolve
+    parser = _Links()
+    parser.feed((out / "index.html").read_text(encoding="utf-8"))
+    linked = {link.split("/")[1] for link in parser.links if link.startswith("episodes/")}
+    assert linked == folders
+    for link in parser.links:
+        assert (out / link).is_file(), link
+    return rows
