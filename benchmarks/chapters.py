@@ -1,0 +1,130 @@
+"""Chapter detection accuracy on transcripts whose true chapters are known.
+
+Each transcript in benchmarks/data/chapters/*.md (built by build.py there: distinct texts
+stitched end to end) is imported with podtools' Markdown importer; its ``## [HH:MM:SS]``
+headings are the truth and are hidden from the detectors. Scores, over all transcripts:
+
+- boundary precision / recall / F1: a detected chapter start (other than 0:00) counts when it
+  lies within +-60 s of a true one, each true start matched at most once;
+- Pk and WindowDiff (nltk.metrics.segmentation) over segments, window k = half the mean true
+  chapter length in segments (lower is better).
+
+Baselines in the same run: chapters every ``target_length`` seconds (snapped to segment starts)
+and nltk's TextTiling over the segments as paragraphs.
+
+    python benchmarks/chapters.py [--tolerance 60] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from nltk.metrics.segmentation import pk, windowdiff
+
+from podtools.chapters import STOPWORDS, ChaptersOptions, detect_boundaries
+from podtools.formats.imports import import_transcript
+
+DATA = Path(__file__).resolve().parent / "data" / "chapters"
+
+
+def match(pred: list[float], true: list[float], tol: float) -> int:
+    """One-to-one matches within ``tol`` seconds, closest pairs first."""
+    pairs = sorted((abs(p - t), i, j) for i, p in enumerate(pred) for j, t in enumerate(true) if abs(p - t) <= tol)
+    used_p, used_t, n = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            n += 1
+    return n
+
+
+def as_string(starts: list[float], segments) -> str:
+    """'1' at each segment that starts a chapter (after the first), else '0'."""
+    marks = ["0"] * len(segments)
+    for s in starts:
+        if s <= 0:
+            continue
+        i = min(range(len(segments)), key=lambda k: abs(segments[k].start - s))
+        marks[i] = "1"
+    return "".join(marks)
+
+
+def uniform(segments, duration: float, options: ChaptersOptions) -> list[float]:
+    n = max(1, round(duration / options.target_length))
+    starts = [0.0]
+    for k in range(1, n):
+        t = duration * k / n
+        starts.append(min(segments, key=lambda s: abs(s.start - t)).start)
+    return starts
+
+
+def texttiling(segments, duration: float, options: ChaptersOptions) -> list[float]:
+    from nltk.tokenize.texttiling import TextTilingTokenizer
+
+    text = "\n\n".join(s.text for s in segments)
+    tiles = TextTilingTokenizer(stopwords=list(STOPWORDS)).tokenize(text)
+    starts, count = [0.0], 0
+    for tile in tiles[:-1]:
+        count += tile.strip().count("\n\n") + 1
+        if count < len(segments):
+            starts.append(segments[count].start)
+    return starts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tolerance", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("-v", "--verbose", action="store_true", help="per-transcript lines")
+    args = ap.parse_args()
+    options = ChaptersOptions()
+    files = sorted(args.data.glob("*.md"))
+    methods = {
+        "podtools (lexical cohesion)": lambda segs, d: detect_boundaries(segs, d, options),
+        "uniform every target_length": lambda segs, d: uniform(segs, d, options),
+        "nltk TextTiling": lambda segs, d: texttiling(segs, d, options),
+    }
+    rows = []
+    total_minutes = 0.0
+    for name, fn in methods.items():
+        tp = n_pred = n_true = 0
+        pks, wds, secs = [], [], 0.0
+        total_minutes = 0.0
+        for f in files:
+            ep = import_transcript(f, warn=lambda _m: None).episode
+            truth = [c.start for c in ep.chapters]
+            segs = ep.segments
+            total_minutes += ep.duration / 60
+            t0 = time.perf_counter()
+            pred = fn(segs, ep.duration)
+            secs += time.perf_counter() - t0
+            p_in, t_in = [p for p in pred if p > 0], [t for t in truth if t > 0]
+            m = match(p_in, t_in, args.tolerance)
+            tp, n_pred, n_true = tp + m, n_pred + len(p_in), n_true + len(t_in)
+            ref, hyp = as_string(truth, segs), as_string(pred, segs)
+            k = max(2, round(len(segs) / len(truth) / 2))
+            pks.append(pk(ref, hyp, k, "1"))
+            wds.append(windowdiff(ref, hyp, k, "1"))
+            if args.verbose:
+                print(f"  {name[:12]:12s} {f.stem:12s} true {[round(t) for t in t_in]} "
+                      f"pred {[round(p) for p in p_in]}")
+        p = tp / n_pred if n_pred else 0.0
+        r = tp / n_true if n_true else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append((name, n_pred, n_true, p, r, f1, sum(pks) / len(pks), sum(wds) / len(wds), secs))
+    base_f1 = rows[1][5]
+    print(f"Chapter detection: {len(files)} transcripts, {total_minutes:.0f} min, boundaries within "
+          f"+-{args.tolerance:.0f} s (Pk/WindowDiff: lower is better)")
+    print(f"{'method':30s} {'pred':>5s} {'true':>5s} {'P':>6s} {'R':>6s} {'F1':>6s} {'Pk':>6s} {'WD':>6s} "
+          f"{'sec':>6s} {'F1 vs uniform':>14s}")
+    for name, n_pred, n_true, p, r, f1, pk_, wd, secs in rows:
+        ratio = f"{f1 / base_f1:.2f}x" if base_f1 else "-"
+        print(f"{name:30s} {n_pred:5d} {n_true:5d} {p:6.2f} {r:6.2f} {f1:6.2f} {pk_:6.3f} {wd:6.3f} "
+              f"{secs:6.2f} {ratio:>14s}")
+
+
+if __name__ == "__main__":
+    main()
