@@ -948,7 +948,7 @@ class LLM:
                         pass  # retryable
                     else:
                         raise ModelError(f"the LLM server at {self.where} answered HTTP {status}: {_short(exc)}") from None
-                if probe and structured is not None and mode != "prompt" and isinstance(exc, openai.InternalServerError):
+                if probe and structured is not None and mode != "prompt" and status == 500:
                     raise _Unsupported(f"HTTP {status}") from None
                 connection = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
                 limit = min(s.max_retries, 1) if connection else s.max_retries
@@ -1025,6 +1025,8 @@ def _short(exc: Exception, limit: int = 200) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         msg = inner.get("message") if isinstance(inner, dict) else (inner if isinstance(inner, str) else None)
+    if msg is None and isinstance(body, str) and body.strip():
+        msg = body
     text = str(msg or getattr(exc, "message", None) or exc)
     text = re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())

@@ -115,7 +115,8 @@ class Notes:
     tldr_groups: list[Group]
     takeaways: list[Item]
     quotes: list[Item]
-    chapters: list[ChapterView]
+    chapters: list[ChapterView]  # the episode's chapters or, without any, the summarized parts (if several)
+    has_chapters: bool
     youtube_chapters: list[tuple[str, str]]
     speakers: list[SpeakerView]
     mentions: list[MentionView]
@@ -175,7 +176,7 @@ def context(episode: Episode) -> Notes:
             chapters.append(_chapter_view(n, c.title, c.start, c.end, s, c.summary, fmt, link, item, episode))
     else:
         keys = sorted((k for k in episode.summaries if k.startswith("section-")), key=lambda k: int(k.split("-")[1]))
-        for n, k in enumerate(keys):
+        for n, k in enumerate(keys if len(keys) > 1 else []):
             s = episode.summaries[k]
             chapters.append(_chapter_view(n, s.title or f"Part {n + 1}", s.start or 0.0, s.end or 0.0, s, None,
                                           fmt, link, item, episode))
@@ -233,7 +234,7 @@ def context(episode: Episode) -> Notes:
         language=episode.language, has_summary=ep_sum is not None, method=method,
         model=ep_sum.model if ep_sum else None, extractive=method == "extractive", notice=notice,
         summary=ep_sum.text if ep_sum else None, tldr=tldr, tldr_groups=tldr_groups, takeaways=takeaways,
-        quotes=quotes, chapters=chapters, youtube_chapters=youtube, speakers=speakers, mentions=mentions,
+        quotes=quotes, chapters=chapters, has_chapters=bool(episode.chapters), youtube_chapters=youtube, speakers=speakers, mentions=mentions,
         mention_groups=mention_groups, links=links, transcript=transcript,
         generator=f"podtools {__version__}",
     )

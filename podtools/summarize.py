@@ -18,6 +18,7 @@ summaries have ``method == "extractive"`` and the outputs say so.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -265,8 +266,11 @@ def render_prompt(name: str, templates_dir: str | Path | None, **variables) -> l
         return messages
     except ConfigError:
         raise
-    except Exception as exc:
-        raise template_error(exc, name, templates_dir) from None
+    except Exception:
+        try:  # map the error to the template's own line numbers, as Template.render does
+            env.handle_exception()
+        except Exception as exc:
+            raise template_error(exc, name, templates_dir) from None
 
 
 def _language(options: SummarizeOptions, episode: Episode) -> str:
@@ -368,7 +372,7 @@ _STOP_EXTRA = {"yeah", "okay", "ok", "um", "uh", "like", "right", "really", "thi
 _CUES = ("the takeaway", "takeaway", "bottom line", "the key", "key thing", "what this means", "this means",
          "you should", "important", "in short", "the lesson", "the point is", "my advice", "worth", "matters")
 _FILLER = re.compile(r"\b(welcome (back )?to|thanks? (you )?for (having|listening|joining)|i'm \w+,? (and|your)|"
-                     r"my name is|you (have been|are|were) listening|see you next|subscribe|that's all for)\b", re.I)
+                     r"my name is|you (have been|are|were) listening|see you next|subscribe|that's all|that is all)\b", re.I)
 _OPINION = ("i think", "i believe", "in my view", "honestly", "frankly", "the truth is", "i'd say", "i would say",
             "!", "never", "always", "best", "worst", "wild", "huge", "amazing", "crazy")
 
@@ -384,6 +388,11 @@ class Sentence:
     score: float = 0.0
     order: int = 0
 
+    @property
+    def headline(self) -> bool:
+        """Fit for a TL;DR, takeaway or quote: a statement, not a greeting or a question."""
+        return self.score > 0 and not self.text.endswith("?") and not _FILLER.search(self.text)
+
 
 class Extractor:
     """Sentence scoring over the transcript (spaCy lemmas and stop words; regex without spaCy)."""
@@ -396,6 +405,7 @@ class Extractor:
             self.by_segment.setdefault(s.segment, []).append(s)
 
     @staticmethod
+    @functools.lru_cache(maxsize=1)
     def _nlp():
         try:
             import spacy
@@ -487,9 +497,10 @@ class Extractor:
         quotes = [(s.text, s.segment) for s in self._quotable(sents)[:2]]
         return Digest(title, summary, points, quotes, "extractive", span=list(sec.segments))
 
-    @staticmethod
-    def _title(sents: list[Sentence]) -> str:
-        names = Counter(p for s in sents for p in s.proper)
+    def _title(self, sents: list[Sentence]) -> str:
+        speakers = {(self.episode.speaker_name(sp.id) or "").lower() for sp in self.episode.speakers}
+        speakers |= {(seg.speaker or "").lower() for seg in self.episode.segments[:200]}
+        names = Counter(p for s in sents for p in s.proper if p.lower() not in speakers)
         if not names:
             names = Counter(w for s in sents for w in s.words if len(w) > 3)
         return ", ".join(n for n, _ in names.most_common(3)) or "Untitled"
@@ -497,7 +508,7 @@ class Extractor:
     @staticmethod
     def _quotable(sents: list[Sentence]) -> list[Sentence]:
         def q(s: Sentence) -> float:
-            if not 8 <= s.nwords <= 35 or s.text.endswith("?"):
+            if not 8 <= s.nwords <= 35 or not s.headline:
                 return 0.0
             low = s.text.lower()
             return s.score * (1.5 if any(o in low for o in _OPINION) else 1.0)
@@ -509,31 +520,35 @@ class Extractor:
         """Reduce: summary, TL;DR (the host's TL;DR chapter when there is one), takeaways, quotes."""
         per = [[s for sid in sec.segments for s in self.by_segment.get(sid, [])] for sec in secs]
         best = [sorted(p, key=lambda s: -s.score) for p in per]
-        leads = sorted((b[0] for b in best if b and b[0].score > 0), key=lambda s: -s.score)
+        leads = sorted((next(x for x in b if x.headline) for b in best if any(x.headline for x in b)),
+                       key=lambda s: -s.score)
         summary_parts, words = [], 0
-        for s in leads:
+        lead_ids = {id(s) for s in leads}
+        others = sorted((s for p in per for s in p if s.headline and id(s) not in lead_ids), key=lambda s: -s.score)
+        for s in leads + others:  # the best sentence of each section first, then the best of the rest
             if words >= options.summary_words:
                 break
             summary_parts.append(s)
             words += s.nwords
-        summary = " ".join(s.text for s in sorted(summary_parts, key=lambda s: s.start))
+        summary = " ".join(s.text for s in sorted(summary_parts, key=lambda s: s.order))
 
         tldr_src: list[Sentence] = []
         for sec, b in zip(secs, best):
             if sec.title and re.search(r"\b(tl;?\s?dr|headlines|recap|summary)\b", sec.title, re.I):
-                tldr_src = [s for s in b if s.score > 0][: options.tldr_bullets]
+                tldr_src = [s for s in b if s.headline][: options.tldr_bullets]
                 break
         if not tldr_src:
+            best = [[s for s in b if s.headline] for b in best]
             rounds = max((len(b) for b in best), default=0)
             for r in range(rounds):
                 for b in best:
-                    if len(tldr_src) < options.tldr_bullets and r < len(b) and b[r].score > 0:
+                    if len(tldr_src) < options.tldr_bullets and r < len(b):
                         tldr_src.append(b[r])
             tldr_src.sort(key=lambda s: s.order)
         used = {id(s) for s in tldr_src}
         tldr = [(s.text, s.segment, categorize(s.text, self._names_at(s.segment), cats)) for s in tldr_src]
 
-        rest = [s for s in self.sentences if id(s) not in used and s.score > 0]
+        rest = [s for s in self.sentences if id(s) not in used and s.headline]
         cue = sorted((s for s in rest if any(c in s.text.lower() for c in _CUES)), key=lambda s: -s.score)
         cue_ids = {id(s) for s in cue}
         more = sorted((s for s in rest if id(s) not in cue_ids), key=lambda s: -s.score)
@@ -616,7 +631,7 @@ def summarize(
                      "summaries are extractive (sentences chosen from the transcript)")
     progress.stage("summarize", episode.duration or None)
     if not episode.segments:
-        notes.append("the transcript is empty: nothing to summarize")
+        notes = ["the transcript is empty: nothing to summarize"]
         for n in notes:
             progress.note(n)
         return SummarizeResult(episode, "none", notes=notes)

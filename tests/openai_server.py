@@ -9,11 +9,13 @@ from the ``[id] Speaker: text`` lines of the prompt. Faults are scripted per req
     server.push({"status": 429, "headers": {"Retry-After": "0"}}, {"status": 500})
     server.push({"hang": 3.0})              # answer only after 3 s (past a client timeout)
     server.push({"content": '{"summary": "cut'})   # this exact message content
-    server.push({"body": "<html>..</html>", "content_type": "text/html"})  # raw body
+    server.push({"body": "<html>..</html>", "content_type": "text/html"})  # raw 200 body
+    server.push({"status": 502, "body": "<html>..</html>"})  # raw error page
     server.push({"refusal": "I can't help with that."})
 
 and persistently: ``key`` (requests without ``Authorization: Bearer <key>`` get 401),
-``models`` (other model names get 404), ``reject_json_schema`` (HTTP 500 for json_schema, as
+``models`` (other model names get 404), ``html_everything`` (an HTML page for every request),
+``reject_json_schema`` (HTTP 500 for json_schema, as
 llama.cpp's server does), ``usage`` (False: no usage block in answers).
 """
 
@@ -36,6 +38,7 @@ class ScriptedServer:
         self.key = key
         self.reject_json_schema = False
         self.usage = True
+        self.html_everything = False
         self.script: collections.deque[dict] = collections.deque()
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -93,10 +96,13 @@ class ScriptedServer:
             body = json.loads(raw) if raw else {}
         except ValueError:
             body = {}
-        record = {"method": method, "path": h.path, "headers": dict(h.headers), "body": body, "time": time.time()}
+        record = {"method": method, "path": h.path, "headers": {k.lower(): v for k, v in h.headers.items()}, "body": body, "time": time.time()}
         with self.lock:
             self.requests.append(record)
         try:
+            if self.html_everything:  # a web server that is not an OpenAI API at all
+                page = b"<!DOCTYPE html><html><body><h1>It works!</h1></body></html>"
+                return self._send_raw(h, 200, page, "text/html")
             if self.key is not None and h.headers.get("Authorization") != f"Bearer {self.key}":
                 return self._send_json(h, 401, {"error": {"message": "Incorrect API key provided: "
                                                           f"{(h.headers.get('Authorization') or '')[7:]}",
@@ -115,6 +121,9 @@ class ScriptedServer:
             action = self.script.popleft() if self.script else {}
         if "hang" in action:
             time.sleep(action["hang"])
+        if "status" in action and "body" in action:
+            return self._send_raw(h, action["status"], action["body"].encode(), action.get("content_type", "text/html"),
+                                  action.get("headers"))
         if "status" in action:
             payload = action.get("json", {"error": {"message": f"scripted HTTP {action['status']}", "type": "server_error"}})
             return self._send_json(h, action["status"], payload, action.get("headers"))

@@ -1,0 +1,375 @@
+"""podtools.llm over real HTTP against tests/openai_server.py (scripted answers and faults)."""
+
+import json
+import logging
+import math
+import time
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from openai_server import ScriptedServer
+from podtools.errors import ConfigError, ModelError
+from podtools.llm import (
+    LLM,
+    InvalidAnswer,
+    LLMSettings,
+    Refusal,
+    TokenCounter,
+    extract_json,
+    load_prices,
+    price_for,
+    redact,
+    resolve_settings,
+)
+
+SECRET = "sk-test-Zq81aF3kP0tLm2Xw9Rr7"
+MESSAGES = [
+    {"role": "system", "content": "Summarize."},
+    {"role": "user", "content": "[3] Alex: Llama 3.1 is out with 405 billion parameters.\n[4] Sam: It is an open model."},
+]
+
+
+class Quote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    segment: int
+    text: str
+
+
+class Digest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    summary: str
+    quotes: list[Quote]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ScriptedServer(models=("test-model", "other-model")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def srv(server, monkeypatch, tmp_path):
+    server.reset()
+    server.key = None
+    server.reject_json_schema = False
+    server.usage = True
+    monkeypatch.setenv("PODTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PODTOOLS_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PODTOOLS_CONFIG", str(tmp_path / "no-config.toml"))
+    (tmp_path / "no-config.toml").write_text("")
+    return server
+
+
+def settings(srv, **kw) -> LLMSettings:
+    base = dict(model="test-model", base_url=srv.url, backoff=0.01, timeout=5.0)
+    base.update(kw)
+    return LLMSettings(**base)
+
+
+# -- round trip, structured output, cache ---------------------------------------------------------
+
+
+def test_json_schema_round_trip_and_cache(srv, monkeypatch):
+    monkeypatch.setenv("MY_KEY", SECRET)
+    srv.key = SECRET
+    llm = LLM(settings(srv, key_env="MY_KEY"))
+    ans = llm.complete_json(MESSAGES, Digest, "t")
+    assert isinstance(ans.data, Digest) and not ans.cached
+    assert {q.segment for q in ans.data.quotes} <= {3, 4}
+    req = srv.chat_requests[-1]
+    assert req["headers"]["authorization"] == f"Bearer {SECRET}"
+    rf = req["body"]["response_format"]
+    assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
+    assert rf["json_schema"]["schema"]["required"] == ["title", "summary", "quotes"]  # "title" survives cleaning
+    assert ans.record.prompt_tokens > 0 and not ans.record.estimated  # the server's usage
+
+    n = len(srv.chat_requests)
+    again = LLM(settings(srv, key_env="MY_KEY")).complete_json(MESSAGES, Digest, "t")
+    assert again.cached and again.data == ans.data
+    assert len(srv.chat_requests) == n  # nothing sent
+    # a different setting is a different request
+    LLM(settings(srv, key_env="MY_KEY", temperature=0.7)).complete_json(MESSAGES, Digest, "t")
+    assert len(srv.chat_requests) == n + 1
+
+
+def test_fallback_to_json_object_when_json_schema_rejected(srv):
+    srv.reject_json_schema = True  # like llama.cpp's server: HTTP 500
+    llm = LLM(settings(srv, cache=False))
+    a = llm.complete_json(MESSAGES, Digest, "one")
+    b = llm.complete_json(MESSAGES[:1] + [{"role": "user", "content": "[9] Sam: second"}], Digest, "two")
+    assert a.data and b.data and b.data.quotes[0].segment == 9
+    kinds = [(r["body"].get("response_format") or {}).get("type") for r in srv.chat_requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]  # probed once, then remembered
+    # fallback requests carry the schema in the prompt instead
+    assert "JSON Schema:" in srv.chat_requests[1]["body"]["messages"][0]["content"]
+
+
+def test_prompted_json_when_json_object_rejected_too(srv):
+    srv.push({"status": 400, "json": {"error": {"message": "response_format not supported"}}},
+             {"status": 422, "json": {"error": {"message": "response_format not supported"}}})
+    llm = LLM(settings(srv, cache=False))
+    ans = llm.complete_json(MESSAGES, Digest, "t")
+    assert ans.data is not None
+    assert "response_format" not in srv.chat_requests[-1]["body"]
+
+
+def test_repair_once_then_valid(srv):
+    srv.push({"content": '```json\n{"title": "x", "summary": "cut off'})
+    llm = LLM(settings(srv))
+    ans = llm.complete_json(MESSAGES, Digest, "t")
+    assert ans.data is not None
+    assert len(srv.chat_requests) == 2
+    repair = srv.chat_requests[1]["body"]["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '```json\n{"title": "x", "summary": "cut off'}
+    assert "not valid JSON" in repair[-1]["content"] and "cut off" in repair[-1]["content"]
+    # the repaired answer replays from the cache: no request
+    LLM(settings(srv)).complete_json(MESSAGES, Digest, "t")
+    assert len(srv.chat_requests) == 2
+
+
+def test_invalid_twice_is_an_error(srv):
+    srv.push({"content": "Sure! Here is the summary you asked for."}, {"content": '{"title": 1}'})
+    with pytest.raises(InvalidAnswer, match="invalid answer for t twice"):
+        LLM(settings(srv, cache=False)).complete_json(MESSAGES, Digest, "t")
+
+
+def test_check_callback_feeds_the_repair(srv):
+    seen = []
+
+    def check(obj):
+        bad = [q.segment for q in obj.quotes if q.segment not in (3, 4)]
+        seen.append(bad)
+        return [f"segment {b} is not an id in the input" for b in bad]
+
+    srv.push({"content": json.dumps({"title": "t", "summary": "s", "quotes": [{"segment": 99, "text": "x"}]})})
+    ans = LLM(settings(srv)).complete_json(MESSAGES, Digest, "t", check=check)
+    assert seen == [[99], []] and ans.data.quotes[0].segment in (3, 4)
+    assert "segment 99 is not an id" in srv.chat_requests[-1]["body"]["messages"][-1]["content"]
+
+
+def test_extract_json_variants():
+    assert extract_json('```json\n{"a": 1}\n```') == {"a": 1}
+    assert extract_json('Here you go: {"a": {"b": 2}} hope it helps') == {"a": {"b": 2}}
+    with pytest.raises(ValueError):
+        extract_json("no json here")
+
+
+# -- retries and failures ----------------------------------------------------------------------------
+
+
+def test_retries_429_and_5xx_with_backoff(srv, caplog):
+    srv.push({"status": 429, "headers": {"Retry-After": "0"}}, {"status": 500}, {"status": 503})
+    t0 = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="podtools.llm"):
+        ans = LLM(settings(srv, backoff=0.05)).complete(MESSAGES, "t")
+    assert ans.text.startswith("A plain answer")
+    assert len(srv.chat_requests) == 4
+    assert "HTTP 429" in caplog.text and "HTTP 503" in caplog.text
+    assert time.perf_counter() - t0 >= 0.05 + 0.1  # waited 0 (Retry-After), then 0.05, 0.1
+
+
+def test_gives_up_after_max_retries(srv):
+    srv.push(*[{"status": 502}] * 3)
+    with pytest.raises(ModelError, match=r"kept failing \(HTTP 502 after 3 attempts"):
+        LLM(settings(srv, max_retries=2)).complete(MESSAGES, "t")
+
+
+def test_timeout_is_retried_then_reported(srv):
+    srv.push({"hang": 1.5})
+    ans = LLM(settings(srv, timeout=0.4, max_retries=1, cache=False)).complete(MESSAGES, "t")
+    assert ans.text  # the retry got an answer
+    srv.push({"hang": 1.5})
+    t0 = time.perf_counter()
+    with pytest.raises(ModelError, match=r"did not answer within 0.4 s"):
+        LLM(settings(srv, timeout=0.4, max_retries=0, cache=False)).complete(MESSAGES, "t")
+    assert time.perf_counter() - t0 < 1.4
+
+
+def test_refusal(srv):
+    srv.push({"refusal": "I can't help with that."})
+    with pytest.raises(Refusal, match="refused: I can't help"):
+        LLM(settings(srv)).complete_json(MESSAGES, Digest, "t")
+
+
+def test_wrong_key_fails_fast_and_never_leaks(srv, monkeypatch, caplog, tmp_path):
+    srv.key = "sk-the-right-one-123456"
+    monkeypatch.setenv("MY_KEY", SECRET)
+    llm = LLM(settings(srv, key_env="MY_KEY"))
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(ConfigError) as err:
+            llm.complete(MESSAGES, "t")
+        with pytest.raises(ConfigError) as err2:
+            llm.preflight()
+    msg = str(err.value)
+    assert "HTTP 401" in msg and "MY_KEY" in msg and "--llm-key-env" in msg
+    assert len(srv.chat_requests) == 1  # not retried
+    for text in (msg, str(err2.value), caplog.text):
+        assert SECRET not in text and SECRET[8:20] not in text
+    assert all(SECRET not in p.read_text() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert SECRET not in json.dumps(llm.settings.public())
+    assert redact(f"Incorrect API key provided: {SECRET}") == "Incorrect API key provided: [redacted]"
+
+
+def test_missing_key_for_openai(srv, monkeypatch):
+    with pytest.raises(ConfigError, match="environment variable OPENAI_API_KEY is not set"):
+        LLM(LLMSettings(model="gpt-4o-mini"))
+    with pytest.raises(ConfigError, match="NOPE_KEY is not set"):
+        LLM(settings(srv, key_env="NOPE_KEY"))
+
+
+def test_unknown_model_404(srv):
+    llm = LLM(settings(srv, model="llama-9000"))
+    with pytest.raises(ConfigError, match=r"model 'llama-9000' not found .*HTTP 404.*serves: other-model, test-model"):
+        llm.preflight()
+    with pytest.raises(ConfigError, match=r"model 'llama-9000' not found"):
+        llm.complete(MESSAGES, "t")
+    assert len(srv.chat_requests) == 1
+
+
+@pytest.mark.parametrize("body,ctype,what", [
+    ("<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>", "text/html", "an HTML page"),
+    ("OK", "text/plain", "non-JSON text"),
+])
+def test_server_answering_html_or_text(srv, body, ctype, what):
+    srv.push({"body": body, "content_type": ctype})
+    with pytest.raises(ModelError, match=f"did not answer like an OpenAI-compatible API .*{what}.*--llm-base-url"):
+        LLM(settings(srv)).complete(MESSAGES, "t")
+
+
+def test_html_error_page_is_one_clean_line(srv):
+    page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
+    srv.push(*[{"status": 502, "body": page}] * 2)
+    with pytest.raises(ModelError) as err:
+        LLM(settings(srv, max_retries=1)).complete(MESSAGES, "t")
+    assert "<" not in str(err.value) and "502 Bad Gateway" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_refused_connection(srv):
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"cannot connect to the LLM server at http://127.0.0.1:9/v1 \(connection refused\)"):
+        LLM(LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", backoff=0.01)).preflight()
+    with pytest.raises(ConfigError, match="connection refused"):
+        LLM(LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", backoff=0.01)).complete(MESSAGES, "t")
+    assert time.perf_counter() - t0 < 5
+
+
+def test_streaming(srv):
+    llm = LLM(settings(srv, stream=True))
+    ans = llm.complete_json(MESSAGES, Digest, "t")
+    assert ans.data is not None
+    assert srv.chat_requests[-1]["body"]["stream"] is True
+    assert ans.record.completion_tokens > 0
+
+
+def test_token_estimate_without_server_usage(srv):
+    srv.usage = False
+    ans = LLM(settings(srv)).complete(MESSAGES, "t")
+    assert ans.record.estimated
+    assert ans.record.completion_tokens == math.ceil(len(ans.text) / 3.5)
+
+
+# -- dry run and cost -------------------------------------------------------------------------------
+
+
+def test_dry_run_sends_nothing(srv):
+    llm = LLM(settings(srv), dry_run=True)
+    llm.preflight()
+    ans = llm.complete_json(MESSAGES, Digest, "chapter 1")
+    assert ans.text is None and ans.record.dry_run
+    assert srv.requests == []
+    table = llm.usage.table()
+    assert "chapter 1" in table and "planned" in table and "1 calls to send" in table
+
+
+def test_prices_and_cost(srv, tmp_path):
+    table, _ = load_prices(LLMSettings(model="gpt-4o-mini"))
+    p = price_for(LLMSettings(model="gpt-4o-mini-2024-07-18"), table)
+    assert (p.input, p.output) == (0.15, 0.60)
+    assert price_for(LLMSettings(model="openai/gpt-4o"), table).input == 2.50
+    assert price_for(LLMSettings(model="llama3.1", provider="ollama"), table).input == 0.0
+    assert price_for(LLMSettings(model="mystery", base_url="https://example.org/v1"), table) is None
+    user = tmp_path / "prices.toml"
+    user.write_text('[models]\n"test-model" = { input = 1000.0, output = 2000.0 }\n')
+    llm = LLM(settings(srv, prices=str(user)))
+    llm.complete(MESSAGES, "t")
+    u = llm.usage
+    assert u.cost == pytest.approx((u.prompt_tokens * 1000 + u.completion_tokens * 2000) / 1e6)
+    assert "$" in u.summary_line()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[models]\n"x" = { input = "cheap" }\n')
+    with pytest.raises(ConfigError, match="bad.toml: price of 'x' must be"):
+        LLM(settings(srv, prices=str(bad)))
+
+
+def test_max_cost_stops_before_a_call(srv, tmp_path):
+    user = tmp_path / "prices.toml"
+    user.write_text('[models]\n"test-model" = { input = 1000.0, output = 2000.0 }\n')
+    llm = LLM(settings(srv, prices=str(user), max_cost=0.01))
+    with pytest.raises(ConfigError, match="above --max-cost"):
+        llm.complete(MESSAGES, "t")
+    assert srv.chat_requests == []
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def test_settings_layers(tmp_path, monkeypatch):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[llm]\nmodel = "from-file"\nbase_url = "http://file:1/v1"\ntimeout = 33\n')
+    monkeypatch.setenv("PODTOOLS_CONFIG", str(cfg))
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    for k in ("MODEL", "TIMEOUT", "PROVIDER", "BASE_URL"):
+        monkeypatch.delenv(f"PODTOOLS_LLM_{k}", raising=False)
+    preset = LLMSettings(temperature=0.0, model="from-preset")
+    s = resolve_settings(preset, {})
+    assert (s.model, s.base_url, s.timeout, s.temperature) == ("from-file", "http://file:1/v1", 33.0, 0.0)
+    monkeypatch.setenv("PODTOOLS_LLM_TIMEOUT", "12.5")
+    monkeypatch.setenv("PODTOOLS_LLM_MODEL", "from-env")
+    s = resolve_settings(preset, {"model": None})
+    assert (s.model, s.timeout) == ("from-env", 12.5)
+    s = resolve_settings(preset, {"model": "from-flag", "provider": "ollama"})
+    assert s.model == "from-flag"
+    assert s.effective_base_url() == "http://localhost:11434/v1"  # the provider drops the file's URL
+    assert s.is_local()
+
+    monkeypatch.setenv("PODTOOLS_LLM_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="invalid LLM setting timeout from PODTOOLS_LLM_"):
+        resolve_settings(preset, {})
+    monkeypatch.delenv("PODTOOLS_LLM_TIMEOUT")
+    cfg.write_text('[llm]\nmodle = "typo"\n')
+    with pytest.raises(ConfigError, match="unknown LLM setting 'modle'"):
+        resolve_settings(preset, {})
+    cfg.write_text("[llm\n")
+    with pytest.raises(ConfigError, match="config.toml: not a valid TOML"):
+        resolve_settings(preset, {})
+    monkeypatch.setenv("PODTOOLS_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="PODTOOLS_CONFIG not found"):
+        resolve_settings(preset, {})
+    with pytest.raises(ConfigError, match="unknown provider 'olama'"):
+        monkeypatch.setenv("PODTOOLS_CONFIG", str(cfg))
+        cfg.write_text("")
+        resolve_settings(preset, {"provider": "olama"})
+
+
+def test_openai_env_honoured(monkeypatch, srv):
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    srv.key = SECRET
+    llm = LLM(LLMSettings(model="test-model", backoff=0.01))
+    assert llm.complete(MESSAGES, "t").text
+    assert srv.chat_requests[-1]["body"].get("max_tokens")  # not api.openai.com: classic max_tokens
+
+
+def test_token_counter():
+    unknown = TokenCounter("llama3.1:8b")
+    assert unknown.method.startswith("estimate") and not unknown.exact
+    assert unknown.count("a" * 35) == 10
+    known = TokenCounter("gpt-4o-mini")
+    text = "Llama 3.1 405B scores 88 percent on MMLU."
+    if known.exact:  # tiktoken's o200k_base file is cached or downloadable here
+        assert known.method == "tiktoken o200k_base" and 8 <= known.count(text) <= 16
+    else:
+        assert "o200k_base" in known.method and known.count(text) >= math.ceil(len(text) / 4.2)

@@ -1,0 +1,356 @@
+"""The summarize stage: extractive and LLM map-reduce (real HTTP to tests/openai_server.py), CLI."""
+
+import json
+import re
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from openai_server import ScriptedServer, transcript_lines
+from podtools.cli import cli
+from podtools.errors import ConfigError
+from podtools.llm import LLMSettings
+from podtools.models import Episode, Segment
+from podtools.summarize import (
+    Line,
+    SummarizeOptions,
+    categories,
+    chunk_lines,
+    match_quote,
+    render_prompt,
+    summarize,
+)
+from summary_data import long_episode, script_episode
+
+CATEGORY_NAMES = {c.name for c in categories()}
+
+
+@pytest.fixture(scope="module")
+def episode(sample_script) -> Episode:
+    return script_episode(sample_script)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ScriptedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def srv(server, monkeypatch, tmp_path):
+    server.reset()
+    server.key = None
+    server.reject_json_schema = False
+    server.html_everything = False
+    monkeypatch.setenv("PODTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PODTOOLS_CONFIG", str(tmp_path / "config.toml"))
+    (tmp_path / "config.toml").write_text("")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PODTOOLS_LLM_MODEL", "PODTOOLS_LLM_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return server
+
+
+def llm(srv, **kw) -> LLMSettings:
+    base = dict(model="test-model", base_url=srv.url, backoff=0.01, timeout=5.0, context_tokens=4000,
+                max_output_tokens=300)
+    base.update(kw)
+    return LLMSettings(**base)
+
+
+def map_requests(srv) -> list[dict]:
+    return [r for r in srv.chat_requests if "Transcript:" in r["body"]["messages"][-1]["content"]]
+
+
+# -- extractive ---------------------------------------------------------------------------------------
+
+
+def test_extractive_structure_and_references(episode):
+    r = summarize(episode)
+    ep = r.episode
+    s = ep.summaries["episode"]
+    assert r.method == "extractive" and s.method == "extractive" and s.model is None
+    assert len(r.notes) == 1 and "no LLM configured" in r.notes[0]
+    assert s.text and 1 <= len(s.tldr) <= 6 and s.takeaways and s.quotes
+    assert s.bullets == [b.text for b in s.tldr]
+    for b in s.tldr + s.takeaways:
+        seg = ep.segments[b.segment]
+        assert b.start == seg.start and b.text in seg.text  # sentences from the transcript, times from it
+    assert all(b.category in CATEGORY_NAMES for b in s.tldr)
+    assert any(b.category == "Open-source LLMs" for b in s.tldr if "Llama" in b.text or "open model" in b.text)
+    for q in s.quotes:
+        seg = ep.segments[q.segment]
+        assert q.text in seg.text and q.speaker == seg.speaker and q.start == seg.start
+    assert not any(t.text.endswith("?") or t.text.startswith(("Hi,", "Thanks for having")) for t in s.tldr)
+    for i, ch in enumerate(ep.chapters):
+        cs = ep.summaries[f"chapter-{i}"]
+        assert ch.summary and cs.text == ch.summary and cs.method == "extractive"
+        assert cs.title == ch.title and cs.start == ch.start
+        for b in cs.key_points:
+            assert ch.start - 1e-6 <= b.start < ch.end and b.chapter == i
+    assert ep.provenance["summarize"].model == "extractive"
+    assert episode.summaries == {}  # the input is not modified
+
+
+def test_empty_transcript(episode):
+    ep = episode.model_copy(update={"segments": [], "chapters": []})
+    r = summarize(ep)
+    assert r.method == "none" and r.episode.summaries == {} and "empty" in r.notes[0]
+
+
+# -- LLM map-reduce ------------------------------------------------------------------------------------
+
+
+def test_map_reduce_covers_every_line_once_and_cites_ids(episode, srv):
+    r = summarize(episode, SummarizeOptions(chunk_tokens=60), llm(srv, context_tokens=1700, max_output_tokens=200))
+    ep = r.episode
+    seen = [i for req in map_requests(srv) for i, _, _ in transcript_lines(req["body"])]
+    assert sorted(seen) == list(range(len(episode.segments)))  # nothing dropped, nothing twice
+    names = [rec.name for rec in r.usage.records]
+    assert any("part 2/" in n for n in names) and any(n.endswith("merge") for n in names)
+    assert names.count("episode summary") == 1
+    for req in srv.chat_requests:  # the model never sees a timestamp
+        assert not re.search(r"\b\d{1,2}:\d\d\b", req["body"]["messages"][-1]["content"])
+    s = ep.summaries["episode"]
+    assert s.method == "llm" and s.model == "test-model" and s.text.startswith("Scripted summary")
+    assert s.tldr and all(b.start == ep.segments[b.segment].start for b in s.tldr)
+    assert all(b.category in CATEGORY_NAMES for b in s.tldr)
+    for q in s.quotes + [q for k, v in ep.summaries.items() if k != "episode" for q in v.quotes]:
+        assert q.text in ep.segments[q.segment].text or q.text in ep.segments[q.segment].text.replace("  ", " ")
+        assert q.speaker == ep.segments[q.segment].speaker
+    assert all(ep.summaries[f"chapter-{i}"].method == "llm" for i in range(len(ep.chapters)))
+    assert ep.provenance["summarize"].settings["usage"]["calls"] == r.usage.calls
+    assert r.notes[-1].startswith("LLM test-model: ")
+
+    n = len(srv.chat_requests)
+    again = summarize(episode, SummarizeOptions(chunk_tokens=60), llm(srv, context_tokens=1700, max_output_tokens=200))
+    assert len(srv.chat_requests) == n  # a re-run costs nothing
+    assert again.usage.calls == 0 and again.usage.cache_hits == len(again.usage.records)
+    assert again.episode.summaries == ep.summaries
+
+
+def test_reduce_in_levels_when_chapters_do_not_fit(srv):
+    ep = long_episode(minutes=24, chapters=12)
+    r = summarize(ep, SummarizeOptions(chapter_words=60), llm(srv, context_tokens=1800, max_output_tokens=220))
+    names = [rec.name for rec in r.usage.records]
+    assert any(n.startswith("episode group") for n in names), names
+    assert r.episode.summaries["episode"].method == "llm"
+    assert len([k for k in r.episode.summaries if k.startswith("chapter-")]) == 12
+
+
+def test_invalid_ids_repaired_once_then_extractive_for_that_chunk(episode, srv):
+    bad = json.dumps({"title": "t", "summary": "s", "key_points": [{"text": "x", "segment": 999}], "quotes": []})
+    srv.push({"content": bad}, {"content": bad})
+    r = summarize(episode, llm_settings=llm(srv, concurrency=1))
+    first = r.episode.summaries["chapter-0"]
+    assert first.method == "extractive" and "invalid answer for chapter 1 twice" in first.details["fallback"]
+    assert any(n.startswith("chapter 1: ") and "extractive" in n for n in r.notes)
+    repair = srv.chat_requests[1]["body"]["messages"][-1]["content"]
+    assert "999 is not one of the [id]s" in repair
+    assert all(r.episode.summaries[f"chapter-{i}"].method == "llm" for i in (1, 2, 3))
+
+
+def test_no_chapters_gives_sections(sample_script, srv):
+    ep = script_episode(sample_script, chapters=False, mentions=False)
+    r = summarize(ep, llm_settings=llm(srv))
+    assert "section-0" in r.episode.summaries and r.episode.summaries["section-0"].title.startswith("Scripted")
+    assert summarize(ep).episode.summaries["episode"].method == "extractive"
+
+
+def test_server_failing_midway_falls_back_with_a_note(episode, srv):
+    srv.push(*[{"status": 503}] * 3)
+    r = summarize(episode, llm_settings=llm(srv, max_retries=1, concurrency=1))
+    assert r.method == "extractive" and r.episode.summaries["episode"].method == "extractive"
+    assert any("LLM failed" in n and "HTTP 503" in n for n in r.notes)
+    assert "HTTP 503" in r.episode.provenance["summarize"].settings["error"]
+
+
+def test_max_cost_refuses_to_start(episode, srv, tmp_path):
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models]\n"test-model" = { input = 50.0, output = 150.0 }\n')
+    with pytest.raises(ConfigError, match=r"estimated LLM cost \$0\.\d+ \(5 calls.*above --max-cost \$0\.0100"):
+        summarize(episode, llm_settings=llm(srv, prices=str(prices), max_cost=0.01))
+    assert srv.chat_requests == []
+    r = summarize(episode, llm_settings=llm(srv, prices=str(prices), max_cost=1.0))
+    assert r.usage.cost is not None and 0 < r.usage.cost < 1.0
+
+
+def test_context_too_small_is_a_clear_error(episode, srv):
+    with pytest.raises(ConfigError, match="context of 600 tokens is too small"):
+        summarize(episode, llm_settings=llm(srv, context_tokens=600))
+
+
+# -- pieces ----------------------------------------------------------------------------------------------
+
+
+def test_chunk_lines_never_drops_text():
+    count = len  # 1 token per character keeps the arithmetic visible
+    long_text = "[0] Alex: " + " ".join(f"w{i}" for i in range(400))
+    lines = [Line(0, long_text, count(long_text))] + [Line(i, f"[{i}] Sam: short line {i}", 20) for i in range(1, 30)]
+    chunks = chunk_lines(lines, 300, count)
+    assert all(sum(ln.tokens + 1 for ln in c) <= 300 + 1 for c in chunks)
+    zero = [ln.text for c in chunks for ln in c if ln.segment == 0]
+    assert len(zero) > 1 and all(t.startswith("[0] ") for t in zero)
+    words = " ".join(t.split(" ", 1)[1] for t in zero).split()
+    assert words == long_text.split()[1:]
+    assert [ln.segment for c in chunks for ln in c if ln.segment] == list(range(1, 30))
+    sizes = [sum(ln.tokens for ln in c) for c in chunks]
+    assert max(sizes) <= 300
+
+
+def test_match_quote(episode):
+    seg = episode.segments[4]  # "It is the largest open model so far, with 405 billion parameters."
+    assert match_quote(episode, 4, "the largest open model so far") == ("the largest open model so far,".rstrip(","), 4)
+    assert match_quote(episode, 4, "IT IS THE LARGEST OPEN MODEL SO FAR") == ("It is the largest open model so far", 4)
+    nxt = episode.segments[5].text.split(",")[0]
+    assert match_quote(episode, 4, nxt)[1] == 5  # spills into the next segment
+    assert match_quote(episode, 4, "Llamas are the best animals on the farm") is None
+    assert match_quote(episode, 4, seg.text) == (seg.text, 4)
+
+
+def test_prompt_rendering_is_exact():
+    ep = Episode(id="e", source="x.mp3", title="Ep 1", language="en",
+                 segments=[Segment(start=0, end=1, text="Hello there.", speaker="A")])
+    msgs = render_prompt("prompts/summarize_chunk.v1.j2", None, episode=ep, section_title="Intro", part=2, parts=3,
+                         lines="[0] A: Hello there.", names=["Llama 3.1"], language="English",
+                         options=SummarizeOptions(), categories=[])
+    assert [m["role"] for m in msgs] == ["system", "user"]
+    assert msgs[1]["content"] == (
+        "Episode: Ep 1\n"
+        "Chapter: Intro\n"
+        "This is part 2 of 3 of the chapter.\n"
+        "AI models and benchmarks mentioned here, spelled correctly (the automatic transcript may garble them): "
+        "Llama 3.1.\n\n"
+        "Transcript:\n"
+        "[0] A: Hello there.\n\n"
+        "Answer with a JSON object:\n"
+        '- "title": a short title for this part (at most 8 words);\n'
+        '- "summary": about 90 words on what was said, naming who said what;\n'
+        '- "key_points": 2 to 4 items {"text": one sentence, "segment": id of the line it comes from};\n'
+        '- "quotes": 0 to 2 memorable sentences copied word for word, {"segment": id, "text": the exact words}.\n'
+        "Write in English."
+    )
+
+
+def test_prompt_override_from_templates_dir(episode, srv, tmp_path):
+    tdir = tmp_path / "tpl" / "prompts"
+    tdir.mkdir(parents=True)
+    (tdir / "summarize_chunk.v1.j2").write_text(
+        "{% block system %}HOUSE STYLE: terse.{% endblock %}{% block user %}Transcript:\n{{ lines }}{% endblock %}")
+    summarize(episode, llm_settings=llm(srv), templates_dir=tmp_path / "tpl")
+    assert all(r["body"]["messages"][0]["content"].startswith("HOUSE STYLE: terse.") for r in map_requests(srv))
+    (tdir / "summarize_chunk.v1.j2").write_text("{% block user %}{{ lines }}{% endblock %}")
+    with pytest.raises(ConfigError, match=r"has no \{% block system %\}"):
+        summarize(episode, llm_settings=llm(srv, cache=False), templates_dir=tmp_path / "tpl")
+    (tdir / "summarize_chunk.v1.j2").write_text("{% block system %}x{% endblock %}{% block user %}{{ linez }}{% endblock %}")
+    with pytest.raises(ConfigError, match=r"summarize_chunk.v1.j2: line 1: undefined variable: 'linez' is undefined"):
+        summarize(episode, llm_settings=llm(srv, cache=False), templates_dir=tmp_path / "tpl")
+
+
+# -- CLI ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def episode_file(episode, tmp_path):
+    path = tmp_path / "ep" / "episode.json"
+    episode.save(path)
+    return path
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
+
+
+def test_cli_summarize_with_llm_writes_outputs(episode_file, srv):
+    res = run("summarize", episode_file, "--llm-model", "test-model", "--llm-base-url", srv.url, "--json", "-q")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["method"] == "llm" and out["usage"]["calls"] == 5
+    names = {p.split("/")[-1] for p in out["files"]}
+    assert {"summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html"} <= names
+    ep = Episode.load(episode_file)
+    assert ep.summaries["episode"].method == "llm"
+    assert "test-model" in (episode_file.parent / "summary.md").read_text()
+
+
+def test_cli_dry_run_sends_and_writes_nothing(episode_file, srv):
+    before = episode_file.read_bytes()
+    res = run("summarize", episode_file, "--dry-run", "--llm-model", "test-model", "--llm-base-url", srv.url)
+    assert res.exit_code == 0, res.output
+    assert "chapter 1" in res.stdout and "episode summary" in res.stdout and "5 calls to send" in res.stdout
+    assert srv.chat_requests == [] and episode_file.read_bytes() == before
+    assert sorted(p.name for p in episode_file.parent.iterdir()) == ["episode.json"]
+
+
+def test_cli_extractive_without_llm(episode_file, srv):
+    res = run("summarize", episode_file)
+    assert res.exit_code == 0
+    assert res.stderr.count("no LLM configured") == 1
+    assert "Extractive summary" in (episode_file.parent / "show_notes.md").read_text() or \
+        "without an LLM" in (episode_file.parent / "show_notes.md").read_text()
+
+
+@pytest.mark.parametrize("case", ["refused", "401", "404", "html", "no-templates", "bad-json", "bad-pipeline"])
+def test_cli_bad_inputs(case, episode_file, srv, tmp_path, monkeypatch):
+    args = ["summarize", episode_file, "--llm-model", "test-model", "--llm-base-url", srv.url]
+    expect = ""
+    if case == "refused":
+        args[-1], expect = "http://127.0.0.1:9/v1", "cannot connect to the LLM server at http://127.0.0.1:9/v1 (connection refused)"
+    elif case == "401":
+        srv.key = "sk-right-key-0000000"
+        monkeypatch.setenv("WRONG_KEY", "sk-wrong-key-1111111")
+        args += ["--llm-key-env", "WRONG_KEY"]
+        expect = "rejected the API key (HTTP 401): put a valid key in the environment variable WRONG_KEY"
+    elif case == "404":
+        args[3], expect = "gpt-17", "model 'gpt-17' not found"
+    elif case == "html":
+        srv.html_everything = True
+        expect = "did not answer like an OpenAI-compatible API"
+    elif case == "no-templates":
+        args += ["--templates", tmp_path / "nope"]
+        expect = "templates directory not found"
+    elif case == "bad-json":
+        episode_file.write_text("{not json")
+        expect = "not valid JSON"
+    elif case == "bad-pipeline":
+        args += ["--pipeline", "nope"]
+        expect = "unknown pipeline 'nope'"
+    res = run(*args)
+    assert res.exit_code not in (0, 70) and res.exception is None or isinstance(res.exception, SystemExit)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("podtools: error: ") and expect in lines[0], res.stderr
+    assert "Traceback" not in res.output and "sk-wrong-key" not in res.output
+
+
+# -- ingest ------------------------------------------------------------------------------------------------
+
+
+def test_ingest_without_llm_writes_every_output(sample_ingest):
+    result, out = sample_ingest
+    for name in ("show_notes.md", "newsletter.md", "summary.md", "youtube_description.txt", "episode.html"):
+        assert (out / name).stat().st_size > 100, name
+    s = result.episode.summaries["episode"]
+    assert s.method == "extractive" and "summarize" in result.episode.provenance
+    assert "extractive" in (out / "newsletter.md").read_text().lower()
+
+
+def test_ingest_with_llm(sample_mp3, embedded_model, srv, tmp_path):
+    from podtools.pipeline import ingest, load_pipeline
+
+    config = load_pipeline("default").model_copy(update={"llm": llm(srv)})
+    result = ingest(str(sample_mp3), tmp_path / "out", config, model=embedded_model)
+    s = result.episode.summaries["episode"]
+    assert s.method == "llm" and s.model == "test-model"
+    assert srv.requests[0]["path"].endswith("/models")  # preflight first
+    assert "Summarized by test-model" in (tmp_path / "out" / "summary.md").read_text()
+    assert (tmp_path / "out" / "episode.html").stat().st_size > 1000
+
+
+def test_ingest_bad_key_fails_before_transcribing(sample_mp3, srv, tmp_path, monkeypatch):
+    srv.key = "sk-right-key-0000000"
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong-key-1111111")
+    t0 = time.perf_counter()
+    res = run("ingest", sample_mp3, "-o", tmp_path / "o", "--llm-model", "test-model", "--llm-base-url", srv.url,
+              "--llm-key-env", "WRONG_KEY", "-q")
+    assert res.exit_code == 6 and "HTTP 401" in res.stderr and "WRONG_KEY" in res.stderr
+    assert time.perf_counter() - t0 < 10 and not (tmp_path / "o" / "episode.json").exists()
