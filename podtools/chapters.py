@@ -268,7 +268,9 @@ def segment_chapters(episode: Episode) -> list[Optional[int]]:
     """For each segment, the index into ``episode.chapters`` it belongs to (None without chapters)."""
     if not episode.chapters:
         return [None] * len(episode.segments)
-    return [chapter_index(episode.chapters, s) for s in episode.segments]
+    order = sorted(range(len(episode.chapters)), key=lambda i: episode.chapters[i].start)
+    ordered = [episode.chapters[i] for i in order]
+    return [order[chapter_index(ordered, s)] for s in episode.segments]
 
 
 def chapter_texts(episode: Episode) -> list[str]:
@@ -683,24 +685,35 @@ def to_youtube(episode: Episode) -> str:
     return "".join(f"{hms(t, always_hours=long)} {title}\n" for t, title in items)
 
 
+def check_id3_source(src: str | Path | None) -> Path:
+    """The MP3 that ``--write-id3`` copies; anything else is an error before any work is done."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    if src is None:
+        raise ConfigError("--write-id3 needs the episode's MP3; give it with --audio FILE")
+    src = Path(src)
+    if not src.is_file():
+        raise InputError("file not found", src)
+    try:
+        MP3(src)
+    except MutagenError:  # HeaderNotFoundError and friends
+        raise InputError("--write-id3 needs an MP3 file; this is not one", src) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", src) from None
+    return src
+
+
 def write_id3(src: str | Path, dst: str | Path, episode: Episode) -> Path:
     """Copy the MP3 ``src`` to ``dst`` with ID3v2.3 CHAP frames (times in ms) and a top-level,
     ordered CTOC. Existing tags are kept; existing chapters are replaced. Written atomically."""
     import shutil
 
-    from mutagen import MutagenError
     from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
-    from mutagen.mp3 import MP3, HeaderNotFoundError
 
     from .fsutil import atomic_open
 
-    src, dst = Path(src), Path(dst)
-    try:
-        MP3(src)
-    except (HeaderNotFoundError, MutagenError):
-        raise InputError("--write-id3 needs an MP3 file; this is not one", src) from None
-    except FileNotFoundError:
-        raise InputError("file not found", src) from None
+    src, dst = check_id3_source(src), Path(dst)
     if src.resolve() == dst.resolve():
         raise ConfigError("--write-id3 writes a copy; the output would overwrite the source", dst)
     chapters = sorted(episode.chapters, key=lambda c: c.start)

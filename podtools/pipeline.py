@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from .asr import LoadedModel, TranscribeOptions
+from .chapters import ChaptersOptions
 from .errors import ConfigError
 from .llm import LLMSettings
 from .models import Episode, Segment, StageRun
@@ -35,6 +36,7 @@ class PipelineConfig(BaseModel):
     name: str = "default"
     description: str = ""
     transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
+    chapters: ChaptersOptions = Field(default_factory=ChaptersOptions)
     summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
@@ -167,6 +169,32 @@ def transcribe_episode(
     )
 
 
+# -- stage: import -------------------------------------------------------------------------------
+
+
+def import_episode(path: Path, source: str, audio_path: Path | None = None,
+                   progress: Progress | None = None) -> tuple[Episode, np.ndarray | None]:
+    """A transcript file in place of decode + ASR; with ``audio_path``, that audio is decoded too
+    (16 kHz mono, for the stages that listen) and gives the episode its id and duration."""
+    from . import audio as audio_mod
+    from .formats.imports import import_transcript
+
+    progress = progress or NullProgress()
+    samples = None
+    duration = None
+    title = None
+    if audio_path is not None:
+        progress.stage("decode")
+        info = audio_mod.probe(audio_path)
+        samples = audio_mod.decode(audio_path)
+        duration, title = len(samples) / audio_mod.SAMPLE_RATE, info.title
+    progress.stage("import")
+    episode = import_transcript(path, source, audio_path, duration, progress.note).episode
+    if title and episode.title == Path(path).stem:
+        episode = episode.model_copy(update={"title": title})
+    return episode, samples
+
+
 # -- ingest -----------------------------------------------------------------------------------
 
 
@@ -198,8 +226,15 @@ def ingest(
     model: LoadedModel | None = None,
     only_transcribe: bool = False,
     use_cache: bool = True,
+    audio: str | None = None,
+    chapters: str | None = None,
 ) -> IngestResult:
-    """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir."""
+    """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir.
+
+    ``source`` may also be a transcript (SRT, WebVTT, JSON, Markdown, text): it is imported
+    instead of decoded and transcribed, with ``audio`` (path or URL) as the episode's audio if
+    given. ``chapters`` is a chapter list, as a file path or as text (``--chapters``).
+    """
     from . import audio as audio_mod
     from .fsutil import ensure_writable_dir
     from .render import OUTPUTS, render
@@ -210,15 +245,32 @@ def ingest(
     from .summarize import prepare_llm, summarize
 
     llm = None if only_transcribe else prepare_llm(config.summarize, config.llm)  # bad key/URL/model: fail now
+    from . import chapters as chapters_mod
+    from .formats.imports import detect_format
+
     path = prepare_source(source)
-    progress.stage("decode")
-    info = audio_mod.probe(path)
-    samples = audio_mod.decode(path)
-    episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
-    episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
+    transcript_format = detect_format(path)
+    audio_path = prepare_source(audio) if audio else (None if transcript_format else path)
+    given = chapters_mod.load_chapters(chapters, progress.note) if chapters else None  # bad list: fail now
+    id3 = config.chapters.write_id3 and not only_transcribe
+    if id3:
+        chapters_mod.check_id3_source(audio_path)
+    if transcript_format:
+        episode, samples = import_episode(path, source, audio_path, progress)
+    else:
+        progress.stage("decode")
+        info = audio_mod.probe(path)
+        samples = audio_mod.decode(path)
+        episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
+        episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
+    if not only_transcribe:
+        progress.stage("chapters")
+        episode = chapters_mod.chapters_stage(episode, config.chapters, given, audio_path, progress.note)
     if not only_transcribe:  # last stage before render: uses chapters and mentions when present
         episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only)
+    if id3:
+        files.append(chapters_mod.write_id3(audio_path, out / f"{audio_path.stem}.chapters.mp3", episode))
     return IngestResult(episode, files)

@@ -29,6 +29,7 @@ class Paragraph:
     end: float
     speaker: Optional[str]  # display name
     text: str
+    chapter: Optional[int] = None  # index into episode.chapters
 
 
 @dataclass
@@ -41,16 +42,19 @@ class Section:
 
 
 def paragraphs(episode: Episode) -> list[Paragraph]:
-    """Consecutive segments of one speaker, split at ``PARAGRAPH_MAX_SECONDS``."""
+    """Consecutive segments of one speaker in one chapter, split at ``PARAGRAPH_MAX_SECONDS``."""
+    from .chapters import segment_chapters
+
     out: list[Paragraph] = []
-    for seg in episode.segments:
+    for seg, chapter in zip(episode.segments, segment_chapters(episode)):
         name = episode.speaker_name(seg.speaker)
         last = out[-1] if out else None
-        if last and last.speaker == name and seg.start - last.start < PARAGRAPH_MAX_SECONDS:
+        if (last and last.speaker == name and last.chapter == chapter
+                and seg.start - last.start < PARAGRAPH_MAX_SECONDS):
             last.text = f"{last.text} {seg.text.strip()}"
             last.end = seg.end
         else:
-            out.append(Paragraph(seg.start, seg.end, name, seg.text.strip()))
+            out.append(Paragraph(seg.start, seg.end, name, seg.text.strip(), chapter))
     return out
 
 
@@ -59,15 +63,11 @@ def sections(episode: Episode) -> list[Section]:
     paras = paragraphs(episode)
     if not episode.chapters:
         return [Section(None, 0.0, paras)]
-    chapters = sorted(episode.chapters, key=lambda c: c.start)
-    out = [Section(c.title, c.start, []) for c in chapters]
-    for p in paras:
-        idx = 0
-        for i, c in enumerate(chapters):
-            if p.start + 1e-6 >= c.start:
-                idx = i
-        out[idx].paragraphs.append(p)
-    return out
+    order = sorted(range(len(episode.chapters)), key=lambda i: episode.chapters[i].start)
+    out = {i: Section(episode.chapters[i].title, episode.chapters[i].start, []) for i in order}
+    for p in paras:  # the chapter of a paragraph is that of its segments (chapters.segment_chapters)
+        out[p.chapter if p.chapter is not None else order[0]].paragraphs.append(p)
+    return [out[i] for i in order]
 
 
 def _autoescape(name: str | None) -> bool:
@@ -159,12 +159,26 @@ def _vtt(episode: Episode, templates_dir: Optional[Path]) -> str:
     return to_vtt(episode)
 
 
+def _chapters_json(episode: Episode, templates_dir: Optional[Path]) -> str:
+    from .chapters import to_podcasting2_json
+
+    return to_podcasting2_json(episode)
+
+
+def _youtube_chapters(episode: Episode, templates_dir: Optional[Path]) -> str:
+    from .chapters import to_youtube
+
+    return to_youtube(episode)
+
+
 # file name -> writer. Later stages register their outputs here.
 OUTPUTS: dict[str, Callable[[Episode, Optional[Path]], str]] = {
     "transcript.md": _template_output("transcript.md.j2"),
     "transcript.txt": _template_output("transcript.txt.j2"),
     "transcript.srt": _srt,
     "transcript.vtt": _vtt,
+    "chapters.json": _chapters_json,
+    "youtube_chapters.txt": _youtube_chapters,
 }
 
 

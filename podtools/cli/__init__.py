@@ -61,6 +61,7 @@ def _register() -> None:
     from . import ingest  # noqa: F401  (commands register themselves on import)
     from . import summarize  # noqa: F401  (summarize, render)
     from . import batch  # noqa: F401  (batch, search, trends, catalog)
+    from . import chapters  # noqa: F401  (chapters)
 
 
 _register()

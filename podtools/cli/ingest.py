@@ -41,18 +41,21 @@ def _config(pipeline: str, **flags):
     return with_overrides(load_pipeline(pipeline), {"transcribe": flags})
 
 
-def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache, **flags):
-    from ..pipeline import ingest
+def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
+         audio=None, chapters=None, write_id3=False, **flags):
+    from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
     llm_flags = pop_llm_flags(flags)
     config = _config(pipeline, **flags)
     if not only_transcribe:
         config = apply_llm_flags(config, llm_flags)
+    if write_id3:
+        config = with_overrides(config, {"chapters": {"write_id3": True}})
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
-                        use_cache=not no_cache)
+                        use_cache=not no_cache, audio=audio, chapters=chapters)
     ep = result.episode
     if as_json:
         click.echo(json.dumps({
@@ -60,6 +63,7 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
             "source": ep.source,
             "duration": ep.duration,
             "segments": len(ep.segments),
+            "chapters": len(ep.chapters),
             "files": [str(p) for p in result.files],
         }))
     elif not quiet:
@@ -70,8 +74,15 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
 @click.argument("episode")
 @transcribe_options
 @llm_options
+@click.option("--audio", metavar="FILE|URL",
+              help="The episode's audio when EPISODE is a transcript (for diarization and --write-id3).")
+@click.option("--chapters", metavar="FILE|TEXT",
+              help="Chapters: a file of '00:00 Title' lines or Podcasting 2.0 JSON, or the lines themselves.")
+@click.option("--write-id3", is_flag=True, default=None,
+              help="Also write NAME.chapters.mp3: a copy of the MP3 with ID3 CHAP/CTOC chapters.")
 def ingest(episode: str, **kwargs) -> None:
-    """Run the whole pipeline on EPISODE (audio/video file or http(s) URL)."""
+    """Run the whole pipeline on EPISODE: an audio/video file or http(s) URL, or a transcript
+    (SRT, WebVTT, Podcasting 2.0 JSON, episode.json, Markdown or text with timestamps)."""
     _run(episode, False, **kwargs)
 
 
