@@ -73,6 +73,12 @@ class Mention(_Model):
     chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
     confidence: float = 1.0
     known: bool = True
+    size: Optional[str] = Field(default=None, description="Parameter count named with the model, e.g. 405B")
+    org: Optional[str] = Field(default=None, description="Organization that made the model or runs the benchmark")
+    method: Optional[str] = Field(
+        default=None,
+        description="How it was found: name | alias | cased | asr | fuzzy | bare | short | version | unknown | ner",
+    )
 
 
 class Bullet(_Model):
