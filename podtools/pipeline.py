@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import __version__
 from .asr import LoadedModel, TranscribeOptions
 from .chapters import ChaptersOptions
+from .diarize import DiarizeOptions
 from .errors import ConfigError
 from .llm import LLMSettings
 from .models import Episode, Segment, StageRun
@@ -36,6 +37,7 @@ class PipelineConfig(BaseModel):
     name: str = "default"
     description: str = ""
     transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
+    diarize: DiarizeOptions = Field(default_factory=DiarizeOptions)
     chapters: ChaptersOptions = Field(default_factory=ChaptersOptions)
     summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -246,6 +248,7 @@ def ingest(
 
     llm = None if only_transcribe else prepare_llm(config.summarize, config.llm)  # bad key/URL/model: fail now
     from . import chapters as chapters_mod
+    from .diarize import stage as diarize_mod
     from .formats.imports import detect_format
 
     path = prepare_source(source)
@@ -262,7 +265,13 @@ def ingest(
         info = audio_mod.probe(path)
         samples = audio_mod.decode(path)
         episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
+        # diarization needs only the audio: it runs in a thread while ASR runs
+        diarizing = None if only_transcribe else diarize_mod.start_in_background(
+            samples, config.diarize, episode.id, use_cache)
         episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
+    if not only_transcribe:
+        episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
+                                            None if transcript_format else diarizing, use_cache)
     if not only_transcribe:
         progress.stage("chapters")
         episode = chapters_mod.chapters_stage(episode, config.chapters, given, audio_path, progress.note)

@@ -159,6 +159,12 @@ def _vtt(episode: Episode, templates_dir: Optional[Path]) -> str:
     return to_vtt(episode)
 
 
+def _rttm(episode: Episode, templates_dir: Optional[Path]) -> str:
+    from .diarize.assign import to_rttm
+
+    return to_rttm(episode)
+
+
 def _chapters_json(episode: Episode, templates_dir: Optional[Path]) -> str:
     from .chapters import to_podcasting2_json
 
@@ -177,6 +183,7 @@ OUTPUTS: dict[str, Callable[[Episode, Optional[Path]], str]] = {
     "transcript.txt": _template_output("transcript.txt.j2"),
     "transcript.srt": _srt,
     "transcript.vtt": _vtt,
+    "speakers.rttm": _rttm,
     "chapters.json": _chapters_json,
     "youtube_chapters.txt": _youtube_chapters,
 }

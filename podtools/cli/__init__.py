@@ -62,6 +62,7 @@ def _register() -> None:
     from . import summarize  # noqa: F401  (summarize, render)
     from . import batch  # noqa: F401  (batch, search, trends, catalog)
     from . import chapters  # noqa: F401  (chapters)
+    from . import diarize  # noqa: F401  (diarize)
 
 
 _register()

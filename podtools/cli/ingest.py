@@ -10,6 +10,7 @@ import click
 
 from . import cli
 from .progress import RichProgress
+from .diarize import apply_diarize_flags, diarize_flags, pop_diarize_flags
 from .summarize import llm_options
 
 
@@ -47,7 +48,10 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
     from .summarize import apply_llm_flags, pop_llm_flags
 
     llm_flags = pop_llm_flags(flags)
+    diarize_flags_given = pop_diarize_flags(flags)
     config = _config(pipeline, **flags)
+    if not only_transcribe:
+        config = apply_diarize_flags(config, diarize_flags_given)
     if not only_transcribe:
         config = apply_llm_flags(config, llm_flags)
     if write_id3:
@@ -73,6 +77,7 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
 @cli.command()
 @click.argument("episode")
 @transcribe_options
+@diarize_flags
 @llm_options
 @click.option("--audio", metavar="FILE|URL",
               help="The episode's audio when EPISODE is a transcript (for diarization and --write-id3).")

@@ -1,0 +1,83 @@
+"""Diarize stage: who spoke when, and speakers on every word.
+
+Two backends behind one function, both returning a ``pyannote.core.Annotation``:
+
+- ``embedded`` (default, offline, CPU): Silero VAD + Resemblyzer embeddings + clustering with
+  an automatic speaker count; both models ship inside their PyPI wheels.
+- ``pyannote`` (extra ``podtools[pyannote]``): a ``pyannote.audio`` pipeline from the Hugging
+  Face hub (token in ``$HF_TOKEN``) or a local pipeline directory, on GPU when there is one.
+
+Importing this package is cheap: torch, pyannote and the models load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "DiarizeOptions",
+    "diarize",
+    "diarize_episode",
+    "assign_speakers",
+    "apply_names",
+    "infer_names",
+    "load_names_file",
+    "to_rttm",
+]
+
+
+class DiarizeOptions(BaseModel):
+    """Settings of the diarize stage; a pipeline preset's ``[diarize]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="run diarization in ingest")
+    backend: Literal["embedded", "pyannote"] = "embedded"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    num_speakers: Optional[int] = Field(None, ge=1, description="exact number of speakers, when known")
+    min_speakers: Optional[int] = Field(None, ge=1)
+    max_speakers: Optional[int] = Field(None, ge=1)
+    # embedded backend
+    threshold: float = Field(0.67, gt=0.0, lt=1.0,
+                             description="cosine similarity below which two voices are different speakers")
+    window: float = Field(1.5, ge=0.5, le=5.0, description="embedding window, seconds")
+    step: float = Field(0.5, gt=0.0, le=2.5, description="hop between windows, seconds")
+    smoothing: float = Field(0.3, ge=0.0, description="Viterbi cost of a speaker change (0 = off)")
+    vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero VAD speech probability")
+    # pyannote backend
+    pyannote_pipeline: Optional[str] = Field(
+        None, description="Hugging Face pipeline name or local directory (default: the pyannote.audio version's own)"
+    )
+    token_env: str = Field("HF_TOKEN", description="environment variable holding the Hugging Face token")
+    fallback: bool = Field(True, description="use the embedded backend when pyannote.audio cannot load")
+    # names
+    names: list[str] = Field(default_factory=list, description="speaker names in order of first appearance")
+    names_file: Optional[str] = Field(None, description="file mapping SPEAKER_00 (or 1, 2 ...) to names")
+    infer_names: bool = Field(True, description="name speakers from self-introductions and hand-offs")
+    concurrent: bool = Field(True, description="in ingest, diarize in a thread while ASR runs")
+
+    @model_validator(mode="after")
+    def _check_counts(self) -> "DiarizeOptions":
+        lo, hi, n = self.min_speakers, self.max_speakers, self.num_speakers
+        if lo and hi and lo > hi:
+            raise ValueError(f"min_speakers ({lo}) is more than max_speakers ({hi})")
+        if n and ((lo and n < lo) or (hi and n > hi)):
+            raise ValueError(f"num_speakers ({n}) is outside min_speakers..max_speakers")
+        if self.step > self.window:
+            raise ValueError("step must not exceed window (speech between windows would be skipped)")
+        return self
+
+
+def diarize(audio, options: DiarizeOptions | None = None, sample_rate: int = 16_000):
+    """Who spoke when in 16 kHz mono float32 ``audio``: a ``pyannote.core.Annotation`` with
+    labels SPEAKER_00, SPEAKER_01 ... in order of first appearance (times in seconds)."""
+    from .backends import run_backend
+
+    return run_backend(audio, options or DiarizeOptions(), sample_rate)[0]
+
+
+from .assign import assign_speakers, to_rttm  # noqa: E402  (light: no torch, no pyannote)
+from .names import apply_names, infer_names, load_names_file  # noqa: E402
+from .stage import diarize_episode  # noqa: E402

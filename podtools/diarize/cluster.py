@@ -1,0 +1,127 @@
+"""Clustering speaker embeddings into speakers, with the count found automatically.
+
+Average-linkage agglomerative clustering on cosine distance (scipy), cut where clusters stop
+being similar (``threshold``) or at the number of speakers the user gave. Clusters too small to
+be a voice of their own are folded into the nearest one, then a few k-means style passes
+re-assign every window to its nearest speaker centroid.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger("podtools.diarize")
+
+MAX_LINKAGE_ITEMS = 3000  # memory of the pairwise matrix grows with n^2; subsample above
+
+
+@dataclass
+class Clustering:
+    labels: np.ndarray  # (n,) int cluster per embedding, 0..k-1
+    centroids: np.ndarray  # (k, d) L2-normalized
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)
+
+
+def _centroids(emb: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    return _normalize(np.stack([emb[labels == j].mean(axis=0) if np.any(labels == j) else np.zeros(emb.shape[1])
+                                for j in range(k)]))
+
+
+def _relabel(labels: np.ndarray) -> np.ndarray:
+    """Dense labels 0..k-1 in order of first appearance."""
+    mapping: dict[int, int] = {}
+    for x in labels:
+        mapping.setdefault(int(x), len(mapping))
+    return np.array([mapping[int(x)] for x in labels], dtype=int)
+
+
+def cluster(
+    emb: np.ndarray,
+    threshold: float = 0.7,
+    num_speakers: int | None = None,
+    min_speakers: int = 1,
+    max_speakers: int | None = None,
+    min_cluster_size: int = 3,
+    refine_iterations: int = 3,
+    reliable: np.ndarray | None = None,
+) -> Clustering:
+    """Cluster L2-normalized embeddings (n, d).
+
+    ``threshold`` is the cosine *similarity* below which two clusters are different speakers.
+    With ``num_speakers`` the tree is cut at exactly that many clusters (when there are that
+    many embeddings); otherwise the count found is kept within [min_speakers, max_speakers].
+    ``reliable`` (bool mask) picks the embeddings that decide the clusters (full-length
+    windows: a short utterance's embedding is too noisy and forms stray clusters); the others
+    are only assigned to the nearest speaker.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = len(emb)
+    if n == 0:
+        return Clustering(np.zeros(0, int), np.zeros((0, emb.shape[1] if emb.ndim == 2 else 0)))
+    if n == 1:
+        return Clustering(np.zeros(1, int), _normalize(emb[:1]))
+    emb = _normalize(emb.astype(np.float64))
+    idx = np.arange(n)
+    if reliable is not None and int(np.count_nonzero(reliable)) >= 2:
+        idx = idx[np.asarray(reliable, bool)]
+    if len(idx) > MAX_LINKAGE_ITEMS:
+        idx = idx[np.linspace(0, len(idx) - 1, MAX_LINKAGE_ITEMS).round().astype(int)]
+    sub = emb[idx]
+    tree = linkage(sub, method="average", metric="cosine")
+
+    def cut_k(k: int) -> np.ndarray:
+        return fcluster(tree, t=k, criterion="maxclust") - 1
+
+    if num_speakers:
+        sub_labels = cut_k(min(num_speakers, len(sub)))
+    else:
+        sub_labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
+        # fold clusters too small to be a voice into their nearest neighbour
+        sub_labels = _absorb_small(sub, sub_labels, min_cluster_size)
+        k = len(set(sub_labels.tolist()))
+        lo, hi = max(1, min_speakers), max_speakers or k
+        if k < lo or k > hi:
+            sub_labels = cut_k(min(max(k, lo), hi, len(sub)))
+    sub_labels = _relabel(sub_labels)
+    k = int(sub_labels.max()) + 1
+    cents = _centroids(sub, sub_labels, k)
+    labels = np.argmax(emb @ cents.T, axis=1)
+    for _ in range(refine_iterations):
+        cents = _centroids(emb, labels, k)
+        new = np.argmax(emb @ cents.T, axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    used = sorted(set(labels.tolist()))
+    remap = {c: i for i, c in enumerate(used)}
+    labels = np.array([remap[int(x)] for x in labels], int)
+    cents = _centroids(emb, labels, len(used))
+    return Clustering(labels, cents)
+
+
+def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
+    labels = labels.copy()
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        if len(ids) <= 1:
+            return labels
+        small = ids[counts < min_size]
+        if not len(small):
+            return labels
+        big = ids[counts >= min_size]
+        if not len(big):  # everything is small: keep the largest as the one speaker left
+            big = ids[[int(np.argmax(counts))]]
+        cents = {int(j): _normalize(emb[labels == j].mean(axis=0)) for j in big}
+        for j in small:
+            if int(j) in cents:
+                continue
+            c = _normalize(emb[labels == j].mean(axis=0))
+            target = max(cents, key=lambda b: float(c @ cents[b]))
+            labels[labels == j] = target
