@@ -709,7 +709,7 @@ def write_id3(src: str | Path, dst: str | Path, episode: Episode) -> Path:
     ordered CTOC. Existing tags are kept; existing chapters are replaced. Written atomically."""
     import shutil
 
-    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
+    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, Encoding, ID3NoHeaderError
 
     from .fsutil import atomic_open
 
@@ -728,13 +728,18 @@ def write_id3(src: str | Path, dst: str | Path, episode: Episode) -> Path:
             tags = ID3()
         tags.delall("CHAP")
         tags.delall("CTOC")
-        ids = [f"chp{i}" for i in range(len(chapters))]
+        # mutagen writes frames ordered by size, then id, and ffmpeg lists CHAP frames in file order:
+        # equal-sized frames (UTF-16 titles, element ids padded to match) with ids in time order
+        # come out in time order
+        units = [len(c.title.encode("utf-16-le")) for c in chapters]
+        ids = [f"chp{i:03d}" + "_" * (max(units) - u) for i, u in enumerate(units)]
         if chapters:
             tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                           child_element_ids=ids, sub_frames=[TIT2(text=["Chapters"])]))
         for eid, c in zip(ids, chapters):
             tags.add(CHAP(element_id=eid, start_time=int(round(c.start * 1000)), end_time=int(round(c.end * 1000)),
-                          start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF, sub_frames=[TIT2(text=[c.title])]))
+                          start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                          sub_frames=[TIT2(encoding=Encoding.UTF16, text=[c.title])]))
         fh.seek(0)
         tags.save(fh, v2_version=3)
     return dst

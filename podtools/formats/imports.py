@@ -38,7 +38,7 @@ def sniff(text: str) -> Optional[str]:
     cues = looks_like_cues(text)
     if cues:
         return cues
-    if text.lstrip().startswith(("{", "[")):
+    if re.match(r"\s*(?:\{|\[\s*[\[{\"\]])", text):
         return "json"
     if _MD_SIGNS.search(text):
         return "markdown"

@@ -64,7 +64,8 @@ class Parsed:
 
 def clean_inline(text: str) -> str:
     """HTML entities decoded, tags and Markdown emphasis/links removed, spaces collapsed."""
-    text = re.sub(r"<[^>\n]{1,200}>", " ", text)
+    text = re.sub(r"<(?:br|/?p|/?div|/?li)\b[^>\n]{0,200}>", " ", text, flags=re.I)  # block tags: a space
+    text = re.sub(r"</?[A-Za-z.][^>\n]{0,200}>|<\d[\d:.]*>", "", text)  # inline tags, VTT timestamps: nothing
     text = html.unescape(text)
     text = re.sub(r"!?\[([^\]\n]*)\]\([^)\n]*\)", r"\1", text)  # [text](url) -> text
     text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
