@@ -156,6 +156,8 @@ def _parse_entry(node, kind: str, path: Path) -> tuple[Entry, int, dict[str, int
             if v not in ("true", "false", "yes", "no"):
                 raise ConfigError(f"line {lines[key]}: {key} must be true or false", path)
             values[key] = v in ("true", "yes")
+        elif key == "sep":
+            values[key] = str(val_node.value) if isinstance(val_node, yaml.ScalarNode) else _scalar(val_node, path, key)
         else:
             values[key] = _scalar(val_node, path, key)
     if not values.get("name"):

@@ -1,0 +1,182 @@
+"""Mentions stage: which AI models, benchmarks and organizations were discussed, when, by whom.
+
+    from podtools.mentions import MentionsOptions, extract_mentions
+    episode = extract_mentions(episode, MentionsOptions())
+
+The transcript is read in chunks of about ``chunk_words`` words through a spaCy pipeline
+(``nlp.py``) built from the catalog (``catalog.yaml`` + the user's ``--catalog`` files), and the
+matches are resolved (``resolve.py``) into :class:`~podtools.models.Mention` records with the
+times of their words, their speaker and their chapter. Memory stays bounded by the chunk size
+however long the transcript is (``iter_mentions`` streams).
+
+Importing this module does not import spaCy; the pipeline is loaded on first use, once per
+process and catalog.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import Chapter, Episode, Mention, Segment, StageRun
+
+log = logging.getLogger("podtools.mentions")
+
+__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "load_catalog"]
+
+
+class MentionsOptions(BaseModel):
+    """Settings of the mentions stage; a pipeline preset's ``[mentions]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    catalog: list[str] = Field(default_factory=list, description="extra catalog files (YAML), after the shipped one")
+    people_orgs: bool = Field(False, description="also run en_core_web_sm's NER for other organizations and people")
+    fuzzy: bool = Field(True, description="fuzzy/phonetic matching of garbled names")
+    resolve_bare: bool = Field(True, description="resolve 'the 405B', 'Mini' to the model just mentioned")
+    unknown: bool = Field(True, description="report model-shaped names the catalog does not know (known: false)")
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    chunk_words: int = Field(1000, ge=50, description="words per spaCy doc; memory is bounded by this")
+    asr_hotwords: bool = Field(False, description="feed catalog names to the ASR as hotwords (benchmarks/mentions.py)")
+
+
+def load_catalog(options: MentionsOptions | None = None):
+    from .catalog import load_catalog as _load
+
+    return _load((options or MentionsOptions()).catalog)
+
+
+# -- words with times -----------------------------------------------------------------------
+
+
+@dataclass
+class _W:
+    text: str
+    start: float
+    end: float
+    speaker: Optional[str]
+
+
+def _words_of(seg: Segment) -> list[_W]:
+    if seg.words:
+        return [_W(w.text, w.start, w.end, w.speaker or seg.speaker) for w in seg.words if w.text.strip()]
+    pieces = seg.text.split()
+    if not pieces:
+        return []
+    total = sum(len(p) + 1 for p in pieces)
+    out, pos = [], 0
+    span = max(seg.end - seg.start, 0.0)
+    for p in pieces:  # no word times: spread the segment's time over its characters
+        a = seg.start + span * pos / total
+        pos += len(p) + 1
+        out.append(_W(p, round(a, 3), round(seg.start + span * pos / total, 3), seg.speaker))
+    return out
+
+
+@dataclass
+class _Chunk:
+    text: str
+    starts: list[int]  # character offset of each word in text
+    words: list[_W]
+
+
+def _chunks(segments: Iterable[Segment], chunk_words: int) -> Iterator[_Chunk]:
+    parts: list[str] = []
+    starts: list[int] = []
+    words: list[_W] = []
+    pos = 0
+    for seg in segments:
+        for w in _words_of(seg):
+            text = w.text.strip()
+            starts.append(pos)
+            parts.append(text)
+            words.append(w)
+            pos += len(text) + 1
+        if len(words) >= chunk_words:
+            yield _Chunk(" ".join(parts), starts, words)
+            parts, starts, words, pos = [], [], [], 0
+    if words:
+        yield _Chunk(" ".join(parts), starts, words)
+
+
+class _Chapters:
+    def __init__(self, chapters: Sequence[Chapter]):
+        order = sorted(range(len(chapters)), key=lambda i: chapters[i].start)
+        self.starts = [chapters[i].start for i in order]
+        self.index = order
+
+    def at(self, t: float) -> Optional[int]:
+        if not self.starts:
+            return None
+        k = bisect.bisect_right(self.starts, t + 1e-6) - 1
+        return self.index[max(k, 0)]
+
+
+# -- the stage --------------------------------------------------------------------------------
+
+
+def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None = None,
+                  chapters: Sequence[Chapter] = (), catalog=None) -> Iterator[Mention]:
+    """Mentions in ``segments``, in order, as they are found (segments may be a generator)."""
+    from .nlp import compile_pipeline
+    from .resolve import Resolver
+
+    options = options or MentionsOptions()
+    catalog = catalog or load_catalog(options)
+    compiled = compile_pipeline(catalog, ner=options.people_orgs)
+    resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
+                        unknown=options.unknown, people_orgs=options.people_orgs)
+    chap = _Chapters(chapters)
+    stream = ((c.text, c) for c in _chunks(segments, options.chunk_words))
+    for doc, chunk in compiled.nlp.pipe(stream, as_tuples=True, batch_size=8):
+        for raw in resolver.resolve(doc):
+            if raw.confidence < options.min_confidence:
+                continue
+            i = max(bisect.bisect_right(chunk.starts, raw.start_char) - 1, 0)
+            j = max(bisect.bisect_right(chunk.starts, max(raw.end_char - 1, raw.start_char)) - 1, i)
+            first, last = chunk.words[i], chunk.words[j]
+            yield Mention(canonical=raw.canonical, kind=raw.kind, surface=raw.surface, start=first.start,
+                          end=max(last.end, first.start), speaker=first.speaker, chapter=chap.at(first.start),
+                          confidence=round(raw.confidence, 3), known=raw.known, size=raw.size, org=raw.org,
+                          method=raw.method)
+
+
+def extract_mentions(episode: Episode, options: MentionsOptions | None = None, progress=None) -> Episode:
+    """Return ``episode`` with its mentions (replacing earlier ones) and the stage's provenance."""
+    from .. import __version__
+
+    options = options or MentionsOptions()
+    t0 = time.perf_counter()
+    catalog = load_catalog(options)
+    if progress is not None:
+        progress.stage("mentions", episode.duration or None)
+    found: list[Mention] = []
+    for m in iter_mentions(episode.segments, options, episode.chapters, catalog):
+        found.append(m)
+        if progress is not None:
+            progress.advance(m.end)
+    from .nlp import compile_pipeline
+
+    package = compile_pipeline(catalog, ner=options.people_orgs).package
+    run = StageRun(
+        model=f"spaCy {package} + podtools catalog {catalog.version} ({len(catalog)} entries)",
+        settings={**options.model_dump(), "catalog_files": catalog.files, "catalog_fingerprint": catalog.fingerprint()},
+        version=__version__,
+        seconds=round(time.perf_counter() - t0, 3),
+        finished=dt.datetime.now(dt.timezone.utc),
+    )
+    log.info("%s: %d mentions (%d names)", episode.source, len(found), len({m.canonical for m in found}))
+    return episode.model_copy(update={"mentions": found, "provenance": {**episode.provenance, "mentions": run}})
+
+
+def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None) -> list[Mention]:
+    """Mentions in plain text (no times: every start/end is 0). Paragraphs become segments."""
+    segments = [Segment(start=0.0, end=0.0, text=p) for p in text.split("\n") if p.strip()]
+    return list(iter_mentions(segments, options, catalog=catalog))

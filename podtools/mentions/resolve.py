@@ -1,0 +1,348 @@
+"""From spaCy docs to mentions: catalog matches, sizes, bare references, fuzzy and unknown names.
+
+A :class:`Resolver` reads the docs of one transcript in order and keeps the recent mentions, so
+that "the 405B" or "Mini" a few sentences after "Llama 3.1" / "GPT-4o" resolves to that model
+even across chunk boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .catalog import Entry
+from .fuzzy import FuzzyIndex
+from .nlp import SIZE_UNITS, Compiled, dictionary_words
+
+CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
+              "short": 0.7, "unknown": 0.5, "ner": 0.6}
+BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
+SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
+DETERMINERS = {"the", "that", "this", "a", "an", "its", "their", "our", "his", "her", "new", "bigger", "smaller",
+               "largest", "smallest", "big", "small"}
+MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
+_TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
+_LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
+
+
+@dataclass
+class Raw:
+    """One mention in a doc: character offsets into the doc's text."""
+
+    start_char: int
+    end_char: int
+    canonical: str
+    kind: str
+    method: str
+    confidence: float
+    known: bool = True
+    size: Optional[str] = None
+    org: Optional[str] = None
+    entry: Optional[Entry] = field(default=None, repr=False)
+    surface: str = ""
+
+
+@dataclass
+class _Prim:
+    s: int
+    e: int
+    entry: Optional[Entry]
+    method: str
+    confidence: float
+    size: Optional[str] = None
+    canonical: Optional[str] = None  # unknown names
+    kind: Optional[str] = None
+    known: bool = True
+
+
+def _size_text(tokens) -> str:
+    parts = [t.norm_ for t in tokens]
+    return "".join(parts[:-1]) + parts[-1].upper()
+
+
+class Resolver:
+    def __init__(self, compiled: Compiled, fuzzy: bool = True, resolve_bare: bool = True, unknown: bool = True,
+                 people_orgs: bool = False):
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        self.c = compiled
+        self.fuzzy_on = fuzzy
+        self.bare_on = resolve_bare
+        self.unknown_on = unknown
+        self.ner_on = people_orgs
+        self.stop = frozenset(STOP_WORDS)
+        self.fuzzy = FuzzyIndex(compiled.by_atoms, self.stop, dictionary_words()) if fuzzy else None
+        self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)
+        self.base = 0  # token offset of the current doc within the whole transcript
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _sizes(self, doc) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for _, s, e in self.c.size_matcher(doc):
+            # the number and its unit are written together ("405B", "8x7B"), not "405 b..."
+            if any(doc[t].whitespace_ for t in range(s, e - 1)):
+                continue
+            if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_:
+                continue  # "405Bx": not a size
+            if s > 0 and not doc[s - 1].whitespace_ and doc[s - 1].is_alpha and len(doc[s - 1]) == 1:
+                continue  # "b1.58", "V2": part of a name, not a size
+            if e - s <= out.get(s, s) - s:
+                continue
+            out[s] = e
+        return out
+
+    def _cased_ok(self, span, text: str) -> bool:
+        want = [w for w in re.split(r"[\s\-]+", text) if w]
+        got = [t.text.rstrip("-.") for t in span if t.text.strip("-.")]
+        return "".join(got).replace("'", "") == "".join(want).replace("'", "")
+
+    def _recent(self, pos: int, window: int):
+        for hpos, entry, size in reversed(self.history):
+            if hpos >= pos:
+                continue
+            if pos - hpos > window:
+                break
+            yield entry, size
+
+    def _family_member_with(self, entry: Entry, size: str) -> Optional[Entry]:
+        """The most recently mentioned model of ``entry``'s family that comes in ``size``."""
+        fam = entry.name if entry.kind == "family" else entry.family
+        for hist, _ in self._recent(10**12, 10**12):
+            if hist.kind == "model" and (hist.family == fam or hist.name == entry.name) and size in hist.sizes:
+                return hist
+        return None
+
+    # -- the resolution of one doc -----------------------------------------------------------
+
+    def resolve(self, doc) -> list[Raw]:
+        c = self.c
+        n = len(doc)
+        covered = [False] * n
+        prims: list[_Prim] = []
+        sizes = self._sizes(doc)
+
+        for ent in doc.ents:
+            pid = ent.ent_id_
+            if not pid or pid not in c.ids:
+                continue
+            entry, how, text = c.ids[pid]
+            s, e = ent.start, ent.end
+            if how == "cased" and not self._cased_ok(doc[s:e], text):
+                continue
+            cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_), None)
+            if cut is not None:  # a match across a sentence end ("GPT-4o. Mini is ..."): keep the first part
+                shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:cut + 1]))
+                if shorter is None:
+                    continue
+                entry, how, text = shorter
+                e = cut + 1
+            for t in range(s, e):
+                covered[t] = True
+            if how == "not":
+                continue
+            size = None
+            if (e < n and e - s >= 2 and doc[e - 1].norm_.replace(".", "").isdigit() and doc[e].norm_ in SIZE_UNITS
+                    and not doc[e - 1].whitespace_):
+                shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:e - 1]))
+                if shorter is not None:  # "Gemma 2B" is Gemma at 2B, not Gemma 2
+                    entry, how = shorter[0], shorter[1]
+                    size = _size_text(doc[e - 1:e + 1])
+                    covered[e] = True
+                    e += 1
+            if size is None and entry.mention_kind == "model" and e in sizes:
+                size = _size_text(doc[e:sizes[e]])
+                for t in range(e, sizes[e]):
+                    covered[t] = True
+                e = sizes[e]
+            method = how if how in CONFIDENCE else "alias"
+            conf = CONFIDENCE[method]
+            if entry.kind == "family" and size:
+                member = self._family_member_with(entry, size)
+                if member is not None:
+                    entry, conf = member, 0.85
+            prims.append(_Prim(s, e, entry, method, conf, size))
+
+        if self.unknown_on:
+            self._family_versions(doc, covered, prims, sizes)
+        if self.fuzzy is not None:
+            norms = [t.norm_ for t in doc]
+            for hit in self.fuzzy.search(norms, covered):
+                size = None
+                e = hit.end
+                if hit.entry.mention_kind == "model" and e in sizes:
+                    size = _size_text(doc[e:sizes[e]])
+                    e = sizes[e]
+                for t in range(hit.start, e):
+                    covered[t] = True
+                prims.append(_Prim(hit.start, e, hit.entry, "fuzzy", round(0.9 * hit.score / 100, 3), size))
+
+        prims.sort(key=lambda p: p.s)
+        for p in prims:
+            if p.entry is not None and p.known:
+                self.history.append((self.base + p.s, p.entry, p.size))
+        refs = self._references(doc, covered, sizes) if self.bare_on else []
+        if self.unknown_on:
+            refs += self._unknown_shaped(doc, covered, sizes)
+        out = [self._raw(doc, p) for p in prims + refs]
+        if self.ner_on:
+            out += self._ner(doc, covered)
+        out.sort(key=lambda r: r.start_char)
+        self.base += n + 1
+        return out
+
+    def _family_versions(self, doc, covered, prims: list[_Prim], sizes) -> None:
+        """"Llama 5", "DeepSeek V4": a family name and a version the catalog does not know."""
+        n = len(doc)
+        for key, s, e in self.c.version_matcher(doc):
+            fam = self.c.family_of[self.c.nlp.vocab.strings[key]]
+            if e < n and doc[e].norm_ in SIZE_UNITS and not doc[e - 1].whitespace_:
+                continue  # "Llama 70B": a size, not a version
+            clash = [p for p in prims if p.s < e and s < p.e]
+            if any(p.entry is not None and p.entry.kind not in ("family", "org") for p in clash):
+                continue
+            if any(covered[t] for t in range(s, e)) and not clash:
+                continue  # covered by a negative phrase
+            for p in clash:
+                prims.remove(p)
+            vs = e - 1
+            if vs - 1 > s and doc[vs - 1].norm_ in ("v", "r", "k") and not doc[vs - 1].whitespace_:
+                vs -= 1
+            version = "".join(t.text.rstrip("-") for t in doc[vs:e])
+            size = None
+            if e in sizes:
+                size = _size_text(doc[e:sizes[e]])
+                end = sizes[e]
+            else:
+                end = e
+            for t in range(s, end):
+                covered[t] = True
+            canonical = f"{fam.name}{fam.sep}{version}"
+            prims.append(_Prim(s, end, None, "version", CONFIDENCE["version"], size, canonical, "model", False))
+        for p in [p for p in prims if p.entry is not None and p.entry.kind == "org" and p.e < n - 0]:
+            last = doc[p.e - 1]
+            if p.e < n and last.text.endswith("-") and doc[p.e].is_digit:  # "Inflection-3": an org's model
+                name = doc[p.s:p.e + 1].text
+                prims.remove(p)
+                covered[p.e] = True
+                prims.append(_Prim(p.s, p.e + 1, None, "version", CONFIDENCE["version"], None, name, "model", False))
+
+    def _references(self, doc, covered, sizes) -> list[_Prim]:
+        out: list[_Prim] = []
+        n = len(doc)
+        for s, e in sizes.items():
+            if any(covered[t] for t in range(s, e)):
+                continue
+            prev = doc[s - 1].lower_ if s > 0 else ""
+            nxt = doc[e].lower_ if e < n else ""
+            if prev not in DETERMINERS and nxt not in MODEL_CUES and nxt not in ("version", "variant", "one"):
+                continue
+            if e < n and doc[e].is_title and not doc[e].is_sent_start and nxt not in MODEL_CUES and nxt != "version":
+                continue  # "the 8B Transformer": a size of something else
+            size = _size_text(doc[s:e])
+            for entry, _ in self._recent(self.base + s, BARE_WINDOW):
+                if entry.kind == "model" and size in entry.sizes:
+                    out.append(_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size))
+                    for t in range(s, e):
+                        covered[t] = True
+                    break
+        for key, s, e in self.c.short_matcher(doc):
+            if any(covered[t] for t in range(s, e)):
+                continue
+            prev = doc[s - 1].lower_ if s > 0 else ""
+            if not (doc[s].text[:1].isupper() or prev in DETERMINERS):
+                continue
+            cands = self.c.short_of[self.c.nlp.vocab.strings[key]]
+            pick = self._pick_short(cands, self.base + s)
+            if pick is not None:
+                out.append(_Prim(s, e, pick, "short", CONFIDENCE["short"]))
+                for t in range(s, e):
+                    covered[t] = True
+        return out
+
+    def _pick_short(self, cands: list[Entry], pos: int) -> Optional[Entry]:
+        for recent, _ in self._recent(pos, SHORT_WINDOW):
+            for c in cands:  # a variant of the model just named, or a sibling of it
+                if c.name == recent.name:
+                    return None  # "Mini" right after "GPT-4o mini": the same mention, said again
+                if c.parent and (c.parent == recent.name or c.parent == recent.parent):
+                    return c
+            if recent.kind in ("model", "family"):
+                fam = recent.name if recent.kind == "family" else recent.family
+                same = [c for c in cands if fam and c.family == fam]
+                if len(same) == 1:
+                    return same[0]
+            return None  # only the most recent model counts
+        return None
+
+    def _unknown_shaped(self, doc, covered, sizes) -> list[_Prim]:
+        """Model-shaped names the catalog does not know: "Foo-2 70B", or "Foo-2" next to "model"."""
+        out: list[_Prim] = []
+        n = len(doc)
+        fz = self.fuzzy
+
+        def namelike(tok) -> bool:
+            if covered[tok.i] or not tok.text[:1].isalpha() or tok.is_stop or len(tok.norm_) < 2:
+                return False
+            word = tok.text.rstrip("-")
+            if not word.isalpha() or word.islower():
+                return False
+            internal_caps = any(ch.isupper() for ch in word[1:])
+            return internal_caps or fz is None or not fz.is_word(tok.norm_) or tok.text.endswith("-")
+
+        for s, e in sizes.items():
+            if any(covered[t] for t in range(s, e)):
+                continue
+            i = s - 1
+            if i >= 1 and doc[i].norm_.replace(".", "").isdigit() and not covered[i]:
+                i -= 1  # a version between name and size: "Foo-2 70B"
+            if i < 0 or not namelike(doc[i]):
+                continue
+            name = doc[i:s].text.strip().rstrip("-")
+            size = _size_text(doc[s:e])
+            out.append(_Prim(i, e, None, "unknown", CONFIDENCE["unknown"], size, name, "model", False))
+            for t in range(i, e):
+                covered[t] = True
+        for i in range(n - 1):
+            tok, nxt = doc[i], doc[i + 1]
+            if covered[i] or covered[i + 1] or tok.whitespace_ or not nxt.is_digit or not namelike(tok):
+                continue
+            near = {t.lower_ for t in doc[max(0, i - 3):min(n, i + 6)]}
+            if not near & MODEL_CUES:
+                continue
+            name = doc[i:i + 2].text
+            out.append(_Prim(i, i + 2, None, "unknown", CONFIDENCE["unknown"], None, name, "model", False))
+            covered[i] = covered[i + 1] = True
+        return out
+
+    def _ner(self, doc, covered) -> list[Raw]:
+        out = []
+        for ent in doc.ents:
+            if ent.ent_id_ or ent.label_ not in ("ORG", "PERSON"):
+                continue
+            if any(covered[t] for t in range(ent.start, ent.end)):
+                continue
+            name = _clean_surface(ent.text)
+            if len(name) < 2 or not any(ch.isalpha() for ch in name):
+                continue
+            kind = "org" if ent.label_ == "ORG" else "person"
+            out.append(Raw(ent.start_char, ent.end_char, name, kind, "ner", CONFIDENCE["ner"], known=False,
+                           surface=name))
+        return out
+
+    def _raw(self, doc, p: _Prim) -> Raw:
+        span = doc[p.s:p.e]
+        surface = _clean_surface(span.text)
+        start = span.start_char + (len(span.text) - len(span.text.lstrip()))
+        if p.entry is not None:
+            e = p.entry
+            return Raw(start, start + len(surface), e.name, e.mention_kind, p.method, p.confidence, True, p.size,
+                       e.org, e, surface)
+        return Raw(start, start + len(surface), _clean_surface(p.canonical or surface), p.kind or "model",
+                   p.method, p.confidence, p.known, p.size, None, None, surface)
+
+
+def _clean_surface(text: str) -> str:
+    return _LEAD.sub("", _TRAIL.sub("", text)) or text.strip()
