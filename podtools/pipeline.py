@@ -24,6 +24,7 @@ from .chapters import ChaptersOptions
 from .diarize import DiarizeOptions
 from .errors import ConfigError
 from .llm import LLMSettings
+from .mentions import MentionsOptions
 from .models import Episode, Segment, StageRun
 from .resources import data_dir
 from .summarize import SummarizeOptions
@@ -39,6 +40,7 @@ class PipelineConfig(BaseModel):
     transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
     diarize: DiarizeOptions = Field(default_factory=DiarizeOptions)
     chapters: ChaptersOptions = Field(default_factory=ChaptersOptions)
+    mentions: MentionsOptions = Field(default_factory=MentionsOptions)
     summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
@@ -268,13 +270,22 @@ def ingest(
         # diarization needs only the audio: it runs in a thread while ASR runs
         diarizing = None if only_transcribe else diarize_mod.start_in_background(
             samples, config.diarize, episode.id, use_cache)
-        episode = transcribe_episode(episode, samples, config.transcribe, model, progress, use_cache)
+        transcribe_options = config.transcribe
+        if config.mentions.enabled and config.mentions.asr_hotwords and not transcribe_options.hotwords:
+            from .mentions import asr_vocabulary
+
+            transcribe_options = transcribe_options.model_copy(update={"hotwords": asr_vocabulary(config.mentions)})
+        episode = transcribe_episode(episode, samples, transcribe_options, model, progress, use_cache)
     if not only_transcribe:
         episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
                                             None if transcript_format else diarizing, use_cache)
     if not only_transcribe:
         progress.stage("chapters")
         episode = chapters_mod.chapters_stage(episode, config.chapters, given, audio_path, progress.note)
+    if not only_transcribe and config.mentions.enabled:
+        from .mentions import extract_mentions
+
+        episode = extract_mentions(episode, config.mentions, progress)
     if not only_transcribe:  # last stage before render: uses chapters and mentions when present
         episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
     progress.stage("render")

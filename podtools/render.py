@@ -199,6 +199,16 @@ def _notes_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
 
 
 # summaries, show notes, newsletter draft and the episode page (podtools.shownotes)
+def _mentions_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
+    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
+        from .mentions import outputs
+
+        return outputs.to_json(episode) if name.endswith(".json") else outputs.to_csv(episode)
+
+    return render
+
+
+OUTPUTS.update({name: _mentions_output(name) for name in ("mentions.json", "mentions.csv")})
 OUTPUTS.update({name: _notes_output(name) for name in (
     "summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")})
 

@@ -63,6 +63,7 @@ def _register() -> None:
     from . import batch  # noqa: F401  (batch, search, trends, catalog)
     from . import chapters  # noqa: F401  (chapters)
     from . import diarize  # noqa: F401  (diarize)
+    from . import mentions  # noqa: F401  (mentions)
 
 
 _register()

@@ -28,7 +28,7 @@ from ..models import Chapter, Episode, Mention, Segment, StageRun
 
 log = logging.getLogger("podtools.mentions")
 
-__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "load_catalog"]
+__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "load_catalog", "asr_vocabulary"]
 
 
 class MentionsOptions(BaseModel):
@@ -180,3 +180,8 @@ def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None
     """Mentions in plain text (no times: every start/end is 0). Paragraphs become segments."""
     segments = [Segment(start=0.0, end=0.0, text=p) for p in text.split("\n") if p.strip()]
     return list(iter_mentions(segments, options, catalog=catalog))
+
+
+def asr_vocabulary(options: MentionsOptions | None = None, limit: int = 60) -> str:
+    """Catalog names for faster-whisper's ``hotwords`` (most recent releases first)."""
+    return ", ".join(load_catalog(options).hotwords(limit=limit))
