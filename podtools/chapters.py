@@ -484,10 +484,12 @@ def detect_boundaries(segments: Sequence[Segment], duration: float,
     return [first] + sorted(snapped)
 
 
-def keyphrase_titles(texts: Sequence[str], max_words: int = 8) -> list[str]:
+def keyphrase_titles(texts: Sequence[str], max_words: int = 8, exclude: Sequence[str] = ()) -> list[str]:
     """A title for each text from its key phrases: runs of content words (case kept), scored by
-    how often they occur in this text and how rarely in the others (class TF-IDF)."""
+    how often they occur in this text and how rarely in the others (class TF-IDF). Words in
+    ``exclude`` (speaker names: who talks is not what a chapter is about) are never used."""
     stem = _stemmer()
+    banned = {w.lower() for name in exclude for w in _WORD.findall(name or "")}
     per_text: list[Counter] = []
     surfaces: dict[str, Counter] = {}
     for text in texts:
@@ -496,7 +498,7 @@ def keyphrase_titles(texts: Sequence[str], max_words: int = 8) -> list[str]:
             run: list[str] = []
             for w in _WORD.findall(sentence) + [""]:
                 low = w.lower().replace("’", "'")
-                if w and low not in STOPWORDS and not (len(low) < 2):
+                if w and low not in STOPWORDS and low not in banned and not (len(low) < 2):
                     run.append(w)
                     continue
                 for n in range(1, 4):
@@ -528,8 +530,8 @@ def keyphrase_titles(texts: Sequence[str], max_words: int = 8) -> list[str]:
         for key in ranked:
             if counts[key] < 2 and picked:
                 break
-            if any(set(key.split()) & set(p.split()) for p in picked):
-                continue
+            if any(set(key.split()) & set(p.split()) or key in p or p in key for p in picked):
+                continue  # "Inflection-2 and Inflection" says one thing twice
             picked.append(key)
             if len(picked) == 2:
                 break
@@ -542,7 +544,7 @@ def keyphrase_titles(texts: Sequence[str], max_words: int = 8) -> list[str]:
 
 
 def detect_chapters(segments: Sequence[Segment], duration: float, options: Optional[ChaptersOptions] = None,
-                    titler: Optional[Titler] = None) -> list[Chapter]:
+                    titler: Optional[Titler] = None, names: Sequence[str] = ()) -> list[Chapter]:
     """Detected chapters (``source="detected"``), titled from key phrases or by ``titler``."""
     starts = detect_boundaries(segments, duration, options)
     if not starts:
@@ -551,11 +553,11 @@ def detect_chapters(segments: Sequence[Segment], duration: float, options: Optio
                 for s, e in zip(starts, starts[1:] + [max(duration, starts[-1])])]
     ep = Episode(id="-", source="-", duration=duration, segments=list(segments), chapters=chapters)
     texts = chapter_texts(ep)
-    titles = _titles(texts, titler)
+    titles = _titles(texts, titler, names)
     return [c.model_copy(update={"title": t or f"Chapter {i + 1}"}) for i, (c, t) in enumerate(zip(chapters, titles))]
 
 
-def _titles(texts: list[str], titler: Optional[Titler]) -> list[str]:
+def _titles(texts: list[str], titler: Optional[Titler], names: Sequence[str] = ()) -> list[str]:
     if titler is not None:
         try:
             got = list(titler(texts))
@@ -565,7 +567,11 @@ def _titles(texts: list[str], titler: Optional[Titler]) -> list[str]:
                         len(got), len(texts))
         except Exception as exc:  # an LLM outage must not fail the stage: key phrases are the fallback
             log.warning("chapter titles from the LLM failed (%s); using key phrases", exc)
-    return keyphrase_titles(texts)
+    return keyphrase_titles(texts, exclude=names)
+
+
+def _speaker_names(episode: Episode) -> list[str]:
+    return [sp.name for sp in episode.speakers if sp.name]
 
 
 def fill_titles(episode: Episode, warn: Optional[Warn] = None, titler: Optional[Titler] = None) -> Episode:
@@ -575,7 +581,7 @@ def fill_titles(episode: Episode, warn: Optional[Warn] = None, titler: Optional[
     if not empty:
         return episode
     texts = chapter_texts(episode)
-    titles = _titles(texts, titler)
+    titles = _titles(texts, titler, _speaker_names(episode))
     chapters = list(episode.chapters)
     for i in empty:
         title = titles[i] or f"Chapter {i + 1}"
@@ -611,7 +617,7 @@ def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
         elif source == "transcript" and existing:
             chosen = existing
         elif source == "detected" and episode.segments:
-            chosen = detect_chapters(episode.segments, duration, opts, titler)
+            chosen = detect_chapters(episode.segments, duration, opts, titler, _speaker_names(episode))
         if chosen:
             used = source
             chosen = normalize(chosen, duration, episode.segments, warn, what=f"{source} chapters")
