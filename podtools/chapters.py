@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Optional, Sequence
+from typing import Any, Callable, Literal, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -332,8 +332,8 @@ def _content_tokens(text: str, stem) -> list[str]:
 class _Stream:
     """Content tokens with times (seconds), spread evenly over their segment."""
 
-    times: "np.ndarray"  # noqa: F821
-    ids: "np.ndarray"  # noqa: F821
+    times: Any  # numpy float array, seconds
+    ids: Any  # numpy int array, token ids
     vocab: dict[str, int]
 
 
@@ -624,14 +624,18 @@ def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
             if chosen:
                 break
     if given and used != "given":
-        warn("--chapters was given but the pipeline's [chapters] sources do not include 'given'; ignored"
-             if "given" not in opts.sources else "the given chapters were all dropped")
+        if "given" not in opts.sources:
+            warn("--chapters ignored: the pipeline's [chapters] sources do not include 'given'")
+        elif opts.sources.index(used or "given") < opts.sources.index("given"):
+            warn(f"--chapters not used: {used} chapters come first in the pipeline's [chapters] sources")
+        else:
+            warn("--chapters not used: none of its chapters is inside the episode")
     episode = episode.model_copy(update={"chapters": chosen})
     episode = fill_titles(episode, warn, titler)
-    if episode.chapters:
+    if episode.chapters:  # a chapter list that breaks YouTube's rules is the user's to know about
         _, notes = youtube_chapters(episode)
         for note in notes:
-            warn(f"youtube_chapters.txt: {note}")
+            (warn if used != "detected" else log.info)(f"youtube_chapters.txt: {note}")
     run = StageRun(model=None, settings={**opts.model_dump(), "source": used, "count": len(episode.chapters)},
                    version=__version__, seconds=round(time.perf_counter() - t0, 3),
                    finished=dt.datetime.now(dt.timezone.utc))
