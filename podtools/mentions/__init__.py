@@ -176,6 +176,40 @@ def extract_mentions(episode: Episode, options: MentionsOptions | None = None, p
     return episode.model_copy(update={"mentions": found, "provenance": {**episode.provenance, "mentions": run}})
 
 
+def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):
+    """Mentions in plain text as :class:`~podtools.mentions.resolve.Raw` records whose
+    ``start_char``/``end_char`` index ``text`` (lines are read in chunks of ``chunk_words``)."""
+    from .nlp import compile_pipeline
+    from .resolve import Resolver
+
+    options = options or MentionsOptions()
+    catalog = catalog or load_catalog(options)
+    compiled = compile_pipeline(catalog, ner=options.people_orgs)
+    resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
+                        unknown=options.unknown, people_orgs=options.people_orgs)
+
+    def chunks():
+        pos, start, words, parts = 0, 0, 0, []
+        for line in text.splitlines(keepends=True):
+            parts.append(line)
+            words += len(line.split())
+            pos += len(line)
+            if words >= options.chunk_words:
+                yield "".join(parts), start
+                parts, start, words = [], pos, 0
+        if parts:
+            yield "".join(parts), start
+
+    out = []
+    for doc, offset in compiled.nlp.pipe(chunks(), as_tuples=True, batch_size=8):
+        for raw in resolver.resolve(doc):
+            if raw.confidence >= options.min_confidence:
+                raw.start_char += offset
+                raw.end_char += offset
+                out.append(raw)
+    return out
+
+
 def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None) -> list[Mention]:
     """Mentions in plain text (no times: every start/end is 0). Paragraphs become segments."""
     segments = [Segment(start=0.0, end=0.0, text=p) for p in text.split("\n") if p.strip()]

@@ -113,8 +113,9 @@ class FuzzyIndex:
                             score = fuzz.ratio(squash(window), cand.squashed)
                             if score < MIN_SCORE - 10:
                                 continue
-                            if score < MIN_SCORE and _metaphone(" ".join(window)) != cand.phonetic:
-                                continue
+                            if score < MIN_SCORE and (len(squash(window)) < 6 or
+                                                      _metaphone(" ".join(window)) != cand.phonetic):
+                                continue  # a near miss counts only if it also sounds the same
                             words = [w for w in window if w.isalpha()]
                             if words and all(self.is_word(w) for w in words) and not digits_of(window):
                                 if score < MIN_SCORE_DICTIONARY or len(words) < 2:

@@ -57,6 +57,8 @@ def _customize_tokenizer(nlp) -> None:
 
     infixes = []
     for p in nlp.Defaults.infixes:
+        if p == r"(?<=[0-9])[+\-\*^](?=[0-9-])":
+            p = r"(?<=[0-9])[+\*^](?=[0-9-])"  # "4-340B": the hyphen is handled below
         m = re.search(p, "ab-cd")
         if m and m.group() == "-":
             continue  # the hyphen rule: replaced below by a split *after* the hyphen
@@ -179,6 +181,7 @@ class Compiled:
         for e in catalog.entries:
             for text, how in e.names():
                 self.by_atoms.setdefault(atoms(text), (e, how, text))
+        self.by_version = {(e.family, e.version): e for e in catalog.entries if e.family and e.version}
         # matchers run by the resolver on each doc
         vocab = nlp.vocab
         self.size_matcher = Matcher(vocab)

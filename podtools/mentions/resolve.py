@@ -15,13 +15,16 @@ from typing import Optional
 from .catalog import Entry
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, Compiled, dictionary_words
+from .text import clean
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "unknown": 0.5, "ner": 0.6}
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
-DETERMINERS = {"the", "that", "this", "a", "an", "its", "their", "our", "his", "her", "new", "bigger", "smaller",
-               "largest", "smallest", "big", "small"}
+VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
+_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
+# words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
+DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}
 MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
 _TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
 _LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
@@ -96,7 +99,7 @@ class Resolver:
 
     def _cased_ok(self, span, text: str) -> bool:
         want = [w for w in re.split(r"[\s\-]+", text) if w]
-        got = [t.text.rstrip("-.") for t in span if t.text.strip("-.")]
+        got = [clean(t.text).rstrip("-.") for t in span if t.text.strip("-.")]
         return "".join(got).replace("'", "") == "".join(want).replace("'", "")
 
     def _recent(self, pos: int, window: int):
@@ -107,10 +110,11 @@ class Resolver:
                 break
             yield entry, size
 
-    def _family_member_with(self, entry: Entry, size: str) -> Optional[Entry]:
+    def _family_member_with(self, entry: Entry, size: str, earlier: list = ()) -> Optional[Entry]:
         """The most recently mentioned model of ``entry``'s family that comes in ``size``."""
         fam = entry.name if entry.kind == "family" else entry.family
-        for hist, _ in self._recent(10**12, 10**12):
+        recent = [p.entry for p in reversed(earlier) if p.entry is not None]
+        for hist in recent + [h for h, _ in self._recent(10**12, BARE_WINDOW * 4)]:
             if hist.kind == "model" and (hist.family == fam or hist.name == entry.name) and size in hist.sizes:
                 return hist
         return None
@@ -160,7 +164,7 @@ class Resolver:
             method = how if how in CONFIDENCE else "alias"
             conf = CONFIDENCE[method]
             if entry.kind == "family" and size:
-                member = self._family_member_with(entry, size)
+                member = self._family_member_with(entry, size, prims)
                 if member is not None:
                     entry, conf = member, 0.85
             prims.append(_Prim(s, e, entry, method, conf, size))
@@ -248,6 +252,17 @@ class Resolver:
                     for t in range(s, e):
                         covered[t] = True
                     break
+        for t in range(n):
+            tok = doc[t]
+            if covered[t] or "." not in tok.norm_ or not _VERSION.match(tok.norm_):
+                continue
+            for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
+                fam = entry.name if entry.kind == "family" else entry.family
+                hit = self.c.by_version.get((fam, tok.norm_)) if fam else None
+                if hit is not None:
+                    out.append(_Prim(t, t + 1, hit, "short", CONFIDENCE["short"]))
+                    covered[t] = True
+                break
         for key, s, e in self.c.short_matcher(doc):
             if any(covered[t] for t in range(s, e)):
                 continue
@@ -264,16 +279,19 @@ class Resolver:
 
     def _pick_short(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         for recent, _ in self._recent(pos, SHORT_WINDOW):
+            if recent.mention_kind != "model":
+                continue  # "... on SWE-bench. And Opus?": benchmarks and orgs in between do not count
             for c in cands:  # a variant of the model just named, or a sibling of it
                 if c.name == recent.name:
-                    return None  # "Mini" right after "GPT-4o mini": the same mention, said again
+                    return c  # "Mini" right after "GPT-4o mini": the same model, named again
                 if c.parent and (c.parent == recent.name or c.parent == recent.parent):
                     return c
             if recent.kind in ("model", "family"):
                 fam = recent.name if recent.kind == "family" else recent.family
                 same = [c for c in cands if fam and c.family == fam]
-                if len(same) == 1:
-                    return same[0]
+                if len(same) == 1 or (same and recent.released):
+                    # "Opus" after "Claude 3.5 Sonnet": the Opus released nearest to that model
+                    return min(same, key=lambda c: _months_apart(c.released, recent.released))
             return None  # only the most recent model counts
         return None
 
@@ -342,6 +360,16 @@ class Resolver:
                        e.org, e, surface)
         return Raw(start, start + len(surface), _clean_surface(p.canonical or surface), p.kind or "model",
                    p.method, p.confidence, p.known, p.size, None, None, surface)
+
+
+def _months_apart(a: Optional[str], b: Optional[str]) -> int:
+    def months(d: Optional[str]) -> int:
+        try:
+            parts = (d or "").split("-")
+            return int(parts[0]) * 12 + (int(parts[1]) if len(parts) > 1 else 6)
+        except ValueError:
+            return 10**6
+    return abs(months(a) - months(b))
 
 
 def _clean_surface(text: str) -> str:

@@ -28,10 +28,15 @@ def clean(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+_DOTTED = re.compile(r"^(?:[^\W\d_]\.){2,}[^\W\d_]?$")
+
+
 @lru_cache(maxsize=65536)
 def norm_token(text: str) -> str:
     """The NORM of one token: cleaned, lower case, trailing separators off, number words as digits."""
     t = clean(text).lower()
+    if _DOTTED.match(t):
+        return t.replace(".", "")  # "M.M.L.U." -> "mmlu", "Q.A." -> "qa"
     if len(t) > 1:
         t = t.rstrip(SEPARATORS + ".") or t
     return NUMBER_WORDS.get(t, t)
