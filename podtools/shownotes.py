@@ -351,7 +351,10 @@ def write_output(name: str, episode: Episode, templates_dir: str | Path | None =
     """The text of output ``name`` (e.g. ``show_notes.md``) from template ``<name>.j2``."""
     text = render_document(f"{name}.j2", episode, templates_dir)
     if name == "youtube_description.txt" and len(text) > YOUTUBE_DESCRIPTION_LIMIT:
-        cut = text.rfind("\n", 0, YOUTUBE_DESCRIPTION_LIMIT - 2)
-        text = text[: cut if cut > 0 else YOUTUBE_DESCRIPTION_LIMIT - 2].rstrip() + "\n…\n"
+        room = YOUTUBE_DESCRIPTION_LIMIT - 3  # for "\n…\n"
+        cut = text.rfind("\n", 0, room)
+        if cut < room // 2:  # no line break late enough: cut between words
+            cut = text.rfind(" ", 0, room)
+        text = text[: cut if cut > 0 else room].rstrip() + "\n…\n"
         log.info("youtube_description.txt cut to YouTube's %d characters", YOUTUBE_DESCRIPTION_LIMIT)
     return text
