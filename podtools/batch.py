@@ -78,10 +78,11 @@ class Item:
     published: Optional[dt.datetime] = None
     declared_duration: Optional[float] = None  # seconds
     content_hash: Optional[str] = None
+    from_feed: bool = False  # an enclosure: only ever downloaded over http(s), never opened as a path
 
     @property
     def remote(self) -> bool:
-        return urllib.parse.urlsplit(self.location).scheme.lower() in ("http", "https")
+        return self.from_feed or urllib.parse.urlsplit(self.location).scheme.lower() in ("http", "https")
 
     def folder(self) -> str:
         return folder_name(self.title, self.uid, self.published)
@@ -241,6 +242,7 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
             guid=guid,
             published=_struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed")),
             declared_duration=_parse_duration(entry.get("itunes_duration")),
+            from_feed=True,
         ))
         del size
     return out
@@ -453,6 +455,7 @@ class Task:
     staging: str  # folder the worker writes into
     title: str
     published: Optional[str] = None  # ISO
+    use_cache: bool = True  # reuse stage results of the same audio and settings
 
 
 class Events(Protocol):
@@ -489,6 +492,7 @@ class BatchOptions(BaseModel):
     download_timeout: float = Field(60.0, gt=0, description="seconds without data before a download resumes")
     download_retries: int = Field(3, ge=0)
     prefetch: int = Field(2, ge=0, description="downloads kept ready ahead of the workers")
+    use_cache: bool = Field(True, description="reuse cached stage results (same audio and settings)")
 
 
 # -- observer (progress) ---------------------------------------------------------------------
@@ -625,6 +629,7 @@ class _Active:
     staging: Optional[Path] = None
     download: Optional[Future] = None
     path: Optional[str] = None  # what the worker reads
+    claimed: bool = False  # passed the duplicate check: on its way to a worker
 
 
 class _Runner:
@@ -787,11 +792,12 @@ class _Runner:
         queue = list(todo)
         ready: list[_Active] = []
         downloads: list[_Active] = []
+        deferred: list[_Active] = []  # downloaded, checked for duplicates once the twin finishes
         pool = ThreadPoolExecutor(max_workers=max(1, min(4, self.options.prefetch or 1)),
                                   thread_name_prefix="podtools-download")
         self._pool = pool
         try:
-            while (queue or ready or downloads or self.active) and self.fatal is None:
+            while (queue or ready or downloads or deferred or self.active) and self.fatal is None:
                 # keep downloads running ahead of the workers
                 want = self.engine.free() + self.options.prefetch
                 while queue and len(ready) + len(downloads) < want:
@@ -802,18 +808,26 @@ class _Runner:
                         downloads.append(act)
                     else:
                         act.path = item.location
+                        act.claimed = True
                         ready.append(act)
                 for act in [a for a in downloads if a.download.done()]:
                     downloads.remove(act)
                     if self._download_finished(act):
-                        ready.append(act)
+                        deferred.append(act)
+                for act in list(deferred):
+                    # the same audio under two GUIDs: wait for the twin in flight, then decide
+                    if not self._twin_in_flight(act):
+                        deferred.remove(act)
+                        if not self._is_duplicate(act):
+                            act.claimed = True
+                            ready.append(act)
                 while ready and self.engine.free() > 0 and self.fatal is None:
                     self._dispatch(ready.pop(0))
                 self.engine.poll(self, timeout=0.2)
             if self.fatal is not None:
                 raise self.fatal
         finally:
-            for act in ready + downloads:
+            for act in ready + downloads + deferred:
                 if act.download is not None:
                     act.download.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -860,14 +874,22 @@ class _Runner:
             self._fail(act, "internal", f"{type(exc).__name__}: {exc}", "download")
             return False
         self.catalog.record_stage(act.run_id, act.row.id, "download", seconds)
-        original = self.catalog.find_done_by_hash(act.item.content_hash, act.row.id)
-        if original is not None:
-            self.catalog.mark_duplicate(act.run_id, act.row.id, original, act.item.content_hash)
-            self.summary.duplicates.append((act.row.title or act.item.title, original.title or original.uid))
-            self.observer.episode_finished(act.item.uid, "duplicate", f"same audio as {original.title}")
-            del self.active[act.run_id]
-            return False
         act.path = act.item.location  # ingest finds the URL in the download cache
+        return True
+
+    def _twin_in_flight(self, act: _Active) -> bool:
+        return any(other is not act and other.claimed and other.item.content_hash == act.item.content_hash
+                   for other in self.active.values())
+
+    def _is_duplicate(self, act: _Active) -> bool:
+        """Audio already processed under another GUID: recorded as a duplicate of it."""
+        original = self.catalog.find_done_by_hash(act.item.content_hash, act.row.id)
+        if original is None:
+            return False
+        self.catalog.mark_duplicate(act.run_id, act.row.id, original, act.item.content_hash)
+        self.summary.duplicates.append((act.row.title or act.item.title, original.title or original.uid))
+        self.observer.episode_finished(act.item.uid, "duplicate", f"same audio as {original.title}")
+        del self.active[act.run_id]
         return True
 
     def _dispatch(self, act: _Active) -> None:
@@ -875,7 +897,8 @@ class _Runner:
         act.stage = "decode"
         act.stage_started = time.perf_counter()
         task = Task(run_id=act.run_id, uid=act.item.uid, source=act.path, staging=str(act.staging),
-                    title=act.row.title or act.item.title, published=act.row.published)
+                    title=act.row.title or act.item.title, published=act.row.published,
+                    use_cache=self.options.use_cache)
         self.engine.submit(task)
 
     # -- events from the engine (Events protocol) -------------------------------------------
@@ -1055,7 +1078,8 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
     from .render import render
 
     timings: dict[str, float] = {}
-    result = ingest(task.source, task.staging, config, templates_dir, progress, **models)
+    extra = {"use_cache": task.use_cache} if "use_cache" in _ingest_parameters() else {}
+    result = ingest(task.source, task.staging, config, templates_dir, progress, **models, **extra)
     episode = result.episode
     update: dict[str, Any] = {}
     if task.title and episode.title != task.title:
@@ -1070,3 +1094,32 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
     for name, run in episode.provenance.items():
         timings.setdefault(name, run.seconds)
     return timings
+
+
+def _ingest_parameters() -> set[str]:
+    import inspect
+
+    from .pipeline import ingest
+
+    return set(inspect.signature(ingest).parameters)
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["diarize.enabled=false", "transcribe.beam_size=1"]`` -> pipeline overrides.
+
+    Values are read as TOML values (``true``, ``3``, ``0.5``, ``["a", "b"]``), else as text.
+    """
+    import tomllib
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not section or not name:
+            raise ConfigError(f"--set {pair!r}: expected SECTION.KEY=VALUE, e.g. diarize.enabled=false")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out.setdefault(section, {})[name] = value
+    return out

@@ -73,13 +73,23 @@ def _run_one(task, config, templates_dir, models, send) -> tuple:
         timings = process_task(task, config, templates_dir, models, progress)
         return ("done", task.run_id, timings)
     except PodtoolsError as exc:
-        return ("failed", task.run_id, type(exc).__name__, str(exc), progress.current)
+        return ("failed", task.run_id, type(exc).__name__, _name_the_url(exc, task.source), progress.current)
     except MemoryError:
         return ("failed", task.run_id, "internal", "out of memory", progress.current)
     except Exception as exc:  # noqa: BLE001 - a bug in one episode must not stop the batch
         log.debug("task %s failed", task.run_id, exc_info=True)
         first = str(exc).splitlines()[0] if str(exc) else ""
         return ("failed", task.run_id, "internal", f"internal error: {type(exc).__name__}: {first}", progress.current)
+
+
+def _name_the_url(exc: PodtoolsError, source: str) -> str:
+    """An error about the downloaded copy of an enclosure names the enclosure's URL instead."""
+    from .download import cache_path, is_url
+
+    message = str(exc)
+    if exc.path and is_url(source) and exc.path == str(cache_path(source)):
+        return f"{source}: {message[len(exc.path) + 2:]}"
+    return message
 
 
 # -- local processes ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ SCRIPTS = [
     ("awb", "Episode eleven talks about coffee, sleep and memory."),
     ("kal16", "Episode twelve asks how bridges survive strong earthquakes."),
 ]
-KEYWORDS = ["transformer", "quantum", "translation", "robots", "weather", "speech",
+KEYWORDS = ["reasoning", "quantum", "translation", "robots", "weather", "speech",
             "electric", "chess", "telescopes", "software", "coffee", "bridges"]
 
 
@@ -55,6 +55,19 @@ def make_episodes(folder: Path, n: int) -> list[SynthEpisode]:
     return out
 
 
+def light() -> list[str]:
+    """``--set`` flags that switch off the slow optional stages (diarization, mentions), for
+    tests about the batch's own guarantees, which do not depend on them."""
+    from podtools.pipeline import PipelineConfig
+
+    args = []
+    for section in ("diarize", "mentions"):
+        field = PipelineConfig.model_fields.get(section)
+        if field is not None and "enabled" in getattr(field.annotation, "model_fields", {}):
+            args += ["--set", f"{section}.enabled=false"]
+    return args
+
+
 def run_cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     """``podtools ARGS`` in a child process (what a user runs, and what a test can kill -9)."""
     full_env = {**os.environ, **(env or {})}
@@ -75,6 +88,15 @@ def children_of(pid: int) -> list[int]:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         if ppid == pid:
             out.append(int(entry.name))
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = children_of(todo.pop())
+        out += kids
+        todo += kids
     return out
 
 
@@ -119,6 +141,8 @@ def check_catalogue(out: Path, done_titles: set[str], failed: dict[str, str] | N
         episode = Episode.load(folder / "episode.json")  # complete, valid JSON
         marker = json.loads((folder / ".podtools-batch.json").read_text())
         assert marker["uid"] == row["uid"]
+        done_run = db.execute("SELECT id FROM runs WHERE episode_id = ? AND status = 'done'", (row["id"],)).fetchone()
+        assert done_run is not None and marker["run_id"] == done_run[0]  # the folder is that run's
         n_db = db.execute("SELECT COUNT(*) FROM segments WHERE episode_id = ?", (row["id"],)).fetchone()[0]
         assert n_db == len(episode.segments) > 0, (title, n_db, len(episode.segments))
         n_fts = db.execute("SELECT COUNT(*) FROM segments_fts WHERE rowid IN (SELECT id FROM segments WHERE episode_id = ?)",
@@ -150,3 +174,69 @@ def check_catalogue(out: Path, done_titles: set[str], failed: dict[str, str] | N
     for link in parser.links:
         assert (out / link).is_file(), link
     return rows
+
+
+# -- a show served over HTTP ---------------------------------------------------------------------
+
+
+@dataclass
+class Show:
+    feed_url: str
+    done: set[str]  # titles that must end done
+    failed: dict[str, str]  # title -> text its error contains
+    duplicates: set[str]
+    episodes: list[SynthEpisode]
+    server: object
+    slow: object
+
+
+TRAVERSAL_TITLE = "../../etc/x"
+
+
+def shared_episodes(tmp_path_factory, n: int = 6) -> list[SynthEpisode]:
+    """Synthesize once per test session, whichever module asks first."""
+    folder = tmp_path_factory.getbasetemp() / f"batch-episodes-{n}"
+    marker = folder / "done"
+    if not marker.exists():
+        make_episodes(folder, n)
+        marker.write_text("ok")
+    return [SynthEpisode(f"Episode {i + 1}: {KEYWORDS[i]}", folder / f"ep{i + 1:02d}.mp3", KEYWORDS[i],
+                         dt.datetime(2024, 1, 1 + i, 9, tzinfo=dt.timezone.utc)) for i in range(n)]
+
+
+def show_feed(episodes: list[SynthEpisode], server, slow) -> Show:
+    """A feed of the synthesized episodes plus every kind of bad enclosure.
+
+    The last episode gets a path-traversal title and comes from a slow server; the feed also
+    holds a corrupt file, a 404, a file:// enclosure, a redirect to file://, a repeated entry
+    (same GUID and URL) and a re-publication of episode 2 under a new GUID (same audio).
+    """
+    from feedserver import Route, rss
+
+    items = []
+    done = set()
+    for i, ep in enumerate(episodes):
+        last = i == len(episodes) - 1
+        srv = slow if last else server
+        url = srv.add(f"/audio/{ep.path.name}", Route(ep.path.read_bytes(), chunk_delay=0.3 if last else 0.0))
+        title = TRAVERSAL_TITLE if last else ep.title
+        items.append({"title": title, "guid": f"guid-{i + 1}", "url": url, "date": ep.published, "duration": "0:05"})
+        done.add(title)
+    corrupt = server.add("/audio/corrupt.mp3", Route(bytes(range(256)) * 200))
+    server.add("/audio/redirect.mp3", Route(location="file:///etc/passwd"))
+    bad = [
+        {"title": "Corrupt", "guid": "bad-1", "url": corrupt},
+        {"title": "Missing", "guid": "bad-2", "url": server.url + "/audio/missing.mp3"},
+        {"title": "Local file", "guid": "bad-3", "url": "file:///etc/passwd"},
+        {"title": "Redirected", "guid": "bad-4", "url": server.url + "/audio/redirect.mp3"},
+    ]
+    for j, it in enumerate(bad):
+        it.update(date=dt.datetime(2023, 6, 1 + j, tzinfo=dt.timezone.utc))
+    failed = {"Corrupt": "not an audio or video file", "Missing": "HTTP 404",
+              "Local file": "a file: URL; only http and https", "Redirected": "redirected to a file: URL"}
+    repeat = dict(items[0])  # the same entry twice: one episode
+    republished = {**items[1], "title": "Episode 2 (rerun)", "guid": "guid-2-rerun",
+                   "date": dt.datetime(2023, 12, 1, tzinfo=dt.timezone.utc)}
+    feed = rss("Synth Show", items + bad + [repeat, republished])
+    feed_url = server.add("/feed.xml", Route(feed, content_type="application/rss+xml"))
+    return Show(feed_url, done, failed, {"Episode 2 (rerun)"}, episodes, server, slow)

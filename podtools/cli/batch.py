@@ -157,14 +157,17 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device.")
 @click.option("--compute-type", help="CTranslate2 compute type.")
 @click.option("--language", help="Spoken language code, e.g. en (default: detect).")
+@click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a preset setting, e.g. --set diarize.enabled=false (repeatable).")
+@click.option("--no-cache", is_flag=True, help="Re-run every stage even if a cached result exists.")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
               help="Folder of Jinja templates overriding the shipped ones.")
 @click.option("--dry-run", is_flag=True, help="List what would be processed, process nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars, only errors and the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, limit, order, only_new, retry_failed,
-          max_size, download_timeout, pipeline, model, device, compute_type, language, templates_dir, dry_run,
-          quiet, as_json) -> None:
+          max_size, download_timeout, pipeline, model, device, compute_type, language, settings, no_cache,
+          templates_dir, dry_run, quiet, as_json) -> None:
     """Process a back catalogue: SOURCES are RSS/Atom feed URLs or files, folders, globs
     ("shows/*.mp3"), or text files listing any of these (one per line).
 
@@ -172,14 +175,17 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     episode under OUTPUT/episodes, the catalogue OUTPUT/catalog.db (see `podtools search`,
     `trends`, `catalog`) and OUTPUT/index.html. Exit status 1 when an episode failed.
     """
-    from ..batch import BatchOptions, Selection, parse_since, run_batch
+    from ..batch import BatchOptions, Selection, parse_settings, parse_since, run_batch
     from ..pipeline import load_pipeline, with_overrides
 
-    config = with_overrides(load_pipeline(pipeline), {"transcribe": {
-        "model": model, "device": device, "compute_type": compute_type, "language": language}})
+    overrides = parse_settings(settings)
+    overrides.setdefault("transcribe", {}).update(
+        {k: v for k, v in {"model": model, "device": device, "compute_type": compute_type,
+                           "language": language}.items() if v is not None})
+    config = with_overrides(load_pipeline(pipeline), overrides)
     options = BatchOptions(workers=workers, engine=engine, ray_address=ray_address, ray_temp_dir=ray_temp_dir,
                            retry_failed=retry_failed, max_bytes=int(max_size * 1024**2),
-                           download_timeout=download_timeout)
+                           download_timeout=download_timeout, use_cache=not no_cache)
     selection = Selection(since=parse_since(since) if since else None, limit=limit, order=order, only_new=only_new)
     with BatchProgress(enabled=not quiet) as progress:
         summary = run_batch(sources, output, config, options, selection, templates_dir, progress, dry_run=dry_run)
@@ -295,7 +301,7 @@ def trends(names, catalog_path, kind, top, csv_path, png_path, as_json) -> None:
 
 def _table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
-    widths = [min(w, 50) for w in widths]
+    widths = [min(w, 50) for w in widths[:-1]] + widths[-1:]  # the last column (a reason) is never cut
 
     def fmt(cells):
         return "  ".join(str(c)[:w].ljust(w) if i < len(cells) - 1 else str(c)[:w]

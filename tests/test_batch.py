@@ -1,0 +1,166 @@
+"""`podtools batch` end to end: a real feed over HTTP, real Whisper, failures isolated, re-runs free."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from batchdata import TRAVERSAL_TITLE, check_catalogue, children_of, light, run_cli, shared_episodes, show_feed
+from feedserver import FeedServer, Route, rss
+from podtools.cli import cli
+from podtools.models import Episode
+
+
+@pytest.fixture(scope="module")
+def show(tmp_path_factory):
+    episodes = shared_episodes(tmp_path_factory)
+    with FeedServer() as server, FeedServer() as slow:
+        yield show_feed(episodes, server, slow)
+
+
+@pytest.fixture(scope="module")
+def first_run(show, tmp_path_factory, embedded_model):
+    """The whole feed with 2 workers, through the CLI: (output folder, result, seconds)."""
+    out = tmp_path_factory.mktemp("batch") / "catalogue"
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(cli, ["batch", show.feed_url, "-o", str(out), "--workers", "2"])
+    return out, result, time.perf_counter() - t0
+
+
+def test_feed_end_to_end(show, first_run):
+    out, result, _ = first_run
+    assert result.exit_code == 1, result.output  # some episodes failed; the rest are done
+    assert "batch: 6 done, 1 duplicates, 4 failed" in result.output
+    assert "duplicate entry for GUID 'guid-1'" in result.output
+    rows = check_catalogue(out, show.done, show.failed)
+    # the re-published episode was recognised by its audio
+    assert rows["Episode 2 (rerun)"]["status"] == "duplicate"
+    assert rows["Episode 2 (rerun)"]["duplicate_of"] == rows[show.episodes[1].title]["id"]
+    # feed metadata is the episode's, and the hostile title stayed inside episodes/
+    trav = rows[TRAVERSAL_TITLE]
+    assert (out / "episodes" / trav["folder"]).resolve().parent == (out / "episodes").resolve()
+    ep = Episode.load(out / "episodes" / trav["folder"] / "episode.json")
+    assert ep.title == TRAVERSAL_TITLE and ep.source.startswith(show.slow.url)
+    assert ep.published.isoformat().startswith("2024-01-06")
+    assert "../../etc/x" in (out / "episodes" / trav["folder"] / "transcript.md").read_text()
+    # every stage of every finished episode is timed
+    db = sqlite3.connect(out / "catalog.db")
+    stages = db.execute("SELECT e.title, s.stage, s.seconds FROM stages s JOIN episodes e ON e.id = s.episode_id "
+                        "WHERE s.status = 'done'").fetchall()
+    for title in show.done:
+        names = {s for t, s, _ in stages if t == title}
+        assert {"download", "decode", "transcribe"} <= names, (title, names)
+    assert all(sec is not None and sec >= 0 for _, _, sec in stages)
+    failed_stage = dict(db.execute("SELECT e.title, s.stage FROM stages s JOIN episodes e ON e.id = s.episode_id "
+                                   "WHERE s.status = 'failed'").fetchall())
+    assert failed_stage == {"Corrupt": "decode", "Missing": "download", "Local file": "download",
+                            "Redirected": "download"}
+
+
+def test_search_finds_each_episode(show, first_run):
+    out = first_run[0]
+    for ep in show.episodes[:-1]:
+        r = CliRunner().invoke(cli, ["search", ep.keyword, "-c", str(out), "--json"])
+        hits = json.loads(r.output)
+        assert hits and hits[0]["episode_title"] == ep.title, (ep.keyword, r.output)
+        assert hits[0]["start"] < 8
+    r = CliRunner().invoke(cli, ["catalog", "-c", str(out)])
+    assert r.output.startswith("11 episodes: 6 done, 4 failed, 1 duplicate")
+    assert "HTTP 404" in r.output
+
+
+def test_rerun_skips_everything_cheaply(show, first_run):
+    out, _, first_seconds = first_run
+    db = sqlite3.connect(out / "catalog.db")
+    runs_before = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and "catalog.db" not in p.name}
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(cli, ["batch", show.feed_url, "-o", str(out), "--workers", "2"])
+    seconds = time.perf_counter() - t0
+    assert r.exit_code == 0, r.output  # earlier failures are skipped, not repeated
+    assert "0 done, 7 already done, 4 failed before (retry with --retry-failed)" in r.output
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs_before
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes  # not one file rewritten
+    assert seconds < 0.05 * first_seconds, (seconds, first_seconds)  # issue target: < 2 % (benchmarks/batch.py)
+
+
+def test_retry_failed(show, first_run):
+    out = first_run[0]
+    r = CliRunner().invoke(cli, ["batch", show.feed_url, "-o", str(out), "--retry-failed", "--json"])
+    assert r.exit_code == 1
+    summary = json.loads(r.output[r.output.index("{"):])
+    assert sorted(f["title"] for f in summary["failed"]) == sorted(show.failed)
+    assert summary["skipped_done"] == 7 and summary["done"] == []
+    db = sqlite3.connect(out / "catalog.db")
+    attempts = dict(db.execute("SELECT title, attempts FROM episodes WHERE status = 'failed'").fetchall())
+    assert attempts == {t: 2 for t in show.failed}
+    check_catalogue(out, show.done, show.failed)
+
+
+def test_only_new_and_missing_folder(show, first_run, tmp_path):
+    """New episodes in the feed with --only-new; a deleted episode folder is made again."""
+    out = first_run[0]
+    ep = show.episodes[0]
+    from speech import encode
+
+    new_audio = encode(show.episodes[2].path, tmp_path / "new.mp3", "-b:a", "48k")  # other bytes, same speech
+    new_url = show.server.add("/audio/new.mp3", Route(new_audio.read_bytes()))
+    old_audio = encode(show.episodes[3].path, tmp_path / "old.mp3", "-b:a", "48k")
+    old_url = show.server.add("/audio/old.mp3", Route(old_audio.read_bytes()))
+    old_feed = show.server.routes["/feed.xml"].body
+    newer = rss("Synth Show", [
+        {"title": "Brand new", "guid": "guid-new", "url": new_url, "date": "Mon, 01 Apr 2024 09:00:00 +0000"},
+        {"title": "Old but unseen", "guid": "guid-old", "url": old_url, "date": "Mon, 01 Jan 2018 09:00:00 +0000"},
+    ])
+    show.server.routes["/feed.xml"] = Route(old_feed.replace(b"<item>", newer[newer.index(b"<item>"):newer.rindex(b"</channel>")] + b"<item>", 1),
+                                            content_type="application/rss+xml")
+    try:
+        r = CliRunner().invoke(cli, ["batch", show.feed_url, "-o", str(out), "--only-new", "--json", *light()])
+        summary = json.loads(r.output[r.output.index("{"):])
+        assert summary["done"] == ["Brand new"], r.output
+        db = sqlite3.connect(out / "catalog.db")
+        folder = db.execute("SELECT folder FROM episodes WHERE title = ?", (ep.title,)).fetchone()[0]
+        import shutil
+
+        shutil.rmtree(out / "episodes" / folder)
+        r = CliRunner().invoke(cli, ["batch", show.feed_url, "-o", str(out), "--json", *light()])
+        summary = json.loads(r.output[r.output.index("{"):])
+        assert summary["done"] == [ep.title, "Old but unseen"], r.output  # the missing output is made again
+    finally:
+        show.server.routes["/feed.xml"] = Route(old_feed, content_type="application/rss+xml")
+
+
+def test_worker_crash_fails_one_episode_only(show, tmp_path, embedded_model):
+    """A worker killed mid-episode: that episode is failed with the reason, the rest finish."""
+    out = tmp_path / "cat"
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for ep in show.episodes[:3]:
+        (folder / ep.path.name).write_bytes(ep.path.read_bytes())
+    proc = run_cli(["batch", str(folder), "-o", str(out), "-q", "--no-cache", *light()])
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        staging = out / ".staging"
+        if staging.exists() and any(staging.iterdir()):
+            for pid in children_of(proc.pid):
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+                    victim = pid
+        time.sleep(0.02)
+    assert victim is not None, "no worker seen at work"
+    os.kill(victim, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    db = sqlite3.connect(out / "catalog.db")
+    rows = db.execute("SELECT status, error FROM episodes").fetchall()
+    assert sorted(s for s, _ in rows) == ["done", "done", "failed"], rows
+    assert [e for s, e in rows if s == "failed"] == ["worker process died (killed by SIGKILL)"]
+    assert "failed: " in stderr and "worker process died" in stderr
