@@ -79,6 +79,7 @@ class Item:
     declared_duration: Optional[float] = None  # seconds
     content_hash: Optional[str] = None
     from_feed: bool = False  # an enclosure: only ever downloaded over http(s), never opened as a path
+    date_guessed: bool = False  # published is a file's modification time
 
     @property
     def remote(self) -> bool:
@@ -257,9 +258,11 @@ HashLookup = Callable[[Path], str]
 def _file_item(path: Path, source: str, hasher: HashLookup) -> Item:
     path = path.resolve()
     digest = hasher(path)
-    published = _tag_date(path) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    tagged = _tag_date(path)
+    # without a date tag the file's time orders the episodes, but is not written into episode.json
+    published = tagged or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     return Item(uid=f"sha256:{digest}", location=str(path), source=source, title=path.stem,
-                published=published, content_hash=digest)
+                published=published, content_hash=digest, date_guessed=tagged is None)
 
 
 def _tag_date(path: Path) -> dt.datetime | None:
@@ -453,7 +456,7 @@ class Task:
     uid: str
     source: str  # URL (already in the download cache) or local path
     staging: str  # folder the worker writes into
-    title: str
+    title: Optional[str] = None  # the episode's title, when the source knows better than the file
     published: Optional[str] = None  # ISO
     use_cache: bool = True  # reuse stage results of the same audio and settings
 
@@ -746,7 +749,8 @@ class _Runner:
                 try:
                     episode = _load_episode(self.root / EPISODES_DIR / row.folder)
                     self.catalog.commit_episode(run["id"], row.id, episode, marker.get("seconds"),
-                                                marker.get("config_hash"), marker.get("stage_seconds"))
+                                                marker.get("config_hash"), marker.get("stage_seconds"),
+                                                title_from_episode=not marker.get("from_feed", True))
                     self.summary.adopted += 1
                     log.info("adopted %s, finished by an interrupted run", row.folder)
                     continue
@@ -809,6 +813,7 @@ class _Runner:
                     else:
                         act.path = item.location
                         act.claimed = True
+                        self.observer.stage(item.uid, "waiting for a worker", None)
                         ready.append(act)
                 for act in [a for a in downloads if a.download.done()]:
                     downloads.remove(act)
@@ -875,6 +880,7 @@ class _Runner:
             return False
         self.catalog.record_stage(act.run_id, act.row.id, "download", seconds)
         act.path = act.item.location  # ingest finds the URL in the download cache
+        self.observer.stage(act.item.uid, "waiting for a worker", None)
         return True
 
     def _twin_in_flight(self, act: _Active) -> bool:
@@ -896,8 +902,11 @@ class _Runner:
         act.staging = self.root / STAGING_DIR / f"{act.row.folder}.run{act.run_id}"
         act.stage = "decode"
         act.stage_started = time.perf_counter()
+        # a feed names and dates its episodes; a file's own tags are better than its name
+        feed = act.item.from_feed
         task = Task(run_id=act.run_id, uid=act.item.uid, source=act.path, staging=str(act.staging),
-                    title=act.row.title or act.item.title, published=act.row.published,
+                    title=(act.row.title or act.item.title) if feed else None,
+                    published=None if act.item.date_guessed else act.row.published,
                     use_cache=self.options.use_cache)
         self.engine.submit(task)
 
@@ -920,7 +929,10 @@ class _Runner:
             self.observer.advance(act.item.uid, done)
 
     def note(self, run_id: int, message: str) -> None:
-        self.observer.note(message)
+        # a stage's remark about one episode (e.g. "only 1 chapter"): the log, not the screen,
+        # or a batch of hundreds of episodes would bury its progress under them (-v shows them)
+        act = self.active.get(run_id)
+        log.info("%s: %s", act.row.title if act else run_id, message)
 
     def done(self, run_id: int, stage_seconds: dict[str, float]) -> None:
         act = self.active.pop(run_id, None)
@@ -933,7 +945,8 @@ class _Runner:
         try:
             folder = self._publish(act, seconds, stage_seconds)
             episode = _load_episode(folder)
-            self.catalog.commit_episode(run_id, act.row.id, episode, seconds, self._cfg_hash, stage_seconds)
+            self.catalog.commit_episode(run_id, act.row.id, episode, seconds, self._cfg_hash, stage_seconds,
+                                        title_from_episode=not act.item.from_feed)
         except OutputError as exc:
             self.active[run_id] = act
             self._fail(act, "OutputError", str(exc), "publish")
@@ -942,7 +955,7 @@ class _Runner:
             self.active[run_id] = act
             self._fail(act, "InputError", str(exc), "publish")
             return
-        self.summary.done.append(act.row.title or act.item.title)
+        self.summary.done.append(act.row.title if act.item.from_feed else (episode.title or act.row.title))
         self.observer.episode_finished(act.item.uid, "done", None)
         self._write_index(force=False)
 
@@ -982,6 +995,7 @@ class _Runner:
             "seconds": seconds,
             "stage_seconds": stage_seconds,
             "config_hash": self._cfg_hash,
+            "from_feed": act.item.from_feed,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         from .fsutil import atomic_write_text

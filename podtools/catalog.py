@@ -572,9 +572,11 @@ class Catalog:
         return EpisodeRow.from_row(row) if row else None
 
     def commit_episode(self, run_id: int | None, episode_id: int, episode: Episode, seconds: float | None,
-                       config_hash: str | None = None, stage_seconds: dict[str, float] | None = None) -> None:
+                       config_hash: str | None = None, stage_seconds: dict[str, float] | None = None,
+                       title_from_episode: bool = False) -> None:
         """Index a finished episode and mark it done, in one transaction (re-indexing replaces
-        whatever an earlier run stored)."""
+        whatever an earlier run stored). ``title_from_episode``: the episode's title (e.g. from
+        the file's tags) replaces the catalogue's (a file name)."""
         now = _now()
         chapters = sorted(episode.chapters, key=lambda ch: ch.start)
         starts = [ch.start for ch in chapters]
@@ -620,6 +622,8 @@ class Catalog:
                            ON CONFLICT(run_id, stage) DO UPDATE SET status = 'done', model = excluded.model""",
                         (run_id, episode_id, name, secs, run.model, now),
                     )
+            if title_from_episode and episode.title:
+                c.execute("UPDATE episodes SET title = ? WHERE id = ?", (episode.title, episode_id))
             c.execute(
                 """UPDATE episodes SET status = 'done', error = NULL, content_hash = ?, duration = ?,
                        title = COALESCE(title, ?), published = COALESCE(published, ?),
