@@ -199,6 +199,15 @@ def import_episode(path: Path, source: str, audio_path: Path | None = None,
     return episode, samples
 
 
+def biased(config: PipelineConfig) -> TranscribeOptions:
+    """The transcribe options with the mentions catalog's vocabulary biasing applied (where the
+    preset or flags set no prompt/hotwords of their own): see benchmarks/mentions.py."""
+    from .mentions import asr_biasing
+
+    extra = {k: v for k, v in asr_biasing(config.mentions).items() if getattr(config.transcribe, k) is None}
+    return config.transcribe.model_copy(update=extra) if extra else config.transcribe
+
+
 # -- ingest -----------------------------------------------------------------------------------
 
 
@@ -270,12 +279,7 @@ def ingest(
         # diarization needs only the audio: it runs in a thread while ASR runs
         diarizing = None if only_transcribe else diarize_mod.start_in_background(
             samples, config.diarize, episode.id, use_cache)
-        transcribe_options = config.transcribe
-        if config.mentions.enabled and config.mentions.asr_hotwords and not transcribe_options.hotwords:
-            from .mentions import asr_vocabulary
-
-            transcribe_options = transcribe_options.model_copy(update={"hotwords": asr_vocabulary(config.mentions)})
-        episode = transcribe_episode(episode, samples, transcribe_options, model, progress, use_cache)
+        episode = transcribe_episode(episode, samples, biased(config), model, progress, use_cache)
     if not only_transcribe:
         episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
                                             None if transcript_format else diarizing, use_cache)

@@ -25,10 +25,12 @@ from typing import Iterable, Iterator, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Chapter, Episode, Mention, Segment, StageRun
+from .text import clean, clean_same_length
 
 log = logging.getLogger("podtools.mentions")
 
-__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "load_catalog", "asr_vocabulary"]
+__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "find_spans", "load_catalog",
+           "asr_vocabulary", "asr_biasing"]
 
 
 class MentionsOptions(BaseModel):
@@ -44,7 +46,10 @@ class MentionsOptions(BaseModel):
     unknown: bool = Field(True, description="report model-shaped names the catalog does not know (known: false)")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     chunk_words: int = Field(1000, ge=50, description="words per spaCy doc; memory is bounded by this")
-    asr_hotwords: bool = Field(False, description="feed catalog names to the ASR as hotwords (benchmarks/mentions.py)")
+    asr_prompt: bool = Field(True, description="give Whisper the catalog's asr_prompt names as initial prompt "
+                                               "(when the transcribe stage has none): better names and WER")
+    asr_hotwords: bool = Field(False, description="give Whisper catalog names as hotwords: more names found but a "
+                                                  "worse WER (benchmarks/mentions.py), so off by default")
 
 
 def load_catalog(options: MentionsOptions | None = None):
@@ -94,7 +99,9 @@ def _chunks(segments: Iterable[Segment], chunk_words: int) -> Iterator[_Chunk]:
     pos = 0
     for seg in segments:
         for w in _words_of(seg):
-            text = w.text.strip()
+            text = clean(w.text).strip()  # full-width forms, ligatures, no-break and zero-width spaces
+            if not text:
+                continue
             starts.append(pos)
             parts.append(text)
             words.append(w)
@@ -190,7 +197,7 @@ def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):
 
     def chunks():
         pos, start, words, parts = 0, 0, 0, []
-        for line in text.splitlines(keepends=True):
+        for line in clean_same_length(text).splitlines(keepends=True):
             parts.append(line)
             words += len(line.split())
             pos += len(line)
@@ -216,6 +223,19 @@ def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None
     return list(iter_mentions(segments, options, catalog=catalog))
 
 
-def asr_vocabulary(options: MentionsOptions | None = None, limit: int = 60) -> str:
+def asr_vocabulary(options: MentionsOptions | None = None, limit: int = 40) -> str:
     """Catalog names for faster-whisper's ``hotwords`` (most recent releases first)."""
     return ", ".join(load_catalog(options).hotwords(limit=limit))
+
+
+def asr_biasing(options: MentionsOptions | None = None) -> dict:
+    """TranscribeOptions fields that bias Whisper towards the catalog's names, per the options."""
+    options = options or MentionsOptions()
+    out = {}
+    if options.enabled and options.asr_prompt:
+        prompt = load_catalog(options).prompt()
+        if prompt:
+            out["initial_prompt"] = prompt
+    if options.enabled and options.asr_hotwords:
+        out["hotwords"] = asr_vocabulary(options)
+    return out

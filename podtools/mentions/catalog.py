@@ -84,6 +84,7 @@ class Catalog:
     entries: list[Entry]
     version: str = ""
     files: list[str] = field(default_factory=list)
+    asr_prompt: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_name = {e.name: e for e in self.entries if e.kind != "family"}
@@ -103,6 +104,10 @@ class Catalog:
             h.update(repr((e.name, e.kind, e.org, e.family, e.version, e.sizes, e.parent, e.aliases, e.asr,
                            e.cased, e.short, e.not_, e.sep, e.standalone)).encode())
         return h.hexdigest()[:16]
+
+    def prompt(self) -> str:
+        """Whisper's initial prompt: the catalog's ``asr_prompt`` names as one sentence."""
+        return ("AI models and benchmarks: " + ", ".join(self.asr_prompt) + ".") if self.asr_prompt else ""
 
     def hotwords(self, kinds: Iterable[str] = ("model", "benchmark", "family"), limit: int = 0) -> list[str]:
         """Canonical names for ASR vocabulary biasing (most recent first)."""
@@ -196,14 +201,15 @@ def _read_yaml(path: Path):
     return root, text
 
 
-def _parse_file(path: Path) -> tuple[list[tuple[Entry, int]], str]:
+def _parse_file(path: Path) -> tuple[list[tuple[Entry, int]], str, Optional[list[str]]]:
     import yaml
 
     root, _ = _read_yaml(path)
     if root is None:
-        return [], ""
+        return [], "", None
     out: list[tuple[Entry, int]] = []
     version = ""
+    prompt: Optional[list[str]] = None
     seen_sections = set()
     for key_node, val_node in root.value:
         key = _scalar(key_node, path, "a section name")
@@ -211,10 +217,16 @@ def _parse_file(path: Path) -> tuple[list[tuple[Entry, int]], str]:
         if key == "version":
             version = _scalar(val_node, path, "version")
             continue
+        if key == "asr_prompt":
+            if not isinstance(val_node, yaml.SequenceNode):
+                raise ConfigError(f"line {line}: asr_prompt must be a list of names", path)
+            prompt = [_scalar(n, path, "each name of asr_prompt") for n in val_node.value]
+            continue
         if key not in SECTIONS:
             hint = difflib.get_close_matches(key, list(SECTIONS), n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ConfigError(f"line {line}: unknown section {key!r}{more}; sections are {', '.join(SECTIONS)}", path)
+            raise ConfigError(f"line {line}: unknown section {key!r}{more}; sections are {', '.join(SECTIONS)}, "
+                              "plus version and asr_prompt", path)
         if key in seen_sections:
             raise ConfigError(f"line {line}: section {key!r} given twice", path)
         seen_sections.add(key)
@@ -225,7 +237,7 @@ def _parse_file(path: Path) -> tuple[list[tuple[Entry, int]], str]:
         for item in val_node.value:
             entry, eline, _ = _parse_entry(item, SECTIONS[key], path)
             out.append((entry, eline))
-    return out, version
+    return out, version, prompt
 
 
 def _check(entries: list[Entry], lines: dict[str, tuple[Path, int]]) -> None:
@@ -270,11 +282,14 @@ def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True) -> Cata
     entries: dict[tuple[str, str], Entry] = {}
     lines: dict[tuple[str, str], tuple[Path, int]] = {}
     version = ""
+    prompt: list[str] = []
     files: list[str] = []
     sources = ([CATALOG_PATH] if builtin else []) + [Path(p) for p in extra]
     for i, path in enumerate(sources):
-        parsed, v = _parse_file(path)
+        parsed, v, p = _parse_file(path)
         version = version or v
+        if p is not None:
+            prompt = p  # a user's asr_prompt replaces the shipped one
         files.append(str(path))
         user = builtin and i > 0 or not builtin
         seen_here: dict[tuple[str, str], int] = {}
@@ -290,4 +305,4 @@ def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True) -> Cata
             lines[key] = (path, line)
     ordered = list(entries.values())
     _check(ordered, lines)
-    return Catalog(ordered, version=version, files=files)
+    return Catalog(ordered, version=version, files=files, asr_prompt=prompt)

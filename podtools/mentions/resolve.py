@@ -7,6 +7,7 @@ even across chunk boundaries.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Optional
 from .catalog import Entry
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, Compiled, dictionary_words
-from .text import clean
+from .text import atoms, clean
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "unknown": 0.5, "ner": 0.6}
@@ -77,7 +78,9 @@ class Resolver:
         self.ner_on = people_orgs
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy = FuzzyIndex(compiled.by_atoms, self.stop, dictionary_words()) if fuzzy else None
-        self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)
+        self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
+        self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
+        self._doc_pos: list[int] = []
         self.base = 0  # token offset of the current doc within the whole transcript
 
     # -- helpers -----------------------------------------------------------------------------
@@ -85,11 +88,16 @@ class Resolver:
     def _sizes(self, doc) -> dict[int, int]:
         out: dict[int, int] = {}
         for _, s, e in self.c.size_matcher(doc):
-            # the number and its unit are written together ("405B", "8x7B"), not "405 b..."
+            # the number and its unit are written together ("405B", "8x7B"); ASR also writes "405 B",
+            # which counts only as "the 405 B" / "405 B model" with a capital B
             if any(doc[t].whitespace_ for t in range(s, e - 1)):
-                continue
-            if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_:
-                continue  # "405Bx": not a size
+                spaced = (e - s == 2 and doc[e - 1].text.rstrip("-") == "B"
+                          and ((s > 0 and doc[s - 1].lower_ in DETERMINERS)
+                               or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))
+                if not spaced:
+                    continue
+            if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_ and not doc[e - 1].text.endswith("-"):
+                continue  # "405Bx": not a size ("405B-model" is)
             if s > 0 and not doc[s - 1].whitespace_ and doc[s - 1].is_alpha and len(doc[s - 1]) == 1:
                 continue  # "b1.58", "V2": part of a name, not a size
             if e - s <= out.get(s, s) - s:
@@ -103,11 +111,18 @@ class Resolver:
         return "".join(got).replace("'", "") == "".join(want).replace("'", "")
 
     def _recent(self, pos: int, window: int):
+        """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
+        k = bisect.bisect_left(self._doc_pos, pos)
+        for i in range(k - 1, -1, -1):
+            hpos, entry, size = self._doc_hist[i]
+            if pos - hpos > window:
+                return
+            yield entry, size
         for hpos, entry, size in reversed(self.history):
             if hpos >= pos:
                 continue
             if pos - hpos > window:
-                break
+                return
             yield entry, size
 
     def _family_member_with(self, entry: Entry, size: str, earlier: list = ()) -> Optional[Entry]:
@@ -134,7 +149,7 @@ class Resolver:
                 continue
             entry, how, text = c.ids[pid]
             s, e = ent.start, ent.end
-            if how == "cased" and not self._cased_ok(doc[s:e], text):
+            if how == "cased" and not any(self._cased_ok(doc[s:e], c) for c in entry.cased):
                 continue
             cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_), None)
             if cut is not None:  # a match across a sentence end ("GPT-4o. Mini is ..."): keep the first part
@@ -184,10 +199,11 @@ class Resolver:
                 prims.append(_Prim(hit.start, e, hit.entry, "fuzzy", round(0.9 * hit.score / 100, 3), size))
 
         prims.sort(key=lambda p: p.s)
-        for p in prims:
-            if p.entry is not None and p.known:
-                self.history.append((self.base + p.s, p.entry, p.size))
+        self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims if p.entry is not None and p.known]
+        self._doc_pos = [h[0] for h in self._doc_hist]
         refs = self._references(doc, covered, sizes) if self.bare_on else []
+        self.history.extend(self._doc_hist)
+        self._doc_hist, self._doc_pos = [], []
         if self.unknown_on:
             refs += self._unknown_shaped(doc, covered, sizes)
         out = [self._raw(doc, p) for p in prims + refs]
@@ -214,7 +230,7 @@ class Resolver:
             vs = e - 1
             if vs - 1 > s and doc[vs - 1].norm_ in ("v", "r", "k") and not doc[vs - 1].whitespace_:
                 vs -= 1
-            version = "".join(t.text.rstrip("-") for t in doc[vs:e])
+            version = "".join("V" if t.norm_ == "v" else t.text.rstrip("-") for t in doc[vs:e])
             size = None
             if e in sizes:
                 size = _size_text(doc[e:sizes[e]])
@@ -224,6 +240,10 @@ class Resolver:
             for t in range(s, end):
                 covered[t] = True
             canonical = f"{fam.name}{fam.sep}{version}"
+            known = self.c.by_atoms.get(atoms(canonical))
+            if known is not None and known[0].mention_kind == "model":  # "GPT version 5" is GPT-5
+                prims.append(_Prim(s, end, known[0], "alias", CONFIDENCE["asr"], size))
+                continue
             prims.append(_Prim(s, end, None, "version", CONFIDENCE["version"], size, canonical, "model", False))
         for p in [p for p in prims if p.entry is not None and p.entry.kind == "org" and p.e < n - 0]:
             last = doc[p.e - 1]

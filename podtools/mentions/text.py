@@ -14,6 +14,7 @@ from functools import lru_cache
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "version": "v",  # "DeepSeek Coder version 2" is how "DeepSeek-Coder-V2" is said
 }
 SEPARATORS = "-\u2010\u2011\u2012\u2013_/\u00b7"
 _SEP_RE = re.compile(f"[{re.escape(SEPARATORS)}\\s]+")
@@ -29,6 +30,21 @@ def clean(text: str) -> str:
 
 
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.){2,}[^\W\d_]?$")
+
+
+def clean_same_length(text: str) -> str:
+    """Like :func:`clean` but keeps every character's offset: full-width forms and odd spaces become
+    their ASCII equivalents one for one, anything that would change the length stays as it is."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        n = unicodedata.normalize("NFKC", ch)
+        out.append(" " if unicodedata.category(ch) == "Zs" else n if len(n) == 1 else ch)
+    return "".join(out)
 
 
 @lru_cache(maxsize=65536)

