@@ -25,6 +25,11 @@ from .errors import ConfigError, DeviceError, ModelError, OutputError, PodtoolsE
 log = logging.getLogger("podtools.batch")
 
 ADVANCE_INTERVAL = 0.25  # seconds between progress messages of one worker
+# Messages stay below the pipe's atomic write size, so a worker killed mid-message cannot
+# leave a torn message in the shared queue.
+MAX_MESSAGE = 1500
+STARTUP_FAILURES = 3  # workers that die before loading their models: then the batch stops
+ACTOR_START_TIMEOUT = 600.0  # seconds for Ray to place and start every actor
 _ERRORS = {"ModelError": ModelError, "DeviceError": DeviceError, "ConfigError": ConfigError,
            "OutputError": OutputError}
 
@@ -73,12 +78,13 @@ def _run_one(task, config, templates_dir, models, send) -> tuple:
         timings = process_task(task, config, templates_dir, models, progress)
         return ("done", task.run_id, timings)
     except PodtoolsError as exc:
-        return ("failed", task.run_id, type(exc).__name__, _name_the_url(exc, task.source), progress.current)
+        message = _name_the_url(exc, task.source)
+        return ("failed", task.run_id, type(exc).__name__, message[:MAX_MESSAGE], progress.current)
     except MemoryError:
         return ("failed", task.run_id, "internal", "out of memory", progress.current)
     except Exception as exc:  # noqa: BLE001 - a bug in one episode must not stop the batch
         log.debug("task %s failed", task.run_id, exc_info=True)
-        first = str(exc).splitlines()[0] if str(exc) else ""
+        first = str(exc).splitlines()[0][:MAX_MESSAGE] if str(exc) else ""
         return ("failed", task.run_id, "internal", f"internal error: {type(exc).__name__}: {first}", progress.current)
 
 
@@ -95,16 +101,19 @@ def _name_the_url(exc: PodtoolsError, source: str) -> str:
 # -- local processes ----------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """A worker must not outlive the batch (e.g. after ``kill -9``): it would keep writing."""
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the batch (e.g. after ``kill -9``): it would keep writing.
+
+    ``parent`` is the batch's pid as the batch saw it; a worker whose parent is already gone
+    when it starts (killed during the spawn) exits at once.
+    """
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # pragma: no cover - parent died before prctl
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us with the parent
+    if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
     def watch() -> None:
@@ -116,8 +125,9 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="podtools-parent-watch").start()
 
 
-def _worker_main(wid: int, config_json: str, templates_dir: str | None, tasks, events, threads: int) -> None:
-    _die_with_parent()
+def _worker_main(wid: int, parent: int, config_json: str, templates_dir: str | None, tasks, events,
+                 threads: int) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
@@ -163,6 +173,8 @@ class LocalEngine:
         self._ctx = None
         self.events = None
         self._next_wid = 0
+        self._ready: set[int] = set()
+        self._startup_failures = 0
 
     def start(self) -> None:
         import multiprocessing as mp
@@ -178,7 +190,8 @@ class LocalEngine:
         tasks = self._ctx.Queue()
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(wid, self.config.model_dump_json(), self.templates_dir, tasks, self.events, self.threads),
+            args=(wid, os.getpid(), self.config.model_dump_json(), self.templates_dir, tasks, self.events,
+                  self.threads),
             name=f"podtools-worker-{wid}",
             daemon=True,
         )
@@ -207,6 +220,11 @@ class LocalEngine:
             if not w.proc.is_alive():
                 code = w.proc.exitcode
                 task, w.busy = w.busy, None
+                if w.wid not in self._ready:
+                    self._startup_failures += 1
+                    if self._startup_failures >= STARTUP_FAILURES:
+                        raise ModelError(f"worker processes die while starting ({_exit_reason(code)}); "
+                                         "run with -vv to see why")
                 self.workers[i] = self._spawn()
                 if task is not None:
                     events.failed(task.run_id, "crash", f"worker process died ({_exit_reason(code)})", None)
@@ -227,6 +245,8 @@ class LocalEngine:
                 events.done(msg[1], msg[2])
             else:
                 events.failed(msg[1], msg[2], msg[3], msg[4])
+        elif kind == "ready":
+            self._ready.add(msg[1])
         elif kind == "fatal":
             raise _ERRORS.get(msg[2], ModelError)(msg[3])
 
@@ -359,7 +379,16 @@ class RayEngine:
         env = {k: v for k, v in os.environ.items() if k.startswith("PODTOOLS_")}
         self._env = env
         self.actors = [self._new_actor() for _ in range(self.workers_n)]
-        errors = ray.get([a.ready.remote() for a in self.actors])
+        refs = [a.ready.remote() for a in self.actors]
+        started, _ = ray.wait(refs, num_returns=len(refs), timeout=ACTOR_START_TIMEOUT)
+        if len(started) < len(refs):
+            raise ConfigError(
+                f"only {len(started)} of {len(refs)} Ray actors started within {ACTOR_START_TIMEOUT:.0f} s: "
+                f"the cluster lacks free CPUs{' or GPUs' if use_gpu else ''} for --workers {self.workers_n}")
+        try:
+            errors = ray.get(refs)
+        except ray.exceptions.RayError as exc:
+            raise ModelError(f"Ray actors could not start: {str(exc).splitlines()[0]}") from None
         for err in errors:
             if err is not None:
                 raise _ERRORS.get(err[0], ModelError)(err[1])
@@ -392,7 +421,9 @@ class RayEngine:
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as exc:
                 with contextlib.suppress(Exception):
                     ray.kill(actor)
-                self.idle.append(self._new_actor())
+                replacement = self._new_actor()
+                self.actors.append(replacement)
+                self.idle.append(replacement)
                 events.failed(task.run_id, "crash", f"Ray worker died ({type(exc).__name__})", None)
                 continue
             except ray.exceptions.RayError as exc:

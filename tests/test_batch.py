@@ -164,3 +164,16 @@ def test_worker_crash_fails_one_episode_only(show, tmp_path, embedded_model):
     assert sorted(s for s, _ in rows) == ["done", "done", "failed"], rows
     assert [e for s, e in rows if s == "failed"] == ["worker process died (killed by SIGKILL)"]
     assert "failed: " in stderr and "worker process died" in stderr
+
+
+def test_model_that_cannot_load_stops_the_batch(show, tmp_path):
+    """A worker that cannot load its model: one clear line, nothing marked failed, resumable."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "a.mp3").write_bytes(show.episodes[0].path.read_bytes())
+    out = tmp_path / "cat"
+    r = CliRunner().invoke(cli, ["batch", str(folder), "-o", str(out), "--model", "no-such-model", *light()])
+    assert r.exit_code == 4, r.output
+    assert "podtools: error: unknown model 'no-such-model'" in r.output and "Traceback" not in r.output
+    db = sqlite3.connect(out / "catalog.db")
+    assert db.execute("SELECT status FROM episodes").fetchall() == [("pending",)]

@@ -3,6 +3,7 @@ processed exactly once, nothing is half-written, and no worker outlives the kill
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -69,12 +70,17 @@ def kill_during(args: list[str], out, total: int, rng: random.Random) -> bool:
     running = proc.poll() is None
     if running:
         os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
     # workers notice their parent's death and stop at once: none keeps writing
     gone_by = time.monotonic() + 5
+    family += [p for p in descendants(proc.pid) if p not in family]
     while any(alive(p) for p in family) and time.monotonic() < gone_by:
         time.sleep(0.05)
-    assert not [p for p in family if alive(p)], "a worker outlived the killed batch"
+    survivors = [p for p in family if alive(p)]
+    for pid in survivors:  # ours: end them so the test run does not hang on their pipes
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert not survivors, "a worker outlived the killed batch"
     return running
 
 
