@@ -80,6 +80,7 @@ class Item:
     content_hash: Optional[str] = None
     from_feed: bool = False  # an enclosure: only ever downloaded over http(s), never opened as a path
     date_guessed: bool = False  # published is a file's modification time
+    chapters: Optional[str] = None  # chapter lines found in the feed entry's description
 
     @property
     def remote(self) -> bool:
@@ -244,9 +245,36 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
             published=_struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed")),
             declared_duration=_parse_duration(entry.get("itunes_duration")),
             from_feed=True,
+            chapters=description_chapters(_entry_description(entry)),
         ))
         del size
     return out
+
+
+def _entry_description(entry) -> str:
+    content = entry.get("content") or []
+    values = [c.get("value", "") for c in content if isinstance(c, dict)]
+    return max([entry.get("summary") or "", *values], key=len)
+
+
+def description_chapters(html_text: str) -> str | None:
+    """The chapter list of a show-notes description ("00:00 Intro" lines, as hosts publish
+    them), as text for ``ingest(chapters=...)``; None when it has fewer than two."""
+    import html
+
+    if not html_text or not re.search(r"\d:\d\d", html_text):
+        return None
+    text = re.sub(r"(?i)<\s*(br|/p|/li|/div|/h\d)\b[^>]*>", "\n", html_text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    try:
+        from .chapters import parse_chapter_list
+
+        found = parse_chapter_list(text)
+    except (PodtoolsError, ImportError, ValueError):
+        return None  # a description is not a promise of a valid chapter list
+    if len(found) < 2:
+        return None
+    return text.strip() + "\n"  # a newline: never read as a file name by load_chapters
 
 
 # -- local files ------------------------------------------------------------------------------
@@ -459,6 +487,7 @@ class Task:
     title: Optional[str] = None  # the episode's title, when the source knows better than the file
     published: Optional[str] = None  # ISO
     use_cache: bool = True  # reuse stage results of the same audio and settings
+    chapters: Optional[str] = None  # a chapter list (text) from the feed
 
 
 class Events(Protocol):
@@ -907,7 +936,7 @@ class _Runner:
         task = Task(run_id=act.run_id, uid=act.item.uid, source=act.path, staging=str(act.staging),
                     title=(act.row.title or act.item.title) if feed else None,
                     published=None if act.item.date_guessed else act.row.published,
-                    use_cache=self.options.use_cache)
+                    use_cache=self.options.use_cache, chapters=act.item.chapters)
         self.engine.submit(task)
 
     # -- events from the engine (Events protocol) -------------------------------------------
@@ -1092,7 +1121,10 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
     from .render import render
 
     timings: dict[str, float] = {}
-    extra = {"use_cache": task.use_cache} if "use_cache" in _ingest_parameters() else {}
+    accepted = _ingest_parameters()
+    extra: dict[str, Any] = {"use_cache": task.use_cache} if "use_cache" in accepted else {}
+    if task.chapters and "chapters" in accepted:
+        extra["chapters"] = task.chapters
     result = ingest(task.source, task.staging, config, templates_dir, progress, **models, **extra)
     episode = result.episode
     update: dict[str, Any] = {}

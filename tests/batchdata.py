@@ -222,6 +222,8 @@ def show_feed(episodes: list[SynthEpisode], server, slow) -> Show:
         title = TRAVERSAL_TITLE if last else ep.title
         items.append({"title": title, "guid": f"guid-{i + 1}", "url": url, "date": ep.published, "duration": "0:05"})
         done.add(title)
+    # show notes with a chapter list, as hosts publish them: the episode gets these chapters
+    items[0]["description"] = "<p>In this episode:</p><p>0:00 Welcome<br>0:02 Reasoning tests</p>"
     corrupt = server.add("/audio/corrupt.mp3", Route(bytes(range(256)) * 200))
     server.add("/audio/redirect.mp3", Route(location="file:///etc/passwd"))
     bad = [

@@ -153,7 +153,8 @@ class FeedServer:
 
 
 def rss(title: str, items: list[dict], extra_head: str = "") -> bytes:
-    """An RSS 2.0 podcast feed; each item: title, guid, url, date (RFC 822 or datetime), duration, type."""
+    """An RSS 2.0 podcast feed; each item: title, guid, url, date (RFC 822 or datetime), duration,
+    type, description (HTML)."""
     import datetime as dt
     from xml.sax.saxutils import escape, quoteattr
 
@@ -170,6 +171,8 @@ def rss(title: str, items: list[dict], extra_head: str = "") -> bytes:
             parts.append(f'<guid isPermaLink="false">{escape(it["guid"])}</guid>')
         if date:
             parts.append(f"<pubDate>{escape(date)}</pubDate>")
+        if it.get("description"):
+            parts.append(f"<description>{escape(it['description'])}</description>")
         if it.get("duration"):
             parts.append(f"<itunes:duration>{escape(str(it['duration']))}</itunes:duration>")
         if it.get("url"):

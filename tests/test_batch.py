@@ -50,6 +50,11 @@ def test_feed_end_to_end(show, first_run):
     assert ep.title == TRAVERSAL_TITLE and ep.source.startswith(show.slow.url)
     assert ep.published.isoformat().startswith("2024-01-06")
     assert "../../etc/x" in (out / "episodes" / trav["folder"] / "transcript.md").read_text()
+    # chapters from the show notes in the feed
+    first = Episode.load(out / "episodes" / rows[show.episodes[0].title]["folder"] / "episode.json")
+    if first.chapters:  # with a chapters stage in the pipeline
+        assert [(c.start, c.title, c.source) for c in first.chapters] == [
+            (0.0, "Welcome", "given"), (2.0, "Reasoning tests", "given")]
     # every stage of every finished episode is timed
     db = sqlite3.connect(out / "catalog.db")
     stages = db.execute("SELECT e.title, s.stage, s.seconds FROM stages s JOIN episodes e ON e.id = s.episode_id "
