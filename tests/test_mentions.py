@@ -432,3 +432,14 @@ def test_vocabulary_biasing_settings(tmp_path):
     bad.write_text("version: x\nasr_prompt: Foo\n")
     with pytest.raises(ConfigError, match="line 2: asr_prompt must be a list"):
         load_catalog([bad])
+
+
+def test_wheel_ships_the_catalog(tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(root)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("podtools-*.whl"))).namelist()
+    assert "podtools/mentions/catalog.yaml" in names and "podtools/cli/mentions.py" in names

@@ -59,6 +59,7 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
 def _load(episode: str, output, notes: list[str]):
     from ..errors import InputError
     from ..models import Episode
+    from .chapters import _is_episode_json  # the same sniffing as `podtools chapters`
 
     path = Path(episode)
     if path.is_dir():
@@ -102,11 +103,3 @@ def _plain_text_episode(path: Path):
             speaker, text = split_speaker_prefix(line)
             segments.append(Segment(start=0.0, end=0.0, text=text.strip() or line, speaker=speaker))
     return Episode(id=sha256_file(path), source=str(path), title=path.stem, segments=segments)
-
-
-def _is_episode_json(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return b'"schema_version"' in fh.read(4096)
-    except OSError:
-        return False
