@@ -235,7 +235,6 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
                     "each is processed as its own episode")
         else:
             uid = _uid("feed", channel, guid)
-        size = enc.get("length")
         out.items.append(Item(
             uid=uid,
             location=href,
@@ -247,7 +246,6 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
             from_feed=True,
             chapters=description_chapters(_entry_description(entry)),
         ))
-        del size
     return out
 
 
