@@ -443,3 +443,13 @@ def test_wheel_ships_the_catalog(tmp_path):
                     "-w", str(tmp_path), str(root)], check=True, capture_output=True)
     names = zipfile.ZipFile(next(tmp_path.glob("podtools-*.whl"))).namelist()
     assert "podtools/mentions/catalog.yaml" in names and "podtools/cli/mentions.py" in names
+
+
+def test_people_and_organizations_with_stock_ner():
+    text = "Sam Altman said OpenAI will ship soon, and Demis Hassabis of Google DeepMind agreed. Llama 3 is open."
+    found = {(m.canonical, m.kind, m.method) for m in find_in_text(text, MentionsOptions(people_orgs=True))}
+    assert ("Sam Altman", "person", "ner") in found  # not SAM (Segment Anything): that name is case-sensitive
+    assert {c for c, _, m in found if m == "ner"} == {"Sam Altman", "Demis Hassabis"}  # sm's NER: Hassabis as ORG
+    assert ("OpenAI", "org", "name") in found and ("Google DeepMind", "org", "name") in found
+    assert ("Llama 3", "model", "name") in found  # the catalog wins over the NER's DATE
+    assert not any(k == "person" for _, k, _ in {(m.canonical, m.kind, m.method) for m in find_in_text(text)})

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from .catalog import Catalog
-from .text import NUMBER_WORDS, atoms, norm_token
+from .text import NUMBER_WORDS, atoms, clean, norm_token
 
 log = logging.getLogger("podtools.mentions")
 
@@ -174,6 +174,26 @@ class Compiled:
                 self.ids[pid] = (e, "not", text)
                 patterns.append({"label": "PT_NOT", "pattern": text, "id": pid})
         ruler.add_patterns(patterns)  # phrase patterns go through the normalizer (the pipes before the ruler)
+        ids = self.ids
+        cased_name = f"podtools_cased_filter_{id(self)}"
+
+        def cased_filter(doc):
+            """Drop matches of case-sensitive names written otherwise ("sam" is not SAM, "math" not MATH),
+            before the NER sees them as preset entities."""
+            keep = []
+            for ent in doc.ents:
+                hit = ids.get(ent.ent_id_)
+                if hit is not None and hit[1] == "cased" and not any(cased_ok(ent, c) for c in hit[0].cased):
+                    for tok in ent:
+                        tok.ent_id_ = ""  # or an NER entity over these tokens would inherit the id
+                    continue
+                keep.append(ent)
+            if len(keep) != len(doc.ents):
+                doc.ents = keep
+            return doc
+
+        Language.component(cased_name, func=cased_filter)
+        nlp.add_pipe(cased_name, name="cased_filter", after="catalog_ruler")
         self.nlp = nlp
         self.make_doc = nlp.make_doc
         # lookup tables: atoms of each name -> entry (for the size backoff and the fuzzy index)
@@ -211,6 +231,13 @@ class Compiled:
 
     def _norm_doc_atoms(self, text: str) -> list[str]:
         return [t.norm_ for t in self._norm_doc(text)]
+
+
+def cased_ok(span, text: str) -> bool:
+    """Whether ``span`` is written exactly as the case-sensitive name ``text`` (hyphens and spaces aside)."""
+    want = [w for w in re.split(r"[\s\-]+", text) if w]
+    got = [clean(t.text).rstrip("-.") for t in span if t.text.strip("-.")]
+    return "".join(got).replace("'", "") == "".join(want).replace("'", "")
 
 
 def _camel_variants(text: str) -> list[str]:

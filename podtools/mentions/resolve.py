@@ -16,7 +16,7 @@ from typing import Optional
 from .catalog import Entry
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, Compiled, dictionary_words
-from .text import atoms, clean
+from .text import atoms
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "unknown": 0.5, "ner": 0.6}
@@ -105,11 +105,6 @@ class Resolver:
             out[s] = e
         return out
 
-    def _cased_ok(self, span, text: str) -> bool:
-        want = [w for w in re.split(r"[\s\-]+", text) if w]
-        got = [clean(t.text).rstrip("-.") for t in span if t.text.strip("-.")]
-        return "".join(got).replace("'", "") == "".join(want).replace("'", "")
-
     def _recent(self, pos: int, window: int):
         """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
         k = bisect.bisect_left(self._doc_pos, pos)
@@ -149,8 +144,6 @@ class Resolver:
                 continue
             entry, how, text = c.ids[pid]
             s, e = ent.start, ent.end
-            if how == "cased" and not any(self._cased_ok(doc[s:e], c) for c in entry.cased):
-                continue
             cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_), None)
             if cut is not None:  # a match across a sentence end ("GPT-4o. Mini is ..."): keep the first part
                 shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:cut + 1]))
