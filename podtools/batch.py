@@ -608,6 +608,9 @@ def run_batch(
     Raises :class:`PodtoolsError` for problems that stop the whole batch (unreadable source,
     unwritable output, catalogue locked or damaged, model cannot load); an episode's own failure
     is recorded and the batch goes on.
+
+    The local engine starts its workers with ``multiprocessing``'s *spawn*: a script that calls
+    this must do so under ``if __name__ == "__main__":``.
     """
     from .fsutil import ensure_writable_dir
 
