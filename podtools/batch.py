@@ -34,14 +34,13 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time
 import unicodedata
 import urllib.parse
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Optional, Protocol, Sequence
+from typing import Any, Callable, Literal, Optional, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -221,7 +220,7 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
     for guid, href, _, _ in raw:
         by_guid.setdefault(guid, set()).add(href)
     seen: set[tuple[str, str]] = set()
-    for guid, href, entry, enc in raw:
+    for guid, href, entry, _enc in raw:
         title = (entry.get("title") or "").strip() or Path(urllib.parse.urlsplit(href).path).stem or guid
         if (guid, href) in seen:
             out.warnings.append(f"{origin}: duplicate entry for GUID {guid!r} ({title!r}) skipped")

@@ -849,6 +849,8 @@ def index_entries(catalog: Catalog, root: Path) -> list[dict[str, Any]]:
 
     from .timefmt import hms
 
+    counts = dict(catalog.conn.execute(
+        "SELECT e.uid, COUNT(m.id) FROM episodes e LEFT JOIN mentions m ON m.episode_id = e.id GROUP BY e.id"))
     out = []
     for row in catalog.episodes():
         href = None
@@ -864,12 +866,8 @@ def index_entries(catalog: Catalog, root: Path) -> list[dict[str, Any]]:
             "status": row.status,
             "error": row.error if row.status in ("failed", "duplicate") else None,
             "href": href,
-            "mentions": 0,
+            "mentions": counts.get(row.uid, 0),
         })
-    counts = dict(catalog.conn.execute(
-        "SELECT e.uid, COUNT(m.id) FROM episodes e LEFT JOIN mentions m ON m.episode_id = e.id GROUP BY e.id"))
-    for entry, row in zip(out, catalog.episodes()):
-        entry["mentions"] = counts.get(row.uid, 0)
     return out
 
 

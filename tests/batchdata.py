@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html.parser
 import json
@@ -242,3 +243,13 @@ def show_feed(episodes: list[SynthEpisode], server, slow) -> Show:
     feed = rss("Synth Show", items + bad + [repeat, republished])
     feed_url = server.add("/feed.xml", Route(feed, content_type="application/rss+xml"))
     return Show(feed_url, done, failed, {"Episode 2 (rerun)"}, episodes, server, slow)
+
+
+@contextlib.contextmanager
+def served_show(tmp_path_factory):
+    """:func:`show_feed` on a normal and a slow server, both on 127.0.0.1, for a test module."""
+    from feedserver import FeedServer
+
+    episodes = shared_episodes(tmp_path_factory)
+    with FeedServer() as server, FeedServer() as slow:
+        yield show_feed(episodes, server, slow)

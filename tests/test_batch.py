@@ -12,17 +12,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from batchdata import TRAVERSAL_TITLE, check_catalogue, children_of, light, run_cli, shared_episodes, show_feed
-from feedserver import FeedServer, Route, rss
+from batchdata import TRAVERSAL_TITLE, check_catalogue, children_of, light, run_cli, served_show
+from feedserver import Route, rss
 from podtools.cli import cli
 from podtools.models import Episode
 
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
-    episodes = shared_episodes(tmp_path_factory)
-    with FeedServer() as server, FeedServer() as slow:
-        yield show_feed(episodes, server, slow)
+    with served_show(tmp_path_factory) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from batchdata import alive, check_catalogue, descendants, light, run_cli, shared_episodes, show_feed
-from feedserver import FeedServer
+from batchdata import alive, check_catalogue, descendants, light, run_cli, served_show
 
 # PODTOOLS_KILL_SEEDS=100 runs seeds 0..99 (a stress run); CI runs these three
 SEEDS = list(range(int(os.environ["PODTOOLS_KILL_SEEDS"]))) if os.environ.get("PODTOOLS_KILL_SEEDS") else [11, 22, 33]
@@ -22,9 +21,8 @@ KILLS_PER_SEED = 3
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
-    episodes = shared_episodes(tmp_path_factory)
-    with FeedServer() as server, FeedServer() as slow:
-        yield show_feed(episodes, server, slow)
+    with served_show(tmp_path_factory) as s:
+        yield s
 
 
 def _args(show, out) -> list[str]:

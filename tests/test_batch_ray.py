@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from batchdata import check_catalogue, light, run_cli, shared_episodes, show_feed
-from feedserver import FeedServer
+from batchdata import check_catalogue, light, run_cli, served_show
 from podtools.cli import cli
 
 ray = pytest.importorskip("ray")
@@ -21,9 +20,8 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
-    episodes = shared_episodes(tmp_path_factory)
-    with FeedServer() as server, FeedServer() as slow:
-        yield show_feed(episodes, server, slow)
+    with served_show(tmp_path_factory) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
