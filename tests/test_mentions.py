@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from podtools.cli import cli
 from podtools.errors import ConfigError
-from podtools.mentions import MentionsOptions, extract_mentions, find_in_text, find_spans, iter_mentions
+from podtools.mentions import MentionsOptions, extract_mentions, find_in_text, iter_mentions
 from podtools.mentions.catalog import load_catalog
 from podtools.models import Chapter, Episode, Segment, Word
 
@@ -320,7 +320,7 @@ def test_cli_on_plain_text_and_transcripts(tmp_path):
     txt.write_text("Alex: GPT 4. 0 beat Sonnet 3. 5\nSam: and DeepSeq Coder is open\n")
     res = CliRunner().invoke(cli, ["mentions", str(txt), "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    rows = list(csv.DictReader(open(tmp_path / "out" / "mentions.csv")))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "mentions.csv").read_text())))
     assert [(r["canonical"], r["speaker"]) for r in rows] == [
         ("GPT-4o", "Alex"), ("Claude 3.5 Sonnet", "Alex"), ("DeepSeek Coder", "Sam")]
     srt = tmp_path / "t.srt"

@@ -117,9 +117,9 @@ class FuzzyIndex:
                                                       _metaphone(" ".join(window)) != cand.phonetic):
                                 continue  # a near miss counts only if it also sounds the same
                             words = [w for w in window if w.isalpha()]
-                            if words and all(self.is_word(w) for w in words) and not digits_of(window):
-                                if score < MIN_SCORE_DICTIONARY or len(words) < 2:
-                                    continue
+                            plain_words = words and all(self.is_word(w) for w in words) and not digits_of(window)
+                            if plain_words and (score < MIN_SCORE_DICTIONARY or len(words) < 2):
+                                continue
                             if best is None or score > best.score or (score == best.score and e - s > best.end - best.start):
                                 best = FuzzyHit(s, e, cand.entry, score)
             if best is not None:

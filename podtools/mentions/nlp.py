@@ -141,10 +141,8 @@ class Compiled:
     """A loaded pipeline and the lookup tables the resolver needs, for one catalog."""
 
     def __init__(self, catalog: Catalog, ner: bool):
-        import spacy
         from spacy.language import Language
         from spacy.matcher import Matcher, PhraseMatcher
-        from spacy.tokens import Doc
 
         self.catalog = catalog
         self.ner = ner
@@ -195,7 +193,6 @@ class Compiled:
         Language.component(cased_name, func=cased_filter)
         nlp.add_pipe(cased_name, name="cased_filter", after="catalog_ruler")
         self.nlp = nlp
-        self.make_doc = nlp.make_doc
         # lookup tables: atoms of each name -> entry (for the size backoff and the fuzzy index)
         self.by_atoms: dict[tuple[str, ...], tuple] = {}
         for e in catalog.entries:
@@ -224,7 +221,6 @@ class Compiled:
                 key = f"FAM:{fam.name}"
                 self.family_of[key] = fam
                 self.version_matcher.add(key, [[{"NORM": a} for a in self._norm_doc_atoms(text)] + version])
-        _ = Doc  # imported for type checkers of this module's users
 
     def _norm_doc(self, text: str):
         return self.nlp.get_pipe("normalizer")(self.nlp.make_doc(text))
@@ -288,7 +284,7 @@ def _dictionary() -> frozenset[str]:
         for path in Path(root).glob("*/lemmatizer/lookups"):
             table = Lookups().from_disk(path).get_table("lemma_index")
             words: set[str] = set()
-            for _, v in table.items():
+            for v in table.values():
                 words.update(w for w in v if w.isalpha())
             return frozenset(words)
     return frozenset()

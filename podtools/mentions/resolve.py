@@ -149,7 +149,7 @@ class Resolver:
                 shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:cut + 1]))
                 if shorter is None:
                     continue
-                entry, how, text = shorter
+                entry, how, _ = shorter
                 e = cut + 1
             for t in range(s, e):
                 covered[t] = True
