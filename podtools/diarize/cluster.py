@@ -22,6 +22,7 @@ MAX_LINKAGE_ITEMS = 3000  # memory of the pairwise matrix grows with n^2; subsam
 class Clustering:
     labels: np.ndarray  # (n,) int cluster per embedding, 0..k-1
     centroids: np.ndarray  # (k, d) L2-normalized
+    found: int = 0  # clusters the threshold found, before any count the user forced
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:
@@ -66,7 +67,7 @@ def cluster(
     if n == 0:
         return Clustering(np.zeros(0, int), np.zeros((0, emb.shape[1] if emb.ndim == 2 else 0)))
     if n == 1:
-        return Clustering(np.zeros(1, int), _normalize(emb[:1]))
+        return Clustering(np.zeros(1, int), _normalize(emb[:1]), 1)
     emb = _normalize(emb.astype(np.float64))
     idx = np.arange(n)
     if reliable is not None and int(np.count_nonzero(reliable)) >= 2:
@@ -77,18 +78,28 @@ def cluster(
     tree = linkage(sub, method="average", metric="cosine")
 
     def cut_k(k: int) -> np.ndarray:
+        """Exactly k clusters that are voices: cut deeper until k clusters remain once stray
+        outliers (which average linkage joins last) are folded into their neighbours."""
+        k = min(k, len(sub))
+        for deeper in range(k, min(len(sub), k + 30) + 1):
+            labels = _absorb_small(sub, fcluster(tree, t=deeper, criterion="maxclust") - 1, min_cluster_size)
+            got = len(set(labels.tolist()))
+            if got == k:
+                return labels
+            if got > k:
+                break
         return fcluster(tree, t=k, criterion="maxclust") - 1
 
+    sub_labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
+    # fold clusters too small to be a voice into their nearest neighbour
+    sub_labels = _absorb_small(sub, sub_labels, min_cluster_size)
+    found = k = len(set(sub_labels.tolist()))
     if num_speakers:
-        sub_labels = cut_k(min(num_speakers, len(sub)))
+        sub_labels = cut_k(num_speakers)
     else:
-        sub_labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
-        # fold clusters too small to be a voice into their nearest neighbour
-        sub_labels = _absorb_small(sub, sub_labels, min_cluster_size)
-        k = len(set(sub_labels.tolist()))
         lo, hi = max(1, min_speakers), max_speakers or k
         if k < lo or k > hi:
-            sub_labels = cut_k(min(max(k, lo), hi, len(sub)))
+            sub_labels = cut_k(min(max(k, lo), hi))
     sub_labels = _relabel(sub_labels)
     k = int(sub_labels.max()) + 1
     cents = _centroids(sub, sub_labels, k)
@@ -103,7 +114,7 @@ def cluster(
     remap = {c: i for i, c in enumerate(used)}
     labels = np.array([remap[int(x)] for x in labels], int)
     cents = _centroids(emb, labels, len(used))
-    return Clustering(labels, cents)
+    return Clustering(labels, cents, found)
 
 
 def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:

@@ -150,6 +150,10 @@ def diarize_embedded(
         same_region = np.r_[True, region_idx[1:] == region_idx[:-1]]
         penalties = np.where(same_region, options.smoothing, options.smoothing / 3)
         labels = viterbi(scores, penalties)
+    forced = options.num_speakers or options.min_speakers or 0
+    if forced > result.found:
+        log.warning("found %d distinct voice(s); %s %d was asked for, so some speakers are one voice split",
+                    result.found, "num_speakers" if options.num_speakers else "min_speakers", forced)
     turns = turns_from_windows(windows, labels, regions)
     # names by first appearance
     order: dict[int, str] = {}

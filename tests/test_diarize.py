@@ -1,0 +1,431 @@
+"""Diarization: real Silero VAD + Resemblyzer on synthesized conversations with true turns,
+scored with pyannote.metrics (DER, collar 0.25 s, overlap not scored)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from diarize_data import VOICES_2, VOICES_3, VOICES_4, conversation, reference, script
+from speech import have_flite, say, write_wav
+
+pytestmark = pytest.mark.skipif(not have_flite(), reason="needs the flite speech synthesizer")
+
+MAX_DER = 0.10
+
+
+def der(turns, annotation) -> float:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    return DiarizationErrorRate(collar=0.25, skip_overlap=True)(reference(turns), annotation)
+
+
+def run_cli(*args):
+    from podtools.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def tmp_audio(tmp_path_factory):
+    return tmp_path_factory.mktemp("diarize")
+
+
+@pytest.fixture(scope="module")
+def conversations(tmp_audio):
+    """voices -> (audio, true turns), synthesized once for the module."""
+    out = {}
+    for seed, voices in enumerate((VOICES_2, VOICES_3, VOICES_4)):
+        lines = script(voices, 8 + 2 * len(voices), seed=seed)
+        out[len(voices)] = conversation(lines, tmp_audio, seed=seed)
+    return out
+
+
+@pytest.fixture(scope="module")
+def one_voice(tmp_audio):
+    lines = script(("awb",), 6, seed=7)
+    return conversation(lines, tmp_audio, seed=7)
+
+
+@pytest.fixture(scope="module")
+def diarized(conversations):
+    from podtools.diarize import DiarizeOptions, diarize
+
+    return {n: diarize(audio, DiarizeOptions(device="cpu")) for n, (audio, _) in conversations.items()}
+
+
+# -- accuracy ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_der_and_speaker_count(n, conversations, diarized):
+    _, turns = conversations[n]
+    annotation = diarized[n]
+    assert len(annotation.labels()) == n
+    assert der(turns, annotation) <= MAX_DER
+    assert annotation.labels() == [f"SPEAKER_{i:02d}" for i in range(n)]
+    first = sorted(annotation.itertracks(yield_label=True), key=lambda t: t[0].start)[0]
+    assert first[2] == "SPEAKER_00"  # numbered in order of first appearance
+
+
+def test_one_speaker(one_voice):
+    from podtools.diarize import DiarizeOptions, diarize
+
+    audio, turns = one_voice
+    annotation = diarize(audio, DiarizeOptions(device="cpu"))
+    assert annotation.labels() == ["SPEAKER_00"]
+    assert der(turns, annotation) <= MAX_DER
+
+
+def test_num_speakers_hint(conversations):
+    from podtools.diarize import DiarizeOptions, diarize
+
+    audio, turns = conversations[3]
+    annotation = diarize(audio, DiarizeOptions(device="cpu", num_speakers=3, threshold=0.2))
+    assert len(annotation.labels()) == 3  # the hint wins over a threshold that would merge all
+    assert der(turns, annotation) <= MAX_DER
+    capped = diarize(audio, DiarizeOptions(device="cpu", max_speakers=2))
+    assert len(capped.labels()) == 2
+
+
+def test_more_min_speakers_than_voices(conversations, caplog):
+    from podtools.diarize import DiarizeOptions, diarize
+
+    audio, _ = conversations[2]
+    annotation = diarize(audio, DiarizeOptions(device="cpu", min_speakers=4))
+    assert 2 <= len(annotation.labels()) <= 4
+    assert "found 2 distinct voice(s)" in caplog.text
+
+
+def test_silence_gives_no_speakers():
+    from podtools.diarize import DiarizeOptions, diarize
+
+    silence = np.zeros(16_000 * 5, np.float32)
+    assert len(diarize(silence, DiarizeOptions(device="cpu"))) == 0
+    assert len(diarize(np.zeros(100, np.float32), DiarizeOptions(device="cpu"))) == 0
+
+
+def test_two_second_clip(tmp_audio):
+    from podtools.diarize import DiarizeOptions, diarize
+
+    clip = say("Hello and welcome.", "slt", tmp_audio)[: 2 * 16_000]
+    annotation = diarize(clip, DiarizeOptions(device="cpu"))
+    assert annotation.labels() == ["SPEAKER_00"]
+
+
+# -- pieces -----------------------------------------------------------------------------------
+
+
+def test_import_is_light_and_threads_restored():
+    import subprocess
+
+    code = ("import sys, podtools.diarize, podtools.pipeline; "
+            "print(any(m in sys.modules for m in ('torch', 'pyannote.core', 'silero_vad')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    import torch
+
+    from podtools.diarize.vad import import_silero_vad
+
+    torch.set_num_threads(2)
+    import_silero_vad()
+    assert torch.get_num_threads() == 2
+
+
+def test_encoder_matches_resemblyzer(tmp_audio):
+    """The batched encoder here gives Resemblyzer's own embeddings (same weights, same mel)."""
+    try:
+        from resemblyzer import VoiceEncoder
+        from resemblyzer.audio import wav_to_mel_spectrogram
+    except Exception as exc:  # webrtcvad needs pkg_resources (setuptools < 81)
+        pytest.skip(f"resemblyzer cannot be imported here: {exc}")
+    import torch
+
+    from podtools.diarize import embed
+
+    wav = embed.normalize_volume(say("The price of inference keeps dropping.", "rms", tmp_audio))
+    ours = embed.mel_frames(wav)
+    np.testing.assert_allclose(ours, wav_to_mel_spectrogram(wav), rtol=1e-5, atol=1e-6)
+    mels = torch.from_numpy(np.stack([ours[:160], ours[40:200]]))
+    with torch.inference_mode():
+        theirs = VoiceEncoder("cpu", verbose=False)(mels).numpy()
+        mine = embed.load_encoder("cpu")(mels).numpy()
+    np.testing.assert_allclose(mine, theirs, atol=1e-5)
+
+
+def _episode(words_by_segment):
+    from podtools.models import Episode, Segment, Word
+
+    segments = []
+    for words in words_by_segment:
+        ws = [Word(start=s, end=e, text=t) for s, e, t in words]
+        segments.append(Segment(start=ws[0].start, end=ws[-1].end, text=" ".join(w.text for w in ws), words=ws))
+    return Episode(id="x" * 64, source="test.wav", title="Test episode", duration=20.0, segments=segments)
+
+
+def test_speakers_on_words_and_recut_segments():
+    from podtools.diarize import assign_speakers
+
+    ep = _episode([
+        [(0.0, 0.5, "Hello"), (0.5, 1.0, "there."), (1.1, 1.6, "Hi,"), (1.6, 2.2, "Alex.")],
+        [(5.0, 5.4, "Gap"), (9.6, 9.9, "word")],
+    ])
+    turns = [(0.0, 1.05, "SPEAKER_00"), (1.05, 2.5, "SPEAKER_01"), (9.0, 12.0, "SPEAKER_00"),
+             (1.9, 2.0, "SPEAKER_00")]  # an overlap: SPEAKER_01 still has most of "Alex."
+    out = assign_speakers(ep, turns)
+    assert [w.speaker for s in out.segments for w in s.words] == [
+        "SPEAKER_00", "SPEAKER_00", "SPEAKER_01", "SPEAKER_01", "SPEAKER_01", "SPEAKER_00"]
+    # "Gap" (5.0-5.4) overlaps no turn: the nearest turn ended at 2.5 (SPEAKER_01)
+    assert [(s.speaker, s.text) for s in out.segments] == [
+        ("SPEAKER_00", "Hello there."), ("SPEAKER_01", "Hi, Alex."), ("SPEAKER_01", "Gap"), ("SPEAKER_00", "word")]
+    assert out.segments[0].start == 0.0 and out.segments[1].end == 2.2
+    talk = {sp.id: sp.talk_time for sp in out.speakers}
+    assert talk == {"SPEAKER_00": pytest.approx(1.05 + 0.1 + 3.0), "SPEAKER_01": pytest.approx(1.45)}
+    assert len(out.turns) == 4
+
+
+def test_rttm_round_trip(tmp_path):
+    from pyannote.database.util import load_rttm
+
+    from podtools.diarize import apply_names, assign_speakers, to_rttm
+
+    ep = assign_speakers(_episode([[(0.0, 0.5, "Hello"), (1.5, 2.0, "you")]]),
+                         [(0.0, 1.0, "SPEAKER_00"), (1.2, 2.5, "SPEAKER_01")])
+    ep, _ = apply_names(ep, ["Alex Volkov", "LDJ"], infer=False)
+    text = to_rttm(ep)
+    assert text.splitlines()[0] == "SPEAKER Test_episode 1 0.000 1.000 <NA> <NA> Alex_Volkov <NA> <NA>"
+    (tmp_path / "s.rttm").write_text(text)
+    ann = load_rttm(str(tmp_path / "s.rttm"))["Test_episode"]
+    assert sorted(ann.labels()) == ["Alex_Volkov", "LDJ"]
+    assert ann.label_duration("LDJ") == pytest.approx(1.3)
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+def _talk(lines):
+    from podtools.models import Episode, Segment
+
+    segs, t = [], 0.0
+    for spk, text in lines:
+        segs.append(Segment(start=t, end=t + 3, text=text, speaker=spk))
+        t += 3.5
+    return Episode(id="y" * 64, source="talk.wav", segments=segs)
+
+
+def test_infer_names_from_introductions_and_handoffs():
+    from podtools.diarize import infer_names
+
+    ep = _talk([
+        ("S0", "Welcome to the show, I'm Alex Volkov and with me as always are two friends."),
+        ("S1", "Thank you, Alex Volkov. Great to be here."),
+        ("S0", "Anyway, let us start. LDJ, what did you see this week?"),
+        ("S2", "Thanks. A new open model came out and anyway it is good."),
+        ("S0", "Nice. Over to you, Nisten."),
+        ("S1", "Yes, I tested it on my laptop."),
+        ("S2", "Thank you, Nisten. I'm LDJ by the way."),
+    ])
+    assert infer_names(ep) == {"S0": "Alex Volkov", "S1": "Nisten", "S2": "LDJ"}
+
+
+def test_ambiguous_names_stay_unnamed():
+    from podtools.diarize import infer_names
+
+    ep = _talk([
+        ("S0", "I'm Sam and I host this show."),
+        ("S1", "And I'm Sam too, funny."),  # two speakers claim Sam
+        ("S0", "Right, Robin, what do you think?"),  # one weak hand-off only
+        ("S1", "Anyway, it is fine."),
+    ])
+    assert infer_names(ep) == {}
+
+
+def test_given_names_longer_and_shorter(caplog):
+    from podtools.diarize import apply_names
+
+    ep = _talk([("SPEAKER_01", "Hello."), ("SPEAKER_00", "Hi."), ("SPEAKER_02", "Hey, I'm Robin.")])
+    from podtools.diarize import assign_speakers
+
+    ep = assign_speakers(ep, [(0, 3, "SPEAKER_01"), (3.5, 6.5, "SPEAKER_00"), (7, 10, "SPEAKER_02")])
+    named, warnings = apply_names(ep, ["Ann", "Bob", "Cy", "Dee"])
+    assert {sp.id: sp.name for sp in named.speakers} == {"SPEAKER_00": "Bob", "SPEAKER_01": "Ann", "SPEAKER_02": "Cy"}
+    assert "ignored: Dee" in warnings[0]
+    named, warnings = apply_names(ep, ["Ann"])
+    assert {sp.id: (sp.name, sp.name_source) for sp in named.speakers} == {
+        "SPEAKER_01": ("Ann", "given"), "SPEAKER_00": (None, None), "SPEAKER_02": ("Robin", "inferred")}
+    assert "unnamed: SPEAKER_00, SPEAKER_02" in warnings[0]
+
+
+def test_names_file_formats(tmp_path):
+    from podtools.diarize import load_names_file
+    from podtools.errors import InputError
+
+    f = tmp_path / "names.txt"
+    f.write_text("# hosts\nSPEAKER_00: Alex Volkov\nSPEAKER_02 = Nisten\n")
+    assert load_names_file(f) == {"SPEAKER_00": "Alex Volkov", "SPEAKER_02": "Nisten"}
+    f.write_text("Alex\nLDJ\n")
+    assert load_names_file(f) == ["Alex", "LDJ"]
+    f.write_text('{"1": "Alex", "speaker_1": "LDJ"}')
+    assert load_names_file(f) == {"SPEAKER_00": "Alex", "SPEAKER_01": "LDJ"}
+    for bad, msg in (("", "empty"), ("{not json", "not valid JSON"), ("SPEAKER_00: A\nBob\n", "mixes"),
+                     ("host: Alex\n", "line 1")):
+        f.write_text(bad)
+        with pytest.raises(InputError, match=msg):
+            load_names_file(f)
+    with pytest.raises(InputError, match="not found"):
+        load_names_file(tmp_path / "missing.txt")
+
+
+# -- pyannote backend -------------------------------------------------------------------------
+
+
+def _pyannote_importable() -> str | None:
+    try:
+        import pyannote.audio  # noqa: F401
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
+
+
+def test_pyannote_missing_falls_back_or_fails_naming_the_extra(conversations):
+    why = _pyannote_importable()
+    if why is None:
+        pytest.skip("pyannote.audio is installed: the fallback path cannot be exercised here")
+    from podtools.diarize import DiarizeOptions
+    from podtools.diarize.backends import run_backend
+    from podtools.errors import ModelError
+
+    audio, turns = conversations[2]
+    annotation, run = run_backend(audio, DiarizeOptions(backend="pyannote", device="cpu"))
+    assert run.backend == "embedded" and "podtools[pyannote]" in run.notes[0]
+    assert der(turns, annotation) <= MAX_DER
+    with pytest.raises(ModelError, match=r"podtools\[pyannote\]"):
+        run_backend(audio, DiarizeOptions(backend="pyannote", fallback=False))
+
+
+def test_pyannote_backend_local_pipeline():
+    why = _pyannote_importable()
+    if why is not None:
+        pytest.skip(f"pyannote.audio cannot be imported ({why}); install podtools[pyannote] to run this test")
+    import os
+
+    local = os.environ.get("PODTOOLS_TEST_PYANNOTE_PIPELINE")
+    if not local:
+        pytest.skip("set PODTOOLS_TEST_PYANNOTE_PIPELINE to a local pyannote pipeline directory to run this test")
+    from podtools.diarize import DiarizeOptions, diarize
+
+    audio = np.concatenate([np.zeros(8000, np.float32)])
+    assert diarize(audio, DiarizeOptions(backend="pyannote", pyannote_pipeline=local, fallback=False)) is not None
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def conv_wav(conversations, tmp_audio):
+    audio, _ = conversations[3]
+    return write_wav(tmp_audio / "three.wav", audio)
+
+
+def test_cli_diarize_audio_alone(conv_wav, tmp_path):
+    out = tmp_path / "out"
+    res = run_cli("diarize", str(conv_wav), "-o", str(out), "--json", "--speakers", "Ann,Bob,Cy")
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert [sp["name"] for sp in info["speakers"]] == ["Ann", "Bob", "Cy"]
+    rttm = (out / "speakers.rttm").read_text().splitlines()
+    assert len(rttm) == info["turns"] and rttm[0].startswith("SPEAKER three 1 ")
+    assert {line.split()[7] for line in rttm} == {"Ann", "Bob", "Cy"}
+    assert not (out / "transcript.md").exists()  # no transcript given: no transcript files
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--num-speakers", "0"], "--num-speakers"),
+    (["--num-speakers", "-2"], "--num-speakers"),
+    (["--min-speakers", "3", "--max-speakers", "2"], "more than --max-speakers"),
+    (["--speakers", "Ann,,Bob"], "none empty"),
+])
+def test_cli_usage_errors(conv_wav, tmp_path, args, message):
+    res = run_cli("diarize", str(conv_wav), "-o", str(tmp_path), *args)
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: ["--diarize-backend", "pyannote", "--pyannote-pipeline", str(d / "no-such-pipeline")],
+     "pyannote pipeline not found"),
+    (lambda d: ["--speakers-file", str(d / "missing.txt")], "speaker names file not found"),
+    (lambda d: ["--episode", str(d / "missing.json")], "file not found"),
+])
+def test_cli_bad_inputs(conv_wav, tmp_path, make, message):
+    res = run_cli("diarize", str(conv_wav), "-o", str(tmp_path / "o"), *make(tmp_path))
+    assert res.exit_code != 0
+    line = res.output.strip().splitlines()[-1]
+    assert message in line and str(tmp_path) in line and "Traceback" not in res.output
+
+
+def test_cli_silence_and_short_clip(tmp_path):
+    silent = write_wav(tmp_path / "silence.wav", np.zeros(16_000 * 3, np.float32))
+    res = run_cli("diarize", str(silent), "-o", str(tmp_path / "s"), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["speakers"] == []
+    assert (tmp_path / "s" / "speakers.rttm").read_text() == ""
+
+
+# -- the sample episode, through ingest --------------------------------------------------------
+
+
+def test_sample_ingest_has_named_speakers_everywhere(sample_ingest, sample_script):
+    from pyannote.core import Annotation, Segment
+
+    result, out = sample_ingest
+    ep = result.episode
+    names = {sp.name: sp for sp in ep.speakers}
+    assert set(names) == {"Alex", "Priya", "Sam"}
+    assert all(sp.name_source == "inferred" and sp.talk_time > 20 for sp in ep.speakers)
+    assert all(s.speaker for s in ep.segments) and all(w.speaker for s in ep.segments for w in s.words)
+    assert "diarize" in ep.provenance
+    ref = Annotation()
+    for t in sample_script["turns"]:
+        ref[Segment(t["start"], t["end"])] = t["speaker"]
+    hyp = Annotation()
+    for t in ep.turns:
+        hyp[Segment(t.start, t.end)] = ep.speaker_name(t.speaker)
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    assert DiarizationErrorRate(collar=0.25, skip_overlap=True)(ref, hyp) <= MAX_DER
+    md = (out / "transcript.md").read_text()
+    srt = (out / "transcript.srt").read_text()
+    vtt = (out / "transcript.vtt").read_text()
+    txt = (out / "transcript.txt").read_text()
+    for name in ("Alex", "Priya", "Sam"):
+        assert f"**{name}:**" in md
+        assert f"\n{name}: " in srt
+        assert f"<v {name}>" in vtt
+        assert f"{name}: " in txt
+    rttm = (out / "speakers.rttm").read_text().splitlines()
+    assert rttm and {line.split()[7] for line in rttm} == {"Alex", "Priya", "Sam"}
+
+
+def test_cli_diarize_existing_episode(sample_ingest, sample_mp3, tmp_path):
+    result, out = sample_ingest
+    dest = tmp_path / "re"
+    res = run_cli("diarize", str(sample_mp3), "--episode", str(out / "episode.json"), "-o", str(dest),
+                  "--speakers-file", str(_names_file(tmp_path)), "-q")
+    assert res.exit_code == 0, res.output
+    from podtools.models import Episode
+
+    ep = Episode.load(dest / "episode.json")
+    assert {sp.name for sp in ep.speakers} == {"Host", "Guest One", "Guest Two"}
+    assert all(sp.name_source == "given" for sp in ep.speakers)
+    assert "<v Host>" in (dest / "transcript.vtt").read_text()
+    assert len(ep.segments) >= len(result.episode.segments)
+
+
+def _names_file(tmp_path):
+    f = tmp_path / "names.json"
+    f.write_text(json.dumps({"SPEAKER_00": "Host", "SPEAKER_01": "Guest One", "SPEAKER_02": "Guest Two"}))
+    return f
