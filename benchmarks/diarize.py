@@ -98,11 +98,11 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=3)
     args = ap.parse_args()
 
+    from diarize_data import reference
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from diarize_data import reference
     from podtools import audio as audio_mod
-    from podtools.asr import TranscribeOptions, load_model
+    from podtools.asr import load_model
     from podtools.diarize import DiarizeOptions, diarize
     from podtools.diarize.stage import run_diarization, start_in_background
     from podtools.models import Episode
@@ -170,9 +170,9 @@ def main() -> None:
     head = f"{'measure':34} {'podtools':>10} {'baseline':>10} {'ratio':>7}"
     print(head)
     print("-" * len(head))
-    for key, n, do, db, dmax, co, cb in rows:
+    for key, n, do, db, _dmax, _co, _cb in rows:
         print(f"{'DER mean, ' + key + f' ({n})':34} {do:10.3f} {db:10.3f} {do / db if db else 1:7.2f}")
-    for key, n, do, db, dmax, co, cb in rows:
+    for key, _n, _do, _db, _dmax, co, cb in rows:
         print(f"{'right count, ' + key:34} {co:10.0%} {cb:10.0%} {co / cb if cb else float('inf'):7.2f}")
     print(f"{'DER mean, all':34} {np.mean(all_o):10.3f} {np.mean(all_b):10.3f} {np.mean(all_o) / np.mean(all_b):7.2f}")
     print(f"{'DER max, all':34} {np.max(all_o):10.3f} {np.max(all_b):10.3f} {np.max(all_o) / np.max(all_b):7.2f}")

@@ -7,7 +7,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-
 from speech import RATE, Turn, say
 
 SENTENCES = [

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from diarize_data import VOICES_2, VOICES_3, VOICES_4, conversation, reference, script
 from speech import have_flite, say, write_wav
 

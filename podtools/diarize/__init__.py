@@ -78,6 +78,6 @@ def diarize(audio, options: DiarizeOptions | None = None, sample_rate: int = 16_
     return run_backend(audio, options or DiarizeOptions(), sample_rate)[0]
 
 
-from .assign import assign_speakers, to_rttm  # noqa: E402  (light: no torch, no pyannote)
-from .names import apply_names, infer_names, load_names_file  # noqa: E402
-from .stage import diarize_episode  # noqa: E402
+from .assign import assign_speakers, to_rttm
+from .names import apply_names, infer_names, load_names_file
+from .stage import diarize_episode

@@ -88,7 +88,7 @@ def _looks_like_path(name: str) -> bool:
 
 def _import_pyannote():
     try:
-        import pyannote.audio  # noqa: F401
+        import pyannote.audio
         from pyannote.audio import Pipeline
     except Exception as exc:  # ImportError, or CUDA torchaudio failing beside CPU torch
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]

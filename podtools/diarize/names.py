@@ -36,15 +36,14 @@ NOT_NAMES = {
     "they", "my", "our", "your", "great", "good", "right", "i", "me", "what", "why", "how", "who",
     "when", "where", "which", "if", "as", "at", "in", "on", "of", "for", "to", "with", "from",
     "by", "about", "like", "definitely", "absolutely", "exactly", "totally", "actually", "basically",
-    "honestly", "pretty", "super", "big", "huge", "done", "ready", "curious", "wondering", "sure",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "episode", "part",
+    "honestly", "pretty", "super", "big", "huge", "done", "ready", "curious", "wondering", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "episode", "part",
     "show", "podcast", "live", "sir", "man", "dude", "bro", "buddy", "friend", "friends", "mr", "mrs",
     "ms", "dr", "one", "two", "three", "ai", "gpt", "llm", "claude", "gemini", "llama", "mistral",
     "yeah", "yep", "anyway", "first", "second", "third", "finally", "look", "listen", "see", "again",
     "plus", "however", "meanwhile", "obviously", "interestingly", "unfortunately", "fortunately",
     "agreed", "correct", "true", "cool", "nice", "wow", "oh", "um", "uh", "hmm", "perfect", "awesome",
     "alright", "then", "next", "last", "lastly", "overall", "personally", "instead", "remember",
-    "apparently", "clearly", "literally", "seriously", "thankfully", "sadly", "guys", "everyone",
+    "apparently", "clearly", "literally", "seriously", "thankfully", "sadly",
 }
 
 # one to three capitalised words; case matters here even where the words around it do not
