@@ -144,8 +144,22 @@ def embed_windows(
     win_f = int(round(window * FRAMES_PER_SECOND))
     step_f = max(1, int(round(step * FRAMES_PER_SECOND)))
     min_f = int(round(min_window * FRAMES_PER_SECOND))
-    full: list[tuple[float, float, np.ndarray]] = []  # windows of exactly win_f frames
-    short: list[tuple[float, float, np.ndarray]] = []  # whole short regions
+    model = load_encoder(device)
+    items: list[tuple[float, float]] = []
+    embeddings: list[np.ndarray] = []
+    pending: list[np.ndarray] = []  # full windows waiting for a batch: memory stays flat on long episodes
+    short: dict[int, list[tuple[int, np.ndarray]]] = {}  # frames -> (item index, mel) of short regions
+
+    def run(mels: list[np.ndarray]) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(np.stack(mels)).to(device)).cpu().numpy()
+
+    def flush() -> None:
+        if pending:
+            embeddings.append(run(pending))
+            pending.clear()
+
+    short_items: list[int] = []
     for start, end in regions:
         a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
         wav = normalize_volume(audio[a:b])
@@ -156,31 +170,28 @@ def embed_windows(
         if n < min_f:
             continue
         if n <= win_f:
-            short.append((start, start + n / FRAMES_PER_SECOND, mel))
+            short.setdefault(n, []).append((len(items), mel))
+            short_items.append(len(items))
+            items.append((start, start + n / FRAMES_PER_SECOND))
             continue
         offsets = list(range(0, n - win_f + 1, step_f))
         if offsets[-1] + win_f < n:
             offsets.append(n - win_f)
         for o in offsets:
-            full.append((start + o / FRAMES_PER_SECOND, start + (o + win_f) / FRAMES_PER_SECOND, mel[o : o + win_f]))
-
-    model = load_encoder(device)
-    items = full + short
+            items.append((start + o / FRAMES_PER_SECOND, start + (o + win_f) / FRAMES_PER_SECOND))
+            pending.append(mel[o : o + win_f])
+            if len(pending) >= batch_size:
+                flush()
+    flush()
     out = np.zeros((len(items), EMBEDDING), np.float32)
-    with torch.inference_mode():
-        for i in range(0, len(full), batch_size):
-            batch = np.stack([m for _, _, m in full[i : i + batch_size]])
-            out[i : i + len(batch)] = model(torch.from_numpy(batch).to(device)).cpu().numpy()
-        # short regions: batch those of equal length together
-        by_len: dict[int, list[int]] = {}
-        for j, (_, _, m) in enumerate(short):
-            by_len.setdefault(len(m), []).append(j)
-        for idx in by_len.values():
-            batch = np.stack([short[j][2] for j in idx])
-            emb = model(torch.from_numpy(batch).to(device)).cpu().numpy()
-            for j, e in zip(idx, emb):
-                out[len(full) + j] = e
-    starts = np.array([s for s, _, _ in items], np.float64)
-    ends = np.array([e for _, e, _ in items], np.float64)
+    is_short = np.zeros(len(items), bool)
+    is_short[short_items] = True
+    if embeddings:
+        out[~is_short] = np.concatenate(embeddings)
+    for group in short.values():  # short regions: those of one length run as one batch
+        for (i, _), e in zip(group, run([m for _, m in group]), strict=True):
+            out[i] = e
+    starts = np.array([s for s, _ in items], np.float64)
+    ends = np.array([e for _, e in items], np.float64)
     order = np.argsort(starts, kind="stable")
     return Windows(starts[order], ends[order], out[order])
