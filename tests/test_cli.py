@@ -96,6 +96,8 @@ def test_bad_inputs(clips, tmp_path, name, code, message):
     (["--device", "cuda"], 5, "no CUDA GPU"),
     (["--pipeline", "nonesuch"], 6, "unknown pipeline 'nonesuch'"),
     (["--batch-size", "0"], 6, "batch_size"),
+    (["--diarize-backend", "pyannote", "--pyannote-pipeline", "/nonexistent/pyannote"], 2,
+     "/nonexistent/pyannote: pyannote pipeline not found"),
 ])
 def test_bad_options(clips, tmp_path, args, code, message):
     if "cuda" in args:

@@ -359,6 +359,20 @@ def test_cli_bad_catalog(tmp_path):
     assert "cat.yaml: line 2: duplicate alias 'GPT 4o'" in res.output and "Traceback" not in res.output
 
 
+def test_cli_ingest_with_an_extra_catalog(tmp_path):
+    md = tmp_path / "show.md"
+    md.write_text("## [00:00:00] Intro\n\n[00:00:01] **Ann:** Today we try Zephyrine Nine against GPT-4o.\n\n"
+                  "[00:00:09] **Bob:** Zephyrine Nine wins on MMLU.\n")
+    extra = tmp_path / "house.yaml"
+    extra.write_text("models:\n  - {name: Zephyrine-9, org: House Lab, aliases: [Zephyrine Nine]}\n")
+    res = CliRunner().invoke(cli, ["ingest", str(md), "-o", str(tmp_path / "out"), "-q", "--catalog", str(extra)])
+    assert res.exit_code == 0, res.output
+    found = json.loads((tmp_path / "out" / "mentions.json").read_text())
+    names = [(m["canonical"], m["speaker"]) for m in found["mentions"]]
+    assert names == [("Zephyrine-9", "SPEAKER_00"), ("GPT-4o", "SPEAKER_00"), ("Zephyrine-9", "SPEAKER_01"),
+                     ("MMLU", "SPEAKER_01")]
+
+
 def test_import_does_not_load_spacy():
     code = "import podtools.mentions, podtools.pipeline, sys; print('spacy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -150,6 +150,21 @@ def test_invalid_ids_repaired_once_then_extractive_for_that_chunk(episode, srv):
     assert all(r.episode.summaries[f"chapter-{i}"].method == "llm" for i in (1, 2, 3))
 
 
+def test_refused_episode_summary_falls_back_to_a_full_extractive_one(episode, srv):
+    srv.push(*[{}] * len(episode.chapters), {"refusal": "I can't help with that."})
+    r = summarize(episode, llm_settings=llm(srv, concurrency=1))
+    s = r.episode.summaries["episode"]
+    assert all(r.episode.summaries[f"chapter-{i}"].method == "llm" for i in range(len(episode.chapters)))
+    assert "refused" in s.details["fallback"] and any(n.startswith("episode summary: ") for n in r.notes)
+    assert len(s.text.split()) >= 20 and s.tldr and s.quotes  # every chapter's sentences, not none
+
+
+def test_extractive_uses_spacy_sentences():
+    from podtools.summarize import Extractor
+
+    assert Extractor._nlp() is not None  # the en_core_web_sm package is installed: no silent regex fallback
+
+
 def test_no_chapters_gives_sections(sample_script, srv):
     ep = script_episode(sample_script, chapters=False, mentions=False)
     r = summarize(ep, llm_settings=llm(srv))

@@ -43,7 +43,7 @@ def _config(pipeline: str, **flags):
 
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
-         audio=None, chapters=None, write_id3=False, **flags):
+         audio=None, chapters=None, write_id3=False, catalogs=(), **flags):
     from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
@@ -56,6 +56,8 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
         config = apply_llm_flags(config, llm_flags)
     if write_id3:
         config = with_overrides(config, {"chapters": {"write_id3": True}})
+    if catalogs:
+        config = with_overrides(config, {"mentions": {"catalog": [*config.mentions.catalog, *catalogs]}})
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
@@ -85,6 +87,8 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
               help="Chapters: a file of '00:00 Title' lines or Podcasting 2.0 JSON, or the lines themselves.")
 @click.option("--write-id3", is_flag=True, default=None,
               help="Also write NAME.chapters.mp3: a copy of the MP3 with ID3 CHAP/CTOC chapters.")
+@click.option("--catalog", "catalogs", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Extra catalog of AI models and benchmarks (YAML, same format as the shipped one); repeatable.")
 def ingest(episode: str, **kwargs) -> None:
     """Run the whole pipeline on EPISODE: an audio/video file or http(s) URL, or a transcript
     (SRT, WebVTT, Podcasting 2.0 JSON, episode.json, Markdown or text with timestamps)."""

