@@ -53,6 +53,8 @@ class TranscribeOptions(BaseModel):
     initial_prompt: Optional[str] = None
     hotwords: Optional[str] = None
     cpu_threads: int = Field(0, ge=0, description="0 = CTranslate2's default")
+    fill_gaps: bool = Field(True, description="batched: re-decode, sequentially, speech that the batched pass "
+                                              "left without words (Whisper ending a VAD chunk early)")
 
 
 @dataclass
@@ -165,10 +167,46 @@ def _kwargs(options: TranscribeOptions) -> dict:
     )
 
 
+# Gap filling. The batched pipeline decodes each ~30 s VAD chunk once; when Whisper ends a chunk
+# early (an end-of-text after the first sentences, seen with tiny.en and an initial prompt) the rest
+# of that chunk is silently lost. The sequential decoder seeks past what it decoded and goes on, so
+# stretches of VAD speech that the batched pass left without words are decoded again sequentially.
+MIN_GAP_SPEECH = 1.0  # seconds of speech without words before a stretch is decoded again
+GAP_PAD = 0.2  # seconds of context either side of a re-decoded stretch
+SAMPLE_RATE = 16_000
+
+
+def _speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Silero VAD speech regions (seconds) with the batched pipeline's own VAD settings."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    ts = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160))
+    return [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in ts]
+
+
+def _uncovered(speech: list[tuple[float, float]], start: float, end: float) -> Optional[tuple[float, float]]:
+    """The stretch of ``speech`` inside (start, end), if it holds >= MIN_GAP_SPEECH seconds of it."""
+    parts = [(max(a, start), min(b, end)) for a, b in speech if b > start and a < end]
+    parts = [(a, b) for a, b in parts if b - a > 0.05]
+    if sum(b - a for a, b in parts) < MIN_GAP_SPEECH:
+        return None
+    return parts[0][0], parts[-1][1]
+
+
+def _segment(s, offset: float = 0.0) -> Optional[Segment]:
+    text = s.text.strip()
+    if not text:
+        return None
+    words = [w.model_copy(update={"start": round(w.start + offset, 3), "end": round(w.end + offset, 3)})
+             for w in _merge_words(s.words or [])] if offset else _merge_words(s.words or [])
+    return Segment(start=round(s.start + offset, 3), end=round(s.end + offset, 3), text=text, words=words)
+
+
 def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel | None = None) -> Transcription:
     """Transcribe 16 kHz mono float32 ``audio``; segments are decoded as they are consumed."""
     model = model or load_model(options)
     kwargs = _kwargs(options)
+    fill = options.batched and options.fill_gaps and options.vad
     if options.batched:
         from faster_whisper import BatchedInferencePipeline
 
@@ -176,14 +214,46 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         fw_segments, info = pipe.transcribe(audio, batch_size=options.batch_size, **kwargs)
     else:
         fw_segments, info = model.whisper.transcribe(audio, **kwargs)
+    duration = len(audio) / SAMPLE_RATE
+
+    def redecode(start: float, end: float, lo: float, hi: float) -> list[Segment]:
+        """Segments of the speech in start..end (seconds), with only the words between lo and hi
+        (those of the neighbouring segments, heard again in the padding, are dropped)."""
+        a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)
+        piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False})
+        out = []
+        for s in segs:
+            seg = _segment(s, a)
+            if seg is None:
+                continue
+            if seg.words:
+                words = [w for w in seg.words if lo <= (w.start + w.end) / 2 <= hi]
+                if not words:
+                    continue
+                if len(words) < len(seg.words):
+                    seg = Segment(start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words),
+                                  words=words)
+            out.append(seg)
+        if out:
+            log.info("re-decoded %.1f-%.1f s, which the batched pass left without words: %d segments",
+                     start, end, len(out))
+        return out
 
     def convert() -> Iterator[Segment]:
+        speech = _speech_regions(audio) if fill else []
+        done = 0.0  # end of the last word given out
         for s in fw_segments:
-            text = s.text.strip()
-            if not text:
+            seg = _segment(s)
+            if seg is None:
                 continue
-            words = _merge_words(s.words or [])
-            yield Segment(start=round(s.start, 3), end=round(s.end, 3), text=text, words=words)
+            first = seg.words[0].start if seg.words else seg.start
+            if fill and (gap := _uncovered(speech, done, first)):
+                yield from redecode(*gap, done, first)
+            yield seg
+            done = seg.words[-1].end if seg.words else seg.end
+        if fill and (gap := _uncovered(speech, done, duration)):
+            yield from redecode(*gap, done, duration)
 
     return Transcription(
         segments=convert(),
