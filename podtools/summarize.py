@@ -1000,8 +1000,14 @@ def _assemble(episode: Episode, secs: list[Section], digests: list[Digest], redu
             key_points=[bullet(t, sid) for t, sid in d.key_points if 0 <= sid < len(segs)],
             quotes=[quote(t, sid) for t, sid in d.quotes if 0 <= sid < len(segs)],
         )
-        if sec.chapter is not None and d.summary:
-            chapters[sec.chapter] = chapters[sec.chapter].model_copy(update={"summary": d.summary})
+        if sec.chapter is not None:
+            update: dict[str, Any] = {"summary": d.summary} if d.summary else {}
+            # detected chapters carry key-phrase titles; the LLM's title, from the same map call, reads better
+            if dmethod == "llm" and d.title.strip() and chapters[sec.chapter].source == "detected":
+                update["title"] = d.title.strip()
+                summaries[key] = summaries[key].model_copy(update={"title": update["title"]})
+            if update:
+                chapters[sec.chapter] = chapters[sec.chapter].model_copy(update=update)
     fallback = reduced.get("fallback")
     names = {c.name for c in cats}
     tldr = [bullet(t, sid, cat if cat in names else cats[-1].name) for t, sid, cat in reduced["tldr"]]

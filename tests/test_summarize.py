@@ -165,6 +165,18 @@ def test_extractive_uses_spacy_sentences():
     assert Extractor._nlp() is not None  # the en_core_web_sm package is installed: no silent regex fallback
 
 
+def test_llm_titles_detected_chapters_only(episode, srv):
+    given = [c.title for c in episode.chapters]
+    detected = episode.model_copy(update={"chapters": [c.model_copy(update={"source": "detected"})
+                                                       for c in episode.chapters]})
+    r = summarize(detected, llm_settings=llm(srv))
+    titles = [c.title for c in r.episode.chapters]
+    assert all(t.startswith("Scripted") for t in titles) and titles != given
+    assert [r.episode.summaries[f"chapter-{i}"].title for i in range(len(titles))] == titles
+    assert [c.title for c in summarize(detected).episode.chapters] == given  # extractive: key-phrase titles stay
+    assert [c.title for c in summarize(episode, llm_settings=llm(srv)).episode.chapters] == given
+
+
 def test_no_chapters_gives_sections(sample_script, srv):
     ep = script_episode(sample_script, chapters=False, mentions=False)
     r = summarize(ep, llm_settings=llm(srv))
