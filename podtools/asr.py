@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import DeviceError, ModelError
 from .models import Segment, Word
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
     from faster_whisper import WhisperModel
 
 log = logging.getLogger("podtools.asr")

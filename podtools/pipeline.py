@@ -13,9 +13,8 @@ import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
@@ -28,6 +27,9 @@ from .mentions import MentionsOptions
 from .models import Episode, Segment, StageRun
 from .resources import data_dir
 from .summarize import SummarizeOptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
 
 log = logging.getLogger("podtools.pipeline")
 

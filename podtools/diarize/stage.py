@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Optional
 
-import numpy as np
-
 from .. import __version__
 from ..models import Episode, StageRun
 from .assign import Turn, assign_speakers, turns_of
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
     from ..pipeline import Progress
     from . import DiarizeOptions
 
