@@ -40,6 +40,10 @@ SENTENCES = [
 VOICES_2 = ("rms", "slt")
 VOICES_3 = ("awb", "slt", "kal16")
 VOICES_4 = ("rms", "awb", "slt", "kal16")
+# flite beside espeak-ng (formant synthesis: a very different timbre from flite's voices)
+MIXED_2 = ("awb", "espeak:en+f3")
+MIXED_3 = ("rms", "espeak:en-us", "slt")
+MIXED_4 = ("rms", "slt", "espeak:en-us", "espeak:en+f3")
 
 
 def script(voices: tuple[str, ...], n_turns: int, seed: int) -> list[tuple[str, str]]:

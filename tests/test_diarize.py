@@ -4,12 +4,13 @@ scored with pyannote.metrics (DER, collar 0.25 s, overlap not scored)."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from diarize_data import VOICES_2, VOICES_3, VOICES_4, conversation, reference, script
+from diarize_data import MIXED_2, MIXED_3, MIXED_4, VOICES_2, VOICES_3, VOICES_4, conversation, reference, script
 from speech import have_flite, say, write_wav
 
 pytestmark = pytest.mark.skipif(not have_flite(), reason="needs the flite speech synthesizer")
@@ -41,6 +42,10 @@ def conversations(tmp_audio):
     for seed, voices in enumerate((VOICES_2, VOICES_3, VOICES_4)):
         lines = script(voices, 8 + 2 * len(voices), seed=seed)
         out[len(voices)] = conversation(lines, tmp_audio, seed=seed)
+    if shutil.which("espeak-ng"):
+        for seed, voices in enumerate((MIXED_2, MIXED_3, MIXED_4), start=10):
+            lines = script(voices, 8 + 2 * len(voices), seed=seed)
+            out[f"{len(voices)} mixed"] = conversation(lines, tmp_audio, seed=seed)
     return out
 
 
@@ -60,10 +65,14 @@ def diarized(conversations):
 # -- accuracy ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize("n", [2, 3, 4, "2 mixed", "3 mixed", "4 mixed"])
 def test_der_and_speaker_count(n, conversations, diarized):
+    """flite voices, and flite beside espeak-ng voices ("mixed"), with true turn times."""
+    if n not in conversations:
+        pytest.skip("needs espeak-ng (apt-get install espeak-ng)")
     _, turns = conversations[n]
     annotation = diarized[n]
+    n = int(str(n).split()[0])
     assert len(annotation.labels()) == n
     assert der(turns, annotation) <= MAX_DER
     assert annotation.labels() == [f"SPEAKER_{i:02d}" for i in range(n)]
