@@ -161,6 +161,14 @@ def test_podcasting2_json_word_level(tmp_path):
     assert [(w.start, w.end) for w in ep.segments[0].words] == [(0.5, 0.9), (0.9, 1.2)]
 
 
+def test_podcasting2_json_without_end_times(tmp_path):
+    doc = {"version": "1.0.0", "segments": [{"speaker": "Alex", "startTime": 0.5, "body": "Hello there."},
+                                            {"speaker": "Priya", "startTime": 3.0, "body": "Hi Alex."},
+                                            {"speaker": "Alex", "startTime": 6.25, "endTime": 7.5, "body": "Bye."}]}
+    ep = _imp(tmp_path, "ep.json", json.dumps(doc))[0].episode
+    assert [(s.start, s.end) for s in ep.segments] == [(0.5, 3.0), (3.0, 6.25), (6.25, 7.5)]  # end = next start
+
+
 def test_whisper_json(tmp_path):
     doc = {"text": "Hi. Bye.", "language": "en", "segments": [{"id": 0, "start": 0.0, "end": 1.5, "text": " Hi."},
                                                               {"id": 1, "start": 2.0, "end": 3.0, "text": " Bye."}]}

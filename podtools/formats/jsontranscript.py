@@ -62,6 +62,8 @@ def parse_json(text: str, path: str | Path) -> Parsed | Episode:
             raise InputError(f"{where} is not an object", path)
         start, end = seg.get(start_key), seg.get(end_key)
         for key, value in ((start_key, start), (end_key, end)):
+            if value is None and key == end_key:
+                continue  # inferred from the next segment's start
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"{where}.{key} must be a number of seconds >= 0, not {value!r}", path)
         body = seg.get(text_key, "")
@@ -69,8 +71,8 @@ def parse_json(text: str, path: str | Path) -> Parsed | Episode:
             raise InputError(f"{where}.{text_key} must be a string", path)
         speaker = seg.get("speaker")
         speaker = clean_inline(speaker) if isinstance(speaker, str) and speaker.strip() else None
-        parsed.pieces.append(Piece(start=float(start), end=float(end), text=clean_inline(body), speaker=speaker,
-                                   line=i + 1))
+        parsed.pieces.append(Piece(start=float(start), end=None if end is None else float(end),
+                                   text=clean_inline(body), speaker=speaker, line=i + 1))
     if not parsed.pieces:
         raise InputError("transcript has no segments", path)
     return parsed
