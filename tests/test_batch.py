@@ -91,6 +91,29 @@ def test_search_finds_each_episode(show, first_run):
     assert "HTTP 404" in r.output
 
 
+def test_trends_over_the_batch_catalogue(first_run, tmp_path):
+    """trends counts what the mentions stage found in each processed episode, oldest first."""
+    out = first_run[0]
+    db = sqlite3.connect(out / "catalog.db")
+    expect: dict[str, dict[str, int]] = {}
+    for title, folder in db.execute("SELECT title, folder FROM episodes WHERE status = 'done'"):
+        for m in Episode.load(out / "episodes" / folder / "episode.json").mentions:
+            expect.setdefault(m.canonical, {}).setdefault(title, 0)
+            expect[m.canonical][title] += 1
+    assert expect, "the batch found no mentions at all"
+    r = CliRunner().invoke(cli, ["trends", "-c", str(out), "--json", "--top", "3", "--csv", str(tmp_path / "t.csv"),
+                                 "--png", str(tmp_path / "t.png")])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["names"] and set(got["names"]) <= set(expect)
+    for name in got["names"]:
+        counts = {e["title"]: e["counts"][name] for e in got["episodes"]}
+        assert {t: c for t, c in counts.items() if c} == expect[name], name
+    dates = [e["published"] for e in got["episodes"] if e["published"]]
+    assert dates == sorted(dates)
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "t.csv").read_text().count("\n") >= 2
+
+
 def test_rerun_skips_everything_cheaply(show, first_run):
     out, _, first_seconds = first_run
     db = sqlite3.connect(out / "catalog.db")
