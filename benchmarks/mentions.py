@@ -7,7 +7,8 @@
 (c) speech   benchmarks/mentions_gold/speech.json synthesized with flite voices and transcribed by the
              real ASR (Whisper tiny.en, embedded): mention recall and WER, with no biasing and with the
              catalog fed to Whisper as hotwords or as its initial prompt (vocabulary biasing);
-             (c2) the same on samples/episode.mp3 (script written independently of the catalog)
+             (c2) the same on samples/episode.mp3 (script written independently of the catalog);
+             (c3) speech_heldout.json, written after the catalog prompt was tuned on (c): other names
 speed        a ~19k-word transcript (90 minutes of talk): the mentions stage vs stock en_core_web_sm
              (all components) over the same text, models loaded outside the timings
 
@@ -134,13 +135,14 @@ def _norm_words(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s.]", " ", text).replace(". ", " ").split()).strip(". ")
 
 
-def speech_set(tmp: Path):
-    """(c): the lines of speech.json synthesized one after another -> (audio, [(start, end, gold)], reference)."""
+def speech_set(tmp: Path, name: str = "speech.json"):
+    """(c): the lines of speech.json (or (c3): speech_heldout.json) synthesized one after another
+    -> (audio, [(start, end, gold)], reference)."""
     import numpy as np
 
     from speech import RATE, say
 
-    lines = json.loads((GOLD / "speech.json").read_text())["lines"]
+    lines = json.loads((GOLD / name).read_text())["lines"]
     pieces, turns, t = [], [], 0.0
     gap = np.zeros(int(0.6 * RATE), np.float32)
     for ln in lines:
@@ -264,7 +266,8 @@ def main() -> None:
                     "catalog prompt (default)": plain.model_copy(update={"initial_prompt": catalog.prompt()})}
         model = load_model(plain)
         with tempfile.TemporaryDirectory() as tmp:
-            sets = {"(c) speech.json": speech_set(Path(tmp)), "(c2) samples/episode.mp3": sample_set()}
+            sets = {"(c) speech.json": speech_set(Path(tmp)), "(c2) samples/episode.mp3": sample_set(),
+                    "(c3) speech_heldout.json": speech_set(Path(tmp), "speech_heldout.json")}
             for label, (audio, turns, ref) in sets.items():
                 res, seconds = set_c(model, audio, turns, ref, variants, full)
                 base = res["no biasing"]

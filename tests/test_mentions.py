@@ -156,6 +156,15 @@ def test_fuzzy_and_phonetic_for_unlisted_garbles():
         assert found[name].method == "fuzzy" and 0.6 <= found[name].confidence < 0.9, name
 
 
+def test_glued_garbles_of_several_word_names():
+    """Whisper glues words ("Arcaji" for ARC-AGI); a person's name that only sounds alike is no benchmark."""
+    found = {m.canonical: m for m in find_in_text("The Arcaji prize is still open, and bigcodebench too.")}
+    assert found["ARC-AGI"].method == "fuzzy" and found["ARC-AGI"].confidence < 0.9
+    assert "BigCodeBench" in found
+    assert [m for m in find_in_text("Nathan Benaich wrote the report with Alex Chalmers.")
+            if m.kind in ("model", "benchmark")] == []
+
+
 @pytest.mark.parametrize("text", [
     "We ran a human evaluation of the answers.",
     "Gamma rays and a llama at the zoo.",

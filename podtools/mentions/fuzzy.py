@@ -4,7 +4,9 @@ Every catalog name is indexed by its atoms. A token outside the exact matches th
 one of those atoms (same Metaphone code, or a RapidFuzz ratio >= 80) anchors a few candidate
 windows around it; each window is compared with the name as a squashed string. Digits must agree
 exactly (Llama 3.2 is not Llama 3.1), and a window made only of dictionary words needs a high
-score and more than one word, so clean English ("human evaluation", "gamma") is left alone.
+score and more than one word, so clean English ("human evaluation", "gamma") is left alone. A
+single token that is no dictionary word is also compared with several-word names glued together
+("Arcaji" for ARC-AGI), with the same near-miss-must-sound-the-same rule.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class FuzzyIndex:
         self.stop = stop_words
         self.dictionary = dictionary
         self.anchors: dict[str, list[tuple[Candidate, int]]] = {}
+        self.glued: dict[str, list[Candidate]] = {}
         self.phonetic_anchors: dict[str, list[str]] = {}
         for key, (entry, how, _text) in by_atoms.items():
             if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
@@ -60,8 +63,12 @@ class FuzzyIndex:
             atom = key[0]  # a garbled name is found from its first word: "misteral large", "deep seed coder"
             if atom.isalpha() and len(atom) >= 3 and atom not in stop_words:
                 self.anchors.setdefault(atom, []).append((cand, 0))
+            if len(key) >= 2 and all(a.isascii() and a.isalpha() for a in key) and len(cand.squashed) >= 6:
+                # speech recognition also glues a name's words into one ("Arcaji" for ARC-AGI)
+                self.glued.setdefault(cand.squashed, []).append(cand)
         for atom in self.anchors:
             self.phonetic_anchors.setdefault(_metaphone(atom), []).append(atom)
+        self._glued = list(self.glued)
         self._atoms = list(self.anchors)
         self.anchor_of = lru_cache(maxsize=100_000)(self._anchor_of)
 
@@ -84,6 +91,22 @@ class FuzzyIndex:
                 return True
         return False
 
+    def _glued_hit(self, norm: str, i: int) -> FuzzyHit | None:
+        """A one-token garbling of a several-word name: close as a string and the same sound."""
+        from rapidfuzz import fuzz, process
+
+        if len(norm) < 6 or not norm.isalpha() or self.is_word(norm):
+            return None
+        best: FuzzyHit | None = None
+        for key, score, _ in process.extract(norm, self._glued, scorer=fuzz.ratio, score_cutoff=MIN_SCORE - 10,
+                                             limit=3):
+            if key[0] != norm[0] or (score < MIN_SCORE and _metaphone(norm) != _metaphone(key)):
+                continue  # the first sound is the one speech recognition gets right
+            for cand in self.glued[key]:
+                if best is None or score > best.score:
+                    best = FuzzyHit(i, i + 1, cand.entry, score)
+        return best
+
     def search(self, norms: list[str], covered: list[bool]) -> list[FuzzyHit]:
         """Fuzzy hits in a doc given its tokens' NORMs and which tokens exact matches cover."""
         from rapidfuzz import fuzz
@@ -95,8 +118,6 @@ class FuzzyIndex:
             if taken[i]:
                 continue
             anchors = self.anchor_of(norm)
-            if not anchors:
-                continue
             best: FuzzyHit | None = None
             for atom in anchors:
                 for cand, j in self.anchors[atom]:
@@ -122,6 +143,8 @@ class FuzzyIndex:
                                 continue
                             if best is None or score > best.score or (score == best.score and e - s > best.end - best.start):
                                 best = FuzzyHit(s, e, cand.entry, score)
+            if best is None and self._glued:
+                best = self._glued_hit(norm, i)
             if best is not None:
                 hits.append(best)
                 for t in range(best.start, best.end):
