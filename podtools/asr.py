@@ -168,7 +168,7 @@ def _kwargs(options: TranscribeOptions) -> dict:
 
 
 # Gap filling. The batched pipeline decodes each ~30 s VAD chunk once; when Whisper ends a chunk
-# early (an end-of-text after the first sentences, seen with tiny.en and an initial prompt) the rest
+# early (an end-of-text after the first sentences: tiny.en does, with or without a prompt) the rest
 # of that chunk is silently lost. The sequential decoder seeks past what it decoded and goes on, so
 # stretches of VAD speech that the batched pass left without words are decoded again sequentially.
 MIN_GAP_SPEECH = 1.0  # seconds of speech without words before a stretch is decoded again
@@ -221,7 +221,8 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         (those of the neighbouring segments, heard again in the padding, are dropped)."""
         a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)
         piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
-        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False})
+        # the episode's language, not one detected anew on a few seconds
+        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False, "language": info.language})
         out = []
         for s in segs:
             seg = _segment(s, a)

@@ -701,9 +701,8 @@ class _Runner:
             return self.summary
         self.observer.planned(len(todo), self.summary.skipped_done + self.summary.skipped_failed
                               + self.summary.skipped_selection)
-        if not todo:  # nothing changed: the page is redrawn only if missing or other templates are asked for
-            if self.templates_dir is not None or not (self.root / "index.html").is_file():
-                self._write_index(force=False)
+        if not todo:  # the index may still be behind (a batch killed before it was redrawn): write_index checks
+            self._write_index(force=False)
             return self.summary
         self.batch_id = self.catalog.begin_batch(self.sources, self.options.engine, self.options.workers)
         status = "failed"

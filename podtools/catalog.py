@@ -872,28 +872,55 @@ def index_entries(catalog: Catalog, root: Path) -> list[dict[str, Any]]:
 
 
 def write_index(catalog: Catalog, root: str | Path, templates_dir: str | Path | None = None) -> Path:
-    """Write ``<root>/index.html`` linking every finished episode's page (only when it changed)."""
+    """Write ``<root>/index.html`` linking every finished episode's page (only when it changed).
+
+    The page ends with a fingerprint of what it shows (the entries, counts and podtools version),
+    so a re-run over an unchanged catalogue skips rendering; a user template directory is always
+    rendered (its files may have changed) and the result compared instead.
+    """
+    import hashlib
+    import json
+
+    from . import __version__
+    from .fsutil import atomic_write_text
+
+    root = Path(root)
+    path = root / "index.html"
+    entries, counts, title = index_entries(catalog, root), catalog.counts(), _index_title(catalog)
+    stamp = hashlib.sha256(json.dumps([__version__, entries, counts, title], sort_keys=True,
+                                      default=str).encode()).hexdigest()[:16]
+    marker = f"<!-- podtools-index {stamp} -->"
+    if templates_dir is None and _index_stamp(path) == marker:
+        return path
+
     import jinja2
 
     from .errors import ConfigError
-    from .fsutil import atomic_write_text
     from .render import environment
 
-    root = Path(root)
     env = environment(templates_dir)
     try:
         template = env.get_template(INDEX_TEMPLATE)
     except jinja2.TemplateNotFound:
         raise ConfigError(f"template {INDEX_TEMPLATE!r} not found", templates_dir) from None
-    html = template.render(episodes=index_entries(catalog, root), counts=catalog.counts(),
-                           title=_index_title(catalog))
-    path = root / "index.html"
+    html = template.render(episodes=entries, counts=counts, title=title).rstrip("\n") + f"\n{marker}\n"
     try:
         if path.is_file() and path.read_text(encoding="utf-8") == html:
             return path
     except (OSError, UnicodeDecodeError):
         pass
     return atomic_write_text(path, html)
+
+
+def _index_stamp(path: Path) -> str | None:
+    """The fingerprint comment that ends an index page podtools wrote, if any."""
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - 80))
+            tail = f.read().decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return None
+    return tail[-1] if tail and tail[-1].startswith("<!-- podtools-index ") else None
 
 
 def _index_title(catalog: Catalog) -> str:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from speech import encode, say, write_wav
 
-# Short (3-6 s) distinct episodes: a word from each is searched for afterwards.
+# Short (3-6 s) distinct episodes: a word from each is searched for afterwards; two name AI models
+# (for `trends`).
 SCRIPTS = [
-    ("slt", "Welcome to episode one. Today we test the transformer model on reasoning."),
+    ("slt", "Welcome to episode one. Today we test Llama 3 and GPT-4 on reasoning."),
     ("rms", "Episode two is about quantum computers and their error correction."),
-    ("awb", "In episode three we review a new translation system for French."),
+    ("awb", "In episode three we review a new translation system for French, and Llama 3 again."),
     ("kal16", "Episode four covers robots that learn to cook pasta."),
     ("slt", "This is episode five, a short chat about weather forecasts."),
     ("rms", "Episode six explains how speech recognition handles noisy audio."),

@@ -169,6 +169,14 @@ def test_index_links_done_episodes_and_escapes(tmp_path):
         mtime = path.stat().st_mtime_ns
         write_index(c, tmp_path)
         assert path.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
+        # a batch killed after committing an episode but before redrawing the page: the next call catches up
+        (tmp_path / "episodes" / "f-y").mkdir()
+        (tmp_path / "episodes" / "f-y" / "transcript.md").write_text("# t\n")
+        c.commit_episode(c.start_run(rows["y"].id, None), rows["y"].id, make_episode(1), 1.0)
+        assert 'href="episodes/f-y/transcript.md"' in write_index(c, tmp_path).read_text()
+        # a hand-edited page (no fingerprint) is drawn again
+        path.write_text("<html>edited</html>")
+        assert "Pending one" in write_index(c, tmp_path).read_text()
 
 
 # -- damaged or busy catalogues ----------------------------------------------------------------
