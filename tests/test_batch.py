@@ -215,3 +215,36 @@ def test_model_that_cannot_load_stops_the_batch(show, tmp_path):
     assert "podtools: error: unknown model 'no-such-model'" in r.output and "Traceback" not in r.output
     db = sqlite3.connect(out / "catalog.db")
     assert db.execute("SELECT status FROM episodes").fetchall() == [("pending",)]
+
+
+def test_batch_with_the_llm_of_your_choice(show, tmp_path, monkeypatch):
+    """--llm-model/--llm-base-url reach every episode's summaries; a wrong key stops the batch once, first."""
+    from openai_server import ScriptedServer
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for ep in show.episodes[:2]:
+        (folder / ep.path.name).write_bytes(ep.path.read_bytes())
+    monkeypatch.setenv("PODTOOLS_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("PODTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "none.toml").write_text("")
+    with ScriptedServer() as srv:
+        out = tmp_path / "cat"
+        srv.key = "sk-right-0000"
+        monkeypatch.setenv("BATCH_KEY", "sk-wrong-1111")
+        args = ["batch", str(folder), "-o", str(out), "-q", *light(), "--llm-model", "test-model",
+                "--llm-base-url", srv.url, "--llm-key-env", "BATCH_KEY"]
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code != 0 and "rejected the API key (HTTP 401)" in r.output and "sk-wrong" not in r.output
+        assert not (out / "catalog.db").exists() or not sqlite3.connect(out / "catalog.db").execute(
+            "SELECT COUNT(*) FROM episodes WHERE status != 'pending'").fetchone()[0]
+        monkeypatch.setenv("BATCH_KEY", "sk-right-0000")
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 0, r.output
+        assert len(srv.chat_requests) >= 2
+    db = sqlite3.connect(out / "catalog.db")
+    folders = [f for (f,) in db.execute("SELECT folder FROM episodes WHERE status = 'done'")]
+    assert len(folders) == 2
+    for f in folders:
+        s = Episode.load(out / "episodes" / f / "episode.json").summaries["episode"]
+        assert s.method == "llm" and s.model == "test-model"

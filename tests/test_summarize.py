@@ -343,7 +343,7 @@ def test_cli_bad_inputs(case, episode_file, srv, tmp_path, monkeypatch):
         args += ["--pipeline", "nope"]
         expect = "unknown pipeline 'nope'"
     res = run(*args)
-    assert res.exit_code not in (0, 70) and res.exception is None or isinstance(res.exception, SystemExit)
+    assert res.exit_code not in (0, 70) and (res.exception is None or isinstance(res.exception, SystemExit))
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("podtools: error: ") and expect in lines[0], res.stderr
     assert "Traceback" not in res.output and "sk-wrong-key" not in res.output

@@ -9,6 +9,7 @@ import threading
 import click
 
 from . import cli
+from .summarize import apply_llm_flags, llm_options
 
 DEFAULT_ROOT = "catalogue"
 
@@ -164,9 +165,10 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--dry-run", is_flag=True, help="List what would be processed, process nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars, only errors and the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@llm_options
 def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, limit, order, only_new, retry_failed,
           max_size, download_timeout, pipeline, model, device, compute_type, language, settings, no_cache,
-          templates_dir, dry_run, quiet, as_json) -> None:
+          templates_dir, dry_run, quiet, as_json, **llm_flags) -> None:
     """Process a back catalogue: SOURCES are RSS/Atom feed URLs or files, folders, globs
     ("shows/*.mp3"), or text files listing any of these (one per line).
 
@@ -181,7 +183,11 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     overrides.setdefault("transcribe", {}).update(
         {k: v for k, v in {"model": model, "device": device, "compute_type": compute_type,
                            "language": language}.items() if v is not None})
-    config = with_overrides(load_pipeline(pipeline), overrides)
+    config = apply_llm_flags(with_overrides(load_pipeline(pipeline), overrides), llm_flags)
+    if not dry_run:  # a wrong key, URL or model fails once, now, not in every episode
+        from ..summarize import prepare_llm
+
+        prepare_llm(config.summarize, config.llm)
     options = BatchOptions(workers=workers, engine=engine, ray_address=ray_address, ray_temp_dir=ray_temp_dir,
                            retry_failed=retry_failed, max_bytes=int(max_size * 1024**2),
                            download_timeout=download_timeout, use_cache=not no_cache)
