@@ -333,3 +333,27 @@ def test_bad_chapter_inputs_on_the_cli(sample_script, tmp_path, args, message):
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (cmd, r.stderr)
         assert "Traceback" not in r.output
+
+
+def test_transcript_without_speakers_is_diarized_from_its_audio(sample_script, sample_mp3, tmp_path):
+    """A timestamped plain-text transcript (no speakers) with --audio: ASR is skipped, the audio is
+    diarized and every line gets the speaker who says it."""
+    from podtools.timefmt import hms
+
+    txt = tmp_path / "plain.txt"
+    txt.write_text("".join(f"[{hms(t['start'])}] {t['text']}\n" for t in sample_script["turns"]))
+    r = run("ingest", txt, "--audio", sample_mp3, "-o", tmp_path / "out", "-q")
+    assert r.exit_code == 0, r.output
+    ep = Episode.load(tmp_path / "out" / "episode.json")
+    assert "transcribe" not in ep.provenance and ep.provenance["diarize"].model
+    assert len(ep.speakers) == 3
+    truth = {t["text"]: t["speaker"] for t in sample_script["turns"]}
+    pairs = [(s.speaker, truth[s.text]) for s in ep.segments if s.text in truth]
+    assert len(pairs) >= 0.9 * len(truth)
+    label = {}  # each diarized speaker is one true speaker
+    for got, want in pairs:
+        label.setdefault(got, {}).setdefault(want, 0)
+        label[got][want] += 1
+    right = sum(max(c.values()) for c in label.values())
+    assert right >= 0.9 * len(pairs) and len(label) == 3, label
+    assert (tmp_path / "out" / "speakers.rttm").read_text().count("SPEAKER ") >= 3
