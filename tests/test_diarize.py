@@ -314,7 +314,8 @@ def test_pyannote_missing_falls_back_or_fails_naming_the_extra(conversations):
         run_backend(audio, DiarizeOptions(backend="pyannote", fallback=False))
 
 
-def test_pyannote_backend_local_pipeline():
+@pytest.mark.pyannote
+def test_pyannote_backend_local_pipeline(conversations):
     why = _pyannote_importable()
     if why is not None:
         pytest.skip(f"pyannote.audio cannot be imported ({why}); install podtools[pyannote] to run this test")
@@ -325,8 +326,13 @@ def test_pyannote_backend_local_pipeline():
         pytest.skip("set PODTOOLS_TEST_PYANNOTE_PIPELINE to a local pyannote pipeline directory to run this test")
     from podtools.diarize import DiarizeOptions, diarize
 
-    audio = np.concatenate([np.zeros(8000, np.float32)])
-    assert diarize(audio, DiarizeOptions(backend="pyannote", pyannote_pipeline=local, fallback=False)) is not None
+    for n in (2, 3):  # the real pipeline on the same conversations, with and without a count hint
+        audio, turns = conversations[n]
+        free = diarize(audio, DiarizeOptions(backend="pyannote", pyannote_pipeline=local, fallback=False))
+        assert len(free.labels()) == n and der(turns, free) <= MAX_DER
+        hinted = diarize(audio, DiarizeOptions(backend="pyannote", pyannote_pipeline=local, fallback=False,
+                                               num_speakers=n))
+        assert len(hinted.labels()) == n and der(turns, hinted) <= MAX_DER
 
 
 # -- command line -----------------------------------------------------------------------------
