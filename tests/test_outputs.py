@@ -94,6 +94,18 @@ def test_episode_json_reads_back(sample_ingest):
     assert Episode.load(out / "episode.json") == result.episode
 
 
+def test_episode_json_matches_the_shipped_schema(sample_ingest):
+    """The whole pipeline's episode.json (speakers, chapters, mentions, summaries) against the JSON Schema."""
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("podtools").joinpath("schema/episode.schema.json").read_text())
+    doc = json.loads((sample_ingest[1] / "episode.json").read_text())
+    assert doc["speakers"] and doc["chapters"] and doc["mentions"] and doc["summaries"]
+    jsonschema.validate(doc, schema)
+
+
 def test_speakers_in_captions(sample_ingest, tmp_path):
     """With speakers known, VTT cues carry <v Name> and SRT cues start with "Name:" on a change."""
     ep = sample_ingest[0].episode
