@@ -156,6 +156,16 @@ def test_fuzzy_and_phonetic_for_unlisted_garbles():
         assert found[name].method == "fuzzy" and 0.6 <= found[name].confidence < 0.9, name
 
 
+def test_model_shaped_garble_of_a_known_model():
+    """Name, version and size: the numbers are strong evidence, so "Nanotron 4 340B" is Nemotron-4 340B;
+    a model-shaped name whose numbers no catalog name has stays unknown."""
+    found = find_in_text("And Nvidia built Nanotron 4 340B to make synthetic data, we trained Foo-2 70B.")
+    got = {m.canonical: m for m in found}
+    assert got["Nemotron-4 340B"].method == "fuzzy" and got["Nemotron-4 340B"].known
+    assert got["Nemotron-4 340B"].surface == "Nanotron 4 340B" and got["Nemotron-4 340B"].confidence < 0.85
+    assert not got["Foo-2"].known
+
+
 def test_glued_garbles_of_several_word_names():
     """Whisper glues words ("Arcaji" for ARC-AGI); a person's name that only sounds alike is no benchmark."""
     found = {m.canonical: m for m in find_in_text("The Arcaji prize is still open, and bigcodebench too.")}

@@ -19,6 +19,7 @@ from .text import digits_of, squash
 MIN_ANCHOR = 80.0  # token vs catalog atom
 MIN_SCORE = 86.0  # window vs name
 MIN_SCORE_DICTIONARY = 92.0  # window made only of dictionary words
+MIN_MODEL_SHAPED = 80.0  # a model-shaped name (word, version, size) vs a catalog name with the same numbers
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ class FuzzyIndex:
         for atom in self.anchors:
             self.phonetic_anchors.setdefault(_metaphone(atom), []).append(atom)
         self._glued = list(self.glued)
+        # every name with a number in it, for model-shaped names ("Nanotron 4 340B") that nothing matched
+        seen: set[tuple[str, ...]] = set()
+        self.numbered: list[Candidate] = []
+        for cands in self.anchors.values():
+            for cand, _ in cands:
+                if cand.key not in seen and digits_of(cand.key) and getattr(cand.entry, "mention_kind", "") == "model":
+                    seen.add(cand.key)
+                    self.numbered.append(cand)
+        self._numbered = [c.squashed for c in self.numbered]
         self._atoms = list(self.anchors)
         self.anchor_of = lru_cache(maxsize=100_000)(self._anchor_of)
 
@@ -106,6 +116,22 @@ class FuzzyIndex:
                 if best is None or score > best.score:
                     best = FuzzyHit(i, i + 1, cand.entry, score)
         return best
+
+    def model_shaped(self, norms: list[str]) -> tuple[object, float] | None:
+        """The catalog model that a model-shaped name the catalog does not know (name, version and
+        size: "Nanotron 4 340B") most likely garbles: the same numbers, and close as a string.
+        The numbers are the strong evidence, so the bar is lower than for free text."""
+        from rapidfuzz import fuzz, process
+
+        if not self._numbered:
+            return None
+        digits = digits_of(norms)
+        for key, score, k in process.extract(squash(norms), self._numbered, scorer=fuzz.ratio,
+                                             score_cutoff=MIN_MODEL_SHAPED, limit=5):
+            cand = self.numbered[k]
+            if digits_of(cand.key) == digits and cand.key[0][:1] == norms[0][:1]:
+                return cand.entry, score
+        return None
 
     def search(self, norms: list[str], covered: list[bool]) -> list[FuzzyHit]:
         """Fuzzy hits in a doc given its tokens' NORMs and which tokens exact matches cover."""

@@ -333,7 +333,12 @@ class Resolver:
                 continue
             name = doc[i:s].text.strip().rstrip("-")
             size = _size_text(doc[s:e])
-            out.append(_Prim(i, e, None, "unknown", CONFIDENCE["unknown"], size, name, "model", False))
+            guess = fz.model_shaped([t.norm_ for t in doc[i:e]]) if fz is not None else None
+            if guess is not None:  # a garbled known model: "Nanotron 4 340B" -> Nemotron-4 340B
+                entry, score = guess
+                out.append(_Prim(i, e, entry, "fuzzy", round(0.85 * score / 100, 3), size))
+            else:
+                out.append(_Prim(i, e, None, "unknown", CONFIDENCE["unknown"], size, name, "model", False))
             for t in range(i, e):
                 covered[t] = True
         for i in range(n - 1):
