@@ -486,3 +486,16 @@ def test_people_and_organizations_with_stock_ner():
     assert ("OpenAI", "org", "name") in found and ("Google DeepMind", "org", "name") in found
     assert ("Llama 3", "model", "name") in found  # the catalog wins over the NER's DATE
     assert not any(k == "person" for _, k, _ in {(m.canonical, m.kind, m.method) for m in find_in_text(text)})
+
+
+def test_acronym_one_confusable_letter_off():
+    """Speech recognition trades letters whose names sound alike ("JPQA" for GPQA); other
+    one-letter differences, lower-case words and short acronyms are left alone."""
+    from podtools.mentions import find_spans
+    from podtools.mentions.fuzzy import letters_sound_alike
+
+    assert letters_sound_alike("j", "g") and letters_sound_alike("b", "d") and not letters_sound_alike("l", "c")
+    found = [(r.canonical, r.surface) for r in find_spans("People moved to JPQA and the live bench leaderboard.")]
+    assert ("GPQA", "JPQA") in found
+    for text in ("Scores on BFCC went up.", "The team at NASA and the FBI.", "A jpqa test."):
+        assert not [r for r in find_spans(text) if r.kind == "benchmark"], text

@@ -6,7 +6,9 @@ windows around it; each window is compared with the name as a squashed string. D
 exactly (Llama 3.2 is not Llama 3.1), and a window made only of dictionary words needs a high
 score and more than one word, so clean English ("human evaluation", "gamma") is left alone. A
 single token that is no dictionary word is also compared with several-word names glued together
-("Arcaji" for ARC-AGI), with the same near-miss-must-sound-the-same rule.
+("Arcaji" for ARC-AGI), with the same near-miss-must-sound-the-same rule. An upper-case acronym
+that is one letter off a catalog acronym counts when the two letters sound alike as spoken letter
+names: the same rhyme (the "E-set" B, D, P, T, V, Z ...) or the same first sound ("JPQA" for GPQA).
 """
 
 from __future__ import annotations
@@ -20,6 +22,21 @@ MIN_ANCHOR = 80.0  # token vs catalog atom
 MIN_SCORE = 86.0  # window vs name
 MIN_SCORE_DICTIONARY = 92.0  # window made only of dictionary words
 MIN_MODEL_SHAPED = 80.0  # a model-shaped name (word, version, size) vs a catalog name with the same numbers
+MIN_ACRONYM = 4  # letters in an acronym that may be one confusable letter off ("JPQA" for GPQA)
+
+# letter names as (first sound, rhyme): speech recognition trades letters that share either
+_LETTER_NAME = {"a": ("", "ay"), "b": ("b", "ee"), "c": ("s", "ee"), "d": ("d", "ee"), "e": ("", "ee"),
+                "f": ("", "ef"), "g": ("j", "ee"), "h": ("", "aych"), "i": ("", "eye"), "j": ("j", "ay"),
+                "k": ("k", "ay"), "l": ("", "el"), "m": ("", "em"), "n": ("", "en"), "o": ("", "oh"),
+                "p": ("p", "ee"), "q": ("k", "you"), "r": ("", "ar"), "s": ("", "es"), "t": ("t", "ee"),
+                "u": ("", "you"), "v": ("v", "ee"), "w": ("d", "you"), "x": ("", "ex"), "y": ("w", "eye"),
+                "z": ("z", "ee")}
+
+
+def letters_sound_alike(a: str, b: str) -> bool:
+    """Whether two letters, said as letter names, are easy to mistake for each other."""
+    x, y = _LETTER_NAME.get(a.lower()), _LETTER_NAME.get(b.lower())
+    return bool(x and y) and a.lower() != b.lower() and (bool(x[0]) and x[0] == y[0] or x[1] == y[1])
 
 
 @dataclass(frozen=True)
@@ -52,7 +69,8 @@ class FuzzyIndex:
         self.anchors: dict[str, list[tuple[Candidate, int]]] = {}
         self.glued: dict[str, list[Candidate]] = {}
         self.phonetic_anchors: dict[str, list[str]] = {}
-        for key, (entry, how, _text) in by_atoms.items():
+        self.acronyms: dict[int, list[Candidate]] = {}  # upper-case acronyms by length
+        for key, (entry, how, text) in by_atoms.items():
             if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
                 continue
             if how == "cased":
@@ -61,6 +79,8 @@ class FuzzyIndex:
             if len(squash(key)) < 4 or not alpha:
                 continue
             cand = Candidate(key, squash(key), _metaphone(" ".join(key)), entry, how)
+            if len(key) == 1 and len(key[0]) >= MIN_ACRONYM and key[0].isalpha() and text.isalpha() and text.isupper():
+                self.acronyms.setdefault(len(key[0]), []).append(cand)
             atom = key[0]  # a garbled name is found from its first word: "misteral large", "deep seed coder"
             if atom.isalpha() and len(atom) >= 3 and atom not in stop_words:
                 self.anchors.setdefault(atom, []).append((cand, 0))
@@ -117,6 +137,17 @@ class FuzzyIndex:
                     best = FuzzyHit(i, i + 1, cand.entry, score)
         return best
 
+    def _acronym_hit(self, text: str, norm: str, i: int) -> FuzzyHit | None:
+        """An upper-case acronym one letter off a catalog acronym, the two letters alike as spoken."""
+        text = text.strip(".,;:!?\"'()")
+        if len(text) < MIN_ACRONYM or not (text.isalpha() and text.isupper()) or self.is_word(norm):
+            return None
+        for cand in self.acronyms.get(len(norm), ()):
+            diff = [(a, b) for a, b in zip(norm, cand.squashed) if a != b]
+            if len(diff) == 1 and letters_sound_alike(*diff[0]):
+                return FuzzyHit(i, i + 1, cand.entry, 100.0 * (1 - 1 / len(norm)))
+        return None
+
     def model_shaped(self, norms: list[str]) -> tuple[object, float] | None:
         """The catalog model that a model-shaped name the catalog does not know (name, version and
         size: "Nanotron 4 340B") most likely garbles: the same numbers, and close as a string.
@@ -133,8 +164,9 @@ class FuzzyIndex:
                 return cand.entry, score
         return None
 
-    def search(self, norms: list[str], covered: list[bool]) -> list[FuzzyHit]:
-        """Fuzzy hits in a doc given its tokens' NORMs and which tokens exact matches cover."""
+    def search(self, norms: list[str], covered: list[bool], texts: list[str] | None = None) -> list[FuzzyHit]:
+        """Fuzzy hits in a doc given its tokens' NORMs (and texts, for acronyms) and which tokens exact
+        matches cover."""
         from rapidfuzz import fuzz
 
         n = len(norms)
@@ -171,6 +203,8 @@ class FuzzyIndex:
                                 best = FuzzyHit(s, e, cand.entry, score)
             if best is None and self._glued:
                 best = self._glued_hit(norm, i)
+            if best is None and texts is not None and self.acronyms:
+                best = self._acronym_hit(texts[i], norm, i)
             if best is not None:
                 hits.append(best)
                 for t in range(best.start, best.end):

@@ -181,7 +181,7 @@ class Resolver:
             self._family_versions(doc, covered, prims, sizes)
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
-            for hit in self.fuzzy.search(norms, covered):
+            for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
                 size = None
                 e = hit.end
                 if hit.entry.mention_kind == "model" and e in sizes:
