@@ -43,7 +43,9 @@ class Segment(_Model):
 class Speaker(_Model):
     id: str = Field(description="Stable label, e.g. SPEAKER_00")
     name: Optional[str] = None
-    name_source: Optional[Literal["given", "inferred"]] = None
+    name_source: Optional[Literal["given", "matched", "inferred"]] = None
+    match_score: Optional[float] = Field(
+        default=None, description="Cosine similarity to the known voice that named this speaker (name_source matched)")
     talk_time: float = 0.0
 
 

@@ -272,6 +272,9 @@ def ingest(
         from .diarize.backends import check_options
 
         check_options(config.diarize)  # a missing pyannote pipeline: fail now, not after ASR
+        from .diarize.stage import check_voice_library
+
+        check_voice_library(config.diarize)  # a damaged or misplaced voice library too
     id3 = config.chapters.write_id3 and not only_transcribe
     if id3:
         chapters_mod.check_id3_source(audio_path)

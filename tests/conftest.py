@@ -12,8 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/speech.py
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    """Downloads and stage caches of the tests go to a temp folder, never the user's cache."""
+    """Downloads and stage caches of the tests go to a temp folder, never the user's cache, and
+    the default voice library is an empty temp folder, never the user's."""
     os.environ["PODTOOLS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["PODTOOLS_VOICES_DIR"] = str(tmp_path_factory.mktemp("voices"))
     yield
 
 

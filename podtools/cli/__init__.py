@@ -64,6 +64,7 @@ def _register() -> None:
     from . import chapters  # noqa: F401  (chapters)
     from . import diarize  # noqa: F401  (diarize)
     from . import mentions  # noqa: F401  (mentions)
+    from . import voices  # noqa: F401  (voices add|list|remove)
 
 
 _register()

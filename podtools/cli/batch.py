@@ -157,6 +157,11 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device.")
 @click.option("--compute-type", help="CTranslate2 compute type.")
 @click.option("--language", help="Spoken language code, e.g. en (default: detect).")
+@click.option("--voices", "voices_dir", type=click.Path(), metavar="DIR",
+              help="Voice library folder: speakers whose voice is there are named (default: the user data folder).")
+@click.option("--learn-voices", is_flag=True,
+              help="Enroll speakers named in an episode (given or self-introduced) into the voice library, "
+                   "so they are named by voice in later episodes.")
 @click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override a preset setting, e.g. --set diarize.enabled=false (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Re-run every stage even if a cached result exists.")
@@ -167,8 +172,8 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @llm_options
 def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, limit, order, only_new, retry_failed,
-          max_size, download_timeout, pipeline, model, device, compute_type, language, settings, no_cache,
-          templates_dir, dry_run, quiet, as_json, **llm_flags) -> None:
+          max_size, download_timeout, pipeline, model, device, compute_type, language, voices_dir, learn_voices,
+          settings, no_cache, templates_dir, dry_run, quiet, as_json, **llm_flags) -> None:
     """Process a back catalogue: SOURCES are RSS/Atom feed URLs or files, folders, globs
     ("shows/*.mp3"), or text files listing any of these (one per line).
 
@@ -183,6 +188,8 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     overrides.setdefault("transcribe", {}).update(
         {k: v for k, v in {"model": model, "device": device, "compute_type": compute_type,
                            "language": language}.items() if v is not None})
+    overrides.setdefault("diarize", {}).update(
+        {k: v for k, v in {"voices": voices_dir, "learn_voices": learn_voices or None}.items() if v is not None})
     config = apply_llm_flags(with_overrides(load_pipeline(pipeline), overrides), llm_flags)
     if not dry_run:  # a wrong key, URL or model fails once, now, not in every episode
         from ..summarize import prepare_llm

@@ -13,7 +13,8 @@ from . import cli
 from .progress import RichProgress
 
 DIARIZE_FLAGS = ("num_speakers", "min_speakers", "max_speakers", "speakers", "speakers_file", "diarize_backend",
-                 "pyannote_pipeline", "infer_names", "no_diarize", "speaker_threshold")
+                 "pyannote_pipeline", "infer_names", "no_diarize", "speaker_threshold", "encoder", "voices_dir",
+                 "match_voices", "learn_voices")
 
 
 def diarize_flags(fn=None, *, with_switch: bool = True):
@@ -34,6 +35,14 @@ def diarize_flags(fn=None, *, with_switch: bool = True):
                          help="embedded (offline, CPU) or pyannote (extra: podtools[pyannote])."),
             click.option("--pyannote-pipeline", metavar="NAME|DIR",
                          help="pyannote pipeline: Hugging Face name (token in $HF_TOKEN) or local directory."),
+            click.option("--encoder", type=click.Choice(["campplus", "resemblyzer"]),
+                         help="Embedded backend's speaker encoder (default campplus)."),
+            click.option("--voices", "voices_dir", type=click.Path(), metavar="DIR",
+                         help="Voice library folder (default: $PODTOOLS_VOICES_DIR or the user data folder)."),
+            click.option("--match-voices/--no-match-voices", "match_voices", default=None,
+                         help="Name speakers whose voice is in the voice library (default: on)."),
+            click.option("--learn-voices", is_flag=True, default=None,
+                         help="Enroll the speakers named here (given or self-introduced) into the voice library."),
             click.option("--speaker-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                          help="Embedded backend: cosine similarity below which voices differ (default: calibrated per encoder)."),
         ]
@@ -75,6 +84,10 @@ def diarize_overrides(flags: dict[str, Any]) -> dict[str, Any]:
         "backend": flags.get("diarize_backend"),
         "pyannote_pipeline": flags.get("pyannote_pipeline"),
         "threshold": flags.get("speaker_threshold"),
+        "encoder": flags.get("encoder"),
+        "voices": flags.get("voices_dir"),
+        "match_voices": flags.get("match_voices"),
+        "learn_voices": flags.get("learn_voices"),
     }
     if flags.get("no_diarize"):
         out["enabled"] = False
@@ -133,6 +146,9 @@ def diarize(audio: str, episode_json: str | None, device, pipeline, templates_di
         from ..diarize.names import load_names_file
 
         load_names_file(options.names_file)
+    from ..diarize.stage import check_voice_library
+
+    check_voice_library(options)  # a damaged or misplaced voice library fails before decoding
     out = Path(output) if output else (Path(episode_json).parent if episode_json else
                                        Path(Path(audio.rstrip("/")).stem or "episode"))
     with RichProgress(Path(audio).name, enabled=not quiet) as progress:

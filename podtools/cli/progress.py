@@ -58,3 +58,13 @@ class RichProgress:
 def _mmss(seconds: float | None) -> str:
     s = int(seconds or 0)
     return f"{s // 60}:{s % 60:02d}"
+
+
+_UNSAFE = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                         *range(0x2066, 0x206A)])
+
+
+def clean_line(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape sequences) and bidi
+    overrides removed."""
+    return str(text).translate(_UNSAFE)

@@ -76,6 +76,15 @@ class DiarizeOptions(BaseModel):
     names: list[str] = Field(default_factory=list, description="speaker names in order of first appearance")
     names_file: Optional[str] = Field(None, description="file mapping SPEAKER_00 (or 1, 2 ...) to names")
     infer_names: bool = Field(True, description="name speakers from self-introductions and hand-offs")
+    # voice library
+    voices: Optional[str] = Field(None, description="voice library folder (default: $PODTOOLS_VOICES_DIR or the "
+                                                    "user data folder)")
+    match_voices: bool = Field(True, description="name speakers whose voice is in the voice library")
+    voice_threshold: Optional[float] = Field(None, gt=0.0, lt=1.0,
+                                             description="cosine similarity for a voice match (default: the "
+                                                         "encoder's, calibrated on real voices)")
+    learn_voices: bool = Field(False, description="enroll speakers named in this episode (given or inferred) "
+                                                  "into the voice library")
     concurrent: bool = Field(True, description="in ingest, diarize in a thread while ASR runs")
 
     def similarity_threshold(self) -> float:

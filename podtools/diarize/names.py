@@ -267,11 +267,13 @@ def apply_names(
     episode: Episode,
     given: list[str] | dict[str, str] | None = None,
     infer: bool = True,
+    matched: dict[str, tuple[str, float]] | None = None,
 ) -> tuple[Episode, list[str]]:
     """Name the episode's speakers; returns (episode, warnings for the user).
 
-    ``given`` names win; speakers still unnamed get inferred names when ``infer`` (never a
-    name already given to someone else).
+    ``given`` names win; then voices recognized from the voice library (``matched``: id ->
+    (name, score)); speakers still unnamed get inferred names when ``infer`` (never a name
+    already given to someone else).
     """
     warnings: list[str] = []
     order = appearance_order(episode)
@@ -296,15 +298,22 @@ def apply_names(
         missing = [s for s in order if s not in names]
         if missing:
             warnings.append(f"no name given for {', '.join(missing)}")
+    scores: dict[str, float] = {}
+    taken = {n for n, _ in names.values()}
+    for spk, (name, score) in (matched or {}).items():
+        if spk in order and spk not in names and name not in taken:
+            names[spk] = (name, "matched")
+            scores[spk] = score
+            taken.add(name)
     if infer:
-        taken = {n for n, _ in names.values()}
         for spk, name in infer_names(episode).items():
             if spk not in names and name not in taken:
                 names[spk] = (name, "inferred")
                 taken.add(name)
     speakers = [
-        sp.model_copy(update={"name": names[sp.id][0], "name_source": names[sp.id][1]}) if sp.id in names
-        else sp.model_copy(update={"name": None, "name_source": None})
+        sp.model_copy(update={"name": names[sp.id][0], "name_source": names[sp.id][1],
+                              "match_score": scores.get(sp.id)}) if sp.id in names
+        else sp.model_copy(update={"name": None, "name_source": None, "match_score": None})
         for sp in episode.speakers
     ]
     for w in warnings:

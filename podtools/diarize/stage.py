@@ -98,6 +98,7 @@ def diarize_episode(
     from .names import apply_names
 
     names = given_names(options)  # a bad names file fails before minutes of work
+    library = check_voice_library(options)  # and so does a bad voice library
     if result is None:
         if progress:
             progress.stage("diarize", episode.duration or None)
@@ -106,13 +107,20 @@ def diarize_episode(
         if progress:
             progress.note(f"{episode.source}: {note}")
     episode = assign_speakers(episode, result.turns)
-    episode, warnings = apply_names(episode, names, infer=options.infer_names)
+    prints = _voice_prints(audio, result, options, library)
+    matched = {}
+    if library is not None and library.voices and options.match_voices:
+        found = library.match({k: emb for k, (emb, _) in prints.items()}, library.encoder, options.voice_threshold)
+        matched = {spk: (m.name, m.score) for spk, m in found.items()}
+    episode, warnings = apply_names(episode, names, infer=options.infer_names, matched=matched)
+    if options.learn_voices and prints:
+        warnings += learn_voices(episode, prints, options)
     for w in warnings:
         if progress:
             progress.note(f"{episode.source}: {w}")
     if not result.turns and progress:
         progress.note(f"{episode.source}: no speech found by diarization; no speakers")
-    settings = options.model_dump(exclude={"names", "enabled", "concurrent"})
+    settings = options.model_dump(exclude={"names", "enabled", "concurrent", "voices"})
     settings.update(backend=result.backend, device=result.device, cached=result.cached)
     run = StageRun(
         model=result.model,
@@ -123,6 +131,71 @@ def diarize_episode(
     )
     log.info("%d speakers, %d turns", len(episode.speakers), len(result.turns))
     return episode.model_copy(update={"provenance": {**episode.provenance, "diarize": run}})
+
+
+# -- voice library ----------------------------------------------------------------------------
+
+
+def check_voice_library(options: "DiarizeOptions"):
+    """The voice library the options name, loaded now so that a bad one fails before minutes of
+    work; None when neither matching nor learning is asked for."""
+    from .voices import VoiceLibrary
+
+    if not options.enabled or not (options.match_voices or options.learn_voices):
+        return None
+    return VoiceLibrary.load(options.voices)
+
+
+def _voice_prints(audio: np.ndarray, result: Diarization, options: "DiarizeOptions", library) -> dict:
+    """Speaker id -> (voiceprint, seconds), made only when there is a library to match
+    against or to learn into."""
+    if library is None or not (library.voices or options.learn_voices) or not result.turns:
+        return {}
+    from .encoders import load_encoder
+    from .voices import speaker_prints
+
+    encoder = load_encoder(library.encoder or options.encoder, result.device)
+    return speaker_prints(audio, result.turns, encoder, exclude=overlapped(result.turns))
+
+
+def overlapped(turns) -> list[tuple[float, float]]:
+    """Stretches where two or more turns overlap (seconds)."""
+    events = sorted([(s, 1) for s, _, _ in turns] + [(e, -1) for _, e, _ in turns])
+    out, depth, start = [], 0, 0.0
+    for t, d in events:
+        if depth < 2 <= depth + d:
+            start = t
+        elif depth >= 2 > depth + d and t > start:
+            out.append((start, t))
+        depth += d
+    return out
+
+
+def learn_voices(episode: Episode, prints: dict, options: "DiarizeOptions") -> list[str]:
+    """Enroll this episode's named speakers (given or inferred names) into the voice library;
+    a name already there gets the new speech folded in, unless the voice differs (then it is
+    left alone and the user told)."""
+    from .voices import MATCH_THRESHOLDS, MIN_SPEECH, editing
+
+    notes: list[str] = []
+    with editing(options.voices) as library:
+        for sp in episode.speakers:
+            if sp.name_source not in ("given", "inferred") or sp.id not in prints:
+                continue
+            emb, seconds = prints[sp.id]
+            if seconds < MIN_SPEECH:
+                continue
+            known = library.get(sp.name)
+            encoder = library.encoder or options.encoder
+            if known is None:
+                library.add(sp.name, emb, seconds, encoder, episode.source)
+                notes.append(f"learned the voice of {sp.name} ({seconds:.0f} s of speech)")
+            elif float(known.embedding @ emb) >= (options.voice_threshold or MATCH_THRESHOLDS[encoder]):
+                library.update(sp.name, emb, seconds, episode.source)
+            else:
+                notes.append(f"{sp.name}: this voice differs from the one the voice library has under that "
+                             f"name (similarity {float(known.embedding @ emb):.2f}); not learned")
+    return notes
 
 
 # -- in ingest ---------------------------------------------------------------------------------
@@ -141,6 +214,7 @@ def start_in_background(audio: np.ndarray | None, options: "DiarizeOptions", epi
     from concurrent.futures import ThreadPoolExecutor
 
     given_names(options)  # a bad names file fails now, not after ASR
+    check_voice_library(options)  # and so does a bad voice library
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="podtools-diarize")
     future = pool.submit(run_diarization, audio, options, episode_id, use_cache)
     pool.shutdown(wait=False)  # the thread ends with its one job
