@@ -55,6 +55,7 @@ class SpeakerTurn(_Model):
     start: float
     end: float
     speaker: str
+    overlap: bool = Field(default=False, description="Spoken over another speaker's turn (two voices at once)")
 
 
 class Chapter(_Model):

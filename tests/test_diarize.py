@@ -504,3 +504,64 @@ def test_real_voices_der_and_counts(real_scores):
     for name in ("dev2a", "dev2b", "dev3a", "dev3b"):
         assert real_scores[name].right_count, name
         assert real_scores[name].der <= 0.05, name
+
+
+# -- overlapped speech ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dev2a", "dev3a", "host2guests"])
+def test_overlap_on_real_voices(name):
+    """Real voices re-laid so people talk over each other at half of the changes of speaker:
+    overlapped stretches carry both speakers, and DER with overlap counted drops."""
+    import realvoices
+
+    if realvoices.folder() is None:
+        pytest.skip("needs ../shared/realspeech")
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from podtools.diarize import DiarizeOptions, diarize
+
+    audio, ref = realvoices.overlapped(name, seed=1)
+    plain = diarize(audio, DiarizeOptions(device="cpu", overlap=False))
+    aware = diarize(audio, DiarizeOptions(device="cpu"))
+    assert plain.get_overlap().duration() == 0
+    found = aware.get_overlap()
+    assert found.duration() >= 0.4 * ref.get_overlap().duration()
+    # most of what is marked as overlap is overlap
+    assert found.crop(ref.get_overlap()).duration() >= 0.7 * found.duration()
+    # and it has two different speakers on it
+    for seg in found:
+        assert len(aware.crop(seg).labels()) >= 2
+
+    def der(hyp):
+        return DiarizationErrorRate(collar=0.25, skip_overlap=False)(ref, hyp)
+
+    assert der(aware) < der(plain) - 0.005
+
+
+def test_second_speaker_is_the_nearest_other_one():
+    from podtools.diarize.overlap import second_speakers
+
+    turns = [(0.0, 10.0, "A"), (10.5, 20.0, "B"), (20.2, 30.0, "A"), (30.1, 40.0, "C")]
+    regions = [(9.0, 10.0), (19.5, 20.0), (29.5, 30.0), (45.0, 46.0)]
+    assert second_speakers(turns, regions) == [(9.0, 10.0, "B"), (19.5, 20.0, "A"), (29.5, 30.0, "C")]
+    assert second_speakers([(0.0, 10.0, "A")], [(2.0, 3.0)]) == []  # nobody else to overlap with
+
+
+def test_words_keep_the_dominant_speaker_and_rttm_has_both():
+    from podtools.diarize import assign_speakers, to_rttm
+    from podtools.models import Episode, Segment, Word
+
+    words = [Word(start=t, end=t + 0.4, text=f"w{i}") for i, t in enumerate(np.arange(0.0, 10.0, 0.5))]
+    ep = Episode(id="e" * 64, source="x", duration=12,
+                 segments=[Segment(start=0, end=10, text=" ".join(w.text for w in words), words=words)])
+    turns = [(0.0, 10.0, "SPEAKER_00"), (8.0, 9.5, "SPEAKER_01"), (10.2, 12.0, "SPEAKER_01")]
+    out = assign_speakers(ep, turns)
+    assert {w.speaker for w in out.segments[0].words} == {"SPEAKER_00"}  # the interruption does not take words
+    flags = {(t.start, t.speaker): t.overlap for t in out.turns}
+    assert flags == {(0.0, "SPEAKER_00"): False, (8.0, "SPEAKER_01"): True, (10.2, "SPEAKER_01"): False}
+    talk = {sp.id: sp.talk_time for sp in out.speakers}
+    assert talk == {"SPEAKER_00": 10.0, "SPEAKER_01": pytest.approx(3.3)}
+    rttm = [line.split() for line in to_rttm(out).splitlines()]
+    assert [(r[3], r[4], r[7]) for r in rttm] == [("0.000", "10.000", "SPEAKER_00"), ("8.000", "1.500", "SPEAKER_01"),
+                                                    ("10.200", "1.800", "SPEAKER_01")]

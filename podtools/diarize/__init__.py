@@ -64,6 +64,7 @@ class DiarizeOptions(BaseModel):
     step: float = Field(0.5, gt=0.0, le=2.5, description="hop between windows, seconds")
     turn_pause: float = Field(2.0, ge=0.0, description="a speaker's pauses shorter than this (seconds), with nobody "
                               "else speaking, stay inside one turn")
+    overlap: bool = Field(True, description="mark overlapped speech with its second speaker (segmentation-3.0)")
     smoothing: float = Field(0.3, ge=0.0, description="Viterbi cost of a speaker change (0 = off)")
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero VAD speech probability")
     # pyannote backend

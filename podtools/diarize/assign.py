@@ -42,23 +42,37 @@ class _Index:
                 self.max_end.append(self.max_end[-1])
                 self.max_end_turn.append(self.max_end_turn[-1])
 
+    def covered(self, start: float, end: float, speaker: str) -> float:
+        """Seconds of [start, end] inside turns of speakers other than ``speaker``."""
+        total = 0.0
+        i = bisect_right(self.starts, end) - 1
+        while i >= 0 and self.max_end[i] > start:
+            s, e, spk = self.turns[i]
+            if spk != speaker and e > start and s < end:
+                total += min(e, end) - max(s, start)
+            i -= 1
+        return total
+
     def speaker(self, start: float, end: float) -> str | None:
-        """Speaker with the largest overlap of [start, end]; else the nearest turn's speaker."""
+        """Speaker with the largest overlap of [start, end] (where two people speak at once, the
+        one whose turn is longer: the voice the other interrupts); else the nearest turn's."""
         if not self.turns:
             return None
         if end - start < 0.02:  # a zero-length word: look at a sliver around it
             start, end = start - 0.01, end + 0.01
         hi = bisect_right(self.starts, end)  # turns starting before the interval ends
         overlap: dict[str, float] = {}
+        longest: dict[str, float] = {}
         i = hi - 1
         while i >= 0 and self.max_end[i] > start:
             s, e, spk = self.turns[i]
             o = min(e, end) - max(s, start)
             if o > 0:
                 overlap[spk] = overlap.get(spk, 0.0) + o
+                longest[spk] = max(longest.get(spk, 0.0), e - s)
             i -= 1
         if overlap:
-            return max(overlap.items(), key=lambda kv: kv[1])[0]
+            return max(overlap, key=lambda k: (round(overlap[k], 3), longest[k]))
         # no overlap: the turn ending last before the interval, or the first starting after it
         before = self.turns[self.max_end_turn[hi - 1]] if hi > 0 else None
         after = self.turns[hi] if hi < len(self.turns) else None
@@ -121,8 +135,16 @@ def assign_speakers(episode: Episode, turns: Iterable[Turn]) -> Episode:
     return episode.model_copy(update={
         "segments": segments,
         "speakers": speakers,
-        "turns": [SpeakerTurn(start=s, end=e, speaker=spk) for s, e, spk in turns],
+        "turns": [SpeakerTurn(start=s, end=e, speaker=spk, overlap=over)
+                  for (s, e, spk), over in zip(turns, _over_others(turns))],
     })
+
+
+def _over_others(turns: Sequence[Turn], share: float = 0.9) -> list[bool]:
+    """For each turn, whether it is (almost) all spoken over another speaker's turns: a second
+    voice, not a turn of its own."""
+    index = _Index(turns)
+    return [e > s and index.covered(s, e, spk) >= share * (e - s) for s, e, spk in turns]
 
 
 def _speaker_order(speaker_id: str):

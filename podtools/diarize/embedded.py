@@ -167,6 +167,12 @@ def diarize_embedded(
     order: dict[int, str] = {}
     for _, _, lab in turns:
         order.setdefault(lab, f"SPEAKER_{len(order):02d}")
-    for s, e, lab in turns:
-        annotation[Segment(round(s, 3), round(e, 3))] = order[lab]
+    named = [(round(s, 3), round(e, 3), order[lab]) for s, e, lab in turns]
+    for s, e, spk in named:
+        annotation[Segment(s, e)] = spk
+    if options.overlap:
+        from .overlap import add_overlaps
+
+        for i, (s, e, spk) in enumerate(add_overlaps(audio, named, device)):
+            annotation[Segment(s, e), f"overlap{i}"] = spk
     return annotation

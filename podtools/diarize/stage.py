@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("podtools.diarize")
 
 # settings that change who-spoke-when (names are applied after, and do not)
-_TURN_SETTINGS = ("backend", "encoder", "turn_pause", "num_speakers", "min_speakers", "max_speakers", "threshold", "window", "step",
+_TURN_SETTINGS = ("backend", "encoder", "turn_pause", "overlap", "num_speakers", "min_speakers", "max_speakers", "threshold", "window", "step",
                   "smoothing", "vad_threshold", "pyannote_pipeline")
 
 
