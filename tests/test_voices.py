@@ -78,7 +78,7 @@ def test_recurring_voice_is_named_and_guests_are_not(library):
     named = {sp.id: sp for sp in out.speakers if sp.name}
     assert [sp.name for sp in named.values()] == ["Maria Host"]
     host = next(iter(named.values()))
-    assert host.name_source == "matched" and 0.75 <= host.match_score <= 1.0
+    assert host.name_source == "matched" and 0.8 <= host.match_score <= 1.0
     assert host.talk_time > 0.7 * sum(sp.talk_time for sp in out.speakers)  # the host is the one who talks most
     assert len(out.speakers) == 3  # guests 52.4-59.6 and 66.1-74.1 s, unnamed
     # --no-match-voices leaves everyone unnamed

@@ -76,13 +76,13 @@ def cluster(
         return Clustering(np.zeros(0, int), np.zeros((0, emb.shape[1] if emb.ndim == 2 else 0)))
     if n == 1:
         return Clustering(np.zeros(1, int), _normalize(emb[:1]), 1)
-    emb = _normalize(emb.astype(np.float64))
+    emb = _normalize(np.asarray(emb, dtype=np.float32))  # float32: a 3-hour episode has ~20,000 windows
     idx = np.arange(n)
     if reliable is not None and int(np.count_nonzero(reliable)) >= 2:
         idx = idx[np.asarray(reliable, bool)]
     if len(idx) > MAX_LINKAGE_ITEMS:
         idx = idx[np.linspace(0, len(idx) - 1, MAX_LINKAGE_ITEMS).round().astype(int)]
-    sub = emb[idx]
+    sub = emb[idx].astype(np.float64)  # the linkage (at most MAX_LINKAGE_ITEMS) in double precision
     tree = linkage(sub, method="average", metric="cosine")
 
     def cut_k(k: int) -> np.ndarray:

@@ -40,7 +40,7 @@ MIN_SPEECH = 5.0  # seconds of speech needed to enroll a voice
 PRINT_SPEECH = 60.0  # at most this much speech per voiceprint (longest turns first)
 # cosine similarity at or above which a speaker is a known voice, per encoder (calibrated on the
 # real-voice development set; benchmarks/diarize.py prints false accepts and rejects)
-MATCH_THRESHOLDS = {"campplus": 0.75, "resemblyzer": 0.85}
+MATCH_THRESHOLDS = {"campplus": 0.8, "resemblyzer": 0.9}
 
 
 def default_dir() -> Path:
