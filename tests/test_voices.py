@@ -180,3 +180,28 @@ def test_bad_libraries(tmp_path, library):
     result = run("diarize", str(wav), "--voices", str(bad), "-o", str(tmp_path / "out"))
     assert result.exit_code != 0 and str(bad) in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_enroll_from_a_diarized_episode(tmp_path):
+    """`voices add NAME EPISODE_DIR --speaker SPEAKER_xx` takes that speaker's turns from the
+    episode and its audio; without --speaker, a several-speaker episode is refused."""
+    wav = write_wav(tmp_path / "ep.wav", realvoices.audio("host2guests")[: int(75 * 16000)])
+    out = tmp_path / "ep"
+    result = run("diarize", str(wav), "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    speakers = json.loads(result.output.strip().splitlines()[-1])["speakers"]
+    host = max(speakers, key=lambda sp: sp["talk_time"])["id"]
+    folder = tmp_path / "voices"
+    refused = run("voices", "add", "Maria", str(out), "--voices", str(folder))
+    assert refused.exit_code != 0 and "--speaker" in refused.output and "SPEAKER_00" in refused.output
+    added = run("voices", "add", "Maria", str(out), "--speaker", host, "--voices", str(folder))
+    assert added.exit_code == 0, added.output
+    voice = json.loads((folder / "voices.json").read_text())["voices"][0]
+    assert voice["name"] == "Maria" and voice["seconds"] >= 30
+    # the audio moved away: one line saying so, and how to give it
+    wav.rename(tmp_path / "moved.wav")
+    moved = run("voices", "add", "Maria2", str(out / "episode.json"), "--speaker", host, "--voices", str(folder))
+    assert moved.exit_code != 0 and "--audio" in moved.output
+    again = run("voices", "add", "Maria2", str(out / "episode.json"), "--speaker", host, "--voices", str(folder),
+                "--audio", str(tmp_path / "moved.wav"))
+    assert again.exit_code == 0, again.output

@@ -1,7 +1,9 @@
 """Clustering speaker embeddings into speakers, with the count found automatically.
 
 Average-linkage agglomerative clustering on cosine distance (scipy), cut where clusters stop
-being similar (``threshold``) or at the number of speakers the user gave. A small cluster (a
+being similar (``threshold``) or at the number of speakers the user gave. Clusters whose
+centroids are nearly as close as their own windows are to them (one voice that a change of room
+split in two) are merged. A small cluster (a
 few windows, about two seconds of speech) is folded into the nearest large one when its centroid
 is close to it (``small_threshold``): a voice split off by a change of room or microphone stays
 near its speaker, while a guest who says one sentence is far from everyone (measured on real
