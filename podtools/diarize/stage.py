@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Optional
 
 from .. import __version__
+from ..errors import InputError
 from ..models import Episode, StageRun
 from .assign import Turn, assign_speakers, turns_of
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("podtools.diarize")
 
 # settings that change who-spoke-when (names are applied after, and do not)
-_TURN_SETTINGS = ("backend", "encoder", "turn_pause", "overlap", "num_speakers", "min_speakers", "max_speakers", "threshold", "window", "step",
-                  "smoothing", "vad_threshold", "pyannote_pipeline")
+_TURN_SETTINGS = ("backend", "encoder", "turn_pause", "overlap", "num_speakers", "min_speakers", "max_speakers",
+                  "threshold", "window", "step", "smoothing", "vad_threshold", "pyannote_pipeline")
 
 
 @dataclass
@@ -188,7 +189,11 @@ def learn_voices(episode: Episode, prints: dict, options: "DiarizeOptions") -> l
             known = library.get(sp.name)
             encoder = library.encoder or options.encoder
             if known is None:
-                library.add(sp.name, emb, seconds, encoder, episode.source)
+                try:
+                    library.add(sp.name, emb, seconds, encoder, episode.source)
+                except InputError as exc:  # a name the library cannot hold: the episode goes on
+                    notes.append(f"voice of {sp.name!r} not learned: {exc}")
+                    continue
                 notes.append(f"learned the voice of {sp.name} ({seconds:.0f} s of speech)")
             elif float(known.embedding @ emb) >= (options.voice_threshold or MATCH_THRESHOLDS[encoder]):
                 library.update(sp.name, emb, seconds, episode.source)
