@@ -25,11 +25,11 @@ from typing import Protocol
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE
 from ..errors import ModelError
 
 log = logging.getLogger("podtools.diarize")
 
-SAMPLE_RATE = 16_000
 DEFAULT_ENCODER = "campplus"
 
 

@@ -22,11 +22,11 @@ from typing import Sequence
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE
 from ..errors import ModelError
 
 log = logging.getLogger("podtools.diarize")
 
-SAMPLE_RATE = 16_000
 CHUNK = 10.0  # seconds the model was trained on
 STEP = 5.0  # seconds between chunks (each frame is seen by 2 chunks: half the cost of 4, same DER on the overlap set)
 BATCH = 8

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE
 from ..errors import InputError
 from ..fsutil import atomic_write_text
+from .cluster import _normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from .encoders import Encoder
@@ -69,10 +71,6 @@ class Voice:
 class Match:
     name: str
     score: float
-
-
-def _normalize(x: np.ndarray) -> np.ndarray:
-    return x / max(float(np.linalg.norm(x)), 1e-8)
 
 
 class VoiceLibrary:
@@ -226,7 +224,7 @@ def voiceprint(audio: np.ndarray, spans: Iterable[tuple[float, float]], encoder:
         if total >= max_speech:
             break
         e = min(e, s + max_speech - total)
-        a, b = int(s * 16_000), int(e * 16_000)
+        a, b = int(s * SAMPLE_RATE), int(e * SAMPLE_RATE)
         for rs, re_ in speech_regions(audio[a:b]):
             chosen.append((s + rs, s + re_))
             total += re_ - rs
