@@ -345,6 +345,7 @@ def collect_sources(
     sources: Sequence[str],
     hasher: HashLookup | None = None,
     feed_timeout: float = 60.0,
+    allow_private: bool = False,
 ) -> Collected:
     """Read every SOURCE: feed URL or file, folder, glob, list file, or a single episode.
 
@@ -356,7 +357,7 @@ def collect_sources(
     hasher = hasher or (lambda p: sha256_file(p))
     out = Collected()
     for source in sources:
-        _collect_one(str(source), out, hasher, feed_timeout, depth=0, base=None)
+        _collect_one(str(source), out, hasher, feed_timeout, depth=0, base=None, allow_private=allow_private)
     unique: dict[str, Item] = {}
     for it in out.items:
         if it.uid in unique:
@@ -369,7 +370,7 @@ def collect_sources(
 
 
 def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float, depth: int,
-                 base: Path | None) -> None:
+                 base: Path | None, allow_private: bool = False) -> None:
     from .download import read_url
 
     scheme = urllib.parse.urlsplit(source).scheme.lower()
@@ -378,7 +379,7 @@ def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float
             name = Path(urllib.parse.unquote(urllib.parse.urlsplit(source).path)).stem
             out.items.append(Item(uid=_uid("url", source), location=source, source=source, title=name or source))
             return
-        data, final = read_url(source, MAX_FEED_BYTES, timeout)
+        data, final = read_url(source, MAX_FEED_BYTES, timeout, allow_private=allow_private)
         got = parse_feed(data, source, final)
         out.items += got.items
         out.warnings += got.warnings
@@ -429,7 +430,7 @@ def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float
         raise InputError("list file names no episodes", path)
     for n, line in enumerate(entries, 1):
         try:
-            _collect_one(line, out, hasher, timeout, depth + 1, path.parent)
+            _collect_one(line, out, hasher, timeout, depth + 1, path.parent, allow_private)
         except InputError as exc:
             raise InputError(f"line {n}: {exc}", path) from None
 
@@ -522,6 +523,7 @@ class BatchOptions(BaseModel):
     download_retries: int = Field(3, ge=0)
     prefetch: int = Field(2, ge=0, description="downloads kept ready ahead of the workers")
     use_cache: bool = Field(True, description="reuse cached stage results (same audio and settings)")
+    allow_private: bool = Field(False, description="feeds and enclosures may be on private/loopback addresses")
 
 
 # -- observer (progress) ---------------------------------------------------------------------
@@ -690,7 +692,7 @@ class _Runner:
         if not self.dry_run:
             self._recover()
         hasher, new_hashes = _hasher(self.catalog)
-        collected = collect_sources(self.sources, hasher, self.options.download_timeout)
+        collected = collect_sources(self.sources, hasher, self.options.download_timeout, self.options.allow_private)
         self.catalog.store_hashes(new_hashes)
         self.summary.warnings += collected.warnings
         for w in collected.warnings:
@@ -887,7 +889,8 @@ class _Runner:
 
         self.observer.stage(uid, "download", None)
         path = fetch(act.item.location, max_bytes=self.options.max_bytes, timeout=self.options.download_timeout,
-                     retries=self.options.download_retries, progress=progress)
+                     retries=self.options.download_retries, progress=progress,
+                     allow_private=self.options.allow_private)
         from .fsutil import sha256_file
 
         act.item.content_hash = sha256_file(path)

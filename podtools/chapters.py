@@ -36,6 +36,7 @@ from . import __version__
 from .errors import ConfigError, InputError
 from .formats.text import STAMP_LIKE, Warn, default_warn, read_text, stamp_at
 from .models import Chapter, Episode, Segment, StageRun
+from .textsafe import one_line, plain_text
 from .timefmt import hms
 
 log = logging.getLogger("podtools.chapters")
@@ -692,7 +693,9 @@ def to_youtube(episode: Episode) -> str:
     """``0:00 Title`` lines for a YouTube description."""
     items, _ = youtube_chapters(episode)
     long = episode.duration >= 3600
-    return "".join(f"{hms(t, always_hours=long)} {title}\n" for t, title in items)
+    # titles are untrusted text: one line each (a newline would make a chapter of its own), no HTML
+    return "".join(f"{hms(t, always_hours=long)} {' '.join(one_line(plain_text(title)).split())}\n"
+                   for t, title in items)
 
 
 def check_id3_source(src: str | Path | None) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import ipaddress
 import json
 import logging
 import os
@@ -91,15 +92,109 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
             raise InputError(f"redirected to a {scheme or 'non-http'}: URL ({target[:80]}), refused", req.full_url)
 
 
-def _opener() -> urllib.request.OpenerDirector:
+# -- where a download may connect -----------------------------------------------------------------
+
+_SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT; some clouds' metadata lives here
+ALLOW_PRIVATE_HINT = "--allow-private allows private and loopback addresses"
+
+
+def address_problem(ip: str, allow_private: bool = False) -> str | None:
+    """Why podtools must not connect to ``ip`` (None: it may). Link-local addresses
+    (169.254.169.254, the cloud metadata service, and fe80::/10) are always refused; private,
+    loopback and other non-public addresses unless ``allow_private``."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return f"{ip} is not an IP address"
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    if addr.is_link_local:
+        return f"{addr} is a link-local address (where cloud metadata services answer), always refused"
+    if allow_private:
+        return None
+    if addr.is_loopback:
+        return f"{addr} is a loopback address ({ALLOW_PRIVATE_HINT})"
+    if addr.is_private or addr.is_reserved or addr.is_unspecified or addr.is_multicast or addr in _SHARED:
+        return f"{addr} is a private address ({ALLOW_PRIVATE_HINT})"
+    return None
+
+
+def _check_host(host: str, port: int | None, allow_private: bool, url: str) -> None:
+    """Every address ``host`` resolves to must be allowed (for requests through a proxy, where
+    the connection itself goes to the proxy)."""
+    try:
+        infos = socket.getaddrinfo(host, port or 80, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return  # the request fails with its own clear error
+    for info in infos:
+        problem = address_problem(str(info[4][0]), allow_private)
+        if problem:
+            raise InputError(f"refused to connect to {host}: {problem}", url)
+
+
+def _guarded(base: type, allow_private: bool, url: str) -> type:
+    """``base`` (HTTPConnection or HTTPSConnection) checking the address it actually connected
+    to before a byte is sent: every redirect, every DNS answer (no rebinding around the check)."""
+
+    class Guarded(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            connect = self._create_connection
+
+            def create_connection(address, *a, **kw):
+                _check_host(address[0], address[1], allow_private, url)  # before: never even a SYN
+                sock = connect(address, *a, **kw)  # after: the address really connected to
+                problem = address_problem(str(sock.getpeername()[0]), allow_private)
+                if problem:
+                    sock.close()
+                    raise InputError(f"refused to connect to {address[0]}: {problem}", url)
+                return sock
+
+            self._create_connection = create_connection
+
+    return Guarded
+
+
+def _proxied(req: urllib.request.Request) -> bool:
+    return req.has_proxy() or bool(getattr(req, "_tunnel_host", None))
+
+
+class _GuardedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool):
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req):
+        if _proxied(req):
+            parts = urllib.parse.urlsplit(req.full_url)
+            _check_host(parts.hostname or "", parts.port, self.allow_private, req.full_url)
+            return self.do_open(http.client.HTTPConnection, req)
+        return self.do_open(_guarded(http.client.HTTPConnection, self.allow_private, req.full_url), req)
+
+
+class _GuardedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool):
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req):
+        if _proxied(req):
+            parts = urllib.parse.urlsplit(req.full_url)
+            _check_host(parts.hostname or "", parts.port or 443, self.allow_private, req.full_url)
+            return self.do_open(http.client.HTTPSConnection, req, context=self._context)
+        return self.do_open(_guarded(http.client.HTTPSConnection, self.allow_private, req.full_url), req,
+                            context=self._context)
+
+
+def _opener(allow_private: bool = False) -> urllib.request.OpenerDirector:
     # build_opener would add FileHandler/FTPHandler/DataHandler: an explicit handler list keeps
     # every other scheme out even if a check above were bypassed.
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
         urllib.request.UnknownHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
+        _GuardedHTTP(allow_private),
+        _GuardedHTTPS(allow_private),
         urllib.request.HTTPDefaultErrorHandler(),
         _SafeRedirects(),
         urllib.request.HTTPErrorProcessor(),
@@ -130,12 +225,14 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def read_url(url: str, max_bytes: int = 50 * 1024**2, timeout: float = TIMEOUT) -> tuple[bytes, str]:
-    """GET a small document (a feed) into memory; return (body, final URL after redirects)."""
+def read_url(url: str, max_bytes: int = 50 * 1024**2, timeout: float = TIMEOUT,
+             allow_private: bool = False) -> tuple[bytes, str]:
+    """GET a small document (a feed) into memory; return (body, final URL after redirects).
+    Private and loopback addresses are refused unless ``allow_private``; link-local always."""
     check_url(url)
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with _opener().open(req, timeout=timeout) as resp:
+        with _opener(allow_private).open(req, timeout=timeout) as resp:
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise InputError(f"larger than the {_mb(max_bytes)} limit ({_mb(int(length))})", url)
@@ -191,13 +288,16 @@ def fetch(
     timeout: float = TIMEOUT,
     retries: int = RETRIES,
     progress: ByteProgress | None = None,
+    allow_private: bool = False,
 ) -> Path:
     """Download ``url`` (http/https only) into the cache; return the local path.
 
     A finished download is reused: the cache key is the URL, and the file is only renamed
     into place once complete and of the length the server declared. ``max_bytes`` (None: no
     limit) refuses larger files; ``timeout`` is seconds without data; after a timeout or a
-    dropped connection the download resumes up to ``retries`` more times.
+    dropped connection the download resumes up to ``retries`` more times. The connection (and
+    that of every redirect) may not go to a link-local address, nor to a private or loopback
+    one unless ``allow_private``.
     """
     check_url(url)
     dest = cache_path(url, dest_dir)
@@ -210,14 +310,16 @@ def fetch(
     with _locked(dest.parent / ".lock"):
         if dest.is_file() and dest.stat().st_size > 0:  # another process finished it meanwhile
             return dest
-        _Download(url, dest, max_bytes, timeout, progress).run(retries)
+        _Download(url, dest, max_bytes, timeout, progress, allow_private).run(retries)
     log.info("downloaded %s to %s", url, dest)
     return dest
 
 
 class _Download:
-    def __init__(self, url: str, dest: Path, max_bytes: int | None, timeout: float, progress: ByteProgress | None):
+    def __init__(self, url: str, dest: Path, max_bytes: int | None, timeout: float, progress: ByteProgress | None,
+                 allow_private: bool = False):
         self.url = url
+        self.allow_private = allow_private
         self.dest = dest
         self.part = dest.with_name(dest.name + ".part")
         self.meta_path = dest.with_name(dest.name + ".part.json")
@@ -286,7 +388,7 @@ class _Download:
                 headers["If-Range"] = validator
         req = urllib.request.Request(self.url, headers=headers)
         try:
-            resp = _opener().open(req, timeout=self.timeout)
+            resp = _opener(self.allow_private).open(req, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and offset and meta.get("total") == offset:
                 return self._finish(offset, meta)  # we already had every byte

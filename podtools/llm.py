@@ -44,6 +44,7 @@ from typing import Any, Literal, Optional, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, ModelError
+from .redact import RedactingFilter, redact, redact_known, remember, remember_url  # noqa: F401  (redact: API)
 
 log = logging.getLogger("podtools.llm")
 
@@ -249,43 +250,12 @@ def resolve_settings(base: LLMSettings | None = None, flags: dict[str, Any] | No
 
 # -- secrets ------------------------------------------------------------------------------------
 
-_KEYLIKE = re.compile(r"\b(?:sk|rk|pk|sess|key)-[A-Za-z0-9_\-*.]{6,}")
-_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
-_known_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-
-
-def redact(text: str) -> str:
-    """``text`` with every API key podtools has read, and anything shaped like one, removed."""
-    if not text:
-        return text
-    with _secrets_lock:
-        secrets = sorted(_known_secrets, key=len, reverse=True)
-    for s in secrets:
-        text = text.replace(s, "[redacted]")
-    text = _KEYLIKE.sub("[redacted]", text)
-    return _BEARER.sub(r"\1[redacted]", text)
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites log records of the HTTP libraries so that no key reaches a handler."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to logging's own error handling
-            return True
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
 _filter = RedactingFilter()
 
 
 def _install_log_filters() -> None:
-    for name in ("openai", "openai._base_client", "httpx", "httpcore", "httpcore.http11",
+    # for library users; the CLI's handler redacts every record whatever its logger (podtools.redact)
+    for name in ("openai", "openai._base_client", "httpx", "httpx2", "httpcore", "httpcore.http11",
                  "httpcore.connection", "podtools.llm"):
         lg = logging.getLogger(name)
         if _filter not in lg.filters:
@@ -293,9 +263,7 @@ def _install_log_filters() -> None:
 
 
 def _remember_secret(secret: str) -> None:
-    if secret and len(secret) >= 4:
-        with _secrets_lock:
-            _known_secrets.add(secret)
+    remember(secret)
 
 
 # -- token counting -----------------------------------------------------------------------------
@@ -572,6 +540,7 @@ class LLM:
         self.settings = settings
         self.dry_run = dry_run
         self.base_url = settings.effective_base_url()
+        remember_url(self.base_url)  # a key in http://user:KEY@host/v1 is a secret too
         self.key_env = settings.effective_key_env()
         self._key = self._read_key()
         self.counter = TokenCounter(settings.model)
@@ -791,7 +760,7 @@ class LLM:
             self._record(rec)
             return rec
 
-        text = self._fetch(messages, max_tokens, schema, json_schema, name, stats)
+        text = redact_known(self._fetch(messages, max_tokens, schema, json_schema, name, stats))
         if text is None or schema is None:
             rec = record()
             return Answer(text, None, rec.cached, rec)
@@ -802,7 +771,7 @@ class LLM:
                 {"role": "assistant", "content": text},
                 {"role": "user", "content": _repair_prompt(problems, json_schema)},
             ]
-            text = self._fetch(repair, max_tokens, schema, json_schema, name, stats)
+            text = redact_known(self._fetch(repair, max_tokens, schema, json_schema, name, stats))
             if text is None:
                 rec = record()
                 return Answer(None, None, False, rec)

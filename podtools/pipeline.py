@@ -219,11 +219,12 @@ class IngestResult:
     files: list[Path] = field(default_factory=list)
 
 
-def prepare_source(source: str) -> Path:
-    """A local path as is; an http(s) URL downloaded to the cache first."""
+def prepare_source(source: str, allow_private: bool = False) -> Path:
+    """A local path as is; an http(s) URL downloaded to the cache first (from a private or
+    loopback address only with ``allow_private``)."""
     from .download import fetch, is_url
 
-    return fetch(source) if is_url(source) else Path(source)
+    return fetch(source, allow_private=allow_private) if is_url(source) else Path(source)
 
 
 def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
@@ -243,6 +244,7 @@ def ingest(
     use_cache: bool = True,
     audio: str | None = None,
     chapters: str | None = None,
+    allow_private: bool = False,
 ) -> IngestResult:
     """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir.
 
@@ -264,9 +266,9 @@ def ingest(
     from .diarize import stage as diarize_mod
     from .formats.imports import detect_format
 
-    path = prepare_source(source)
+    path = prepare_source(source, allow_private)
     transcript_format = detect_format(path)
-    audio_path = prepare_source(audio) if audio else (None if transcript_format else path)
+    audio_path = prepare_source(audio, allow_private) if audio else (None if transcript_format else path)
     given = chapters_mod.load_chapters(chapters, progress.note) if chapters else None  # bad list: fail now
     if not only_transcribe:
         from .diarize.backends import check_options

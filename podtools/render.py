@@ -1,8 +1,9 @@
 """Render stage: Episode -> the files a host publishes, from Jinja templates and writers.
 
 Templates are looked up first in the user's ``--templates DIR``, then in the shipped
-``templates/``. Markdown and text are rendered with autoescape off; anything meant for a
-browser (``*.html.j2``) is autoescaped.
+``templates/``. Anything meant for a browser (``*.html.j2``) is autoescaped; in Markdown and
+text templates every value is neutralized instead (no raw HTML, no links or images that
+podtools did not write, no control characters: :mod:`podtools.textsafe`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .errors import ConfigError
 from .fsutil import atomic_write_text, ensure_writable_dir
 from .models import Episode
 from .resources import data_dir
+from .textsafe import markdown_text, plain_text
 from .timefmt import hms
 
 log = logging.getLogger("podtools.render")
@@ -101,6 +103,29 @@ def template_error(exc: Exception, name: str, templates_dir: str | Path | None =
     return ConfigError(f"{'line %d: ' % line if line else ''}{what}: {message}", where)
 
 
+def _output_kind(name: str | None) -> str:
+    """``markdown``, ``text`` or ``html`` (escaped by Jinja) for a template name."""
+    base = (name or "").lower().removesuffix(".j2").removesuffix(".jinja")
+    if _autoescape(name):
+        return "html"
+    return "markdown" if base.endswith((".md", ".markdown")) else "text"
+
+
+def _finalize(context, value):
+    """Every ``{{ value }}`` of a Markdown or text template: untrusted text neutralized
+    (:mod:`podtools.textsafe`). A value a template marks ``|safe`` is left as it is."""
+    import markupsafe
+
+    if value is None or isinstance(value, (markupsafe.Markup, bool, int, float)):
+        return value
+    kind = _output_kind(context.name)
+    if kind == "markdown":
+        return markdown_text(value)
+    if kind == "text":
+        return plain_text(value)
+    return value
+
+
 def environment(templates_dir: str | Path | None = None):
     """Jinja environment: user templates override shipped ones; HTML autoescaped; sandboxed."""
     import jinja2
@@ -117,6 +142,7 @@ def environment(templates_dir: str | Path | None = None):
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        finalize=jinja2.pass_context(_finalize),
     )
     env.filters["hms"] = hms
     return env

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from .models import Episode, Summary
+from .textsafe import safe_url
 from .timefmt import hms
 
 log = logging.getLogger("podtools.shownotes")
@@ -205,14 +206,14 @@ def context(episode: Episode) -> Notes:
     for (kind, name), ms in by_name.items():
         first = min(x.start for x in ms)
         spk = sorted({episode.speaker_name(x.speaker) for x in ms if x.speaker} - {None})
-        url = next((getattr(x, "url", None) for x in ms if getattr(x, "url", None)), None)
+        url = next((safe_url(x.url) for x in ms if safe_url(getattr(x, "url", None))), None)
         mentions.append(MentionView(name, kind, len(ms), first, fmt(first) or "", link(first), spk, url))
     mentions.sort(key=lambda m: (-m.count, m.first))
     kinds = sorted({m.kind for m in mentions}, key=lambda k: (list(KIND_LABELS).index(k) if k in KIND_LABELS else 99, k))
     mention_groups = [Group(KIND_LABELS.get(k, k.title() + "s"), [m for m in mentions if m.kind == k]) for k in kinds]
 
     links = list(dict.fromkeys(
-        [u.rstrip(".,;:") for seg in episode.segments for u in _URL.findall(seg.text)]
+        [u for seg in episode.segments for u in map(safe_url, (v.rstrip(".,;:") for v in _URL.findall(seg.text))) if u]
         + [m.url for m in mentions if m.url]))
 
     transcript = []

@@ -16,7 +16,8 @@ from the ``[id] Speaker: text`` lines of the prompt. Faults are scripted per req
 and persistently: ``key`` (requests without ``Authorization: Bearer <key>`` get 401),
 ``models`` (other model names get 404), ``html_everything`` (an HTML page for every request),
 ``reject_json_schema`` (HTTP 500 for json_schema, as
-llama.cpp's server does), ``usage`` (False: no usage block in answers).
+llama.cpp's server does), ``usage`` (False: no usage block in answers), ``echo_key`` (every
+string in an answer ends with the request's API key, as a hostile or broken server might).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ScriptedServer:
         self.reject_json_schema = False
         self.usage = True
         self.html_everything = False
+        self.echo_key = False
         self.script: collections.deque[dict] = collections.deque()
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -140,6 +142,8 @@ class ScriptedServer:
         content = action.get("content")
         if content is None and refusal is None:
             content = answer(body)
+        if self.echo_key and content is not None:
+            content = _echo(content, (h.headers.get("Authorization") or "")[7:])
         messages = body.get("messages", [])
         prompt_tokens = sum(len(m.get("content") or "") for m in messages) // 4 + 1
         completion_tokens = len(content or "") // 4 + 1
@@ -192,6 +196,23 @@ class ScriptedServer:
 
 
 # -- deterministic answers ----------------------------------------------------------------------
+
+
+def _echo(content: str, key: str) -> str:
+    """``content`` with ``key`` appended to every string in it (JSON answers stay valid)."""
+    def walk(v):
+        if isinstance(v, str):
+            return f"{v} {key}"
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: (x if k in ("segment", "id") else walk(x)) for k, x in v.items()}
+        return v
+
+    try:
+        return json.dumps(walk(json.loads(content)))
+    except ValueError:
+        return f"{content} {key}"
 
 
 def request_schema(body: dict) -> Optional[dict]:

@@ -9,10 +9,12 @@ import random
 import signal
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
-from batchdata import alive, check_catalogue, descendants, light, run_cli, served_show
+from batchdata import (alive, check_catalogue, descendants, light, run_cli, served_show, transcribing,
+                       transcripts_made)
 
 # PODTOOLS_KILL_SEEDS=100 runs seeds 0..99 (a stress run); CI runs these three
 SEEDS = list(range(int(os.environ["PODTOOLS_KILL_SEEDS"]))) if os.environ.get("PODTOOLS_KILL_SEEDS") else [11, 22, 33]
@@ -26,14 +28,15 @@ def show(tmp_path_factory):
 
 
 def _args(show, out) -> list[str]:
-    return ["batch", show.feed_url, "-o", str(out), "--workers", "2", "-q", *light()]
+    return ["batch", show.feed_url, "--allow-private", "-o", str(out), "--workers", "2", "-q", *light()]
 
 
 @pytest.fixture(scope="module")
-def reference(show, tmp_path_factory):
-    """An uninterrupted batch of the show: its output folder."""
+def reference(show, tmp_path_factory, own_cache):
+    """An uninterrupted batch of the show (with a cache of its own): its output folder."""
     out = tmp_path_factory.mktemp("reference") / "catalogue"
-    proc = run_cli(_args(show, out))
+    with own_cache("kill-reference"):
+        proc = run_cli(_args(show, out))
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 1, stderr
     return out
@@ -51,19 +54,24 @@ def finished(out) -> int:
         return 0
 
 
-def kill_during(args: list[str], out, total: int, rng: random.Random) -> bool:
+def kill_during(args: list[str], out, total: int, rng: random.Random, in_whisper: bool = False) -> bool:
     """Run, and kill -9 at a random point: after a random number of the episodes still to do
     have finished, plus a random fraction of a second (startup, download, ASR, publishing,
-    indexing all get hit). True if it was still running when killed."""
+    indexing all get hit); with ``in_whisper``, the moment a worker is transcribing an episode
+    instead. True if it was still running when killed."""
     base = finished(out)
     if base >= total:
         return False
     target, extra = base + rng.randrange(total - base), rng.uniform(0.0, 1.0)
     proc = run_cli(args)
     deadline = time.monotonic() + 300
-    while proc.poll() is None and finished(out) < target and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(extra)
+    if in_whisper:
+        while proc.poll() is None and not transcribing(out) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    else:
+        while proc.poll() is None and finished(out) < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(extra)
     family = descendants(proc.pid)
     running = proc.poll() is None
     if running:
@@ -84,17 +92,24 @@ def kill_during(args: list[str], out, total: int, rng: random.Random) -> bool:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_kill_9_then_resume(show, tmp_path, seed):
+    """The test's stage cache starts empty (conftest), so every episode is really transcribed
+    here, and the first kill lands while Whisper is at work on one."""
     rng = random.Random(seed)
     out = tmp_path / "catalogue"
+    cache = Path(os.environ["PODTOOLS_CACHE_DIR"])
     total = len(show.done) + len(show.failed) + len(show.duplicates)
-    hits = [kill_during(_args(show, out), out, total, rng) for _ in range(KILLS_PER_SEED)]
-    assert any(hits), "no kill landed while the batch was running"
+    assert transcripts_made(cache) == 0
+    first = kill_during(_args(show, out), out, total, rng, in_whisper=True)
+    assert first and transcribing(out), "the first kill did not land during a transcription"
+    for _ in range(KILLS_PER_SEED - 1):  # then at random moments
+        kill_during(_args(show, out), out, total, rng)
     final = run_cli(_args(show, out))
     _, stderr = final.communicate(timeout=300)
     assert final.returncode in (0, 1), stderr
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr
     rows = check_catalogue(out, show.done, show.failed)
     assert rows["Episode 2 (rerun)"]["status"] == "duplicate"
+    assert transcripts_made(cache) == len(show.episodes)  # each audio through Whisper in this test
 
 
 def test_folder_renamed_but_not_indexed_is_adopted(show, reference):

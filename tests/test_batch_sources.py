@@ -227,9 +227,11 @@ def test_cli_feed_url_errors(tmp_path):
         srv.add("/bomb.xml", Route(BOMB, content_type="application/rss+xml"))
         srv.add("/moved.xml", Route(location="file:///etc/passwd"))
         out = str(tmp_path / "out")
-        assert "HTTP 404" in _bad([srv.url + "/missing.xml", "-o", out])
-        assert "declares XML entities" in _bad([srv.url + "/bomb.xml", "-o", out])
-        assert "redirected to a file: URL" in _bad([srv.url + "/moved.xml", "-o", out])
+        private = ["--allow-private", "-o", out]  # the test server is on loopback
+        assert "HTTP 404" in _bad([srv.url + "/missing.xml", *private])
+        assert "declares XML entities" in _bad([srv.url + "/bomb.xml", *private])
+        assert "redirected to a file: URL" in _bad([srv.url + "/moved.xml", *private])
+        assert "loopback address" in _bad([srv.url + "/bomb.xml", "-o", out])  # without the flag
 
 
 def test_cli_unwritable_output(tmp_path, sample_mp3):

@@ -15,6 +15,14 @@ from .. import __version__
 from ..errors import PodtoolsError
 
 
+def _one_line(exc: object) -> str:
+    """An error as one line: no escape codes, no key, whitespace runs (newlines) as one space."""
+    from ..redact import redact
+    from ..textsafe import one_line
+
+    return " ".join(one_line(redact(str(exc))).split())
+
+
 class PodtoolsGroup(click.Group):
     """Turns library errors into a one-line message and the error's exit code."""
 
@@ -22,7 +30,7 @@ class PodtoolsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PodtoolsError as exc:
-            click.echo(f"podtools: error: {exc}", err=True)
+            click.echo(f"podtools: error: {_one_line(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("podtools: interrupted; files already written are intact", err=True)
@@ -34,7 +42,7 @@ class PodtoolsGroup(click.Group):
                 raise
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(
-                f"podtools: internal error: {type(exc).__name__}: {first} "
+                f"podtools: internal error: {type(exc).__name__}: {_one_line(first)} "
                 "(re-run with --debug for the traceback and please report it)",
                 err=True,
             )
@@ -52,6 +60,10 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
     ctx.obj["debug"] = debug or bool(os.environ.get("PODTOOLS_DEBUG"))
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(name)s: %(message)s", stream=sys.stderr)
+    from ..redact import RedactingFormatter
+
+    for handler in logging.getLogger().handlers:  # every record, from any logger: no key, no escape codes
+        handler.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
     if verbose < 2:
         # faster-whisper logs VAD statistics at INFO; keep them for -vv
         logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))

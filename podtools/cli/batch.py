@@ -7,8 +7,11 @@ import os
 import threading
 
 import click
+from rich.markup import escape
 
 from . import cli
+from ..textsafe import terminal_text
+from .progress import clean_line, echo
 from .summarize import apply_llm_flags, llm_options
 
 DEFAULT_ROOT = "catalogue"
@@ -67,10 +70,11 @@ class BatchProgress:
     def _print(self, text: str) -> None:
         if self.quiet:
             return
+        text = terminal_text(text)
         if self.live:
             self._bar.console.print(text, markup=False, highlight=False)
         else:
-            click.echo(text, err=True)
+            echo(text, err=True)
 
     def planned(self, todo: int, skipped: int) -> None:
         self._todo = todo
@@ -81,9 +85,10 @@ class BatchProgress:
 
     def episode_started(self, uid: str, title: str) -> None:
         with self._lock:
+            title = clean_line(title)  # a feed's title holds no escape codes ...
             self._titles[uid] = title
             short = title if len(title) <= 40 else title[:39] + "\u2026"
-            self._tasks[uid] = self._bar.add_task(f"  {short}", total=None, pos="")
+            self._tasks[uid] = self._bar.add_task(f"  {escape(short)}", total=None, pos="")  # ... nor markup
 
     def stage(self, uid: str, name: str, total: float | None) -> None:
         with self._lock:
@@ -91,7 +96,7 @@ class BatchProgress:
             if task is None:
                 return
             short = self._titles[uid] if len(self._titles[uid]) <= 32 else self._titles[uid][:31] + "\u2026"
-            self._bar.reset(task, total=total or None, description=f"  {short} \u00b7 {name}", pos="")
+            self._bar.reset(task, total=total or None, description=f"  {escape(short)} \u00b7 {name}", pos="")
             self._state[uid] = ("MB" if name == "download" else "s", total or None)
 
     def advance(self, uid: str, done: float) -> None:
@@ -152,6 +157,8 @@ def _mmss(seconds: float | None) -> str:
               help="Refuse enclosures larger than this many MB.")
 @click.option("--download-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds without data before a download is resumed (3 tries).")
+@click.option("--allow-private", is_flag=True,
+              help="Let feeds and enclosures (and their redirects) be on private and loopback addresses.")
 @click.option("--pipeline", default="default", show_default=True, help="Preset name or a pipeline .toml file.")
 @click.option("--model", help="Whisper model: 'embedded', a faster-whisper name, or a model directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device.")
@@ -172,7 +179,7 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @llm_options
 def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, limit, order, only_new, retry_failed,
-          max_size, download_timeout, pipeline, model, device, compute_type, language, voices_dir, learn_voices,
+          max_size, download_timeout, allow_private, pipeline, model, device, compute_type, language, voices_dir, learn_voices,
           settings, no_cache, templates_dir, dry_run, quiet, as_json, **llm_flags) -> None:
     """Process a back catalogue: SOURCES are RSS/Atom feed URLs or files, folders, globs
     ("shows/*.mp3"), or text files listing any of these (one per line).
@@ -197,12 +204,12 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
         prepare_llm(config.summarize, config.llm)
     options = BatchOptions(workers=workers, engine=engine, ray_address=ray_address, ray_temp_dir=ray_temp_dir,
                            retry_failed=retry_failed, max_bytes=int(max_size * 1024**2),
-                           download_timeout=download_timeout, use_cache=not no_cache)
+                           download_timeout=download_timeout, use_cache=not no_cache, allow_private=allow_private)
     selection = Selection(since=parse_since(since) if since else None, limit=limit, order=order, only_new=only_new)
     with BatchProgress(enabled=not quiet) as progress:
         summary = run_batch(sources, output, config, options, selection, templates_dir, progress, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
+        echo(json.dumps(summary.to_dict(), indent=2))
     else:
         _print_summary(summary, dry_run)
     if summary.failed:
@@ -210,11 +217,11 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
 
 
 def _print_summary(s, dry_run: bool) -> None:
-    out = lambda text: click.echo(text, err=True)  # noqa: E731
+    out = lambda text: echo(text, err=True)  # noqa: E731
     if dry_run:
         out(f"would process {len(s.planned)} episodes:")
         for title in s.planned:
-            click.echo(f"  {title}")
+            echo(f"  {clean_line(title)}")
     parts = [f"{len(s.done)} done"]
     if s.adopted:
         parts.append(f"{s.adopted} recovered from an interrupted run")
@@ -229,9 +236,9 @@ def _print_summary(s, dry_run: bool) -> None:
     parts.append(f"{len(s.failed)} failed")
     out(f"batch: {', '.join(parts)} ({s.seconds:.1f} s)")
     for title, error in s.failed:
-        out(f"  failed: {title}: {error}")
+        out(f"  failed: {clean_line(title)}: {clean_line(error)}")
     for title, original in s.duplicates:
-        out(f"  duplicate: {title} (same audio as {original})")
+        out(f"  duplicate: {clean_line(title)} (same audio as {clean_line(original)})")
     out(f"catalogue: {s.root / 'catalog.db'}  index: {s.root / 'index.html'}")
 
 
@@ -262,16 +269,15 @@ def search(query, catalog_path, limit, speaker, raw, as_json) -> None:
     with _open(catalog_path) as cat:
         hits = cat.search(text, limit=limit, raw=raw, speaker=speaker)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=True))
         return
     if not hits:
-        click.echo(f"no matches for {text!r}", err=True)
+        echo(f"no matches for {text!r}", err=True)
         return
     for h in hits:
         date = (h.published or "")[:10]
         who = f"{h.speaker}: " if h.speaker else ""
-        snippet = h.snippet.replace("\n", " ")
-        click.echo(f"{date}  {h.episode_title}  [{hms(h.start)}]  {who}{snippet}")
+        echo(clean_line(f"{date}  {h.episode_title}  [{hms(h.start)}]  {who}{h.snippet}"))
 
 
 # -- trends ----------------------------------------------------------------------------------
@@ -295,34 +301,35 @@ def trends(names, catalog_path, kind, top, csv_path, png_path, as_json) -> None:
         result = cat.trends(list(names) or None, top=top, kind=kind)
     for name, close in result.unknown.items():
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        click.echo(f"podtools: no mentions of {name!r} in the catalogue{hint}", err=True)
+        echo(f"podtools: no mentions of {name!r} in the catalogue{hint}", err=True)
     if not result.names:
-        click.echo("podtools: the catalogue has no mentions yet (is the mentions stage in the pipeline?)", err=True)
+        echo("podtools: the catalogue has no mentions yet (is the mentions stage in the pipeline?)", err=True)
     if csv_path:
         write_csv(result, csv_path)
     if png_path:
         write_png(result, png_path)
     if as_json:
-        click.echo(json.dumps({"names": result.names, "episodes": [
+        echo(json.dumps({"names": result.names, "episodes": [
             {**ep, "counts": dict(zip(result.names, counts))} for ep, counts in zip(result.episodes, result.counts)
-        ]}, indent=2, ensure_ascii=False))
+        ]}, indent=2, ensure_ascii=True))
         return
     header, rows = table_rows(result)
     _table(header, rows)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+    header, rows = [clean_line(c) for c in header], [[clean_line(c) for c in row] for row in rows]
+    widths = [max(len(x) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
     widths = [min(w, 50) for w in widths[:-1]] + widths[-1:]  # the last column (a reason) is never cut
 
     def fmt(cells):
         return "  ".join(str(c)[:w].ljust(w) if i < len(cells) - 1 else str(c)[:w]
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    click.echo(fmt(header))
-    click.echo("  ".join("-" * w for w in widths))
+    echo(fmt(header))
+    echo("  ".join("-" * w for w in widths))
     for row in rows:
-        click.echo(fmt(row))
+        echo(fmt(row))
 
 
 # -- catalog ---------------------------------------------------------------------------------
@@ -345,12 +352,12 @@ def catalog_cmd(catalog_path, status, stages, as_json) -> None:
         counts = cat.counts()
         stage_rows = {r.id: cat.stages_of(r.id) for r in rows} if (stages or as_json) else {}
     if as_json:
-        click.echo(json.dumps({"counts": counts, "episodes": [
+        echo(json.dumps({"counts": counts, "episodes": [
             {**dataclasses.asdict(r), "stages": [dict(s) for s in stage_rows.get(r.id, [])]} for r in rows
-        ]}, indent=2, ensure_ascii=False))
+        ]}, indent=2, ensure_ascii=True))
         return
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    click.echo(f"{sum(counts.values())} episodes: {summary or 'none'}")
+    echo(f"{sum(counts.values())} episodes: {summary or 'none'}")
     table = []
     for r in rows:
         reason = r.error or ""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .progress import echo
 from . import cli
 
 
@@ -80,15 +81,15 @@ def chapters(episode: str, chapters_arg, audio, detect, min_length, target_lengt
         files.append(ch.write_id3(audio, out / f"{Path(audio).stem}.chapters.mp3", ep))
     source = ep.provenance["chapters"].settings.get("source")
     if as_json:
-        click.echo(json.dumps({"source": source, "chapters": [c.model_dump() for c in ep.chapters],
+        echo(json.dumps({"source": source, "chapters": [c.model_dump() for c in ep.chapters],
                                "files": [str(f) for f in files]}))
     elif not quiet:
         for c in ep.chapters:
-            click.echo(f"{hms(c.start)}  {c.title}")
+            echo(f"{hms(c.start)}  {c.title}")
     if not quiet:
         for note in notes:
-            click.echo(f"podtools: {note}", err=True)
-        click.echo(f"{episode}: {len(ep.chapters)} chapters ({source or 'none'}) -> {out}/", err=True)
+            echo(f"podtools: {note}", err=True)
+        echo(f"{episode}: {len(ep.chapters)} chapters ({source or 'none'}) -> {out}/", err=True)
 
 
 def _is_episode_json(path: Path) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import cli
-from .progress import RichProgress
+from .progress import RichProgress, echo
 
 DIARIZE_FLAGS = ("num_speakers", "min_speakers", "max_speakers", "speakers", "speakers_file", "diarize_backend",
                  "pyannote_pipeline", "infer_names", "no_diarize", "speaker_threshold", "encoder", "voices_dir",
@@ -170,7 +170,7 @@ def diarize(audio: str, episode_json: str | None, device, pipeline, templates_di
             only += [n for n in OUTPUTS if n.startswith("transcript.")]
         files = render(episode, out, templates_dir, only=only)
     if as_json:
-        click.echo(json.dumps({
+        echo(json.dumps({
             "episode": episode.id,
             "source": episode.source,
             "duration": episode.duration,
@@ -180,4 +180,4 @@ def diarize(audio: str, episode_json: str | None, device, pipeline, templates_di
         }))
     elif not quiet:
         who = ", ".join(f"{episode.speaker_name(sp.id)} ({sp.talk_time:.0f} s)" for sp in episode.speakers)
-        click.echo(f"{audio}: {len(episode.speakers)} speakers{': ' + who if who else ''} -> {out}/", err=True)
+        echo(f"{audio}: {len(episode.speakers)} speakers{': ' + who if who else ''} -> {out}/", err=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import cli
-from .progress import RichProgress
+from .progress import RichProgress, echo
 from .diarize import apply_diarize_flags, diarize_flags, pop_diarize_flags
 from .summarize import llm_options
 
@@ -30,6 +30,8 @@ def transcribe_options(fn):
                      help="Folder of Jinja templates overriding the shipped ones."),
         click.option("-o", "--output", "output", type=click.Path(), help="Output folder (default: ./<episode name>)."),
         click.option("--no-cache", "no_cache", is_flag=True, help="Re-run every stage even if a cached result exists."),
+        click.option("--allow-private", is_flag=True,
+                     help="Let URLs (and their redirects) reach private and loopback addresses."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes."),
         click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the result on stdout."),
     ]
@@ -43,7 +45,7 @@ def _config(pipeline: str, **flags):
 
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
-         audio=None, chapters=None, write_id3=False, catalogs=(), **flags):
+         audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, **flags):
     from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
@@ -61,10 +63,10 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
-                        use_cache=not no_cache, audio=audio, chapters=chapters)
+                        use_cache=not no_cache, audio=audio, chapters=chapters, allow_private=allow_private)
     ep = result.episode
     if as_json:
-        click.echo(json.dumps({
+        echo(json.dumps({
             "episode": ep.id,
             "source": ep.source,
             "duration": ep.duration,
@@ -73,7 +75,7 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
             "files": [str(p) for p in result.files],
         }))
     elif not quiet:
-        click.echo(f"{episode_arg}: {len(ep.segments)} segments, {ep.duration:.1f} s -> {out}/", err=True)
+        echo(f"{episode_arg}: {len(ep.segments)} segments, {ep.duration:.1f} s -> {out}/", err=True)
 
 
 @cli.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .progress import echo
 from . import cli
 
 
@@ -45,15 +46,15 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
     files = render(ep, out, only=["mentions.json", "mentions.csv"])
     names = aggregate(ep)["names"]
     if as_json:
-        click.echo(json.dumps({"mentions": len(ep.mentions), "names": names, "files": [str(f) for f in files]}))
+        echo(json.dumps({"mentions": len(ep.mentions), "names": names, "files": [str(f) for f in files]}))
     elif not quiet:
         for n in names:
             flag = "" if n["known"] else "  (not in catalog)"
-            click.echo(f"{n['count']:4d}  {n['kind']:<9}  {n['canonical']}  first at {hms(n['first'])}{flag}")
+            echo(f"{n['count']:4d}  {n['kind']:<9}  {n['canonical']}  first at {hms(n['first'])}{flag}")
     if not quiet:
         for note in notes:
-            click.echo(f"podtools: {note}", err=True)
-        click.echo(f"{episode}: {len(ep.mentions)} mentions of {len(names)} names -> {out}/", err=True)
+            echo(f"podtools: {note}", err=True)
+        echo(f"{episode}: {len(ep.mentions)} mentions of {len(names)} names -> {out}/", err=True)
 
 
 def _load(episode: str, output, notes: list[str]):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..textsafe import one_line as clean_line, terminal_text  # noqa: F401  (clean_line: one cell or line)
+
 
 class RichProgress:
     """Implements :class:`podtools.pipeline.Progress` on stderr."""
@@ -37,12 +39,14 @@ class RichProgress:
         self._bar.__exit__(*exc)
         for note in self.notes:
             if not self.quiet:
-                click.echo(f"podtools: {note}", err=True)
+                echo(f"podtools: {clean_line(note)}", err=True)
 
     def stage(self, name: str, total: float | None = None) -> None:
         if self._task is not None:
             self._bar.update(self._task, completed=self._bar.tasks[self._task].total or 1, visible=False)
-        desc = f"{self.label} {name}".strip()
+        from rich.markup import escape
+
+        desc = escape(clean_line(f"{self.label} {name}".strip()))  # a title is not rich markup
         self._task = self._bar.add_task(desc, total=total or None, pos="")
 
     def advance(self, done: float) -> None:
@@ -60,11 +64,7 @@ def _mmss(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-_UNSAFE = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                         *range(0x2066, 0x206A)])
-
-
-def clean_line(text: str) -> str:
-    """``text`` safe to print on a terminal: control characters (escape sequences) and bidi
-    overrides removed."""
-    return str(text).translate(_UNSAFE)
+def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for text that may hold untrusted parts (titles from feeds and tags,
+    transcript snippets, names): escape sequences and bidi overrides never reach the terminal."""
+    click.echo(terminal_text(message), err=err, nl=nl)

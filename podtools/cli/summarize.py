@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import cli
-from .progress import RichProgress
+from .progress import RichProgress, echo
 
 SUMMARY_OUTPUTS = ("summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")
 LLM_FLAGS = ("llm_provider", "llm_model", "llm_base_url", "llm_key_env", "max_cost", "no_llm")
@@ -86,24 +86,24 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
             progress.notes.clear()
     if dry_run:
         if result.usage is None:
-            click.echo("no LLM configured: the extractive summarizer makes no calls")
+            echo("no LLM configured: the extractive summarizer makes no calls")
         else:
-            click.echo(f"LLM {result.usage.model} at {result.usage.base_url} (dry run, nothing sent)")
-            click.echo(result.usage.table())
+            echo(f"LLM {result.usage.model} at {result.usage.base_url} (dry run, nothing sent)")
+            echo(result.usage.table())
         if as_json and result.usage is not None:
-            click.echo(json.dumps({"dry_run": True, "calls": [r.__dict__ for r in result.usage.records]}))
+            echo(json.dumps({"dry_run": True, "calls": [r.__dict__ for r in result.usage.records]}))
         return
     out = Path(output) if output else Path(episode_json).resolve().parent
     files = render(result.episode, out, templates_dir, only=SUMMARY_OUTPUTS)
     if as_json:
-        click.echo(json.dumps({
+        echo(json.dumps({
             "episode": result.episode.id,
             "method": result.method,
             "usage": result.usage.as_dict() if result.usage else None,
             "files": [str(p) for p in files],
         }))
     elif not quiet:
-        click.echo(f"{episode_json}: {result.method} summary -> {out}/", err=True)
+        echo(f"{episode_json}: {result.method} summary -> {out}/", err=True)
 
 
 @cli.command("render")
@@ -141,4 +141,4 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
         written.append(atomic_write_text(out / target, text))
     if not quiet:
         for path in written:
-            click.echo(str(path))
+            echo(str(path))
