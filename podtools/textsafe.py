@@ -11,6 +11,7 @@ through one of the functions here on its way out (the HTML page is autoescaped b
   characters. Bold, italics and lists that an LLM writes are kept.
 - :func:`plain_text`: HTML tags removed, no control characters (for ``*.txt`` outputs such as
   the YouTube description, which hosts paste into other sites).
+- :func:`csv_cell`: no spreadsheet formula (a leading ``=``, ``+``, ``-``, ``@`` is quoted).
 - :func:`terminal_text`: control characters (escape sequences such as OSC titles) and bidi
   overrides removed; newlines and tabs kept.
 """
@@ -42,6 +43,13 @@ def safe_url(url: object) -> str | None:
     if not re.match(r"(?i)https?://[^/?#\s]", text) or _URL_UNSAFE.search(text) or _TERMINAL_RE.search(text):
         return None
     return text
+
+
+def csv_cell(text: object) -> str:
+    """A text cell for CSV opened in a spreadsheet: a leading ``=``, ``+``, ``-``, ``@``, tab or
+    CR would start a formula (``=HYPERLINK(...)``, ``=cmd|...``), so such a cell gets a ``'``."""
+    text = str(text).translate(_TERMINAL)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def terminal_text(text: object) -> str:

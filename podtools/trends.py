@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .catalog import Trends
 from .fsutil import atomic_write_bytes, atomic_write_text
+from .textsafe import csv_cell
 
 log = logging.getLogger("podtools.trends")
 
@@ -32,9 +33,9 @@ def table_rows(trends: Trends) -> tuple[list[str], list[list[str]]]:
 def to_csv(trends: Trends) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["published", "episode", "folder", *trends.names])
+    w.writerow(["published", "episode", "folder", *map(csv_cell, trends.names)])
     for ep, counts in zip(trends.episodes, trends.counts):
-        w.writerow([ep["published"] or "", ep["title"] or "", ep["folder"], *counts])
+        w.writerow([ep["published"] or "", csv_cell(ep["title"] or ""), csv_cell(ep["folder"]), *counts])
     return buf.getvalue()
 
 

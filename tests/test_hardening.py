@@ -237,3 +237,18 @@ def test_cli_ingest_url_to_loopback_needs_the_flag(tmp_path):
     assert r.exit_code != 0
     assert "loopback" in r.output and "--allow-private" in r.output and "Traceback" not in r.output
     assert len([ln for ln in r.output.splitlines() if ln.strip()]) == 1
+
+
+def test_csv_outputs_start_no_formula(hostile, tmp_path):
+    import csv
+
+    ep = hostile.model_copy(update={
+        "speakers": [Speaker(id="SPEAKER_00", name="=HYPERLINK(\"http://evil\",\"x\")")],
+        "mentions": [Mention(canonical="GPT-4o", kind="model", surface="+cmd|' /C calc'!A0", start=1.0, end=2.0,
+                             speaker="SPEAKER_00")],
+    })
+    render(ep, tmp_path, only=["mentions.csv"])
+    rows = list(csv.DictReader((tmp_path / "mentions.csv").open(encoding="utf-8")))
+    assert rows[0]["surface"] == "'+cmd|' /C calc'!A0"
+    assert rows[0]["speaker_name"].startswith("'=HYPERLINK")
+    assert rows[0]["canonical"] == "GPT-4o"  # ordinary text untouched

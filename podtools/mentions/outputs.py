@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..models import Episode, Mention
+from ..textsafe import csv_cell
 from ..timefmt import hms
 
 CSV_FIELDS = ["canonical", "kind", "known", "size", "org", "surface", "start", "end", "time", "speaker",
@@ -78,12 +79,13 @@ def to_csv(episode: Episode, templates_dir: Optional[Path] = None) -> str:
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
     for m in episode.mentions:
-        w.writerow({
-            "canonical": m.canonical, "kind": m.kind, "known": str(m.known).lower(), "size": m.size or "",
-            "org": m.org or "", "surface": m.surface, "start": f"{m.start:.3f}", "end": f"{m.end:.3f}",
-            "time": hms(m.start), "speaker": m.speaker or "", "speaker_name": episode.speaker_name(m.speaker) or "",
+        w.writerow({  # text from the transcript and episode.json: no spreadsheet formulas
+            "canonical": csv_cell(m.canonical), "kind": csv_cell(m.kind), "known": str(m.known).lower(),
+            "size": csv_cell(m.size or ""), "org": csv_cell(m.org or ""), "surface": csv_cell(m.surface),
+            "start": f"{m.start:.3f}", "end": f"{m.end:.3f}", "time": hms(m.start), "speaker": csv_cell(m.speaker or ""),
+            "speaker_name": csv_cell(episode.speaker_name(m.speaker) or ""),
             "chapter": "" if m.chapter is None else m.chapter,
-            "chapter_title": _chapter_title(episode, m.chapter) or "", "confidence": f"{m.confidence:.3f}",
-            "method": m.method or "",
+            "chapter_title": csv_cell(_chapter_title(episode, m.chapter) or ""), "confidence": f"{m.confidence:.3f}",
+            "method": csv_cell(m.method or ""),
         })
     return buf.getvalue()
