@@ -414,6 +414,34 @@ class Catalog:
             fh.flush()
         self._lock_fh = fh
 
+    def batch_running(self) -> bool:
+        """Whether a live process (this one or another) holds this catalogue's batch lock. A
+        batch killed with -9 holds nothing: its episodes still marked running are interrupted."""
+        if self._lock_fh is not None:
+            return True
+        import fcntl
+
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDONLY)
+        except OSError:  # no lock file: no batch ever ran here, or the folder is read-only
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # closing releases a lock we took
+        return False
+
+    def live_status(self, rows: list["EpisodeRow"], counts: dict[str, int]) -> tuple[list["EpisodeRow"], dict[str, int]]:
+        """``rows`` and ``counts`` with 'running' shown as 'interrupted' when no batch runs."""
+        if counts.get("running", 0) == 0 or self.batch_running():
+            return rows, counts
+        rows = [dataclasses.replace(r, status="interrupted") if r.status == "running" else r for r in rows]
+        counts = {("interrupted" if k == "running" else k): n for k, n in counts.items()}
+        return rows, counts
+
     def unlock(self) -> None:
         if self._lock_fh is not None:
             import fcntl

@@ -77,9 +77,11 @@ class ChaptersOptions(BaseModel):
 # -- parsing chapter lists ------------------------------------------------------------------------
 
 _S = STAMP_LIKE
-_LEAD = re.compile(rf"^\s*(?:[-*•·]\s*|\d+[.)]\s+)?(?:\[(?P<b>{_S})\]|\((?P<p>{_S})\)|(?P<n>{_S}))"
+_BULLET = r"(?:-\s+|[*•·]\s*|\d+[.)]\s+)"  # "- 00:05 Intro" is a list item; "-00:05" a negative time
+_NEGATIVE = re.compile(rf"^\s*[\[(]?(-\s?{STAMP_LIKE})")
+_LEAD = re.compile(rf"^\s*{_BULLET}?(?:\[(?P<b>{_S})\]|\((?P<p>{_S})\)|(?P<n>{_S}))"
                    rf"(?=\s|$|[-–—:|])\s*[-–—:|]?\s*(?P<title>.*?)\s*$")
-_TRAIL = re.compile(rf"^\s*(?:[-*•·]\s*|\d+[.)]\s+)?(?P<title>.*?)\s*[-–—:|]?\s*(?:\[(?P<b>{_S})\]|\((?P<p>{_S})\)|"
+_TRAIL = re.compile(rf"^\s*{_BULLET}?(?P<title>.*?)\s*[-–—:|]?\s*(?:\[(?P<b>{_S})\]|\((?P<p>{_S})\)|"
                     rf"(?P<n>{_S}))\s*$")
 
 
@@ -98,12 +100,15 @@ def parse_chapter_list(text: str, path: str | Path | None = None) -> list[Chapte
     for no, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
+        negative = _NEGATIVE.match(line)
+        if negative and not re.match(r"^\s*-\s", line):
+            raise InputError(f"line {no}: '{negative.group(1)}' is a negative time", where)
         m = _LEAD.match(line)
         if m:
             start = stamp_at(m.group("b") or m.group("p") or m.group("n"), no, where)
             lead.append(Chapter(start=start, end=start, title=html_unescape(m.group("title")).strip(), source="given"))
             continue
-        bad = re.match(rf"^\s*(?:[-*•·]\s*|\d+[.)]\s+)?[\[(]?({_S})", line)
+        bad = re.match(rf"^\s*{_BULLET}?[\[(]?({_S})", line)
         if bad:
             stamp_at(bad.group(1), no, where)
         m = _TRAIL.match(line)
@@ -147,7 +152,11 @@ def load_chapters(arg: str, warn: Optional[Warn] = None) -> list[Chapter]:
     """``--chapters`` value: a file (text list or JSON) or the list itself as text."""
     if "\n" not in arg and len(arg) < 1024:
         path = Path(arg).expanduser()
-        if path.is_file() or path.is_dir():
+        try:
+            exists = path.is_file() or path.is_dir()
+        except OSError:  # a name too long for a file: the list itself
+            exists = False
+        if exists:
             return parse_chapter_list(read_text(path, warn), path)
         if not re.search(_S, arg):
             raise InputError("file not found (and not a chapter list such as '00:00 Intro')", arg)
@@ -606,6 +615,7 @@ def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
     opts = options or ChaptersOptions()
     warn = warn or default_warn
     t0 = time.perf_counter()
+    old_chapters = list(episode.chapters)
     duration = episode.duration or max((s.end for s in episode.segments), default=0.0)
     existing = [c for c in episode.chapters if c.source != "detected"]
     chosen: list[Chapter] = []
@@ -637,11 +647,56 @@ def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
         _, notes = youtube_chapters(episode)
         for note in notes:
             (warn if used != "detected" else log.info)(f"youtube_chapters.txt: {note}")
+    episode = follow_chapters(episode, old_chapters)
     run = StageRun(model=None, settings={**opts.model_dump(), "source": used, "count": len(episode.chapters)},
                    version=__version__, seconds=round(time.perf_counter() - t0, 3),
                    finished=dt.datetime.now(dt.timezone.utc))
     log.info("%s: %d chapters (%s)", episode.source, len(episode.chapters), used or "none")
     return episode.model_copy(update={"provenance": {**episode.provenance, "chapters": run}})
+
+
+def follow_chapters(episode: Episode, old: Sequence[Chapter]) -> Episode:
+    """Summaries keyed to chapters after the chapters changed: a chapter's summary follows it
+    when the chapter is still there (same start and title) to its new place; a summary of a
+    chapter that is gone is dropped (never shown under another chapter's title). Bullets and
+    quotes of the other summaries point at the chapter they fall in now."""
+    new = episode.chapters
+    if [(c.start, c.title) for c in old] == [(c.start, c.title) for c in new] or not episode.summaries:
+        return episode
+    where = {(round(c.start, 2), c.title): i for i, c in enumerate(new)}
+    chapters = list(new)
+    starts = sorted((c.start, i) for i, c in enumerate(new))
+
+    def chapter_at(t: float | None) -> Optional[int]:
+        if t is None or not starts:
+            return None
+        inside = [i for s, i in starts if s <= t + 1e-6]
+        return inside[-1] if inside else starts[0][1]
+
+    def moved(items):
+        return [x.model_copy(update={"chapter": chapter_at(x.start)}) for x in items]
+
+    summaries: dict = {}
+    dropped = 0
+    for key, summary in episode.summaries.items():
+        if key.startswith(("chapter-", "section-")):
+            was = old[summary.chapter] if summary.chapter is not None and summary.chapter < len(old) else None
+            i = where.get((round(was.start, 2), was.title)) if was is not None else None
+            if i is None:
+                dropped += 1
+                continue
+            summaries[f"chapter-{i}"] = summary.model_copy(update={
+                "chapter": i, "start": new[i].start, "end": new[i].end,
+                "key_points": moved(summary.key_points), "quotes": moved(summary.quotes)})
+            if was.summary and not chapters[i].summary:
+                chapters[i] = chapters[i].model_copy(update={"summary": was.summary})
+        else:
+            summaries[key] = summary.model_copy(update={
+                "tldr": moved(summary.tldr), "takeaways": moved(summary.takeaways),
+                "key_points": moved(summary.key_points), "quotes": moved(summary.quotes)})
+    if dropped:
+        log.info("%d chapter summaries dropped: their chapters changed (summarize again for new ones)", dropped)
+    return episode.model_copy(update={"summaries": summaries, "chapters": chapters})
 
 
 # -- outputs --------------------------------------------------------------------------------------

@@ -52,9 +52,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def ensure_writable_dir(path: str | Path) -> Path:
     """Create ``path`` if needed and check that files can be created in it."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise OutputError("exists and is not a directory", path)
     try:
+        if path.exists() and not path.is_dir():
+            raise OutputError("exists and is not a directory", path)
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".podtools-probe-"):
             pass

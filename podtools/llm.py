@@ -908,6 +908,15 @@ class LLM:
                                  f"(HTTP {exc.status_code}: {_short(exc)})") from None
             except openai.APIResponseValidationError:
                 raise ModelError(self._not_api_message("an answer that is not a chat completion")) from None
+            except json.JSONDecodeError:  # a JSON content type with a broken body (a proxy's cut page ...)
+                if attempt >= s.max_retries:
+                    raise ModelError(f"the LLM server at {self.where} kept answering with a body that is not "
+                                     f"valid JSON ({attempt + 1} attempts)") from None
+                wait = min(s.backoff * (2 ** attempt) * (1 + 0.25 * random.random()), MAX_RETRY_WAIT)
+                log.warning("%s: answer body is not valid JSON; retry %d of %d in %.1f s", self.where, attempt + 1,
+                            s.max_retries, wait)
+                time.sleep(wait)
+                attempt += 1
             except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
                     openai.APIConnectionError, openai.APIStatusError) as exc:
                 status = getattr(exc, "status_code", None)

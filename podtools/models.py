@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .fsutil import atomic_write_text
+from .timefmt import MAX_SECONDS
 
 SCHEMA_VERSION = 1
+
+# seconds from the start of the audio: finite, not negative, at most 48 hours (NaN, Infinity or
+# 1e309 in an edited episode.json is refused on load and never written)
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
@@ -25,16 +30,16 @@ class _Model(BaseModel):
 
 
 class Word(_Model):
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     text: str
     probability: Optional[float] = None
     speaker: Optional[str] = None
 
 
 class Segment(_Model):
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     text: str
     speaker: Optional[str] = None
     words: list[Word] = Field(default_factory=list)
@@ -46,21 +51,21 @@ class Speaker(_Model):
     name_source: Optional[Literal["given", "matched", "inferred"]] = None
     match_score: Optional[float] = Field(
         default=None, description="Cosine similarity to the known voice that named this speaker (name_source matched)")
-    talk_time: float = 0.0
+    talk_time: Seconds = 0.0
 
 
 class SpeakerTurn(_Model):
     """One stretch of speech by one speaker, as diarization found it (speakers.rttm)."""
 
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     speaker: str
     overlap: bool = Field(default=False, description="Spoken over another speaker's turn (two voices at once)")
 
 
 class Chapter(_Model):
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     title: str
     source: Literal["given", "embedded", "transcript", "detected"] = "given"
     summary: Optional[str] = None
@@ -70,8 +75,8 @@ class Mention(_Model):
     canonical: str
     kind: str = Field(description="model | benchmark | org | person | ...")
     surface: str = Field(description="The text as it appears in the transcript")
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     speaker: Optional[str] = None
     chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
     confidence: float = 1.0
@@ -89,7 +94,7 @@ class Bullet(_Model):
 
     text: str
     segment: Optional[int] = Field(default=None, description="Index into Episode.segments")
-    start: Optional[float] = None
+    start: Optional[Seconds] = None
     chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
     category: Optional[str] = Field(default=None, description="Newsletter category, e.g. Open-source LLMs")
 
@@ -99,8 +104,8 @@ class Quote(_Model):
 
     text: str
     segment: int = Field(description="Index into Episode.segments")
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     speaker: Optional[str] = None
     chapter: Optional[int] = None
 
@@ -112,8 +117,8 @@ class Summary(_Model):
     model: Optional[str] = None
     details: dict[str, Any] = Field(default_factory=dict)
     title: Optional[str] = Field(default=None, description="Title of the summarized part (chapter or section)")
-    start: Optional[float] = None
-    end: Optional[float] = None
+    start: Optional[Seconds] = None
+    end: Optional[Seconds] = None
     chapter: Optional[int] = Field(default=None, description="Index into Episode.chapters")
     tldr: list[Bullet] = Field(default_factory=list)
     takeaways: list[Bullet] = Field(default_factory=list)
@@ -135,7 +140,7 @@ class Episode(_Model):
     source: str
     title: Optional[str] = None
     published: Optional[dt.datetime] = None
-    duration: float = 0.0
+    duration: Seconds = 0.0
     language: Optional[str] = None
     speakers: list[Speaker] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list)
@@ -158,6 +163,9 @@ class Episode(_Model):
             raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno})", path) from None
         if not isinstance(raw, dict) or "schema_version" not in raw:
             raise InputError("not a podtools episode.json (no schema_version)", path)
+        version = raw["schema_version"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InputError(f"schema_version must be the number {SCHEMA_VERSION}, not {version!r}", path)
         if raw["schema_version"] != SCHEMA_VERSION:
             raise InputError(
                 f"episode.json schema version {raw['schema_version']} is not supported "
@@ -172,6 +180,15 @@ class Episode(_Model):
             raise InputError(f"invalid episode.json at {where}: {first['msg']}", path) from None
 
     def save(self, path: str | Path) -> Path:
+        """Write ``episode.json`` atomically, after validating the whole document again (an
+        episode built with ``model_copy(update=...)`` skips validation): a file podtools writes
+        always loads back."""
+        try:
+            type(self).model_validate(self.model_dump())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise OutputError(f"episode not written: {where}: {first['msg']}", path) from None
         return atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod

@@ -7,6 +7,7 @@ preset they are applied to.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -21,7 +22,7 @@ from . import __version__
 from .asr import LoadedModel, TranscribeOptions
 from .chapters import ChaptersOptions
 from .diarize import DiarizeOptions
-from .errors import ConfigError
+from .errors import ConfigError, PodtoolsError
 from .llm import LLMSettings
 from .mentions import MentionsOptions
 from .models import Episode, Segment, StageRun
@@ -224,7 +225,46 @@ def prepare_source(source: str, allow_private: bool = False) -> Path:
     loopback address only with ``allow_private``)."""
     from .download import fetch, is_url
 
-    return fetch(source, allow_private=allow_private) if is_url(source) else Path(source)
+    if is_url(source):
+        return fetch(source, allow_private=allow_private)
+    return readable_file(Path(source))
+
+
+def readable_file(path: Path) -> Path:
+    """``path`` if it is a file this process can read; else an InputError that says why (not
+    found, a directory, permission denied, a name too long ...) instead of a later "not audio"."""
+    from .errors import InputError
+
+    try:
+        if path.is_dir():
+            raise InputError("is a directory, expected an episode file", path)
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path) from None
+    return path
+
+
+def _later_stages(out: Path) -> str:
+    """What the episode.json in ``out`` has beyond a transcript ('' when nothing, or unreadable)."""
+    try:
+        ep = Episode.load(out / "episode.json")
+    except PodtoolsError:
+        return ""
+    parts = [name for name, present in (("speakers", ep.speakers), ("chapters", ep.chapters),
+                                        ("mentions", ep.mentions), ("summaries", ep.summaries)) if present]
+    return ", ".join(parts)
+
+
+def _later_stage_outputs(out: Path) -> list[Path]:
+    """The files of stages after transcription in ``out``, when its episode.json has such stages."""
+    from .render import OUTPUTS
+
+    if not (out / "episode.json").is_file() or not _later_stages(out):
+        return []
+    return [out / n for n in OUTPUTS if not n.startswith("transcript.") and (out / n).exists()]
 
 
 def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
@@ -245,6 +285,7 @@ def ingest(
     audio: str | None = None,
     chapters: str | None = None,
     allow_private: bool = False,
+    force: bool = False,
 ) -> IngestResult:
     """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir.
 
@@ -259,6 +300,10 @@ def ingest(
     config = config or load_pipeline("default")
     progress = progress or NullProgress()
     out = ensure_writable_dir(out_dir)  # fail before minutes of work, not after
+    stale = _later_stage_outputs(out) if only_transcribe else []
+    if stale and not force:
+        raise ConfigError(f"holds an episode with {_later_stages(out)} (from `ingest`); `transcribe` would replace "
+                          "it without them: choose another -o, run `ingest`, or give --force", out / "episode.json")
     from .summarize import prepare_llm, summarize
 
     llm = None if only_transcribe else prepare_llm(config.summarize, config.llm)  # bad key/URL/model: fail now
@@ -311,6 +356,10 @@ def ingest(
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only)
+    for path in stale:  # --force: nothing left that disagrees with the new episode.json
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            progress.note(f"removed {path.name}: it described the replaced episode")
     if id3:
         files.append(chapters_mod.write_id3(audio_path, out / f"{audio_path.stem}.chapters.mp3", episode))
     return IngestResult(episode, files)

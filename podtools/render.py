@@ -158,6 +158,11 @@ def render_template(name: str, episode: Episode, templates_dir: str | Path | Non
         raise ConfigError(f"template {name!r} not found", templates_dir or data_dir("templates")) from None
     except jinja2.TemplateError as exc:
         raise template_error(exc, name, templates_dir) from None
+    except UnicodeDecodeError:  # a binary file, or another encoding, where a template was expected
+        where = Path(templates_dir) / name if templates_dir and (Path(templates_dir) / name).is_file() else name
+        raise ConfigError("template is not UTF-8 text", where) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the template ({exc.strerror or exc})", name) from None
     try:
         return template.render(episode=episode, sections=sections(episode), paragraphs=paragraphs(episode), **extra)
     except ConfigError:

@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+import math
+
+MAX_SECONDS = 48 * 3600.0  # no episode is longer: a time past this is a broken file, not a long show
+
+
+def check_seconds(value: float, what: str = "time") -> float:
+    """``value`` as float if it is a finite number of seconds in [0, 48 h]; ValueError otherwise."""
+    try:
+        v = float(value)
+    except (OverflowError, TypeError, ValueError):
+        raise ValueError(f"{what} {value!r} is not a number of seconds") from None
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"{what} {value!r} is not a finite number of seconds >= 0")
+    if v > MAX_SECONDS:
+        raise ValueError(f"{what} {hms_or_raw(v)} is past 48 hours, longer than any episode")
+    return v
+
+
+def hms_or_raw(v: float) -> str:
+    return hms(v) if v < 1e7 else f"{v:.3g} s"
+
 
 def hms(seconds: float, always_hours: bool = True) -> str:
     """12.7 -> '00:00:12' (or '0:12' with always_hours=False, as YouTube chapters want)."""

@@ -252,3 +252,171 @@ def test_csv_outputs_start_no_formula(hostile, tmp_path):
     assert rows[0]["surface"] == "'+cmd|' /C calc'!A0"
     assert rows[0]["speaker_name"].startswith("'=HYPERLINK")
     assert rows[0]["canonical"] == "GPT-4o"  # ordinary text untouched
+
+
+# -- data loss and silent wrong output (issue 14, 5-9) -------------------------------------------------
+
+
+def test_transcribe_over_an_ingest_folder_is_refused_then_forced(sample_ingest, tmp_path, sample_mp3):
+    import shutil
+
+    from podtools.models import Episode
+
+    folder = tmp_path / "ep"
+    shutil.copytree(sample_ingest[1], folder)
+    before = (folder / "episode.json").read_text()
+    r = CliRunner().invoke(cli, ["transcribe", str(sample_mp3), "-o", str(folder), "-q"])
+    assert r.exit_code != 0 and "--force" in r.output and "speakers" in r.output
+    assert (folder / "episode.json").read_text() == before  # nothing lost
+    r = CliRunner().invoke(cli, ["transcribe", str(sample_mp3), "-o", str(folder), "-q", "--force"])
+    assert r.exit_code == 0, r.output
+    ep = Episode.load(folder / "episode.json")
+    assert ep.segments and not ep.speakers and not ep.summaries
+    for name in ("summary.md", "show_notes.md", "episode.html", "speakers.rttm", "chapters.json", "mentions.json"):
+        assert not (folder / name).exists(), name  # nothing left that disagrees with episode.json
+    assert (folder / "transcript.md").is_file()
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "1e309", "-1.5", "172801"])
+def test_episode_json_times_must_be_finite_and_sane(sample_script, tmp_path, bad):
+    from podtools.errors import OutputError
+    from podtools.models import Episode
+
+    ep = script_episode(sample_script)
+    doc = ep.to_json().replace('"start": 0.0', f'"start": {bad}', 1)
+    assert doc != ep.to_json()
+    path = tmp_path / "episode.json"
+    path.write_text(doc)
+    with pytest.raises(InputError, match="invalid episode.json at (chapters|segments)"):
+        Episode.load(path)
+    broken = ep.model_copy(update={"segments": [ep.segments[0].model_copy(update={"start": float(bad)})] + ep.segments[1:]})
+    with pytest.raises(OutputError, match="not written"):
+        broken.save(tmp_path / "out.json")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_schema_version_as_text_says_so(sample_script, tmp_path):
+    from podtools.models import Episode
+
+    path = tmp_path / "episode.json"
+    path.write_text(script_episode(sample_script).to_json().replace('"schema_version": 1', '"schema_version": "1"'))
+    with pytest.raises(InputError, match="schema_version must be the number 1, not '1'"):
+        Episode.load(path)
+
+
+def test_broken_srt_cues_are_named_not_merged():
+    from podtools.formats.cues import parse_cues
+
+    text = ("1\n00:00:01,000 --> 00:00:03,000\nHello there.\n\n2\n-00:00:01,000 --> 00:00:04,000\nNegative cue.\n\n"
+            "3\n00:00:05 --> 00:00:07\nNo millis.\n\n4\n00:00:08,000 --> 00:00:10,000\nLast one.\n")
+    warnings: list[str] = []
+    parsed = parse_cues(text, "x.srt", "srt", warnings.append)
+    assert [(p.start, p.text) for p in parsed.pieces] == [(1.0, "Hello there."), (8.0, "Last one.")]
+    skipped = [w for w in warnings if "cue skipped" in w]
+    assert len(skipped) == 2 and "line 6" in skipped[0] and "line 10" in skipped[1]
+
+
+def test_negative_chapter_time_and_duplicate_speaker_names(tmp_path):
+    from podtools.chapters import parse_chapter_list
+    from podtools.diarize.names import load_names_file
+
+    with pytest.raises(InputError, match="line 2: '-00:05' is a negative time"):
+        parse_chapter_list("00:00 Intro\n-00:05 Before the start\n01:00 Next")
+    assert [c.start for c in parse_chapter_list("- 00:00 Intro\n- 01:00 Next")] == [0.0, 60.0]  # list items
+    names = tmp_path / "names.txt"
+    names.write_text("SPEAKER_00: Alex\nSPEAKER_01: Sam\nSPEAKER_00: Bob\n")
+    with pytest.raises(InputError, match="line 3: SPEAKER_00 is named twice"):
+        load_names_file(names)
+    names.write_text('{"SPEAKER_00": "Alex", "1": "Bob"}')
+    with pytest.raises(InputError, match="SPEAKER_00 is named twice"):
+        load_names_file(names)
+
+
+def test_new_chapters_drop_the_old_chapters_summaries(sample_script, tmp_path):
+    from podtools.chapters import chapters_stage, parse_chapter_list
+
+    ep = summarize(script_episode(sample_script)).episode
+    old = {k: v for k, v in ep.summaries.items() if k.startswith("chapter-")}
+    assert old and ep.chapters[1].summary
+    kept = ep.chapters[0]
+    given = [kept.model_copy(update={"source": "given"})] + parse_chapter_list(
+        f"{int(ep.chapters[1].start // 60):02d}:{int(ep.chapters[1].start % 60):02d} A brand new title")
+    new = chapters_stage(ep, given=given)
+    assert [c.title for c in new.chapters][:2] == [kept.title, "A brand new title"]
+    chapter_keys = sorted(k for k in new.summaries if k.startswith("chapter-"))
+    assert chapter_keys == ["chapter-0"]  # the unchanged chapter keeps its summary, the new one has none
+    assert new.summaries["chapter-0"].text == old["chapter-0"].text
+    assert not new.chapters[1].summary
+    render(new, tmp_path, only=["summary.md"])
+    text = (tmp_path / "summary.md").read_text()
+    section = text.split("A brand new title", 1)[1]
+    assert old["chapter-1"].text[:40] not in section
+
+
+def test_catalog_shows_a_killed_batch_as_interrupted(tmp_path):
+    import fcntl
+    import sqlite3
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "one.vtt").write_text("WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nhello from the host\n")
+    out = tmp_path / "cat"
+    r = CliRunner().invoke(cli, ["batch", str(folder), "-o", str(out), "-q", "--set", "summarize.enabled=false"])
+    assert r.exit_code == 0, r.output
+    with sqlite3.connect(out / "catalog.db") as db:  # what a batch killed with -9 mid-episode leaves
+        db.execute("UPDATE episodes SET status = 'running'")
+    r = CliRunner().invoke(cli, ["catalog", "-c", str(out)])
+    assert "1 interrupted" in r.output and "running" not in r.output, r.output
+    with open(out / "catalog.db.lock", "a+") as fh:  # a live batch holds the lock: running it is
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        r = CliRunner().invoke(cli, ["catalog", "-c", str(out)])
+        assert "1 running" in r.output, r.output
+
+
+# -- crashes (issue 14, 10-13) --------------------------------------------------------------------
+
+
+def test_llm_body_that_is_not_json_is_a_failed_call(tmp_path, monkeypatch):
+    from openai_server import ScriptedServer
+    from podtools.errors import ModelError
+    from podtools.llm import LLM, LLMSettings
+
+    monkeypatch.setenv("PODTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    with ScriptedServer() as srv:
+        srv.push(*[{"body": '{"id": "x", "choices": [{"message": ', "content_type": "application/json"}] * 3)
+        with pytest.raises(ModelError, match="not valid JSON .3 attempts"):
+            LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, max_retries=2)).complete(
+                [{"role": "user", "content": "hi"}], "t")
+        srv.push({"body": "{broken", "content_type": "application/json"})  # then a good answer: retried
+        answer = LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False)).complete(
+            [{"role": "user", "content": "hi"}], "t")
+        assert answer.text
+
+
+def test_bad_paths_templates_and_times_are_one_line_errors(tmp_path, sample_script):
+    long_name = "a" * 300
+    ep = script_episode(sample_script)
+    src = tmp_path / "episode.json"
+    src.write_text(ep.to_json())
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "show_notes.md.j2").write_bytes(b"\x00\xff\xfe\x89PNG\r\n")
+    md = tmp_path / "t.md"
+    md.write_text("[99999999999999999999:00:00] **Host:** hello\n")
+    srt = tmp_path / "t.srt"
+    srt.write_text("1\n999999999:00:00,000 --> 999999999:00:01,000\nhello\n")
+    p2 = tmp_path / "t.json"
+    p2.write_text('{"version": "1.0.0", "segments": [{"startTime": 1e309, "endTime": 2, "body": "hi"}]}')
+    cases = [
+        (["render", str(src), "-o", str(tmp_path / long_name / "x")], "File name too long"),
+        (["render", str(src), "-o", str(tmp_path / "o"), "--templates", str(tpl)], "not UTF-8 text"),
+        (["transcribe", str(tmp_path / (long_name + ".mp3")), "-o", str(tmp_path / "o2")], "File name too long"),
+        (["transcribe", str(md), "-o", str(tmp_path / "o3")], "past 48 hours"),
+        (["transcribe", str(srt), "-o", str(tmp_path / "o4")], "past 48 hours"),
+        (["transcribe", str(p2), "-o", str(tmp_path / "o5")], "not a finite number"),
+    ]
+    for args, message in cases:
+        r = _run_cli(args)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode not in (0, 70), (args, r.stderr)
+        assert len(lines) == 1 and message in lines[0] and "internal error" not in lines[0], (args, r.stderr)

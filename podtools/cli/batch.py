@@ -337,8 +337,8 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
 
 @cli.command("catalog")
 @catalog_option
-@click.option("--status", type=click.Choice(["done", "failed", "pending", "running", "duplicate"]),
-              help="Only episodes with this status.")
+@click.option("--status", type=click.Choice(["done", "failed", "pending", "running", "interrupted", "duplicate"]),
+              help="Only episodes with this status (interrupted: running when a batch was killed).")
 @click.option("--stages", is_flag=True, help="Show each episode's stage timings (last run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the episodes as JSON.")
 def catalog_cmd(catalog_path, status, stages, as_json) -> None:
@@ -348,8 +348,10 @@ def catalog_cmd(catalog_path, status, stages, as_json) -> None:
     from ..timefmt import hms
 
     with _open(catalog_path) as cat:
-        rows = cat.episodes(status)
-        counts = cat.counts()
+        rows = cat.episodes("running" if status == "interrupted" else status)
+        rows, counts = cat.live_status(rows, cat.counts())
+        if status in ("running", "interrupted"):
+            rows = [r for r in rows if r.status == status]
         stage_rows = {r.id: cat.stages_of(r.id) for r in rows} if (stages or as_json) else {}
     if as_json:
         echo(json.dumps({"counts": counts, "episodes": [

@@ -45,7 +45,7 @@ def _config(pipeline: str, **flags):
 
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
-         audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, **flags):
+         audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, force=False, **flags):
     from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
@@ -63,7 +63,8 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
-                        use_cache=not no_cache, audio=audio, chapters=chapters, allow_private=allow_private)
+                        use_cache=not no_cache, audio=audio, chapters=chapters, allow_private=allow_private,
+                        force=force)
     ep = result.episode
     if as_json:
         echo(json.dumps({
@@ -100,6 +101,9 @@ def ingest(episode: str, **kwargs) -> None:
 @cli.command()
 @click.argument("episode")
 @transcribe_options
-def transcribe(episode: str, **kwargs) -> None:
+@click.option("--force", is_flag=True,
+              help="Replace an episode made by `ingest` in the output folder (its speakers, chapters, "
+                   "mentions and summaries, and their files, are removed).")
+def transcribe(episode: str, force: bool, **kwargs) -> None:
     """Transcribe EPISODE only: episode.json and transcript.{md,txt,srt,vtt}."""
-    _run(episode, True, **kwargs)
+    _run(episode, True, force=force, **kwargs)

@@ -208,14 +208,28 @@ def load_names_file(path: str | Path) -> dict[str, str] | list[str]:
     if not stripped:
         raise InputError("speaker names file is empty", path)
     if stripped[:1] in "[{":
+        def no_duplicates(pairs):
+            seen: dict[str, object] = {}
+            for k, v in pairs:
+                if k in seen:
+                    raise InputError(f"speaker {k!r} is named twice ({seen[k]!r} and {v!r})", path)
+                seen[k] = v
+            return seen
+
         try:
-            data = json.loads(stripped)
+            data = json.loads(stripped, object_pairs_hook=no_duplicates)
         except json.JSONDecodeError as exc:
             raise InputError(f"speaker names file is not valid JSON ({exc.msg} at line {exc.lineno})", path) from None
         if isinstance(data, list) and all(isinstance(x, str) and x.strip() for x in data):
             return [x.strip() for x in data]
         if isinstance(data, dict) and all(isinstance(v, str) and v.strip() for v in data.values()):
-            return {_speaker_key(str(k), path): v.strip() for k, v in data.items()}
+            out: dict[str, str] = {}
+            for k, v in data.items():
+                key = _speaker_key(str(k), path)
+                if key in out:  # "SPEAKER_00" and "1" are the same speaker
+                    raise InputError(f"{key} is named twice ({out[key]!r} and {v.strip()!r})", path)
+                out[key] = v.strip()
+            return out
         raise InputError("speaker names JSON must be a list of names or an object of id -> name", path)
     mapping: dict[str, str] = {}
     plain: list[str] = []
@@ -225,7 +239,11 @@ def load_names_file(path: str | Path) -> dict[str, str] | list[str]:
             continue
         m = re.match(r"^([A-Za-z_]*\d+)\s*[:=]\s*(.+)$", line)
         if m:
-            mapping[_speaker_key(m.group(1), path)] = m.group(2).strip()
+            key = _speaker_key(m.group(1), path)
+            if key in mapping:
+                raise InputError(f"line {lineno}: {key} is named twice ({mapping[key]!r}, then {m.group(2).strip()!r})",
+                                 path)
+            mapping[key] = m.group(2).strip()
         elif ":" in line or "=" in line:
             raise InputError(f"line {lineno}: expected 'SPEAKER_00: Name' or just a name, got {line!r}", path)
         else:

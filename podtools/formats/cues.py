@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import InputError
+from ..timefmt import check_seconds
 from .pieces import Parsed, Piece, apply_plain_speakers, clean_inline
 from .text import Warn, default_warn
 
@@ -33,7 +34,10 @@ def cue_time(text: str, line_no: int, path) -> float:
     if int(mi) >= 60 or int(s) >= 60:
         raise InputError(f"line {line_no}: '{text}' is not a valid cue time (minutes and seconds must be below 60)",
                          path)
-    return int(h or 0) * 3600 + int(mi) * 60 + int(s) + int(frac) / 10 ** len(frac)
+    try:
+        return check_seconds(int(h or 0) * 3600 + int(mi) * 60 + int(s) + int(frac) / 10 ** len(frac), f"'{text}'")
+    except ValueError as exc:
+        raise InputError(f"line {line_no}: {exc}", path) from None
 
 
 def looks_like_cues(text: str) -> Optional[str]:
@@ -68,6 +72,9 @@ def parse_cues(text: str, path: str | Path, fmt: str, warn: Optional[Warn] = Non
                 j += 1
             start_at = j
     timings = [i for i in range(start_at, len(lines)) if TIMING.match(lines[i])]
+    # a line with "-->" that is not a valid timing (a negative time, no milliseconds ...) still
+    # ends the cue before it; the cue it starts is skipped, and said so
+    broken = {i for i in range(start_at, len(lines)) if "-->" in lines[i] and not TIMING.match(lines[i])}
     if not timings:
         raise InputError(f"no caption cues found (expected timing lines like "
                          f"'00:00:01{',' if fmt == 'srt' else '.'}000 --> 00:00:04{',' if fmt == 'srt' else '.'}000')",
@@ -76,6 +83,7 @@ def parse_cues(text: str, path: str | Path, fmt: str, warn: Optional[Warn] = Non
     if fmt == "srt":
         before = next((lines[j].strip() for j in range(timings[0] - 1, start_at - 1, -1) if lines[j].strip()), "")
         bad_numbers += not before.isdigit()
+    timings = sorted(set(timings) | broken)
     for k, i in enumerate(timings):
         stop = timings[k + 1] if k + 1 < len(timings) else len(lines)
         body = [ln.rstrip() for ln in lines[i + 1:stop]]
@@ -93,6 +101,11 @@ def parse_cues(text: str, path: str | Path, fmt: str, warn: Optional[Warn] = Non
         if "" in body:  # text after a blank line: SRT keeps it, WebVTT has NOTE/STYLE blocks there
             cut = body.index("")
             body = body[:cut] if fmt == "vtt" else [ln for ln in body if ln.strip()]
+        if i in broken:
+            warn(f"{path}: line {i + 1}: {lines[i].strip()[:60]!r} is not a valid cue timing "
+                 f"(HH:MM:SS{',' if fmt == 'srt' else '.'}mmm --> HH:MM:SS{',' if fmt == 'srt' else '.'}mmm, "
+                 f"not negative); cue skipped")
+            continue
         m = TIMING.match(lines[i])
         a, b = cue_time(m.group("a"), i + 1, path), cue_time(m.group("b"), i + 1, path)
         if b < a:

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from ..errors import InputError
 from ..models import Episode
+from ..timefmt import check_seconds
 from .pieces import Parsed, Piece, clean_inline
 
 
@@ -64,8 +65,12 @@ def parse_json(text: str, path: str | Path) -> Parsed | Episode:
         for key, value in ((start_key, start), (end_key, end)):
             if value is None and key == end_key:
                 continue  # inferred from the next segment's start
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InputError(f"{where}.{key} must be a number of seconds >= 0, not {value!r}", path)
+            try:
+                check_seconds(value, f"{where}.{key}")
+            except ValueError as exc:
+                raise InputError(str(exc), path) from None
         body = seg.get(text_key, "")
         if not isinstance(body, str):
             raise InputError(f"{where}.{text_key} must be a string", path)

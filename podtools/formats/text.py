@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import InputError
+from ..timefmt import check_seconds
 
 log = logging.getLogger("podtools.formats")
 
@@ -96,7 +97,7 @@ def parse_stamp(text: str) -> float:
     value = h * 3600 + mi * 60 + s
     if frac:
         value += int(frac) / 10 ** len(frac)
-    return float(value)
+    return check_seconds(value, f"'{text}'")
 
 
 def stamp_at(text: str, line_no: int, path: str | Path | None) -> float:
