@@ -77,6 +77,52 @@ def run_cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
                             env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def transcribing(out: Path) -> int:
+    """Episodes that a running batch has in Whisper right now, as its catalogue shows them: a
+    running attempt whose decode stage has ended (the worker reported the start of
+    transcription) and whose transcribe stage has not. With an empty stage cache, that is
+    Whisper at work, not a transcript read back from the cache (which reports no transcribe
+    stage at all)."""
+    try:
+        db = sqlite3.connect(f"file:{out / 'catalog.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute(
+                "SELECT COUNT(*) FROM runs r WHERE r.status = 'running'"
+                " AND EXISTS (SELECT 1 FROM stages s WHERE s.run_id = r.id AND s.stage = 'decode')"
+                " AND NOT EXISTS (SELECT 1 FROM stages s WHERE s.run_id = r.id AND s.stage = 'transcribe')"
+            ).fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def transcripts_made(cache: Path) -> int:
+    """Transcripts Whisper made with ``cache`` as the stage cache (one entry per audio and
+    settings, written only after a real transcription)."""
+    folder = cache / "stages" / "transcribe"
+    return len(list(folder.glob("*.json"))) if folder.exists() else 0
+
+
+HEAVY_MODULES = ("numpy", "faster_whisper", "ctranslate2", "torch", "spacy", "ray")
+
+
+def run_cli_modules(args: list[str], env: dict | None = None, timeout: float = 300) -> tuple[int, str, list[str]]:
+    """``podtools ARGS`` in a child process: (exit code, stderr, which of :data:`HEAVY_MODULES`
+    it had imported when it exited). What a run loaded says what it did: a run that transcribed
+    anything imported Whisper, one that started Ray imported ray."""
+    code = ("import atexit, sys\n"
+            f"heavy = {HEAVY_MODULES!r}\n"
+            "atexit.register(lambda: sys.stderr.write('\\nloaded-modules: ' + ','.join(m for m in heavy if m in sys.modules) + '\\n'))\n"
+            "from podtools.cli import main\n"
+            "main()\n")
+    proc = subprocess.run([sys.executable, "-c", code, *args], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+    stderr, _, loaded = proc.stderr.rpartition("\nloaded-modules: ")
+    assert loaded, proc.stderr  # the interpreter exited normally and ran the hook
+    return proc.returncode, stderr, [m for m in loaded.strip().split(",") if m]
+
+
 def children_of(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (Linux /proc)."""
     out = []

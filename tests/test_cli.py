@@ -2,6 +2,7 @@
 
 import http.server
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -140,13 +141,13 @@ def http_server(clips):
 
 
 def test_url_input(http_server, tmp_path):
-    r = run("transcribe", f"{http_server}/speech.mp3", "-o", tmp_path, "-q")
+    r = run("transcribe", f"{http_server}/speech.mp3", "-o", tmp_path, "-q", "--allow-private")  # loopback server
     assert r.exit_code == 0, r.output
     assert "welcome back" in (tmp_path / "transcript.txt").read_text().lower()
 
 
 def test_url_404(http_server, tmp_path):
-    r = run("ingest", f"{http_server}/nope.mp3", "-o", tmp_path)
+    r = run("ingest", f"{http_server}/nope.mp3", "-o", tmp_path, "--allow-private")
     assert r.exit_code == 2
     assert "HTTP 404" in r.stderr and "nope.mp3" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
@@ -171,21 +172,29 @@ def test_presets_and_overrides(tmp_path):
         load_pipeline(bad)
 
 
-def test_transcript_cache(clips, tmp_path):
-    """A second ingest of the same audio with the same settings reuses the transcript."""
-    import time
+def test_transcript_cache(clips, tmp_path, caplog):
+    """A second ingest of the same audio with the same settings reuses the transcript: the
+    model is not run again (the first run's provenance, its finish time included, comes back)."""
+    import os
+    from pathlib import Path
 
     _, files = clips
+    entries = Path(os.environ["PODTOOLS_CACHE_DIR"]) / "stages" / "transcribe"
     r1 = run("transcribe", files["speech"], "-o", tmp_path / "a", "-q")
-    t0 = time.perf_counter()
+    assert r1.exit_code == 0, r1.output
+    assert len(list(entries.glob("*.json"))) == 1  # this test's own cache was empty before
+    caplog.set_level(logging.INFO, logger="podtools.pipeline")
     r2 = run("transcribe", files["speech"], "-o", tmp_path / "b", "-q")
-    cached = time.perf_counter() - t0
-    assert r1.exit_code == 0 and r2.exit_code == 0
+    assert r2.exit_code == 0, r2.output
+    assert [r.getMessage() for r in caplog.records if "reused" in r.getMessage()] == [
+        f"{files['speech']}: transcript reused from the cache (same audio and settings)"]
+    caplog.clear()
     a = json.loads((tmp_path / "a" / "episode.json").read_text())
     b = json.loads((tmp_path / "b" / "episode.json").read_text())
     assert a["segments"] == b["segments"] and a["provenance"] == b["provenance"]
     r3 = run("transcribe", files["speech"], "-o", tmp_path / "c", "-q", "--no-cache", "--beam-size", "1")
     c = json.loads((tmp_path / "c" / "episode.json").read_text())
     assert r3.exit_code == 0 and c["provenance"]["transcribe"]["settings"]["beam_size"] == 1
+    assert not [r for r in caplog.records if "reused" in r.getMessage()]
     assert c["provenance"]["transcribe"]["finished"] != a["provenance"]["transcribe"]["finished"]
-    assert cached < 5
+    assert len(list(entries.glob("*.json"))) == 1  # --no-cache neither reads nor writes it

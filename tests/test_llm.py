@@ -3,7 +3,10 @@
 import json
 import logging
 import math
-import time
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 from pydantic import BaseModel, ConfigDict
@@ -162,13 +165,15 @@ def test_extract_json_variants():
 
 def test_retries_429_and_5xx_with_backoff(srv, caplog):
     srv.push({"status": 429, "headers": {"Retry-After": "0"}}, {"status": 500}, {"status": 503})
-    t0 = time.perf_counter()
     with caplog.at_level(logging.WARNING, logger="podtools.llm"):
-        ans = LLM(settings(srv, backoff=0.05)).complete(MESSAGES, "t")
+        ans = LLM(settings(srv, backoff=0.2)).complete(MESSAGES, "t")
     assert ans.text.startswith("A plain answer")
     assert len(srv.chat_requests) == 4
-    assert "HTTP 429" in caplog.text and "HTTP 503" in caplog.text
-    assert time.perf_counter() - t0 >= 0.05 + 0.1  # waited 0 (Retry-After), then 0.05, 0.1
+    retries = [re.search(r": (HTTP \d+); retry (\d) of 4 in ([\d.]+) s$", r.getMessage()) for r in caplog.records]
+    waits = [(m[1], int(m[2]), float(m[3])) for m in retries if m]
+    # Retry-After honoured (0 s), then backoff (0.2 s) doubled per attempt so far, plus up to 25 % jitter
+    assert [w[:2] for w in waits] == [("HTTP 429", 1), ("HTTP 500", 2), ("HTTP 503", 3)], caplog.text
+    assert waits[0][2] == 0.0 and 0.4 <= waits[1][2] <= 0.5 and 0.8 <= waits[2][2] <= 1.0, waits
 
 
 def test_gives_up_after_max_retries(srv):
@@ -181,11 +186,12 @@ def test_timeout_is_retried_then_reported(srv):
     srv.push({"hang": 1.5})
     ans = LLM(settings(srv, timeout=0.4, max_retries=1, cache=False)).complete(MESSAGES, "t")
     assert ans.text  # the retry got an answer
+    srv.reset()
     srv.push({"hang": 1.5})
-    t0 = time.perf_counter()
-    with pytest.raises(ModelError, match=r"did not answer within 0.4 s"):
+    # the client gave up on its own (an answer after 1.5 s would have been a success), once
+    with pytest.raises(ModelError, match=r"did not answer within 0.4 s \(1 attempts\)"):
         LLM(settings(srv, timeout=0.4, max_retries=0, cache=False)).complete(MESSAGES, "t")
-    assert time.perf_counter() - t0 < 1.4
+    assert len(srv.chat_requests) == 1
 
 
 def test_refusal(srv):
@@ -247,13 +253,15 @@ def test_html_error_page_is_one_clean_line(srv):
     assert "<" not in str(err.value) and "502 Bad Gateway" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_refused_connection(srv):
-    t0 = time.perf_counter()
+def test_refused_connection(srv, caplog):
     with pytest.raises(ConfigError, match=r"cannot connect to the LLM server at http://127.0.0.1:9/v1 \(connection refused\)"):
         LLM(LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", backoff=0.01)).preflight()
-    with pytest.raises(ConfigError, match="connection refused"):
-        LLM(LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", backoff=0.01)).complete(MESSAGES, "t")
-    assert time.perf_counter() - t0 < 5
+    with caplog.at_level(logging.WARNING, logger="podtools.llm"):
+        with pytest.raises(ConfigError, match="connection refused"):
+            LLM(LLMSettings(model="m", base_url="http://127.0.0.1:9/v1", backoff=0.01)).complete(MESSAGES, "t")
+    # a refused connection is tried again once, not max_retries (4) times with backoff
+    retries = [r.getMessage() for r in caplog.records if "; retry " in r.getMessage()]
+    assert retries == ["http://127.0.0.1:9/v1: connection failed; retry 1 of 1 in 0.0 s"], retries
 
 
 def test_streaming(srv):
@@ -367,9 +375,22 @@ def test_token_counter():
     unknown = TokenCounter("llama3.1:8b")
     assert unknown.method.startswith("estimate") and not unknown.exact
     assert unknown.count("a" * 35) == 10
-    known = TokenCounter("gpt-4o-mini")
-    text = "Llama 3.1 405B scores 88 percent on MMLU."
-    if known.exact:  # tiktoken's o200k_base file is cached or downloadable here
-        assert known.method == "tiktoken o200k_base" and 8 <= known.count(text) <= 16
-    else:
-        assert "o200k_base" in known.method and known.count(text) >= math.ceil(len(text) / 4.2)
+
+
+def test_token_counter_offline(tmp_path):
+    """A model tiktoken knows, whose encoding file is neither in tiktoken's cache nor reachable
+    (tiktoken would download it; here every download goes to a closed port, as on a machine
+    without network): the count falls back to the documented estimate and says why, at once.
+    Run in a child process so that no encoding loaded earlier in this session is reused."""
+    code = ("import json; from podtools.llm import TokenCounter; c = TokenCounter('gpt-4o-mini'); "
+            "print(json.dumps([c.method, c.exact, c.count('Llama 3.1 405B scores 88 percent on MMLU.')]))")
+    dead = "http://127.0.0.1:9"  # nothing listens on the discard port: connection refused
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(TIKTOKEN_CACHE_DIR=str(tmp_path / "tiktoken"), HTTP_PROXY=dead, HTTPS_PROXY=dead, ALL_PROXY=dead,
+               http_proxy=dead, https_proxy=dead, all_proxy=dead)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    method, exact, count = json.loads(out.stdout)
+    assert method == "estimate (1 token per 3.5 characters; tiktoken's o200k_base not available offline)"
+    assert exact is False and count == math.ceil(len("Llama 3.1 405B scores 88 percent on MMLU.") / 3.5)
+    assert not (tmp_path / "tiktoken").exists() or not any((tmp_path / "tiktoken").iterdir())

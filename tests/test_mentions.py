@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 
 import pytest
@@ -284,25 +283,32 @@ def test_long_transcript_streams_in_bounded_memory():
     line = "so Llama 3.1 405B and GPT-4o mini were compared on MMLU and the 405B won by a lot today ok"
     per = len(line.split())
 
+    pulled = [0]  # segments taken from the generator so far
+
     def segments(n_words: int):
         t = 0.0
         for i in range(n_words // per):
+            pulled[0] += 1
             yield Segment(start=t, end=t + 5, text=line, speaker=f"S{i % 3}")
             t += 5
 
     opts = MentionsOptions(chunk_words=2000)
     list(iter_mentions(segments(4000), opts))  # compile outside the measurement
+    pulled[0] = 0
     tracemalloc.start()
-    t0 = time.perf_counter()
     count = 0
+    pulled_at_first = None
     for m in iter_mentions(segments(200_000), opts):
+        if pulled_at_first is None:
+            pulled_at_first = pulled[0]
         count += 1
-    seconds = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert count == (200_000 // per) * 4  # Llama 3.1 405B, GPT-4o mini, MMLU, the 405B
     assert peak < 60 * 2**20, f"peak {peak / 2**20:.0f} MiB"
-    assert seconds < 120
+    # the first mentions came out after about one chunk of words, not after the whole transcript
+    assert pulled_at_first is not None and pulled_at_first <= 2 * opts.chunk_words // per + 1, pulled_at_first
+    assert pulled[0] == 200_000 // per
 
 
 # -- outputs and CLI -----------------------------------------------------------------------------
@@ -398,17 +404,22 @@ def test_import_does_not_load_spacy():
     assert out.strip() == "False"
 
 
-def test_speed_on_a_90_minute_transcript():
-    """~19k words: the benchmark target is < 1 s on a quiet machine; here a loose bound for CI."""
+def test_a_90_minute_transcript():
+    """~19k words, every line's four names found at that line's time (its speed against stock
+    spaCy, target < 1 s: benchmarks/mentions.py)."""
     line = ("we compared Llama 3.1 and GPT-4o on MMLU and SWE-bench and the results were close but the open "
             "model was cheaper to run on our own hardware which matters a lot")
     per = len(line.split())
     segs = [Segment(start=i, end=i + 1, text=line) for i in range(19_000 // per)]
-    list(iter_mentions(segs[:10]))
-    t0 = time.perf_counter()
-    n = sum(1 for _ in iter_mentions(segs))
-    assert n == len(segs) * 4
-    assert time.perf_counter() - t0 < 5.0
+    found = list(iter_mentions(segs))
+    assert len(found) == len(segs) * 4
+    by_line: dict[int, list[str]] = {}
+    for m in found:
+        assert int(m.start) <= m.start <= m.end <= int(m.start) + 1  # inside its line's second
+        by_line.setdefault(int(m.start), []).append(m.canonical)
+    assert len(by_line) == len(segs)
+    assert all(sorted(names) == sorted(by_line[0]) for names in by_line.values())
+    assert set(by_line[0]) >= {"Llama 3.1", "GPT-4o", "MMLU"}
 
 
 # -- with real speech recognition ----------------------------------------------------------------
@@ -443,9 +454,11 @@ def test_mentions_from_synthesized_speech(tmp_path, embedded_model):
     found = {m.canonical for m in ep.mentions}
     assert len(found & {"Llama 3.1", "GPT-4o", "MMLU", "Mistral Large 2", "DeepSeek Coder"}) >= 4, (
         found, [s.text for s in segments])
-    for m in ep.mentions:
-        turn = next(t for t in turns if t.start - 1 <= m.start <= t.end + 1)
-        assert turn is not None
+    said_in = {"Meta": 0, "Llama 3.1": 0, "GPT-4o": 0, "MMLU": 0, "Mistral Large 2": 1, "DeepSeek Coder": 1}
+    for m in ep.mentions:  # each name where it was said: in the turn that said it, not just somewhere
+        assert m.canonical in said_in, (m.canonical, m.surface)
+        turn = turns[said_in[m.canonical]]
+        assert turn.start - 0.5 <= m.start <= m.end <= turn.end + 0.5, (m.canonical, m.start, m.end, turn)
 
 
 def test_vocabulary_biasing_settings(tmp_path):

@@ -19,6 +19,7 @@ from summary_data import script_episode
 
 OUTPUTS = ("summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")
 INJECT = "<script>document.title='PWNED'</script>"
+YT_EXTRACTIVE = "Summary extracted from the transcript without an LLM:"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,8 @@ def test_markdown_and_text_outputs(summarized, tmp_path):
     assert "Draft from an extractive summary" in news
 
     yt = (tmp_path / "youtube_description.txt").read_text()
+    # the README: extractive summaries are marked so in every file, this one too (before the summary)
+    assert yt.startswith(f"{YT_EXTRACTIVE}\n{summarized.summaries['episode'].text}\n")
     assert "Chapters:\n0:00 Intro\n0:18 Llama 3.1 405B and open models\n0:55 GPT-4o mini and coding benchmarks\n1:24 Wrap-up\n" in yt
     assert "#" not in yt and "**" not in yt
 
@@ -95,6 +98,17 @@ def test_youtube_description_is_cut_to_the_limit(summarized):
         "episode"].model_copy(update={"text": "word " * 2000})}})
     text = write_output("youtube_description.txt", long)
     assert len(text) <= 5000 and text.endswith("…\n")
+    assert text.startswith(f"{YT_EXTRACTIVE}\nword word ")  # the cut keeps the marker
+
+
+def test_youtube_description_of_an_llm_summary_is_not_marked_extractive(summarized):
+    from podtools.shownotes import write_output
+
+    s = summarized.summaries["episode"].model_copy(update={"method": "llm", "model": "test-model",
+                                                           "text": "Written by the model."})
+    text = write_output("youtube_description.txt", summarized.model_copy(
+        update={"summaries": {**summarized.summaries, "episode": s}}))
+    assert text.startswith("Written by the model.\n") and "extract" not in text.lower()
 
 
 def test_episode_page_structure(summarized, tmp_path):
