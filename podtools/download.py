@@ -204,7 +204,7 @@ def _opener(allow_private: bool = False) -> urllib.request.OpenerDirector:
 
 
 def _http_error(exc: urllib.error.HTTPError, url: str) -> InputError:
-    return InputError(f"download failed: HTTP {exc.code} {exc.reason}", url)
+    return InputError(f"download failed: {_reason(exc)}", url)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -217,12 +217,13 @@ def _retryable(exc: BaseException) -> bool:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code} {exc.reason}"
+        if 300 <= exc.code < 400 and "infinite loop" in str(exc.reason):
+            return f"redirect loop (HTTP {exc.code}, more than {_SafeRedirects.max_redirections} redirects)"
+        return " ".join(f"HTTP {exc.code} {exc.reason}".split())  # one line, whatever the server wrote
     reason = getattr(exc, "reason", None) or exc
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return "timed out"
-    text = str(reason) or type(reason).__name__
-    return text
+    return " ".join((str(reason) or type(reason).__name__).split())
 
 
 def read_url(url: str, max_bytes: int = 50 * 1024**2, timeout: float = TIMEOUT,

@@ -230,6 +230,29 @@ def prepare_source(source: str, allow_private: bool = False) -> Path:
     return readable_file(Path(source))
 
 
+@contextlib.contextmanager
+def _named_by_url(source: str, path: Path):
+    """An error about a downloaded file names the URL the user gave, not the cache path (and
+    says so when the server sent a web page)."""
+    from .download import is_url
+    from .errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        if not is_url(source) or exc.path != str(path):
+            raise
+        message = str(exc)[len(exc.path) + 2:]
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(512).lstrip().lower()
+        except OSError:
+            head = b""
+        if head.startswith((b"<!doctype html", b"<html")):
+            message = "the server sent a web page (HTML), not audio or a transcript"
+        raise InputError(message, source) from None
+
+
 def readable_file(path: Path) -> Path:
     """``path`` if it is a file this process can read; else an InputError that says why (not
     found, a directory, permission denied, a name too long ...) instead of a later "not audio"."""
@@ -326,12 +349,14 @@ def ingest(
     if id3:
         chapters_mod.check_id3_source(audio_path)
     if transcript_format:
-        episode, samples = import_episode(path, source, audio_path, progress)
+        with _named_by_url(source, path):
+            episode, samples = import_episode(path, source, audio_path, progress)
     else:
         from . import asr
 
         options = biased(config)
-        info = audio_mod.probe(path)  # not audio: fail before loading a model
+        with _named_by_url(source, path):
+            info = audio_mod.probe(path)  # not audio: fail before loading a model
         # an unknown model or a missing GPU fails here, before decoding and before diarization starts
         model = model or asr.load_model(options)
         progress.stage("decode")

@@ -683,11 +683,16 @@ def summarize(
     if dry_run:
         return SummarizeResult(episode, "dry-run", llm.usage, notes)
     ep = _assemble(episode, secs, digests, reduced, method, llm.settings.model, options, cats)
-    ep = _provenance(ep, options, llm, llm.usage, t0, "llm")
+    # what was written, not what was tried: when every answer failed, the text is extractive
+    made = "extractive" if ep.summaries["episode"].method == "extractive" and all(
+        s.method == "extractive" for k, s in ep.summaries.items() if k != "episode") else "llm"
+    ep = _provenance(ep, options, llm, llm.usage, t0, made)
+    if made == "extractive":
+        notes.append("no LLM answer could be used (every one failed or was invalid): summaries are extractive")
     notes.append(llm.usage.summary_line())
     for n in notes:
         progress.note(n)
-    return SummarizeResult(ep, "llm", llm.usage, notes)
+    return SummarizeResult(ep, made, llm.usage, notes)
 
 
 def _check_cost(episode, options, llm: "LLM", templates_dir, extractor, cats) -> None:

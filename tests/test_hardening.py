@@ -420,3 +420,39 @@ def test_bad_paths_templates_and_times_are_one_line_errors(tmp_path, sample_scri
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.returncode not in (0, 70), (args, r.stderr)
         assert len(lines) == 1 and message in lines[0] and "internal error" not in lines[0], (args, r.stderr)
+
+
+# -- messages that name the right cause ------------------------------------------------------------
+
+
+def test_messages_name_the_url_and_one_line(tmp_path):
+    from feedserver import FeedServer, Route
+
+    page = b"<!DOCTYPE html><html><body><h1>Welcome</h1><p>Not a podcast</p></body></html>"
+    with FeedServer() as srv:
+        srv.add("/episode", Route(page, content_type="text/html"))
+        srv.add("/loop.mp3", Route(location="/loop.mp3"))
+        r = _run_cli(["transcribe", srv.url + "/episode", "-o", str(tmp_path / "o"), "--allow-private"],
+                     env={"PODTOOLS_CACHE_DIR": str(tmp_path / "cache")})
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 2 and len(lines) == 1, r.stderr
+        assert f"{srv.url}/episode: the server sent a web page" in lines[0] and "cache" not in lines[0]
+        r = _run_cli(["transcribe", srv.url + "/loop.mp3", "-o", str(tmp_path / "o"), "--allow-private"],
+                     env={"PODTOOLS_CACHE_DIR": str(tmp_path / "cache")})
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "redirect loop" in lines[0], r.stderr
+
+
+def test_summary_made_from_failed_answers_says_extractive(sample_script, tmp_path, monkeypatch):
+    from openai_server import ScriptedServer
+
+    monkeypatch.setenv("PODTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "in.json"
+    src.write_text(script_episode(sample_script).to_json())
+    with ScriptedServer() as srv:
+        srv.push(*[{"content": "this is not the JSON that was asked for"}] * 200)
+        r = CliRunner().invoke(cli, ["summarize", str(src), "-o", str(tmp_path / "out"), "--llm-base-url", srv.url,
+                                     "--llm-model", "test-model"])
+    assert r.exit_code == 0, r.output
+    assert "extractive summary" in r.output and "llm summary" not in r.output
+    assert "Draft from an extractive summary" in (tmp_path / "out" / "newsletter.md").read_text()
