@@ -8,17 +8,21 @@ import pytest
 import srt
 import webvtt
 
-from podtools.formats.captions import SRT_RULES, VTT_RULES, to_srt, to_vtt
+from podtools.formats.captions import to_srt, to_vtt
 from podtools.models import Episode, Speaker
 from podtools.render import render
 
-EXPECTED = {"episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt"}
+# the README's table "What `ingest` writes", file by file
+EXPECTED = {"episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt", "speakers.rttm",
+            "chapters.json", "youtube_chapters.txt", "mentions.json", "mentions.csv", "summary.md", "show_notes.md",
+            "newsletter.md", "youtube_description.txt", "episode.html"}
 
 
 def test_ingest_writes_every_file(sample_ingest):
-    _, out = sample_ingest
-    assert EXPECTED <= {p.name for p in out.iterdir()}
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    result, out = sample_ingest
+    assert {p.name for p in out.iterdir()} == EXPECTED  # each of them, and nothing else (no temp files left)
+    assert sorted(str(p) for p in result.files) == sorted(str(out / n) for n in EXPECTED)
+    assert all((out / n).read_bytes().strip() for n in EXPECTED)  # none empty (contents: the tests below and elsewhere)
 
 
 @pytest.mark.parametrize("name", ["transcript.srt", "transcript.vtt"])
@@ -32,7 +36,15 @@ def test_ffmpeg_reads_captions(sample_ingest, tmp_path, name):
     conv = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(out / name), str(tmp_path / "out.srt")],
                           capture_output=True, text=True)
     assert conv.returncode == 0 and conv.stderr == ""
-    assert len(list(srt.parse((tmp_path / "out.srt").read_text()))) > 5
+    # ffmpeg read every cue as written: the same times, the same words (voice tags aside)
+    theirs = [(round(c.start.total_seconds(), 2), round(c.end.total_seconds(), 2), c.content.split())
+              for c in srt.parse((tmp_path / "out.srt").read_text())]
+    if name.endswith(".srt"):
+        ours = [(round(c.start.total_seconds(), 2), round(c.end.total_seconds(), 2), c.content.split())
+                for c in srt.parse((out / name).read_text())]
+    else:
+        ours = [(round(_secs(c.start), 2), round(_secs(c.end), 2), c.text.split()) for c in webvtt.read(out / name)]
+    assert len(ours) > 5 and theirs == ours
 
 
 def _secs(stamp: str) -> float:
@@ -41,13 +53,18 @@ def _secs(stamp: str) -> float:
     return int(h) * 3600 + int(m) * 60 + float(sec)
 
 
-def _check_cues(cues, rules, episode):
+# The README's promises, as written there (not the product's own constants): SRT captions "at
+# most 2 lines of 32 characters a cue", WebVTT "lines of at most 65 characters".
+SRT_MAX_CHARS, SRT_MAX_LINES = 32, 2
+VTT_MAX_CHARS = 65
+
+
+def _check_cues(cues, max_chars, max_lines, episode):
     last_end = 0.0
     for start, end, lines in cues:
         assert start < end and start >= last_end - 1e-3, (start, end)
-        assert end - start <= rules.max_duration + 1e-3
-        assert 1 <= len(lines) <= rules.max_lines, lines
-        assert all(len(line) <= rules.max_chars for line in lines), lines
+        assert 1 <= len(lines) <= max_lines, lines
+        assert all(len(line) <= max_chars for line in lines), lines
         last_end = end
     assert last_end <= episode.duration + 0.05
 
@@ -63,7 +80,7 @@ def test_srt_rules(sample_ingest):
     result, out = sample_ingest
     subs = list(srt.parse((out / "transcript.srt").read_text(), ignore_errors=False))
     cues = [(s.start.total_seconds(), s.end.total_seconds(), s.content.split("\n")) for s in subs]
-    _check_cues(cues, SRT_RULES, result.episode)
+    _check_cues(cues, SRT_MAX_CHARS, SRT_MAX_LINES, result.episode)
     words = " ".join(_without_speakers(s.content, result.episode).replace("\n", " ") for s in subs).split()
     assert words == result.episode.text.split()  # nothing lost, nothing added
 
@@ -71,8 +88,9 @@ def test_srt_rules(sample_ingest):
 def test_vtt_rules(sample_ingest):
     result, out = sample_ingest
     vtt = webvtt.read(out / "transcript.vtt")
-    cues = [(_secs(c.start), _secs(c.end), c.raw_text.split("\n")) for c in vtt]
-    _check_cues(cues, VTT_RULES, result.episode)
+    cues = [(_secs(c.start), _secs(c.end), c.raw_text.split("\n")) for c in vtt]  # lines as written, <v> tags included
+    _check_cues(cues, VTT_MAX_CHARS, 99, result.episode)
+    assert " ".join(c.text.replace("\n", " ") for c in vtt).split() == result.episode.text.split()
 
 
 def test_markdown_and_text(sample_ingest):
@@ -119,7 +137,7 @@ def test_speakers_in_captions(sample_ingest, tmp_path):
     voices = {c.voice for c in vtt}
     assert voices == {"Alex &lt;Host&gt; &amp; Co", "SPEAKER_01"}
     assert all(c.raw_text.startswith("<v ") for c in vtt)
-    _check_cues([(_secs(c.start), _secs(c.end), c.raw_text.split("\n")) for c in vtt], VTT_RULES, ep)
+    _check_cues([(_secs(c.start), _secs(c.end), c.raw_text.split("\n")) for c in vtt], VTT_MAX_CHARS, 99, ep)
     subs = list(srt.parse((tmp_path / "transcript.srt").read_text()))
     assert subs[0].content.startswith("Alex <Host> & Co:")
     assert sum(s.content.startswith("SPEAKER_01:") for s in subs) >= 1
