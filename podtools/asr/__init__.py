@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import DeviceError, ModelError
-from .models import Segment, Word
+from ..errors import DeviceError, ModelError
+from ..models import Segment, Word
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
@@ -175,16 +175,6 @@ MIN_GAP_SPEECH = 1.0  # seconds of speech without words before a stretch is deco
 GAP_PAD = 0.2  # seconds of context either side of a re-decoded stretch
 
 
-def _speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
-    """Silero VAD speech regions (seconds) with the batched pipeline's own VAD settings."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    from .audio import SAMPLE_RATE
-
-    ts = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160))
-    return [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in ts]
-
-
 def _uncovered(speech: list[tuple[float, float]], start: float, end: float) -> Optional[tuple[float, float]]:
     """The stretch of ``speech`` inside (start, end), if it holds >= MIN_GAP_SPEECH seconds of it."""
     parts = [(max(a, start), min(b, end)) for a, b in speech if b > start and a < end]
@@ -208,14 +198,21 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
     model = model or load_model(options)
     kwargs = _kwargs(options)
     fill = options.batched and options.fill_gaps and options.vad
-    if options.batched:
+    from ..audio import SAMPLE_RATE  # here, not at import: podtools.audio loads numpy
+
+    speech: list[tuple[float, float]] = []  # VAD speech regions (seconds), for gap filling
+    if options.batched and options.vad:
+        from .batched import batched_transcribe
+
+        fw_segments, info, stamps = batched_transcribe(model.whisper, audio, options.batch_size, **kwargs)
+        speech = [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in stamps]
+    elif options.batched:
         from faster_whisper import BatchedInferencePipeline
 
         pipe = BatchedInferencePipeline(model.whisper)
         fw_segments, info = pipe.transcribe(audio, batch_size=options.batch_size, **kwargs)
     else:
         fw_segments, info = model.whisper.transcribe(audio, **kwargs)
-    from .audio import SAMPLE_RATE  # here, not at import: podtools.audio loads numpy
 
     duration = len(audio) / SAMPLE_RATE
 
@@ -245,7 +242,6 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         return out
 
     def convert() -> Iterator[Segment]:
-        speech = _speech_regions(audio) if fill else []
         done = 0.0  # end of the last word given out
         for s in fw_segments:
             seg = _segment(s)
