@@ -78,9 +78,10 @@ def test_round_trip_and_cache(llama_server, cache):
     ans = llm.complete(MESSAGES, "q")
     assert isinstance(ans.text, str) and ans.text.strip()
     assert ans.record.prompt_tokens > 5 and not ans.record.estimated  # the server's own counts
-    t0 = time.perf_counter()
-    again = LLM(settings(llama_server)).complete(MESSAGES, "q")
-    assert again.cached and again.text == ans.text and time.perf_counter() - t0 < 0.5
+    second = LLM(settings(llama_server))
+    again = second.complete(MESSAGES, "q")
+    assert again.cached and again.text == ans.text
+    assert second.usage.calls == 0 and second.usage.cache_hits == 1  # nothing sent: the answer came from the cache
 
 
 def test_streaming(llama_server, cache):
@@ -97,11 +98,11 @@ def test_json_schema_rejected_then_json_object(llama_server, cache):
     llm = LLM(settings(llama_server, max_output_tokens=20))  # grammar-constrained sampling is slow on 2 cores
     msgs = [{"role": "system", "content": "You write JSON."},
             {"role": "user", "content": 'Write a headline about Llama 3.1 as JSON: {"headline": "..."}'}]
-    try:
-        ans = llm.complete_json(msgs, Headline, "headline")
-        assert ans.data.headline
-    except InvalidAnswer:
-        pass  # a 270M base model may miss the schema; the path below is what is under test
+    # 20 tokens (grammar-constrained sampling is slow on 2 cores) cut the JSON object off, at
+    # temperature 0 every time: refused as cut off after one repair; the mode switch below is what
+    # is under test
+    with pytest.raises(InvalidAnswer, match="looks cut off"):
+        llm.complete_json(msgs, Headline, "headline")
     assert llm._mode == "json_object"  # json_schema got HTTP 500, json_object was accepted
     answers = [json.loads(p.read_text())["text"] for p in cache.rglob("*.json")]
     assert answers and all(a.lstrip().startswith("{") for a in answers)  # JSON mode (cut off at 20 tokens)
