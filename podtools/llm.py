@@ -26,6 +26,7 @@ token per 4.2 characters of transcript text) so that context budgets err on the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -93,6 +94,10 @@ CONTEXT_TOKENS: dict[str, int] = {
 }
 DEFAULT_CONTEXT_TOKENS = 8_192
 
+HOSTED_CONCURRENCY = 4  # requests in flight to a hosted API (unless [llm] concurrency says otherwise)
+FIRST_TOKEN_BASE = 30.0  # seconds a streamed answer may take to start, on top of reading the prompt
+ASSUMED_PROMPT_RATE = 20.0  # prompt tokens/s assumed until measured (a laptop CPU with an 8B model)
+
 
 class LLMSettings(BaseModel):
     """Which LLM to call and how; a pipeline preset's ``[llm]`` table. No ``model``: no LLM."""
@@ -111,8 +116,17 @@ class LLMSettings(BaseModel):
     max_output_tokens: int = Field(1200, ge=16, description="tokens one answer may take")
     context_tokens: Optional[int] = Field(None, ge=256, description="model context window; default: known or 8192")
     structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
-    stream: bool = Field(False, description="stream answers (servers that are slow to answer whole)")
-    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once")
+    stream: Optional[bool] = Field(
+        None, description="stream answers; unset: yes for local servers (paced by first-token and idle limits)")
+    concurrency: Optional[int] = Field(
+        None, ge=1, le=64, description="requests in flight at once; unset: as many as the server runs at once "
+        "(llama.cpp's /props total_slots), 1 for other local servers, 4 for hosted APIs")
+    first_token_timeout: Optional[float] = Field(
+        None, gt=0, description="seconds a streamed answer may take to start; unset: 30 s plus the prompt "
+        "at the server's measured prompt speed (20 tokens/s until measured)")
+    idle_timeout: float = Field(60.0, gt=0, description="seconds without a token before a streamed answer is abandoned")
+    breaker: int = Field(2, ge=1, description="consecutive failed requests (time-outs, dropped connections, server "
+                         "errors) after which the server is not called again in this run")
     cache: bool = Field(True, description="reuse cached answers to identical requests")
     max_cost: Optional[float] = Field(None, ge=0, description="US dollars: refuse to start above this estimate")
     prices: Optional[str] = Field(None, description="TOML price table replacing shipped entries")
@@ -502,6 +516,14 @@ class Refusal(ModelError):
     """The model refused to answer."""
 
 
+class CircuitOpen(ModelError):
+    """The server failed too often in a row: not called again in this run."""
+
+
+class _Abandoned(Exception):
+    """A streamed answer did not start, or stopped, within its limits; the stream was closed."""
+
+
 class _Unsupported(Exception):
     """The server rejected a structured-output mode (some answer 400/422, llama.cpp 500)."""
 
@@ -552,6 +574,12 @@ class LLM:
         self._lock = threading.Lock()
         self._mode: Optional[str] = None if settings.structured == "auto" else settings.structured
         self._mode_confirmed = settings.structured != "auto"
+        # pacing: how many requests the server runs at once, how fast it reads a prompt (tokens/s,
+        # measured on streamed answers), and the circuit breaker over consecutive failures
+        self._slots: Optional[int] = None
+        self._prompt_rate: Optional[float] = None
+        self._failures = 0
+        self._open: Optional[str] = None
         _install_log_filters()
 
     # -- setup --------------------------------------------------------------------------------
@@ -580,6 +608,72 @@ class LLM:
         from .download import cache_dir
 
         return cache_dir() / "llm"
+
+    # -- pacing ------------------------------------------------------------------------------
+
+    def streaming(self) -> bool:
+        """Stream answers: as configured, else for local servers (slow, and paced by limits)."""
+        return self.settings.stream if self.settings.stream is not None else self.settings.is_local()
+
+    def concurrency(self) -> int:
+        """Requests to keep in flight: the setting; else what the server says it runs at once
+        (llama.cpp ``GET /props`` -> ``total_slots``), 1 for any other local or unknown server
+        (Ollama and LM Studio serve one at a time unless told otherwise), 4 for hosted APIs."""
+        if self.settings.concurrency:
+            return self.settings.concurrency
+        with self._lock:
+            if self._slots is None:
+                self._slots = self._server_slots()
+            return self._slots
+
+    def _server_slots(self) -> int:
+        preset = self.settings.preset()
+        if not self.settings.is_local() and (self.base_url is None or (preset is not None and not preset.local)):
+            return HOSTED_CONCURRENCY
+        if self.dry_run or not self.base_url:
+            return 1
+        import httpx
+
+        root = self.base_url.rstrip("/")
+        root = root[: -len("/v1")] if root.endswith("/v1") else root
+        try:
+            resp = httpx.get(f"{root}/props", timeout=5.0, headers={"Authorization": f"Bearer {self._key}"})
+            slots = resp.json().get("total_slots") if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            slots = None
+        if isinstance(slots, int) and not isinstance(slots, bool) and slots >= 1:
+            log.info("%s runs %d request(s) at once (/props total_slots)", self.where, slots)
+            return min(slots, 64)
+        log.info("%s: concurrency 1 (a local server that does not say how many requests it runs at once; "
+                 "set [llm] concurrency to change it)", self.where)
+        return 1
+
+    def first_token_limit(self, prompt_tokens: int) -> float:
+        """Seconds a streamed answer may take to start: reading the prompt takes time on a slow
+        server, so the limit grows with the prompt at the server's measured prompt speed."""
+        if self.settings.first_token_timeout:
+            return self.settings.first_token_timeout
+        rate = self._prompt_rate or ASSUMED_PROMPT_RATE
+        return FIRST_TOKEN_BASE + prompt_tokens / rate
+
+    def _measured(self, prompt_tokens: int, first_token_seconds: float) -> None:
+        if prompt_tokens >= 64 and first_token_seconds > 0.05:
+            rate = prompt_tokens / first_token_seconds
+            with self._lock:  # slowest of the recent answers counts most: limits stay generous
+                self._prompt_rate = rate if self._prompt_rate is None else min(rate, 0.5 * (rate + self._prompt_rate))
+
+    def _failed(self, reason: str) -> None:
+        """One request failed for good (after its retries): open the breaker after a few in a row."""
+        with self._lock:
+            self._failures += 1
+            if self._failures >= self.settings.breaker and self._open is None:
+                self._open = reason
+                log.warning("%s failed %d times in a row (%s); not calling it again in this run: the rest falls "
+                            "back to extractive summaries", self.where, self._failures, reason)
+
+    def _succeeded(self) -> None:
+        with self._lock:
+            self._failures = 0
 
     @property
     def client(self):
@@ -874,14 +968,30 @@ class LLM:
                 if mode == "json_object":
                     kwargs["response_format"] = {"type": "json_object"}
                 kwargs["messages"] = _with_json_instructions(messages, json_schema)
-        if self.settings.stream:
+        if self.streaming():
             kwargs["stream"] = True
-            if self.base_url is None:
-                kwargs["stream_options"] = {"include_usage": True}
+            kwargs["stream_options"] = {"include_usage": True}  # the server's own token counts, at the end
         return kwargs
 
     def _send(self, messages, max_tokens, structured, mode, probe: bool = False):
-        """One request with retries. Returns (text, prompt_tokens, completion_tokens, estimated, mode)."""
+        """One request with retries. Returns (text, prompt_tokens, completion_tokens, estimated, mode).
+
+        Failures that say the server is dead or hopeless (time-outs, streams abandoned for
+        their first-token or idle limit, dropped connections, server errors after the retries)
+        count towards the circuit breaker; once open, no request is sent in this run."""
+        if self._open is not None:
+            raise CircuitOpen(f"not calling the LLM server at {self.where} again in this run ({self._open})")
+        try:
+            out = self._send_once(messages, max_tokens, structured, mode, probe)
+        except (ConfigError, InvalidAnswer, Refusal, _Unsupported):
+            raise
+        except ModelError as exc:
+            self._failed(str(exc).split(" (")[0][-120:])
+            raise
+        self._succeeded()
+        return out
+
+    def _send_once(self, messages, max_tokens, structured, mode, probe: bool = False):
         import openai
 
         kwargs = self._request(messages, max_tokens, structured, mode)
@@ -889,12 +999,15 @@ class LLM:
         attempt = 0
         while True:
             try:
-                if s.stream:
+                if kwargs.get("stream"):
                     text, finish, refusal, usage = self._stream(kwargs)
                 else:
                     resp = self.client.chat.completions.create(**kwargs)
                     text, finish, refusal, usage = self._unpack(resp)
                 break
+            except _Abandoned as exc:  # not retried: the breaker decides whether the server is hopeless
+                raise ModelError(f"the LLM server at {self.where} {exc}; request abandoned "
+                                 "(raise [llm] first_token_timeout / idle_timeout, or use a faster model)") from None
             except openai.AuthenticationError:
                 raise ConfigError(self._auth_message(401)) from None
             except openai.PermissionDeniedError:
@@ -930,6 +1043,8 @@ class LLM:
                     raise _Unsupported(f"HTTP {status}") from None
                 connection = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
                 limit = min(s.max_retries, 1) if connection else s.max_retries
+                if isinstance(exc, openai.APITimeoutError):  # a local server is still busy with the abandoned one
+                    limit = 0 if s.is_local() else min(s.max_retries, 1)
                 if attempt >= limit:
                     if isinstance(exc, openai.APITimeoutError):
                         raise ModelError(f"the LLM server at {self.where} did not answer within {s.timeout:g} s "
@@ -976,24 +1091,84 @@ class LLM:
         return text, choices[0].finish_reason, refusal, usage
 
     def _stream(self, kwargs):
+        """A streamed answer, watched: it must start within :meth:`first_token_limit` and never
+        go :attr:`idle_timeout` seconds without a token. An answer that breaks a limit is
+        abandoned by closing the connection, so the server stops generating it (llama.cpp
+        frees the slot when the client goes away) instead of working for nobody."""
+        import httpx
+
+        prompt_tokens = self.counter.count_messages(kwargs["messages"])
+        first_limit = self.first_token_limit(prompt_tokens)
+        idle = self.settings.idle_timeout
         parts: list[str] = []
         finish = refusal = None
         usage = None
-        stream = self.client.chat.completions.create(**kwargs)
+        t0 = time.monotonic()
+        state = {"first": None, "last": t0, "why": None}
+        done = threading.Event()
+        # the socket timeout is a backstop (waiting for headers); the watchdog enforces the limits
+        client = self.client.with_options(timeout=httpx.Timeout(max(first_limit, idle) + 5.0, connect=10.0))
+        stream = client.chat.completions.create(**kwargs)
         if isinstance(stream, str):
             raise ModelError(self._not_api_message("it answered non-JSON text"))
-        for chunk in stream:
-            if getattr(chunk, "usage", None):
-                usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-            for choice in chunk.choices or []:
-                delta = choice.delta
-                if delta is not None and delta.content:
-                    parts.append(delta.content)
-                if delta is not None and getattr(delta, "refusal", None):
-                    refusal = (refusal or "") + delta.refusal
-                if choice.finish_reason:
-                    finish = choice.finish_reason
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                now = time.monotonic()
+                if state["first"] is None and now - t0 > first_limit:
+                    state["why"] = (f"sent no token within {first_limit:.0f} s "
+                                    f"(first-token limit for a {prompt_tokens}-token prompt)")
+                elif state["first"] is not None and now - state["last"] > idle:
+                    state["why"] = f"sent no token for {idle:g} s (idle limit)"
+                if state["why"]:
+                    _hang_up(stream)
+                    return
+
+        watchdog = threading.Thread(target=watch, name="llm-stream-watchdog", daemon=True)
+        watchdog.start()
+        try:
+            for chunk in stream:
+                now = time.monotonic()
+                if getattr(chunk, "usage", None):
+                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        parts.append(delta.content)
+                        if state["first"] is None:
+                            state["first"] = now
+                            self._measured(prompt_tokens, now - t0)
+                        state["last"] = now
+                    if delta is not None and getattr(delta, "refusal", None):
+                        refusal = (refusal or "") + delta.refusal
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except Exception:
+            if state["why"]:
+                raise _Abandoned(state["why"]) from None
+            raise
+        finally:
+            done.set()
+            with contextlib.suppress(Exception):
+                stream.close()
+        if state["why"]:
+            raise _Abandoned(state["why"])
         return "".join(parts), finish, refusal, usage
+
+
+def _hang_up(stream) -> None:
+    """Close a streamed response from another thread: shut the socket down first, which wakes
+    the thread blocked reading it (closing alone does not) and tells the server we left."""
+    import socket as socket_mod
+
+    response = getattr(stream, "response", None)
+    network = (getattr(response, "extensions", None) or {}).get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket_mod.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        stream.close()
 
 
 def _short(exc: Exception, limit: int = 200) -> str:

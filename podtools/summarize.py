@@ -749,6 +749,7 @@ class _MapReduce:
         self.cats = cats
         self.progress = progress
         self.notes: list[str] = []
+        self._circuit_noted = False
         self.count = llm.counter.count
         self.language = _language(options, episode)
         self.context = llm.settings.context_window()
@@ -816,7 +817,7 @@ class _MapReduce:
             d = self._ask(messages, ChunkDigest, label, ids, lambda: self._fallback_part(si, chunk))
             return si, part, d, ep.segments[chunk[-1].segment].end
 
-        workers = min(self.llm.settings.concurrency, max(1, len(jobs)))
+        workers = min(self.llm.concurrency(), max(1, len(jobs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for si, part, d, end in pool.map(do, jobs):
                 parts[si][part - 1] = d
@@ -852,20 +853,29 @@ class _MapReduce:
 
     def _ask(self, messages, schema, label, ids: set[int], fallback: Callable[[], Digest],
              ids_span: Optional[set[int]] = None) -> Digest:
-        from .llm import InvalidAnswer, Refusal
-
         try:
             ans = self.llm.complete_json(messages, schema, label, check=_id_check(ids))
-        except (InvalidAnswer, Refusal) as exc:
+        except ModelError as exc:  # invalid, refused, timed out, server gone: this part falls back
             d = fallback()
             d.fallback = str(exc)
-            self.notes.append(f"{label}: {exc}; used extractive sentences for it")
+            self._note_failure(label, exc)
             return d
         if ans.data is None:  # dry run: stand in with the extractive digest (realistic prompt sizes)
             return fallback()
         d = self._resolve(ans.data, ids)
         d.span = sorted(ids_span if ids_span is not None else ids)
         return d
+
+    def _note_failure(self, label: str, exc: Exception) -> None:
+        """One note per failed part; once the breaker is open, one note for all that follow."""
+        from .llm import CircuitOpen
+
+        if isinstance(exc, CircuitOpen):
+            if not self._circuit_noted:
+                self._circuit_noted = True
+                self.notes.append(f"{exc}: the remaining parts use extractive sentences")
+            return
+        self.notes.append(f"{label}: {exc}; used extractive sentences for it")
 
     def _resolve(self, data: ChunkDigest, ids: set[int]) -> Digest:
         quotes = []
@@ -942,12 +952,10 @@ class _MapReduce:
             texts = [_digest_text(d, self.episode, f"Part {i + 1}: {d.title}") for i, d in enumerate(current)]
         ids = {sid for d in current for _, sid in d.key_points + d.quotes}
         messages = render(texts)
-        from .llm import InvalidAnswer, Refusal
-
         try:
             ans = self.llm.complete_json(messages, schema, "episode summary", check=_id_check(ids))
-        except (InvalidAnswer, Refusal) as exc:
-            self.notes.append(f"episode summary: {exc}; used extractive sentences for it")
+        except ModelError as exc:
+            self._note_failure("episode summary", exc)
             return self._extractive_reduce(secs, digests, str(exc)), "llm"
         if ans.data is None:
             return self._extractive_reduce(secs, digests, None), "llm"

@@ -12,9 +12,12 @@ from the ``[id] Speaker: text`` lines of the prompt. Faults are scripted per req
     server.push({"body": "<html>..</html>", "content_type": "text/html"})  # raw 200 body
     server.push({"status": 502, "body": "<html>..</html>"})  # raw error page
     server.push({"refusal": "I can't help with that."})
+    server.push({"drip": 2.0})              # streamed: headers at once, then a chunk every 2 s
+    server.push({"first_after": 5.0})       # streamed: headers at once, the first chunk after 5 s
 
 and persistently: ``key`` (requests without ``Authorization: Bearer <key>`` get 401),
 ``models`` (other model names get 404), ``html_everything`` (an HTML page for every request),
+``props`` (a dict served at ``GET /props``, as llama.cpp's server does: ``total_slots``),
 ``reject_json_schema`` (HTTP 500 for json_schema, as
 llama.cpp's server does), ``usage`` (False: no usage block in answers), ``echo_key`` (every
 string in an answer ends with the request's API key, as a hostile or broken server might).
@@ -41,6 +44,8 @@ class ScriptedServer:
         self.usage = True
         self.html_everything = False
         self.echo_key = False
+        self.props: Optional[dict] = None  # served at GET /props (llama.cpp's server info), None: 404
+        self.hangups = 0  # streamed answers the client closed before the end
         self.script: collections.deque[dict] = collections.deque()
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -109,6 +114,8 @@ class ScriptedServer:
                 return self._send_json(h, 401, {"error": {"message": "Incorrect API key provided: "
                                                           f"{(h.headers.get('Authorization') or '')[7:]}",
                                                           "type": "invalid_request_error", "code": "invalid_api_key"}})
+            if method == "GET" and h.path.rstrip("/") == "/props" and self.props is not None:
+                return self._send_json(h, 200, self.props)
             if method == "GET" and h.path.rstrip("/").endswith("/v1/models"):
                 return self._send_json(h, 200, {"object": "list", "data": [
                     {"id": m, "object": "model", "created": 0, "owned_by": "tests"} for m in self.models]})
@@ -150,7 +157,8 @@ class ScriptedServer:
         message = {"role": "assistant", "content": content, "refusal": refusal}
         finish = action.get("finish_reason", "stop")
         if body.get("stream"):
-            return self._stream(h, body, content or "", finish, prompt_tokens, completion_tokens)
+            return self._stream(h, body, content or "", finish, prompt_tokens, completion_tokens,
+                                action.get("drip", 0.0), action.get("first_after", 0.0), refusal)
         payload = {
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
@@ -160,18 +168,29 @@ class ScriptedServer:
                                 "total_tokens": prompt_tokens + completion_tokens}
         self._send_json(h, 200, payload)
 
-    def _stream(self, h, body, content: str, finish: str, pt: int, ct: int) -> None:
+    def _stream(self, h, body, content: str, finish: str, pt: int, ct: int, drip: float = 0.0,
+                first_after: float = 0.0, refusal: Optional[str] = None) -> None:
         h.send_response(200)
         h.send_header("Content-Type", "text/event-stream")
         h.send_header("Cache-Control", "no-cache")
         h.send_header("Connection", "close")
         h.end_headers()
+        h.wfile.flush()
         base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": body.get("model")}
         pieces = [content[i:i + 7] for i in range(0, len(content), 7)] or [""]
-        for i, piece in enumerate(pieces):
-            delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
-            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-            h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        try:
+            for i, piece in enumerate(pieces):
+                time.sleep(first_after if i == 0 else drip)
+                delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
+                if refusal and i == 0:  # as OpenAI streams a refusal: in its own delta field
+                    delta = {"role": "assistant", "content": None, "refusal": refusal}
+                chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            with self.lock:
+                self.hangups += 1  # the client closed the stream: stop "generating"
+            return
         last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
         h.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
         if self.usage:

@@ -67,7 +67,7 @@ def srv(server, monkeypatch, tmp_path):
 
 
 def settings(srv, **kw) -> LLMSettings:
-    base = dict(model="test-model", base_url=srv.url, backoff=0.01, timeout=5.0)
+    base = dict(model="test-model", base_url=srv.url, backoff=0.01, timeout=5.0, stream=False)  # streaming: test_llm_pacing
     base.update(kw)
     return LLMSettings(**base)
 
@@ -184,8 +184,21 @@ def test_gives_up_after_max_retries(srv):
 
 def test_timeout_is_retried_then_reported(srv):
     srv.push({"hang": 1.5})
-    ans = LLM(settings(srv, timeout=0.4, max_retries=1, cache=False)).complete(MESSAGES, "t")
-    assert ans.text  # the retry got an answer
+    # a local server still works on the request it timed out on: no retry piles a second one on it
+    with pytest.raises(ModelError, match=r"did not answer within 0.4 s \(1 attempts\)"):
+        LLM(settings(srv, timeout=0.4, max_retries=3, cache=False)).complete(MESSAGES, "t")
+    assert len(srv.chat_requests) == 1
+    srv.reset()
+    srv.push({"hang": 1.5})
+    # a hosted API (a non-local provider preset) gets one retry, which here finds an answer
+    hosted = settings(srv, timeout=0.4, max_retries=1, cache=False, provider="openrouter", base_url=srv.url,
+                      key_env="HOSTED_TEST_KEY")
+    os.environ["HOSTED_TEST_KEY"] = "test-key"
+    try:
+        assert LLM(hosted).complete(MESSAGES, "t").text
+    finally:
+        del os.environ["HOSTED_TEST_KEY"]
+    assert len(srv.chat_requests) == 2
     srv.reset()
     srv.push({"hang": 1.5})
     # the client gave up on its own (an answer after 1.5 s would have been a success), once

@@ -186,12 +186,16 @@ def test_no_chapters_gives_sections(sample_script, srv):
     assert summarize(ep).episode.summaries["episode"].method == "extractive"
 
 
-def test_server_failing_midway_falls_back_with_a_note(episode, srv):
-    srv.push(*[{"status": 503}] * 3)
+def test_server_failing_midway_falls_back_part_by_part(episode, srv):
+    """A server that fails one request (after its retry) costs that chapter only: it falls back,
+    with the reason recorded and noted; the others are still the LLM's."""
+    srv.push(*[{"status": 503}] * 2)  # chapter 1's request and its retry
     r = summarize(episode, llm_settings=llm(srv, max_retries=1, concurrency=1))
-    assert r.method == "extractive" and r.episode.summaries["episode"].method == "extractive"
-    assert any("LLM failed" in n and "HTTP 503" in n for n in r.notes)
-    assert "HTTP 503" in r.episode.provenance["summarize"].settings["error"]
+    s = r.episode.summaries
+    assert s["chapter-0"].method == "extractive" and "HTTP 503" in s["chapter-0"].details["fallback"]
+    assert all(s[f"chapter-{i}"].method == "llm" for i in range(1, len(episode.chapters)))
+    assert r.method == "llm" and s["episode"].method == "llm"
+    assert [n for n in r.notes if "HTTP 503" in n][0].startswith("chapter 1: ")
 
 
 def test_max_cost_refuses_to_start(episode, srv, tmp_path):
@@ -350,6 +354,68 @@ def test_cli_bad_inputs(case, episode_file, srv, tmp_path, monkeypatch):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("podtools: error: ") and expect in lines[0], res.stderr
     assert "Traceback" not in res.output and "sk-wrong-key" not in res.output
+
+
+def test_cli_max_cost(episode_file, srv, monkeypatch):
+    """--max-cost with the price table where the README puts it (~/.config/podtools/prices.toml):
+    above the budget nothing is sent and nothing written; within it the run reports its cost."""
+    monkeypatch.delenv("PODTOOLS_CONFIG")
+    prices = Path(os.environ["XDG_CONFIG_HOME"]) / "podtools" / "prices.toml"
+    prices.parent.mkdir(parents=True)
+    prices.write_text('[models]\n"test-model" = { input = 5.0, output = 15.0 }\n')
+    before = episode_file.read_bytes()
+    args = ["summarize", episode_file, "--llm-model", "test-model", "--llm-base-url", srv.url]
+    res = run(*args, "--max-cost", "0.01")
+    assert res.exit_code == 6, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(r"estimated LLM cost \$0\.\d+ \(5 calls.*above --max-cost \$0\.0100", lines[0]), lines
+    assert srv.chat_requests == [] and episode_file.read_bytes() == before
+    assert [p.name for p in episode_file.parent.iterdir()] == ["episode.json"]
+    res = run(*args, "--max-cost", "1", "--json", "-q")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["method"] == "llm" and out["usage"]["calls"] == len(srv.chat_requests) == 5
+    assert 0 < out["usage"]["cost_usd"] < 1.0
+
+
+def test_cli_no_llm_overrides_a_configured_llm(episode_file, srv, tmp_path):
+    """--no-llm: extractive summaries although the config file names an LLM, and not one request."""
+    (tmp_path / "config.toml").write_text(f'[llm]\nmodel = "test-model"\nbase_url = "{srv.url}"\n')
+    res = run("summarize", episode_file, "-q")
+    assert res.exit_code == 0, res.output
+    assert Episode.load(episode_file).summaries["episode"].method == "llm" and srv.chat_requests  # configured: used
+    srv.reset()
+    res = run("summarize", episode_file, "-q", "--no-llm")
+    assert res.exit_code == 0, res.output
+    assert srv.requests == []
+    ep = Episode.load(episode_file)
+    assert ep.summaries["episode"].method == "extractive" and ep.provenance["summarize"].model == "extractive"
+    docs = _published(episode_file.parent)
+    assert all(EXTRACTIVE_MARKS[n] in (episode_file.parent / n).read_text() for n in docs)
+
+
+def test_ingest_no_llm(srv, tmp_path, monkeypatch):
+    """ingest --no-llm with an LLM configured (and a key that would be refused): the whole
+    pipeline runs without contacting the server, and every document says its summary is extractive."""
+    from speech import encode, say, write_wav
+
+    (tmp_path / "config.toml").write_text(f'[llm]\nmodel = "test-model"\nbase_url = "{srv.url}"\nkey_env = "NO_LLM_KEY"\n')
+    srv.key = "sk-right-key-0000000"
+    monkeypatch.setenv("NO_LLM_KEY", "sk-wrong-key-1111111")
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    mp3 = encode(write_wav(audio / "clip.wav", say("Welcome back. Today Llama three beats GPT four on MMLU.", "awb", audio)),
+                 audio / "clip.mp3")
+    res = run("ingest", mp3, "-o", tmp_path / "out", "-q", "--no-llm")
+    assert res.exit_code == 0, res.output
+    assert srv.requests == []
+    ep = Episode.load(tmp_path / "out" / "episode.json")
+    assert ep.summaries["episode"].method == "extractive"
+    for name, text in _published(tmp_path / "out").items():
+        assert EXTRACTIVE_MARKS[name] in (tmp_path / "out" / name).read_text(), name
+        assert ep.summaries["episode"].text in text, name
+    res = run("ingest", mp3, "-o", tmp_path / "out2", "-q")  # without the flag, the configured LLM is used
+    assert res.exit_code == 6 and "HTTP 401" in res.stderr and srv.requests
 
 
 # -- ingest ------------------------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""Pacing a local LLM server (issue 17): as many requests in flight as it runs, streamed answers
+held to a first-token and an idle limit and hung up on when they break one, a circuit breaker
+after consecutive failures, and a summary that falls back part by part instead of failing.
+Real HTTP against tests/openai_server.py."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from openai_server import ScriptedServer
+from podtools.errors import ModelError
+from podtools.llm import LLM, CircuitOpen, LLMSettings
+from podtools.summarize import summarize
+from summary_data import script_episode
+
+MESSAGES = [{"role": "user", "content": "Say something."}]
+
+
+@pytest.fixture
+def srv():
+    with ScriptedServer() as server:
+        yield server
+
+
+def llm(srv, **kw) -> LLM:
+    return LLM(LLMSettings(**{"model": "test-model", "base_url": srv.url, "backoff": 0.01, "cache": False, **kw}))
+
+
+def test_concurrency_is_what_the_server_runs(srv):
+    assert llm(srv).concurrency() == 1  # a local server that does not say: one at a time
+    srv.props = {"total_slots": 3, "default_generation_settings": {}}
+    assert llm(srv).concurrency() == 3  # llama.cpp's /props
+    srv.props = {"total_slots": 0}
+    assert llm(srv).concurrency() == 1  # a server that reports no slots still gets one request
+    assert llm(srv, concurrency=6).concurrency() == 6  # the setting wins
+    hosted = LLMSettings(model="gpt-4o-mini", provider="openrouter", key_env="PACING_KEY")
+    import os
+
+    os.environ["PACING_KEY"] = "k"
+    try:
+        assert LLM(hosted).concurrency() == 4  # a hosted API keeps its concurrency, without asking
+    finally:
+        del os.environ["PACING_KEY"]
+
+
+def test_local_answers_are_streamed_and_start_within_the_first_token_limit(srv):
+    ans = llm(srv).complete(MESSAGES, "t")
+    assert ans.text and srv.chat_requests[-1]["body"].get("stream") is True
+    srv.push({"first_after": 3.0})
+    t0 = time.monotonic()
+    with pytest.raises(ModelError, match=r"sent no token within 1 s .*first-token limit"):
+        llm(srv, first_token_timeout=1.0).complete(MESSAGES, "t")
+    assert time.monotonic() - t0 < 2.5  # abandoned at the limit, not when the server got round to it
+    _wait_for(lambda: srv.hangups == 1)  # and the server saw the client leave (stops generating)
+
+
+def test_a_token_a_minute_is_abandoned_at_the_idle_limit(srv):
+    srv.push({"drip": 2.0})
+    t0 = time.monotonic()
+    with pytest.raises(ModelError, match=r"sent no token for 0.8 s \(idle limit\)"):
+        llm(srv, idle_timeout=0.8).complete(MESSAGES, "t")
+    assert time.monotonic() - t0 < 1.9  # before the second token would have come
+    _wait_for(lambda: srv.hangups == 1, 8.0)  # the server's next writes find the connection closed
+
+
+def test_a_slow_but_steady_answer_is_kept(srv):
+    srv.push({"drip": 0.05, "first_after": 0.5})
+    ans = llm(srv, idle_timeout=1.0, first_token_timeout=2.0).complete(MESSAGES, "t")
+    assert ans.text and srv.hangups == 0
+
+
+def test_breaker_opens_after_consecutive_failures(srv):
+    srv.push(*[{"first_after": 30.0}] * 2)
+    client = llm(srv, first_token_timeout=0.5, breaker=2)
+    for _ in range(2):
+        with pytest.raises(ModelError, match="first-token limit"):
+            client.complete(MESSAGES, "t")
+    sent = len(srv.chat_requests)
+    with pytest.raises(CircuitOpen, match="not calling the LLM server .* again in this run"):
+        client.complete(MESSAGES, "t")
+    assert len(srv.chat_requests) == sent  # nothing sent once open
+
+
+def test_a_success_resets_the_breaker(srv):
+    srv.push({"first_after": 30.0}, {}, {"first_after": 30.0}, {})
+    client = llm(srv, first_token_timeout=0.5, breaker=2)
+    for _ in range(2):
+        with pytest.raises(ModelError):
+            client.complete(MESSAGES, "t")
+        assert client.complete(MESSAGES, "t").text
+
+
+def test_dead_server_falls_back_for_the_whole_run_within_two_limits(srv, sample_script):
+    """A server that accepts the connection and never sends a token: two abandoned requests,
+    then every chapter (and the episode summary) is extractive, said once."""
+    ep = script_episode(sample_script)
+    assert len(ep.chapters) >= 4
+    srv.push(*[{"first_after": 60.0}] * 50)
+    limit = 1.0
+    settings = LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False,
+                           first_token_timeout=limit)
+    t0 = time.monotonic()
+    result = summarize(ep, llm_settings=settings)
+    elapsed = time.monotonic() - t0
+    assert len(srv.chat_requests) == 2  # the breaker opened after two
+    assert elapsed < 2 * limit + 5  # two limits, plus the extractive summaries
+    assert result.method == "extractive"
+    assert all(s.method == "extractive" for s in result.episode.summaries.values())
+    circuit = [n for n in result.notes if "not calling the LLM server" in n]
+    assert len(circuit) == 1, result.notes
+
+
+def _wait_for(check, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    assert check()
