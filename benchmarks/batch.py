@@ -1,5 +1,6 @@
 """Batch throughput: one worker, two workers and Ray (local) over a feed of short episodes,
-the cost of re-running a finished batch, and peak memory of the whole process tree.
+the cost of re-running a finished batch (each configuration against its own first run; the
+issue's target: under 2 %), and peak memory of the whole process tree.
 
     python benchmarks/batch.py                 # 12 synthesized episodes, the default pipeline
     python benchmarks/batch.py --episodes 20 --light   # without diarization and mentions
@@ -85,17 +86,18 @@ def main() -> None:
         items = [{"title": ep.title, "guid": f"bench-{i}", "url": server.add(f"/{ep.path.name}", Route(ep.path.read_bytes())),
                   "date": ep.published} for i, ep in enumerate(episodes)]
         feed = server.add("/feed.xml", Route(rss("Benchmark show", items), content_type="application/rss+xml"))
-        first = None
+        reruns = []
         for name, args in configs:
             slug = name.replace(" ", "").replace(",", "-")
             env = {"PODTOOLS_CACHE_DIR": str(work / f"cache-{slug}")}
             out = work / f"out-{slug}"
-            wall, peak, _ = run(["batch", feed, "-o", str(out), "-q", *args, *extra], env)
+            cmd = ["batch", feed, "--allow-private", "-o", str(out), "-q", *args, *extra]  # the feed is on loopback
+            wall, peak, _ = run(cmd, env)
             rows.append((name, wall, peak))
-            if first is None:
-                first = (out, env, args)
-        out, env, args = first
-        rerun, rerun_peak, _ = run(["batch", feed, "-o", str(out), "-q", *args, *extra], env)
+            # the same command on the finished catalogue: nothing to do (the tests check that no
+            # model and no Ray is even loaded); here, what it costs against this configuration's run
+            rerun, rerun_peak, _ = run(cmd, env)
+            reruns.append((name, rerun, rerun_peak, wall))
 
     base = rows[0][1]
     print(f"batch benchmark: {len(episodes)} episodes, {audio_seconds:.0f} s of audio in all, "
@@ -105,8 +107,9 @@ def main() -> None:
     for name, wall, peak in rows:
         print(f"{name:<24}{wall:>8.1f}{len(episodes) / wall * 60:>14.1f}{audio_seconds / wall:>12.2f}"
               f"{peak:>13.0f}{base / wall:>18.2f}x")
-    print(f"{'re-run (all done)':<24}{rerun:>8.2f}{'':>14}{'':>12}{rerun_peak:>13.0f}"
-          f"{format(rerun / base * 100, '.1f') + ' % of 1st run':>19}")
+    print(f"\n{'re-run, all done':<24}{'wall s':>8}{'peak RSS MB':>13}{'vs its first run':>18}")
+    for name, rerun, rerun_peak, wall in reruns:
+        print(f"{name:<24}{rerun:>8.2f}{rerun_peak:>13.0f}{format(rerun / wall * 100, '.1f') + ' %':>18}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from podtools.cli import cli
 from podtools.pipeline import available_pipelines, load_pipeline, with_overrides
+from readme import INGEST_FILES
 from speech import encode, say, write_wav
 
 
@@ -198,3 +199,65 @@ def test_transcript_cache(clips, tmp_path, caplog):
     assert not [r for r in caplog.records if "reused" in r.getMessage()]
     assert c["provenance"]["transcribe"]["finished"] != a["provenance"]["transcribe"]["finished"]
     assert len(list(entries.glob("*.json"))) == 1  # --no-cache neither reads nor writes it
+
+
+def test_ingest_without_output_folder(clips, tmp_path, monkeypatch):
+    """Without -o, ingest writes into a folder named after the episode, in the current folder (README)."""
+    _, files = clips
+    monkeypatch.chdir(tmp_path)
+    r = run("ingest", files["speech"], "-q")
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in tmp_path.iterdir()] == ["speech"]  # nothing else written here
+    assert {p.name for p in (tmp_path / "speech").iterdir()} == INGEST_FILES
+    assert "welcome back" in (tmp_path / "speech" / "transcript.txt").read_text().lower()
+    assert json.loads((tmp_path / "speech" / "episode.json").read_text())["source"] == str(files["speech"])
+
+
+def test_compute_type(clips, tmp_path):
+    """--compute-type reaches the model: float32 weights give other word probabilities than the
+    default int8 on CPU (and a transcript of their own, not the int8 one from the cache)."""
+    _, files = clips
+    r = run("transcribe", files["speech"], "-o", tmp_path / "int8", "-q")
+    assert r.exit_code == 0, r.output
+    r = run("transcribe", files["speech"], "-o", tmp_path / "f32", "-q", "--compute-type", "float32")
+    assert r.exit_code == 0, r.output
+    eps = {n: json.loads((tmp_path / n / "episode.json").read_text()) for n in ("int8", "f32")}
+    assert eps["int8"]["provenance"]["transcribe"]["settings"]["compute_type"] == "int8"
+    assert eps["f32"]["provenance"]["transcribe"]["settings"]["compute_type"] == "float32"
+    probs = {n: [w["probability"] for s in ep["segments"] for w in s["words"]] for n, ep in eps.items()}
+    assert probs["int8"] and probs["f32"] and probs["int8"] != probs["f32"]
+    assert "welcome back" in (tmp_path / "f32" / "transcript.txt").read_text().lower()
+    r = run("transcribe", files["speech"], "-o", tmp_path / "bad", "--compute-type", "int4")
+    assert r.exit_code == 4 and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and "compute type: int4" in r.stderr, r.stderr
+
+
+def test_ingest_url_end_to_end(tmp_path):
+    """`ingest URL`: the episode is downloaded to the cache first ($PODTOOLS_CACHE_DIR, README),
+    then goes through the whole pipeline like a local file; the episode names its URL."""
+    import os
+    from pathlib import Path
+
+    from feedserver import FeedServer, Route
+
+    tmp = tmp_path / "audio"
+    tmp.mkdir()
+    mp3 = encode(write_wav(tmp / "talk.wav", say("Welcome back. Today we compare GPT four and Llama three.", "awb", tmp)),
+                 tmp / "talk.mp3")
+    with FeedServer() as server:
+        url = server.add("/episodes/talk.mp3", Route(mp3.read_bytes()))
+        r = run("ingest", url, "-o", tmp_path / "out", "-q", "--allow-private")  # the test server is on loopback
+        hits = server.hits("/episodes/talk.mp3")
+    assert r.exit_code == 0, r.output
+    assert len(hits) == 1
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == INGEST_FILES
+    ep = json.loads((out / "episode.json").read_text())
+    assert ep["source"] == url
+    import hashlib
+
+    assert ep["id"] == hashlib.sha256(mp3.read_bytes()).hexdigest()  # the id is the downloaded audio's
+    cached = [p for p in Path(os.environ["PODTOOLS_CACHE_DIR"]).rglob("*") if p.is_file()
+              and p.read_bytes() == mp3.read_bytes()]
+    assert cached  # the download is in the cache, whole
+    assert "welcome back" in (out / "transcript.txt").read_text().lower()

@@ -11,18 +11,15 @@ import webvtt
 from podtools.formats.captions import to_srt, to_vtt
 from podtools.models import Episode, Speaker
 from podtools.render import render
+from readme import INGEST_FILES, SRT_MAX_CHARS, SRT_MAX_LINES, VTT_MAX_CHARS
 
-# the README's table "What `ingest` writes", file by file
-EXPECTED = {"episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt", "speakers.rttm",
-            "chapters.json", "youtube_chapters.txt", "mentions.json", "mentions.csv", "summary.md", "show_notes.md",
-            "newsletter.md", "youtube_description.txt", "episode.html"}
 
 
 def test_ingest_writes_every_file(sample_ingest):
     result, out = sample_ingest
-    assert {p.name for p in out.iterdir()} == EXPECTED  # each of them, and nothing else (no temp files left)
-    assert sorted(str(p) for p in result.files) == sorted(str(out / n) for n in EXPECTED)
-    assert all((out / n).read_bytes().strip() for n in EXPECTED)  # none empty (contents: the tests below and elsewhere)
+    assert {p.name for p in out.iterdir()} == INGEST_FILES  # each of them, and nothing else (no temp files left)
+    assert sorted(str(p) for p in result.files) == sorted(str(out / n) for n in INGEST_FILES)
+    assert all((out / n).read_bytes().strip() for n in INGEST_FILES)  # none empty (contents: the tests below and elsewhere)
 
 
 @pytest.mark.parametrize("name", ["transcript.srt", "transcript.vtt"])
@@ -51,12 +48,6 @@ def _secs(stamp: str) -> float:
     """'00:01:02.345' -> 62.345 (webvtt-py's start_in_seconds drops the milliseconds)."""
     h, m, sec = stamp.split(":")
     return int(h) * 3600 + int(m) * 60 + float(sec)
-
-
-# The README's promises, as written there (not the product's own constants): SRT captions "at
-# most 2 lines of 32 characters a cue", WebVTT "lines of at most 65 characters".
-SRT_MAX_CHARS, SRT_MAX_LINES = 32, 2
-VTT_MAX_CHARS = 65
 
 
 def _check_cues(cues, max_chars, max_lines, episode):
@@ -155,3 +146,45 @@ def test_escaping_in_vtt():
     out = to_vtt(ep)
     assert "&lt;b&gt;" in out and "&amp;" in out
     assert to_srt(ep).count("-->") == 1
+
+
+def test_render_under_a_write_fault_keeps_whole_files(sample_script, tmp_path):
+    """The README: every file is written atomically, so an interrupted run leaves the previous
+    file or the new one, never half of one. The fault is real: `podtools render` runs with a
+    file-size limit (RLIMIT_FSIZE, as on a full quota) that episode.html cannot fit in."""
+    import resource
+    import signal
+    import sys
+
+    from podtools.summarize import summarize
+    from summary_data import script_episode
+
+    folder = tmp_path / "ep"
+    old = summarize(script_episode(sample_script)).episode
+    old.save(folder / "episode.json")
+    render(old, folder)  # the previous run's files
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    new = old.model_copy(update={"title": "A new title for every file"})
+    render(new, tmp_path / "whole")  # what a complete render of the new episode writes
+    after = {p.name: p.read_bytes() for p in (tmp_path / "whole").iterdir()}
+    new.save(folder / "episode.json")
+    before["episode.json"] = after["episode.json"] = (folder / "episode.json").read_bytes()
+    limit = 64 * 1024
+    assert len(after["episode.html"]) > limit > max(len(after[n]) for n in ("transcript.md", "show_notes.md"))
+
+    def small_files_only():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([sys.executable, "-c", "from podtools.cli import main; main()", "render",
+                           str(folder / "episode.json")], preexec_fn=small_files_only, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode not in (0, 70), proc.stderr  # a clean failure, not an internal error
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "episode.html" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    now = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert set(now) == set(before)  # no temp file left behind
+    assert now["episode.html"] == before["episode.html"]  # the previous page, whole
+    for name, data in now.items():
+        assert data in (before[name], after[name]), name  # each file old or new, never a mix or a part
+    assert any(now[n] == after[n] != before[n] for n in now)  # the run did write what fitted

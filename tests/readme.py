@@ -1,0 +1,15 @@
+"""What README.md promises, written down as the README says it, for the tests to hold the product
+to (never read from the product's own constants, which a bug could change together with the
+output)."""
+
+# "What `ingest` writes", the table, file by file
+INGEST_FILES = frozenset({
+    "episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt", "speakers.rttm",
+    "chapters.json", "youtube_chapters.txt", "mentions.json", "mentions.csv", "summary.md", "show_notes.md",
+    "newsletter.md", "youtube_description.txt", "episode.html",
+})
+
+# transcript.srt: "at most 2 lines of 32 characters a cue"
+SRT_MAX_CHARS, SRT_MAX_LINES = 32, 2
+# transcript.vtt: "lines of at most 65 characters"
+VTT_MAX_CHARS = 65
