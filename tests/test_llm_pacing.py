@@ -49,19 +49,19 @@ def test_local_answers_are_streamed_and_start_within_the_first_token_limit(srv):
     ans = llm(srv).complete(MESSAGES, "t")
     assert ans.text and srv.chat_requests[-1]["body"].get("stream") is True
     srv.push({"first_after": 3.0})
-    t0 = time.monotonic()
+    # abandoned at the limit (waiting for the server would have got the whole answer, no error)
     with pytest.raises(ModelError, match=r"sent no token within 1 s .*first-token limit"):
         llm(srv, first_token_timeout=1.0).complete(MESSAGES, "t")
-    assert time.monotonic() - t0 < 2.5  # abandoned at the limit, not when the server got round to it
+    assert len(srv.chat_requests) == 2  # and not sent again
     _wait_for(lambda: srv.hangups == 1)  # and the server saw the client leave (stops generating)
 
 
 def test_a_token_a_minute_is_abandoned_at_the_idle_limit(srv):
     srv.push({"drip": 2.0})
-    t0 = time.monotonic()
+    # abandoned between two tokens (a client that waited would have got the whole answer, no error)
     with pytest.raises(ModelError, match=r"sent no token for 0.8 s \(idle limit\)"):
         llm(srv, idle_timeout=0.8).complete(MESSAGES, "t")
-    assert time.monotonic() - t0 < 1.9  # before the second token would have come
+    assert len(srv.chat_requests) == 1
     _wait_for(lambda: srv.hangups == 1, 8.0)  # the server's next writes find the connection closed
 
 
@@ -101,11 +101,10 @@ def test_dead_server_falls_back_for_the_whole_run_within_two_limits(srv, sample_
     limit = 1.0
     settings = LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False,
                            first_token_timeout=limit)
-    t0 = time.monotonic()
     result = summarize(ep, llm_settings=settings)
-    elapsed = time.monotonic() - t0
     assert len(srv.chat_requests) == 2  # the breaker opened after two
-    assert elapsed < 2 * limit + 5  # two limits, plus the extractive summaries
+    abandoned = [n for n in result.notes if "sent no token within 1 s (first-token limit" in n]
+    assert len(abandoned) == 2, result.notes  # each abandoned at the limit (the server answers after 60 s)
     assert result.method == "extractive"
     assert all(s.method == "extractive" for s in result.episode.summaries.values())
     circuit = [n for n in result.notes if "not calling the LLM server" in n]
