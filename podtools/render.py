@@ -104,11 +104,14 @@ def template_error(exc: Exception, name: str, templates_dir: str | Path | None =
 
 
 def _output_kind(name: str | None) -> str:
-    """``markdown``, ``text`` or ``html`` (escaped by Jinja) for a template name."""
+    """``markdown``, ``text``, ``html`` (escaped by Jinja) or ``other`` (a prompt, not an
+    output: left as written) for a template name."""
     base = (name or "").lower().removesuffix(".j2").removesuffix(".jinja")
     if _autoescape(name):
         return "html"
-    return "markdown" if base.endswith((".md", ".markdown")) else "text"
+    if base.endswith((".md", ".markdown")):
+        return "markdown"
+    return "text" if base.endswith((".txt", ".text")) else "other"
 
 
 def _finalize(context, value):
