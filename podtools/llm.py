@@ -1126,8 +1126,10 @@ class LLM:
 
         watchdog = threading.Thread(target=watch, name="llm-stream-watchdog", daemon=True)
         watchdog.start()
+        chunks = 0
         try:
             for chunk in stream:
+                chunks += 1
                 now = time.monotonic()
                 if getattr(chunk, "usage", None):
                     usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
@@ -1153,6 +1155,8 @@ class LLM:
                 stream.close()
         if state["why"]:
             raise _Abandoned(state["why"])
+        if not chunks:  # a body that is not an event stream (a JSON error page, a proxy's reply ...)
+            raise ModelError(self._not_api_message("an answer that is not an event stream"))
         return "".join(parts), finish, refusal, usage
 
 

@@ -385,10 +385,14 @@ def test_llm_body_that_is_not_json_is_a_failed_call(tmp_path, monkeypatch):
     with ScriptedServer() as srv:
         srv.push(*[{"body": '{"id": "x", "choices": [{"message": ', "content_type": "application/json"}] * 3)
         with pytest.raises(ModelError, match="not valid JSON .3 attempts"):
-            LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, max_retries=2)).complete(
+            LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, max_retries=2, stream=False)).complete(
+                [{"role": "user", "content": "hi"}], "t")
+        srv.push({"body": '{"id": "x", "choices": [', "content_type": "application/json"})
+        with pytest.raises(ModelError, match="not an event stream"):  # streamed (a local server's default)
+            LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False)).complete(
                 [{"role": "user", "content": "hi"}], "t")
         srv.push({"body": "{broken", "content_type": "application/json"})  # then a good answer: retried
-        answer = LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False)).complete(
+        answer = LLM(LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False, stream=False)).complete(
             [{"role": "user", "content": "hi"}], "t")
         assert answer.text
 
