@@ -369,6 +369,7 @@ def ingest(
     if not only_transcribe:
         episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
                                             None if transcript_format else diarizing, use_cache)
+    samples = None  # the listening stages are done: the text stages do not hold the audio (0.7 GB for 3 hours)
     if not only_transcribe:
         progress.stage("chapters")
         episode = chapters_mod.chapters_stage(episode, config.chapters, given, audio_path, progress.note)

@@ -3,6 +3,7 @@
 import re
 
 import jiwer
+import numpy as np
 import pytest
 
 from podtools import asr
@@ -182,3 +183,72 @@ def test_segments_are_lazy_and_progress_follows_audio_time(embedded_model, sampl
     assert rec.calls[0][:2] == ("stage", "transcribe") and abs(rec.calls[0][2] - ep.duration) < 0.1
     done = [c[1] for c in rec.calls if c[0] == "advance"]
     assert len(done) >= 5 and done == sorted(done) and abs(done[-1] - ep.duration) < 0.1
+
+
+# -- batched decoding one batch at a time (issue 14: a 3-hour episode under 2 GB) -------------------
+
+
+def _fw_segments(segments) -> list[tuple]:
+    return [(s.id, s.seek, s.start, s.end, s.text, s.tokens, s.avg_logprob, s.no_speech_prob, s.compression_ratio,
+             [(w.start, w.end, w.word, w.probability) for w in s.words or []]) for s in segments]
+
+
+def test_batched_decoding_is_faster_whispers_own(embedded_model, sample_mp3):
+    """podtools' batched decoding (the audio and features of one batch at a time) gives exactly
+    the segments of faster-whisper's BatchedInferencePipeline, which holds the whole episode
+    several times over: text, tokens, times, words and scores."""
+    from faster_whisper import BatchedInferencePipeline
+
+    from podtools.asr.batched import batched_transcribe
+    from podtools.audio import decode
+
+    audio = decode(sample_mp3)[: 16000 * 75]  # several VAD chunks, one batch
+    kwargs = asr._kwargs(TranscribeOptions(device="cpu"))
+    theirs, their_info = BatchedInferencePipeline(embedded_model.whisper).transcribe(audio, batch_size=2, **kwargs)
+    ours, our_info, speech = batched_transcribe(embedded_model.whisper, audio, 2, **kwargs)
+    expected = _fw_segments(theirs)
+    assert len(expected) >= 5 and _fw_segments(ours) == expected
+    assert our_info.transcription_options == their_info.transcription_options
+    assert (our_info.duration, our_info.duration_after_vad) == (their_info.duration, their_info.duration_after_vad)
+    assert speech and all(0 <= t["start"] < t["end"] <= len(audio) for t in speech)
+
+
+@pytest.mark.parametrize("extra", [0, 500])
+def test_vad_without_copies_is_faster_whispers_own(sample_mp3, extra):
+    """The block-at-a-time VAD gives faster-whisper's speech probabilities and timestamps exactly,
+    across its 10,000-frame blocks and for every way the audio can end inside a 512-sample frame
+    (faster-whisper pads a whole frame when none is needed, and zeroes the last frame's tail)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
+
+    from podtools.asr.batched import speech_timestamps, vad_probabilities
+    from podtools.audio import decode
+
+    audio = np.tile(decode(sample_mp3), 4)[: 512 * 10_001 + extra]
+    padded = np.pad(audio, (0, 512 - len(audio) % 512))
+    assert np.array_equal(vad_probabilities(audio), get_vad_model()(padded))
+    options = VadOptions(max_speech_duration_s=30, min_silence_duration_ms=160)
+    assert speech_timestamps(audio, options) == get_speech_timestamps(audio, options)
+
+
+def test_batched_decoding_does_not_copy_the_episode(embedded_model, sample_mp3):
+    """Before the first batch, batched decoding has run VAD over the whole episode and planned its
+    chunks: its traced (numpy) memory must stay well under one copy of the audio (faster-whisper's
+    own pipeline peaks at 2.6 copies here: VAD's padded and framed input, the joined chunks; then
+    the features of every chunk, 0.5 more, held until the end). tracemalloc, so the check does not
+    depend on speed."""
+    import tracemalloc
+
+    from podtools.asr.batched import batched_transcribe
+    from podtools.audio import decode
+
+    audio = np.tile(decode(sample_mp3), 17)  # 30 minutes of speech, 110 MB as float32
+    kwargs = asr._kwargs(TranscribeOptions(device="cpu"))
+    tracemalloc.start()
+    try:
+        segments, _, speech = batched_transcribe(embedded_model.whisper, audio, 8, **kwargs)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(speech) > 100
+    assert peak < 0.5 * audio.nbytes, f"{peak / audio.nbytes:.2f}x the audio before the first batch"
+    assert held < 0.1 * audio.nbytes, "features (or audio) of chunks not yet decoded are held"

@@ -1,6 +1,7 @@
 """Decode stage on real files of every container podtools claims to read."""
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from podtools import audio
 from podtools.errors import InputError
 from speech import encode, say, write_wav
+
+SAMPLE_MP3 = Path(__file__).resolve().parent.parent / "samples" / "episode.mp3"
 
 FORMATS = {
     "mp3": [], "m4a": ["-c:a", "aac"], "wav": [], "flac": [], "ogg": ["-c:a", "libvorbis"],
@@ -83,3 +86,36 @@ def test_video_without_audio(tmp_path):
                     "-c:v", "mpeg4", str(src)], check=True)
     with pytest.raises(InputError, match="no audio stream"):
         audio.probe(src)
+
+
+# -- memory (issue 14: a 3-hour episode under 2 GB; its decoded audio alone is 0.7 GB) ----------------
+
+
+def test_long_file_is_decoded_into_one_array(tmp_path):
+    """Decoding holds the audio once: the traced (numpy) memory of decoding 10 minutes peaks at
+    about the size of the result, not at twice it (frames collected, then joined). Measured with
+    tracemalloc, so it does not depend on the machine's speed or on other processes."""
+    import tracemalloc
+
+    src = tmp_path / "ten-minutes.mp3"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-stream_loop", "-1", "-i", str(SAMPLE_MP3), "-t", "600",
+                    "-c", "copy", str(src)], check=True)
+    tracemalloc.start()
+    try:
+        pcm = audio.decode(src)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert pcm.dtype == np.float32 and len(pcm) / audio.SAMPLE_RATE == pytest.approx(600, abs=1)
+    assert peak < 1.3 * pcm.nbytes, f"decode peaked at {peak / pcm.nbytes:.2f}x the decoded audio"
+
+
+def test_decode_buffer_grows_past_a_header_that_says_too_little():
+    """A header that declares less than the stream holds: the array grows, nothing is lost or
+    reordered, and the result is trimmed to what was decoded."""
+    buf = audio._Buffer(declared=0.01, sample_rate=1000)  # room for 11 samples
+    parts = [np.arange(i * 7, i * 7 + 7, dtype=np.float32) for i in range(50)]
+    for part in parts:
+        buf.append(part)
+    out = buf.finish()
+    assert out.dtype == np.float32 and np.array_equal(out, np.concatenate(parts))

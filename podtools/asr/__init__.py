@@ -102,6 +102,10 @@ def load_model(options: TranscribeOptions) -> LoadedModel:
     """Load the Whisper model named by ``options.model`` on the resolved device."""
     from faster_whisper import WhisperModel, available_models
 
+    from ..memory import return_freed_memory
+
+    return_freed_memory()  # CTranslate2's per-batch buffers go back to the system when freed
+
     device = resolve_device(options.device)
     compute_type = options.compute_type
     if compute_type == "auto":

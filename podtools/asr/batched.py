@@ -37,16 +37,17 @@ def vad_probabilities(audio: np.ndarray) -> np.ndarray:
     out = []
     for first in range(0, frames, VAD_BLOCK):
         n = min(VAD_BLOCK, frames - first)
-        block = np.zeros((n, VAD_CONTEXT + VAD_FRAME), np.float32)
-        body = np.zeros((n, VAD_FRAME), np.float32)
+        block = np.zeros((n, VAD_CONTEXT + VAD_FRAME), np.float32)  # rows: 64 samples of context, then a frame
         samples = audio[first * VAD_FRAME : (first + n) * VAD_FRAME]
-        body.reshape(-1)[: len(samples)] = samples
+        whole = len(samples) // VAD_FRAME
+        block[:whole, VAD_CONTEXT:] = samples[: whole * VAD_FRAME].reshape(whole, VAD_FRAME)
+        if whole < n:  # the last frame, partly padding
+            block[whole, VAD_CONTEXT : VAD_CONTEXT + len(samples) - whole * VAD_FRAME] = samples[whole * VAD_FRAME :]
         if first + n == frames:
-            body[-1, -VAD_CONTEXT:] = 0  # SileroVADModel zeroes the tail of the last frame (its context trick)
-        block[:, VAD_CONTEXT:] = body
+            block[-1, -VAD_CONTEXT:] = 0  # SileroVADModel zeroes the tail of the last frame (its context trick)
         block[0, :VAD_CONTEXT] = previous
-        block[1:, :VAD_CONTEXT] = body[:-1, -VAD_CONTEXT:]
-        previous = body[-1, -VAD_CONTEXT:].copy()
+        block[1:, :VAD_CONTEXT] = block[:-1, -VAD_CONTEXT:]
+        previous = block[-1, -VAD_CONTEXT:].copy()
         probs, h, c = session.run(None, {"input": block, "h": h, "c": c})
         out.append(probs)
     return np.concatenate(out, axis=0)
@@ -189,12 +190,38 @@ class _ChunkFeatures:
         return np.stack([pad_or_trim(self.features(r)) for r in self.pieces[which]])
 
 
+# Whisper's encoder attends over 1500 frames in every head: on CPU, CTranslate2 holds the scores of
+# a whole batch at once (tiny: 54 MB a chunk, 430 MB for a batch of 8). Encoding the chunks of a batch
+# ENCODE_BATCH at a time gives the same encoder output (each chunk's is independent of the others';
+# tests/test_asr.py compares the segments) for a fraction of the memory; decoding still runs batched.
+ENCODE_BATCH = 1
+
+
+class _EncodeInParts:
+    """The WhisperModel as the batched pipeline sees it, with its encoder run ``size`` chunks at a
+    time; everything else is the model's own."""
+
+    def __init__(self, whisper: "WhisperModel", size: int):
+        self._whisper, self._size = whisper, size
+
+    def __getattr__(self, name: str):
+        return getattr(self._whisper, name)
+
+    def encode(self, features: np.ndarray):
+        import ctranslate2
+
+        if features.ndim == 2 or len(features) <= self._size:
+            return self._whisper.encode(features)
+        parts = [np.asarray(self._whisper.encode(features[i : i + self._size]))
+                 for i in range(0, len(features), self._size)]
+        return ctranslate2.StorageView.from_array(np.concatenate(parts))  # the view keeps the array alive
+
+
 def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: int = 8, **kwargs):
     """``BatchedInferencePipeline(whisper).transcribe(audio, batch_size=..., vad_filter=True, **kwargs)``
     (faster-whisper 1.1-1.2, default VAD parameters and chunk length) with the audio and features of
     one batch in memory at a time. Returns (segments, info, VAD speech timestamps in samples)."""
     import inspect
-
 
     from faster_whisper import BatchedInferencePipeline
     from faster_whisper.tokenizer import Tokenizer
@@ -203,6 +230,8 @@ def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: i
     from faster_whisper.vad import VadOptions
 
     pipe = BatchedInferencePipeline(whisper)
+    if whisper.model.device == "cpu":  # host memory; on a GPU the batch is encoded at once
+        pipe.model = _EncodeInParts(whisper, ENCODE_BATCH)
     defaults = {k: v.default for k, v in inspect.signature(pipe.transcribe).parameters.items()
                 if v.default is not inspect.Parameter.empty}
     unknown = set(kwargs) - set(defaults)
@@ -239,6 +268,8 @@ def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: i
                 language_detection_threshold=p["language_detection_threshold"],
             )
     elif not whisper.model.is_multilingual and language != "en":
+        whisper.logger.warning("The current model is English-only but the language parameter is set to '%s'; "
+                               "using 'en' instead." % language)
         language = "en"
     tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task=p["task"], language=language)
     temperature = p["temperature"]

@@ -55,9 +55,12 @@ def resolve_device(device: str) -> str:
 
 def run_backend(audio: np.ndarray, options: "DiarizeOptions", sample_rate: int = 16_000) -> tuple["Annotation", BackendRun]:
     """Diarize ``audio`` with the configured backend; returns (annotation, what ran)."""
+    from ..memory import return_freed_memory
+
     if sample_rate != 16_000:
         raise ValueError("diarization expects 16 kHz audio")
-    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    return_freed_memory()  # torch's buffers go back to the system when freed
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)  # no copy of float32 audio
     notes: list[str] = []
     if options.backend == "pyannote":
         try:

@@ -1,0 +1,46 @@
+"""Freed memory goes back to the system (podtools.memory), so stages do not pile up each other's
+leftovers: a 3-hour episode's ingest stays under 2 GB (issue 14, benchmarks/memory.py)."""
+
+import subprocess
+import sys
+
+import pytest
+
+CHILD = """
+import sys
+import numpy as np
+
+def rss_mb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
+
+if sys.argv[1] == "fixed":
+    from podtools.memory import return_freed_memory
+    assert return_freed_memory()
+big = np.ones(16 * 2**20 // 8)
+del big  # glibc's default: a freed 16 MB mapping raises the mmap threshold to 16 MB
+before = rss_mb()
+bufs, pins = [], []
+for _ in range(20):  # 8 MB buffers (as CTranslate2's per batch), each followed by a small allocation that stays
+    bufs.append(np.ones(8 * 2**20 // 8))
+    pins.append(np.ones(1000))
+del bufs
+print(round(rss_mb() - before))
+"""
+
+
+def _kept_mb(mode: str) -> int:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc (Linux)")
+def test_freed_buffers_go_back_to_the_system():
+    """160 MB of 8 MB buffers freed: glibc keeps them all in the process by default; with the
+    threshold podtools fixes (when Whisper or diarization starts) they are returned."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("not glibc")
+    if _kept_mb("default") < 120:
+        pytest.skip("this C library returns freed buffers by itself")
+    assert _kept_mb("fixed") <= 20
