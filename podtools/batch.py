@@ -850,9 +850,11 @@ class _Runner:
                     downloads.remove(act)
                     if self._download_finished(act):
                         deferred.append(act)
+                deferred.sort(key=lambda a: a.run_id)  # the order episodes were begun: the batch's order
                 for act in list(deferred):
-                    # the same audio under two GUIDs: wait for the twin in flight, then decide
-                    if not self._twin_in_flight(act):
+                    # the same audio under two GUIDs: the first in the batch's order is processed,
+                    # whichever download ends first; wait for the twin in flight, then decide
+                    if not self._twin_in_flight(act) and not self._earlier_undecided(act, downloads, deferred):
                         deferred.remove(act)
                         if not self._is_duplicate(act):
                             act.claimed = True
@@ -918,6 +920,13 @@ class _Runner:
     def _twin_in_flight(self, act: _Active) -> bool:
         return any(other is not act and other.claimed and other.item.content_hash == act.item.content_hash
                    for other in self.active.values())
+
+    @staticmethod
+    def _earlier_undecided(act: _Active, downloads: list[_Active], deferred: list[_Active]) -> bool:
+        """An episode before this one in the batch's order may be its twin and is not decided yet:
+        still downloading (its audio unknown), or downloaded with the same audio and waiting."""
+        return any(other.run_id < act.run_id for other in downloads) or any(
+            other.run_id < act.run_id and other.item.content_hash == act.item.content_hash for other in deferred)
 
     def _is_duplicate(self, act: _Active) -> bool:
         """Audio already processed under another GUID: recorded as a duplicate of it."""

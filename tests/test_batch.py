@@ -187,6 +187,27 @@ def test_only_new_and_missing_folder(show, first_run, tmp_path):
         show.server.routes["/feed.xml"] = Route(old_feed, content_type="application/rss+xml")
 
 
+def test_the_same_audio_twice_keeps_the_batch_order(show, tmp_path):
+    """Two entries with the same audio: the first in the batch's order (newest first) is the one
+    processed, even when the other one's download ends first (a kill and resume must not swap them)."""
+    from feedserver import FeedServer
+
+    audio = show.episodes[2].path.read_bytes()
+    with FeedServer() as srv:
+        slow = srv.add("/audio/new.mp3", Route(audio, chunk_delay=0.25))
+        fast = srv.add("/audio/old.mp3", Route(audio))
+        items = [{"title": "Older upload", "guid": "old", "url": fast, "date": show.episodes[0].published},
+                 {"title": "Newer upload", "guid": "new", "url": slow, "date": show.episodes[1].published}]
+        feed = srv.add("/feed.xml", Route(rss("Twins", items), content_type="application/rss+xml"))
+        out = tmp_path / "cat"
+        r = CliRunner().invoke(cli, ["batch", feed, "--allow-private", "-o", str(out), "--workers", "2", *light()])
+    assert r.exit_code == 0, r.output
+    db = sqlite3.connect(out / "catalog.db")
+    rows = dict(db.execute("SELECT title, status FROM episodes").fetchall())
+    assert rows == {"Newer upload": "done", "Older upload": "duplicate"}, rows
+    assert "duplicate: Older upload (same audio as Newer upload)" in r.output
+
+
 def test_worker_crash_fails_one_episode_only(show, tmp_path, embedded_model):
     """A worker killed mid-episode: that episode is failed with the reason, the rest finish."""
     out = tmp_path / "cat"
