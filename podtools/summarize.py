@@ -100,6 +100,14 @@ def categorize(text: str, names: list[str], cats: list[Category]) -> str:
 
 # -- the answers asked of the model ---------------------------------------------------------------
 
+# what the prompts ask for, in words (templates/prompts/summarize_*.j2), for sizing max_tokens
+TITLE_WORDS = 8  # "a short title (at most 8 words)"
+SENTENCE_WORDS = 30  # a key point, TL;DR bullet or takeaway: one sentence
+QUOTE_WORDS = 40  # a memorable sentence, word for word
+MAX_KEY_POINTS = 5  # "2 to 4 items" (chapter), "2 to 5 items" (merge)
+MAX_CHUNK_QUOTES = 2  # "0 to 2 memorable sentences"
+OVERSHOOT = 1.5  # models write past a target length: room for that, not for a model that never stops
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -756,6 +764,38 @@ class _MapReduce:
         self.max_out = llm.settings.max_output_tokens
         self._fallbacks: Optional[list[Digest]] = None
         self._secs: list[Section] = []
+        self._per_word: Optional[float] = None
+
+    # -- answers sized to what the prompt asks for
+    def tokens_per_word(self) -> float:
+        """The model's tokens per word on this episode's own words (its tokenizer, its language)."""
+        if self._per_word is None:
+            text = " ".join(seg.text for seg in self.episode.segments[:400])
+            words = len(text.split())
+            self._per_word = max(1.0, self.count(text) / words) if words else 1.5
+        return self._per_word
+
+    def answer_tokens(self, schema: type[BaseModel]) -> int:
+        """``max_tokens`` for one answer: the words the prompt asks for (a chapter summary of
+        ``chapter_words``, a title, key points and quotes; or the episode's summary, TL;DR,
+        takeaways and quotes) with room for a model that writes past its target, in this
+        model's tokens per word, plus the JSON around them; never more than [llm]
+        max_output_tokens. A model that does not stop is cut here instead of at the ceiling."""
+        import json
+
+        o = self.options
+        point = {"text": "", "segment": 99999}
+        if schema is ChunkDigest:
+            skeleton: dict[str, Any] = {"title": "", "summary": "", "key_points": [point] * MAX_KEY_POINTS,
+                                        "quotes": [point] * MAX_CHUNK_QUOTES}
+            words = TITLE_WORDS + o.chapter_words + MAX_KEY_POINTS * SENTENCE_WORDS + MAX_CHUNK_QUOTES * QUOTE_WORDS
+        else:
+            longest = max((c.name for c in self.cats), key=len, default="")
+            skeleton = {"summary": "", "tldr": [{**point, "category": longest}] * o.tldr_bullets,
+                        "takeaways": [point] * o.takeaways, "quotes": [point] * o.quotes}
+            words = o.summary_words + (o.tldr_bullets + o.takeaways) * SENTENCE_WORDS + o.quotes * QUOTE_WORDS
+        tokens = self.count(json.dumps(skeleton)) + OVERSHOOT * words * self.tokens_per_word()
+        return min(self.max_out, math.ceil(tokens) + 16)
 
     # budget of the variable part of a prompt, given its rendering with that part empty
     def _budget(self, messages: list[dict[str, str]], schema: type[BaseModel]) -> int:
@@ -765,11 +805,12 @@ class _MapReduce:
 
         overhead = self.llm.counter.count_messages(messages) + self.count(json.dumps(_strict_schema(schema))) + 40
         margin = int(self.context * CONTEXT_MARGIN) + 32
-        budget = self.context - overhead - self.max_out - margin
+        answer = self.answer_tokens(schema)
+        budget = self.context - overhead - answer - margin
         if budget < 100:
             raise ConfigError(
                 f"the LLM context of {self.context} tokens is too small: the prompt takes {overhead} and the answer "
-                f"{self.max_out} (raise [llm] context_tokens or lower [llm] max_output_tokens)")
+                f"{answer} (raise [llm] context_tokens or lower [llm] max_output_tokens)")
         return budget
 
     def _prompt(self, name: str, **variables) -> list[dict[str, str]]:
@@ -854,7 +895,8 @@ class _MapReduce:
     def _ask(self, messages, schema, label, ids: set[int], fallback: Callable[[], Digest],
              ids_span: Optional[set[int]] = None) -> Digest:
         try:
-            ans = self.llm.complete_json(messages, schema, label, check=_id_check(ids))
+            ans = self.llm.complete_json(messages, schema, label, max_tokens=self.answer_tokens(schema),
+                                         check=_id_check(ids))
         except ModelError as exc:  # invalid, refused, timed out, server gone: this part falls back
             d = fallback()
             d.fallback = str(exc)
@@ -953,7 +995,8 @@ class _MapReduce:
         ids = {sid for d in current for _, sid in d.key_points + d.quotes}
         messages = render(texts)
         try:
-            ans = self.llm.complete_json(messages, schema, "episode summary", check=_id_check(ids))
+            ans = self.llm.complete_json(messages, schema, "episode summary", max_tokens=self.answer_tokens(schema),
+                                         check=_id_check(ids))
         except ModelError as exc:
             self._note_failure("episode summary", exc)
             return self._extractive_reduce(secs, digests, str(exc)), "llm"

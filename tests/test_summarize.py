@@ -198,6 +198,30 @@ def test_server_failing_midway_falls_back_part_by_part(episode, srv):
     assert [n for n in r.notes if "HTTP 503" in n][0].startswith("chapter 1: ")
 
 
+def test_answers_are_sized_to_what_the_prompt_asks(episode, srv):
+    """README: each answer's max_tokens comes from what its prompt asks for, in words, with
+    half as much again for a model that overshoots, under [llm] max_output_tokens: a chapter
+    summary gets a few hundred tokens, not the ceiling, and a longer one asked gets more."""
+
+    def sent(words: int, ceiling: int) -> dict[str, int]:
+        srv.reset()
+        summarize(episode, llm_settings=llm(srv, max_output_tokens=ceiling, concurrency=1, cache=False),
+                  options=SummarizeOptions(chapter_words=words))
+        out = {}
+        for req in srv.chat_requests:
+            prompt = req["body"]["messages"][-1]["content"]
+            kind = "chapter" if "Chapter:" in prompt else "episode"
+            out[kind] = req["body"].get("max_tokens") or req["body"]["max_completion_tokens"]
+        return out
+
+    short, longer, capped = sent(90, 4000), sent(180, 4000), sent(90, 200)
+    # at least the words asked (title, summary, 2-4 key points, 0-2 quotes) at one token a word
+    assert 1.5 * 90 <= short["chapter"] < 1000
+    assert longer["chapter"] - short["chapter"] >= 1.5 * 90  # 90 more words asked, at >= 1 token a word
+    assert short["episode"] > short["chapter"]  # summary, TL;DR, takeaways and quotes
+    assert capped == {"chapter": 200, "episode": 200}  # never above the ceiling
+
+
 def test_max_cost_refuses_to_start(episode, srv, tmp_path):
     prices = tmp_path / "prices.toml"
     prices.write_text('[models]\n"test-model" = { input = 50.0, output = 150.0 }\n')
