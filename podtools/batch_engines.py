@@ -68,6 +68,9 @@ class _ProgressSender:
     def note(self, message: str) -> None:
         self.send(("note", self.run_id, message))
 
+    def status(self, text: str) -> None:  # the batch's display shows stages and audio time only
+        pass
+
 
 def _run_one(task, config, templates_dir, models, send) -> tuple:
     """Process a task; never raises: returns ("done", timings) or ("failed", kind, message, stage)."""

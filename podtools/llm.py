@@ -439,6 +439,12 @@ class Usage:
     def cache_hits(self) -> int:
         return sum(r.cached for r in self.records)
 
+    def tokens_per_second(self) -> Optional[float]:
+        """Answer tokens per second of request time, over the calls sent so far."""
+        done = [r for r in self.sent if r.seconds > 0]
+        seconds = sum(r.seconds for r in done)
+        return sum(r.completion_tokens for r in done) / seconds if seconds else None
+
     @property
     def prompt_tokens(self) -> int:
         return sum(r.prompt_tokens for r in self.sent)

@@ -103,12 +103,18 @@ class Progress(Protocol):
     def note(self, message: str) -> None:
         """Something the user should read (e.g. no speech found)."""
 
+    def status(self, text: str) -> None:
+        """A short live figure for the current stage (calls done, the LLM's tokens per second)."""
+
 
 class NullProgress:
     def stage(self, name: str, total: float | None = None) -> None:
         log.info("stage %s", name)
 
     def advance(self, done: float) -> None:
+        pass
+
+    def status(self, text: str) -> None:
         pass
 
     def note(self, message: str) -> None:

@@ -859,11 +859,13 @@ class _MapReduce:
             return si, part, d, ep.segments[chunk[-1].segment].end
 
         workers = min(self.llm.concurrency(), max(1, len(jobs)))
+        self._phase("summarize chapters", ep.duration or None, 0, len(jobs))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for si, part, d, end in pool.map(do, jobs):
+            for n, (si, part, d, end) in enumerate(pool.map(do, jobs), 1):
                 parts[si][part - 1] = d
                 if self.progress:
                     self.progress.advance(end)
+                    self._status(n, len(jobs))
 
         # merge the parts of long sections
         digests: list[Digest] = []
@@ -877,8 +879,22 @@ class _MapReduce:
                 continue
             digests.append(self._merge(got, sec.title, self._label(sec), sec.index))
 
+        self._phase("summarize episode", None, 0, 1)
         reduced, method = self._reduce(secs, digests)
         return secs, digests, reduced, method
+
+    # -- progress: a bar per phase (chapters, episode) with calls done and the LLM's tokens per second
+    def _phase(self, name: str, total: Optional[float], done: int, calls: int) -> None:
+        if self.progress and not self.llm.dry_run:
+            self.progress.stage(name, total)
+            self._status(done, calls)
+
+    def _status(self, done: int, calls: int) -> None:
+        if not self.progress or self.llm.dry_run:
+            return
+        rate = self.llm.usage.tokens_per_second()
+        text = f"{done}/{calls} call{'s' if calls != 1 else ''}"
+        self.progress.status(text + (f", {rate:.1f} tok/s" if rate else ""))
 
     def _label(self, sec: Section, part: int = 1, parts: int = 1) -> str:
         name = f"chapter {sec.index + 1}" if sec.chapter is not None else "transcript"

@@ -222,6 +222,41 @@ def test_answers_are_sized_to_what_the_prompt_asks(episode, srv):
     assert capped == {"chapter": 200, "episode": 200}  # never above the ceiling
 
 
+def test_progress_by_phase_with_calls_and_tokens_per_second(episode, srv):
+    """A bar per phase (chapters, then the episode), each saying how many calls are done and, once
+    answers have come back, the model's tokens per second (README: "Progress")."""
+
+    class Recorder:
+        def __init__(self):
+            self.events: list[tuple[str, object]] = []
+
+        def stage(self, name, total=None):
+            self.events.append(("stage", name))
+
+        def advance(self, done):
+            self.events.append(("advance", done))
+
+        def status(self, text):
+            self.events.append(("status", text))
+
+        def note(self, message):
+            self.events.append(("note", message))
+
+    rec = Recorder()
+    summarize(episode, llm_settings=llm(srv, concurrency=1, cache=False), progress=rec)
+    stages = [v for k, v in rec.events if k == "stage"]
+    assert stages == ["summarize", "summarize chapters", "summarize episode"]
+    chapters = rec.events[rec.events.index(("stage", "summarize chapters")):rec.events.index(("stage", "summarize episode"))]
+    statuses = [v for k, v in chapters if k == "status"]
+    n = len(episode.chapters)
+    assert statuses[0] == f"0/{n} calls"  # on screen before the first answer
+    assert [s.split(",")[0] for s in statuses[1:]] == [f"{i}/{n} calls" for i in range(1, n + 1)]
+    rate = re.fullmatch(r"\d+/\d+ calls, (\d+\.\d) tok/s", statuses[-1])
+    assert rate and float(rate.group(1)) > 0
+    advances = [v for k, v in chapters if k == "advance"]
+    assert advances == sorted(advances) and advances[-1] == pytest.approx(episode.chapters[-1].end, abs=30)
+
+
 def test_max_cost_refuses_to_start(episode, srv, tmp_path):
     prices = tmp_path / "prices.toml"
     prices.write_text('[models]\n"test-model" = { input = 50.0, output = 150.0 }\n')

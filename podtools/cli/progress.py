@@ -22,6 +22,7 @@ class RichProgress:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[pos]}"),
+            TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.console,
@@ -47,7 +48,7 @@ class RichProgress:
         from rich.markup import escape
 
         desc = escape(clean_line(f"{self.label} {name}".strip()))  # a title is not rich markup
-        self._task = self._bar.add_task(desc, total=total or None, pos="")
+        self._task = self._bar.add_task(desc, total=total or None, pos="", status="")
 
     def advance(self, done: float) -> None:
         if self._task is not None:
@@ -57,6 +58,12 @@ class RichProgress:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def status(self, text: str) -> None:
+        if self._task is not None:
+            from rich.markup import escape
+
+            self._bar.update(self._task, status=escape(clean_line(text)))
 
 
 def _mmss(seconds: float | None) -> str:
