@@ -95,6 +95,7 @@ CONTEXT_TOKENS: dict[str, int] = {
 DEFAULT_CONTEXT_TOKENS = 8_192
 
 HOSTED_CONCURRENCY = 4  # requests in flight to a hosted API (unless [llm] concurrency says otherwise)
+PROBE_TOKENS = 32  # answer tokens of the --dry-run speed probe
 FIRST_TOKEN_BASE = 30.0  # seconds a streamed answer may take to start, on top of reading the prompt
 ASSUMED_PROMPT_RATE = 20.0  # prompt tokens/s assumed until measured (a laptop CPU with an 8B model)
 
@@ -406,6 +407,20 @@ def price_for(settings: LLMSettings, table: dict[str, Price]) -> Optional[Price]
 
 
 @dataclass
+class Speed:
+    """A server's measured speed: prompt tokens read per second, answer tokens written per second."""
+
+    prompt_rate: float
+    answer_rate: Optional[float]
+
+    def seconds(self, records: list["CallRecord"], concurrency: int, share: float = 1.0) -> float:
+        """Wall time of these planned calls, with answers at ``share`` of their token cap."""
+        rate = self.answer_rate or 1.0
+        total = sum(r.prompt_tokens / self.prompt_rate + share * r.completion_tokens / rate for r in records)
+        return total / max(1, concurrency)
+
+
+@dataclass
 class CallRecord:
     name: str  # what the call was for, e.g. "chapter 3 part 1/2"
     prompt_tokens: int
@@ -701,6 +716,39 @@ class LLM:
             return self._client
 
     # -- preflight ------------------------------------------------------------------------------
+
+    def probe_speed(self) -> "Speed":
+        """One short streamed request (about 300 prompt tokens, at most 32 answer tokens) to
+        measure this server: prompt tokens per second (time to the first token) and answer
+        tokens per second (after it). For ``--dry-run`` on a local server, whose speed podtools
+        cannot know otherwise."""
+        filler = " ".join(["The hosts talked about open models, benchmarks and the week's releases."] * 25)
+        messages = [{"role": "user", "content": filler + "\n\nReply with the word 'ok' twenty times."}]
+        prompt_tokens = self.counter.count_messages(messages)
+        kwargs = {"model": self.settings.model, "messages": messages, "max_tokens": PROBE_TOKENS, "stream": True,
+                  "temperature": 0.0, "timeout": self.first_token_limit(prompt_tokens) + 60}
+        t0 = time.monotonic()
+        first = None
+        pieces = 0
+        text = []
+        usage = None
+        try:
+            for chunk in self.client.chat.completions.create(**kwargs):
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage.completion_tokens
+                for choice in chunk.choices or []:
+                    if choice.delta is not None and choice.delta.content:
+                        first = first or time.monotonic()
+                        pieces += 1
+                        text.append(choice.delta.content)
+        except Exception as exc:  # noqa: BLE001 - reported as one line: the estimate is a courtesy
+            raise ModelError(f"the LLM server at {self.where} did not answer a short probe ({_short(exc)})") from None
+        end = time.monotonic()
+        if first is None:
+            raise ModelError(f"the LLM server at {self.where} answered the probe with no text")
+        answer = usage or max(pieces, self.counter.count("".join(text)))
+        gen = (answer - 1) / (end - first) if answer > 1 and end > first else None
+        return Speed(prompt_tokens / max(first - t0, 1e-3), gen)
 
     def preflight(self) -> None:
         """Check the server, key and model before any long work: GET /models (costs nothing).

@@ -366,12 +366,34 @@ def test_cli_summarize_with_llm_writes_outputs(episode_file, srv):
 
 
 def test_cli_dry_run_sends_and_writes_nothing(episode_file, srv):
+    """A hosted API: the dry run lists the calls and sends nothing."""
     before = episode_file.read_bytes()
-    res = run("summarize", episode_file, "--dry-run", "--llm-model", "test-model", "--llm-base-url", srv.url)
+    hosted = srv.url.replace("127.0.0.1", "localhost.")  # the same server, not recognised as a local one
+    res = run("summarize", episode_file, "--dry-run", "--llm-model", "test-model", "--llm-base-url", hosted)
     assert res.exit_code == 0, res.output
     assert "chapter 1" in res.stdout and "episode summary" in res.stdout and "5 calls to send" in res.stdout
+    assert "nothing sent" in res.stdout and "estimated wall time" not in res.stdout
     assert srv.chat_requests == [] and episode_file.read_bytes() == before
     assert sorted(p.name for p in episode_file.parent.iterdir()) == ["episode.json"]
+
+
+def test_cli_dry_run_on_a_local_server_estimates_the_wall_time(episode_file, srv):
+    """A local server: one short streamed probe measures it, and the run's wall time is estimated
+    from the planned calls (prompt at the probe's prompt speed, answers at its answer speed, from
+    half their cap to the full cap); nothing else is sent or written."""
+    before = episode_file.read_bytes()
+    srv.push({"first_after": 0.3, "drip": 0.02})
+    res = run("summarize", episode_file, "--dry-run", "--llm-model", "test-model", "--llm-base-url", srv.url)
+    assert res.exit_code == 0, res.output
+    assert "one short probe sent" in res.stdout and "5 calls to send" in res.stdout
+    m = re.search(r"estimated wall time: ([\d.]+) (s|min) to ([\d.]+) (s|min) .*probe: (\d+) prompt tokens/s, "
+                  r"([\d.]+) answer tokens/s; \d+ requests? at once", res.stdout)
+    assert m, res.stdout
+    low, high = (float(m.group(1)) * (60 if m.group(2) == "min" else 1), float(m.group(3)) * (60 if m.group(4) == "min" else 1))
+    assert 0 < low < high
+    [probe] = srv.chat_requests
+    assert probe["body"]["stream"] and probe["body"]["max_tokens"] <= 32
+    assert episode_file.read_bytes() == before and sorted(p.name for p in episode_file.parent.iterdir()) == ["episode.json"]
 
 
 def test_cli_extractive_without_llm(episode_file, srv):

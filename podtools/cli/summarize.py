@@ -62,7 +62,8 @@ def apply_llm_flags(config, flags: dict[str, Any]):
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
               help="Folder of Jinja templates (prompts and outputs) overriding the shipped ones.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: the episode.json's).")
-@click.option("--dry-run", is_flag=True, help="Print the LLM calls and their token counts; send nothing, write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the LLM calls and their token counts, write nothing; on a local server, send one "
+                   "short probe and estimate the run's wall time.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (usage, files) on stdout.")
 def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: bool, quiet: bool, as_json: bool,
@@ -88,8 +89,12 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
         if result.usage is None:
             echo("no LLM configured: the extractive summarizer makes no calls")
         else:
-            echo(f"LLM {result.usage.model} at {result.usage.base_url} (dry run, nothing sent)")
+            local = llm is not None and llm.settings.is_local()
+            echo(f"LLM {result.usage.model} at {result.usage.base_url} (dry run, "
+                 + ("one short probe sent)" if local else "nothing sent)"))
             echo(result.usage.table())
+            if local:
+                echo(_estimate(llm, result.usage))
         if as_json and result.usage is not None:
             echo(json.dumps({"dry_run": True, "calls": [r.__dict__ for r in result.usage.records]}))
         return
@@ -142,3 +147,25 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     if not quiet:
         for path in written:
             echo(str(path))
+
+
+def _estimate(llm, usage) -> str:
+    """The run's wall time on this local server, from one short probe of its speed."""
+    from ..errors import ModelError
+
+    planned = [r for r in usage.records if r.dry_run and not r.cached]
+    if not planned:
+        return "estimated wall time: nothing to send (every answer is cached)"
+    try:
+        speed = llm.probe_speed()
+    except ModelError as exc:
+        return f"no wall-time estimate: {exc}"
+    n = llm.concurrency()
+    low, high = speed.seconds(planned, n, 0.5), speed.seconds(planned, n, 1.0)
+    answers = f"{speed.answer_rate:.1f} answer tokens/s" if speed.answer_rate else "answer speed unknown"
+    return (f"estimated wall time: {_minutes(low)} to {_minutes(high)} (answers at half their cap to the full cap; "
+            f"probe: {speed.prompt_rate:.0f} prompt tokens/s, {answers}; {n} request{'s' if n > 1 else ''} at once)")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
