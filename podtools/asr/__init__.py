@@ -41,7 +41,9 @@ class TranscribeOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field("embedded", description="'embedded', a faster-whisper model name, or a model directory")
+    model: str = Field("embedded", description="'embedded' (tiny.en), 'base' (podtools[base]), 'auto' (the best "
+                                               "model at hand without a download), a faster-whisper model name, "
+                                               "or a model directory")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = Field("auto", description="auto = int8 on CPU, float16 on CUDA")
     batched: bool = Field(True, description="use BatchedInferencePipeline over VAD chunks")
@@ -113,8 +115,32 @@ def _resolve_model_path(name: str) -> tuple[str, bool]:
     return name, False
 
 
+def auto_candidates(device: str) -> list[str]:
+    """``--model auto``: the best models to be had without a download, best first: on CUDA
+    large-v3-turbo or large-v3 when in the Hugging Face cache; Whisper base when installed
+    (podtools[base]) or cached; always tiny.en (embedded) last."""
+    out = [n for n in ("large-v3-turbo", "large-v3") if device == "cuda" and _in_hub_cache(n)]
+    if bundled.base_installed() or _in_hub_cache("base"):
+        out.append("base")
+    return [*out, "embedded"]
+
+
 def load_model(options: TranscribeOptions) -> LoadedModel:
-    """Load the Whisper model named by ``options.model`` on the resolved device."""
+    """Load the Whisper model named by ``options.model`` on the resolved device (``auto``: the
+    first of :func:`auto_candidates` that loads; one that cannot, e.g. a half-installed base,
+    is skipped with a warning)."""
+    if options.model == "auto":
+        device = resolve_device(options.device)
+        for candidate in auto_candidates(device):
+            try:
+                loaded = load_model(options.model_copy(update={"model": candidate}))
+            except ModelError as exc:
+                if candidate == "embedded":
+                    raise
+                log.warning("--model auto: %s; using the next model", exc)
+                continue
+            shown = "tiny.en (embedded)" if candidate == "embedded" else candidate
+            return LoadedModel(loaded.whisper, f"auto: {shown}", loaded.path, loaded.device, loaded.compute_type)
     from faster_whisper import WhisperModel, available_models
 
     from ..memory import return_freed_memory
