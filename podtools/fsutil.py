@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -47,6 +48,25 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_open(path, "wb") as fh:
         fh.write(data)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_dir(folder: str | Path, done: str) -> Iterator[Path]:
+    """Build a folder in a temporary folder beside it and move it into place in one rename only
+    if the block succeeds: a reader never sees half of it. ``done`` names the file that marks a
+    finished folder: when another process renamed its copy into place first, that copy is kept."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield work
+        try:
+            os.rename(work, folder)
+        except OSError:  # another process built it first
+            if not (folder / done).is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def ensure_writable_dir(path: str | Path) -> Path:

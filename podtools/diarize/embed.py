@@ -1,8 +1,9 @@
 """Speaker embeddings of sliding windows of speech, with any encoder of :mod:`.encoders`.
 
 Features are computed once per speech region and windows are slices of them, embedded a batch
-at a time (or, with an encoder that has ``embed_region``, a region's windows in one pass of the
-network), so memory stays flat on long episodes (only the (n, dim) float32 embeddings grow).
+at a time (or, with an encoder that has ``embed_stretches``, all the windows of a stretch of
+speech in one pass of the network), so memory stays flat on long episodes (only the (n, dim)
+float32 embeddings grow).
 """
 
 from __future__ import annotations

