@@ -52,6 +52,9 @@ class Speaker(_Model):
     match_score: Optional[float] = Field(
         default=None, description="Cosine similarity to the known voice that named this speaker (name_source matched)")
     talk_time: Seconds = 0.0
+    role: Optional[str] = Field(
+        default=None, max_length=40,
+        description="Podcasting 2.0 person role (host, co-host, guest ...), set with `podtools speakers --role`")
 
 
 class SpeakerTurn(_Model):

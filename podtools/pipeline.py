@@ -315,12 +315,16 @@ def ingest(
     chapters: str | None = None,
     allow_private: bool = False,
     force: bool = False,
+    publish_base_url: str | None = None,
 ) -> IngestResult:
     """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir.
 
     ``source`` may also be a transcript (SRT, WebVTT, JSON, Markdown, text): it is imported
     instead of decoded and transcribed, with ``audio`` (path or URL) as the episode's audio if
     given. ``chapters`` is a chapter list, as a file path or as text (``--chapters``).
+
+    Corrections kept in ``out_dir/episode.toml`` (``podtools fix``, ``podtools speakers``) are
+    applied again after transcription and diarization; ``publish_base_url`` is kept there too.
     """
     from . import audio as audio_mod
     from .fsutil import ensure_writable_dir
@@ -329,6 +333,12 @@ def ingest(
     config = config or load_pipeline("default")
     progress = progress or NullProgress()
     out = ensure_writable_dir(out_dir)  # fail before minutes of work, not after
+    from .edits import apply_edits, load_edits, save_edits
+    from .publish import check_base_url
+
+    edits = load_edits(out)  # a damaged episode.toml, or a bad URL: fail now too
+    if publish_base_url is not None:
+        edits.base_url = check_base_url(publish_base_url)
     stale = _later_stage_outputs(out) if only_transcribe else []
     if stale and not force:
         raise ConfigError(f"holds an episode with {_later_stages(out)} (from `ingest`); `transcribe` would replace "
@@ -375,6 +385,8 @@ def ingest(
     if not only_transcribe:
         episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
                                             None if transcript_format else diarizing, use_cache)
+    if edits.has_corrections():  # a host's fixes from an earlier run: a re-run never undoes them
+        episode = apply_edits(episode, edits, progress.note, speakers=not only_transcribe)
     samples = None  # the listening stages are done: the text stages do not hold the audio (0.7 GB for 3 hours)
     if not only_transcribe:
         progress.stage("chapters")
@@ -387,7 +399,9 @@ def ingest(
         episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
-    files = render(episode, out, templates_dir, only=only)
+    files = render(episode, out, templates_dir, only=only, publish_base_url=edits.base_url)
+    if publish_base_url is not None:
+        files.append(save_edits(out, edits))
     for path in stale:  # --force: nothing left that disagrees with the new episode.json
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

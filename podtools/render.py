@@ -174,67 +174,92 @@ def render_template(name: str, episode: Episode, templates_dir: str | Path | Non
         raise template_error(exc, name, templates_dir) from None
 
 
-def _template_output(template: str) -> Callable[[Episode, Optional[Path]], str]:
-    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
-        return render_template(template, episode, templates_dir)
+@dataclass(frozen=True)
+class RenderContext:
+    """What a writer needs besides the episode: the user's templates and where the files will be
+    published (``--publish-base-url``; feed_tags.xml names files relative to it, or bare)."""
+
+    templates_dir: Optional[Path] = None
+    publish_base_url: Optional[str] = None
+
+
+Writer = Callable[[Episode, RenderContext], str]
+
+
+def _template_output(template: str) -> Writer:
+    def render(episode: Episode, ctx: RenderContext) -> str:
+        return render_template(template, episode, ctx.templates_dir)
 
     return render
 
 
-def _srt(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _srt(episode: Episode, ctx: RenderContext) -> str:
     from .formats.captions import to_srt
 
     return to_srt(episode)
 
 
-def _vtt(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _vtt(episode: Episode, ctx: RenderContext) -> str:
     from .formats.captions import to_vtt
 
     return to_vtt(episode)
 
 
-def _rttm(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _rttm(episode: Episode, ctx: RenderContext) -> str:
     from .diarize.assign import to_rttm
 
     return to_rttm(episode)
 
 
-def _chapters_json(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _chapters_json(episode: Episode, ctx: RenderContext) -> str:
     from .chapters import to_podcasting2_json
 
     return to_podcasting2_json(episode)
 
 
-def _youtube_chapters(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _youtube_chapters(episode: Episode, ctx: RenderContext) -> str:
     from .chapters import to_youtube
 
     return to_youtube(episode)
 
 
 # file name -> writer. Later stages register their outputs here.
-OUTPUTS: dict[str, Callable[[Episode, Optional[Path]], str]] = {
+def _podcasting2_json(episode: Episode, ctx: RenderContext) -> str:
+    from .formats.jsontranscript import to_podcasting2
+
+    return to_podcasting2(episode)
+
+
+def _feed_tags(episode: Episode, ctx: RenderContext) -> str:
+    from .publish import feed_tags_xml
+
+    return feed_tags_xml(episode, ctx.publish_base_url)
+
+
+OUTPUTS: dict[str, Writer] = {
     "transcript.md": _template_output("transcript.md.j2"),
     "transcript.txt": _template_output("transcript.txt.j2"),
     "transcript.srt": _srt,
     "transcript.vtt": _vtt,
+    "transcript.json": _podcasting2_json,
     "speakers.rttm": _rttm,
     "chapters.json": _chapters_json,
     "youtube_chapters.txt": _youtube_chapters,
 }
 
 
-def _notes_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
-    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _notes_output(name: str) -> Writer:
+    def render(episode: Episode, ctx: RenderContext) -> str:
         from .shownotes import write_output
 
-        return write_output(name, episode, templates_dir)
+        return write_output(name, episode, ctx.templates_dir)
 
     return render
 
 
 # summaries, show notes, newsletter draft and the episode page (podtools.shownotes)
-def _mentions_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
-    def render(episode: Episode, templates_dir: Optional[Path]) -> str:
+def _mentions_output(name: str) -> Writer:
+    def render(episode: Episode, ctx: RenderContext) -> str:
         from .mentions import outputs
 
         return outputs.to_json(episode) if name.endswith(".json") else outputs.to_csv(episode)
@@ -245,6 +270,7 @@ def _mentions_output(name: str) -> Callable[[Episode, Optional[Path]], str]:
 OUTPUTS.update({name: _mentions_output(name) for name in ("mentions.json", "mentions.csv")})
 OUTPUTS.update({name: _notes_output(name) for name in (
     "summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")})
+OUTPUTS["feed_tags.xml"] = _feed_tags  # last: the Podcasting 2.0 tags that point at the files above
 
 
 def render(
@@ -252,18 +278,23 @@ def render(
     out_dir: str | Path,
     templates_dir: str | Path | None = None,
     only: Iterable[str] | None = None,
+    publish_base_url: str | None = None,
 ) -> list[Path]:
     """Write ``episode.json`` and every output in ``OUTPUTS`` (or ``only`` those) into ``out_dir``.
 
     Each file is written atomically; a failure in one output leaves the others in place.
     """
+    from .edits import load_edits
+
     out = ensure_writable_dir(out_dir)
-    tdir = Path(templates_dir) if templates_dir else None
+    if publish_base_url is None:  # the one given before (`ingest --publish-base-url`), kept in episode.toml
+        publish_base_url = load_edits(out).base_url
+    ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url)
     written = [episode.save(out / "episode.json")]
     names = list(only) if only is not None else list(OUTPUTS)
     for name in names:
         if name not in OUTPUTS:
             raise ConfigError(f"unknown output {name!r}; choose from: {', '.join(OUTPUTS)}")
-        written.append(atomic_write_text(out / name, OUTPUTS[name](episode, tdir)))
+        written.append(atomic_write_text(out / name, OUTPUTS[name](episode, ctx)))
     log.info("wrote %d files to %s", len(written), out)
     return written

@@ -77,6 +77,7 @@ def _register() -> None:
     from . import diarize  # noqa: F401  (diarize)
     from . import mentions  # noqa: F401  (mentions)
     from . import voices  # noqa: F401  (voices add|list|remove)
+    from . import fix  # noqa: F401  (fix, speakers)
 
 
 _register()

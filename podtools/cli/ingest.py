@@ -45,7 +45,8 @@ def _config(pipeline: str, **flags):
 
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
-         audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, force=False, **flags):
+         audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, force=False,
+         publish_base_url=None, **flags):
     from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
@@ -64,7 +65,7 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,
                         use_cache=not no_cache, audio=audio, chapters=chapters, allow_private=allow_private,
-                        force=force)
+                        force=force, publish_base_url=publish_base_url)
     ep = result.episode
     if as_json:
         echo(json.dumps({
@@ -92,6 +93,9 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
               help="Also write NAME.chapters.mp3: a copy of the MP3 with ID3 CHAP/CTOC chapters.")
 @click.option("--catalog", "catalogs", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Extra catalog of AI models and benchmarks (YAML, same format as the shipped one); repeatable.")
+@click.option("--publish-base-url", metavar="URL",
+              help="Where the episode's files will be online (https://.../); feed_tags.xml points there. "
+                   "Kept in the folder's episode.toml for later runs.")
 def ingest(episode: str, **kwargs) -> None:
     """Run the whole pipeline on EPISODE: an audio/video file or http(s) URL, or a transcript
     (SRT, WebVTT, Podcasting 2.0 JSON, episode.json, Markdown or text with timestamps)."""
@@ -105,5 +109,5 @@ def ingest(episode: str, **kwargs) -> None:
               help="Replace an episode made by `ingest` in the output folder (its speakers, chapters, "
                    "mentions and summaries, and their files, are removed).")
 def transcribe(episode: str, force: bool, **kwargs) -> None:
-    """Transcribe EPISODE only: episode.json and transcript.{md,txt,srt,vtt}."""
+    """Transcribe EPISODE only: episode.json and transcript.{md,txt,srt,vtt,json}."""
     _run(episode, True, force=force, **kwargs)

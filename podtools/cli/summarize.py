@@ -119,22 +119,31 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
               help="Folder of Jinja templates overriding the shipped ones.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: the episode.json's).")
+@click.option("--publish-base-url", metavar="URL",
+              help="Where the files will be online (https://.../), for feed_tags.xml; kept in episode.toml.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing.")
-def render_command(episode_json: str, names: tuple[str, ...], templates_dir, output, quiet: bool) -> None:
+def render_command(episode_json: str, names: tuple[str, ...], templates_dir, output, publish_base_url,
+                   quiet: bool) -> None:
     """Re-render outputs of EPISODE_JSON from templates, without re-running any stage."""
+    from ..edits import load_edits, save_edits
     from ..errors import ConfigError
     from ..fsutil import atomic_write_text, ensure_writable_dir
     from ..models import Episode
-    from ..render import OUTPUTS, environment
+    from ..publish import check_base_url
+    from ..render import OUTPUTS, RenderContext, environment
     from ..shownotes import render_document
 
     episode = Episode.load(episode_json)
     env = environment(templates_dir)
     out = ensure_writable_dir(Path(output) if output else Path(episode_json).resolve().parent)
+    edits = load_edits(out)
+    if publish_base_url is not None:
+        edits.base_url = check_base_url(publish_base_url)
+    ctx = RenderContext(Path(templates_dir) if templates_dir else None, edits.base_url)
     written = []
     for name in names or tuple(OUTPUTS):
         if name in OUTPUTS:
-            text = OUTPUTS[name](episode, Path(templates_dir) if templates_dir else None)
+            text = OUTPUTS[name](episode, ctx)
             target = name
         else:
             template = name if name.endswith((".j2", ".jinja")) else f"{name}.j2"
@@ -144,6 +153,8 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
             text = render_document(template, episode, templates_dir)
             target = Path(template).name.removesuffix(".j2").removesuffix(".jinja")
         written.append(atomic_write_text(out / target, text))
+    if publish_base_url is not None:
+        written.append(save_edits(out, edits))
     if not quiet:
         for path in written:
             echo(str(path))

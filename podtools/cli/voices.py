@@ -55,8 +55,7 @@ def add(name: str, source: str, speaker, audio_path, replace: bool, encoder, voi
     (or its folder) made by ingest/diarize, with --speaker saying who."""
     from .. import audio as audio_mod
     from ..diarize.encoders import DEFAULT_ENCODER, load_encoder
-    from ..diarize.stage import overlapped
-    from ..diarize.voices import VoiceLibrary, editing, speaker_prints, voiceprint
+    from ..diarize.voices import VoiceLibrary, editing, voiceprint
     from ..models import Episode
     from ..pipeline import prepare_source
 
@@ -66,19 +65,8 @@ def add(name: str, source: str, speaker, audio_path, replace: bool, encoder, voi
         path = path / "episode.json"
     if path.suffix.lower() == ".json":
         episode = Episode.load(path)
-        spk = _episode_speaker(episode, speaker, name)
-        media = audio_path or episode.source
-        if not Path(media).is_file():
-            raise InputError("the episode's audio is not there any more; give it with --audio FILE", media)
-        samples = audio_mod.decode(prepare_source(media))
-        turns = [(t.start, t.end, t.speaker) for t in episode.turns] or \
-                [(s.start, s.end, s.speaker) for s in episode.segments if s.speaker]
-        mine = [t for t in turns if t[2] == spk]
-        with editing(voices_dir) as library:
-            library.check_encoder(encoder or library.encoder or DEFAULT_ENCODER)
-            enc = load_encoder(library.encoder or encoder or DEFAULT_ENCODER, "cpu")
-            emb, seconds = speaker_prints(samples, mine, enc, exclude=overlapped(turns)).get(spk, (None, 0.0))
-            _add(library, name, emb, seconds, enc.name, str(path), replace)
+        library_path, seconds = enroll_speaker(path, episode, _episode_speaker(episode, speaker, name), name,
+                                               voices_dir, audio_path, encoder, replace)
     else:
         if speaker:
             raise click.UsageError("--speaker goes with an episode.json; an audio clip is one person's voice")
@@ -88,7 +76,33 @@ def add(name: str, source: str, speaker, audio_path, replace: bool, encoder, voi
             enc = load_encoder(library.encoder or encoder or DEFAULT_ENCODER, "cpu")
             emb, seconds = voiceprint(samples, [(0.0, len(samples) / audio_mod.SAMPLE_RATE)], enc)
             _add(library, name, emb, seconds, enc.name, source, replace)
-    click.echo(f"enrolled {clean_line(name)} ({seconds:.0f} s of speech) in {library.path}", err=True)
+        library_path = library.path
+    click.echo(f"enrolled {clean_line(name)} ({seconds:.0f} s of speech) in {library_path}", err=True)
+
+
+def enroll_speaker(path: Path, episode, spk: str, name: str, voices_dir, audio_path=None, encoder=None,
+                   replace: bool = False) -> tuple[Path, float]:
+    """Add speaker ``spk`` of an episode to the voice library as ``name``, from its turns in the
+    episode's audio (overlapped speech left out); (library folder, seconds of speech used)."""
+    from .. import audio as audio_mod
+    from ..diarize.encoders import DEFAULT_ENCODER, load_encoder
+    from ..diarize.stage import overlapped
+    from ..diarize.voices import editing, speaker_prints
+    from ..pipeline import prepare_source
+
+    media = audio_path or episode.source
+    if not Path(media).is_file():
+        raise InputError("the episode's audio is not there any more; give it with --audio FILE", media)
+    samples = audio_mod.decode(prepare_source(media))
+    turns = [(t.start, t.end, t.speaker) for t in episode.turns] or \
+            [(s.start, s.end, s.speaker) for s in episode.segments if s.speaker]
+    mine = [t for t in turns if t[2] == spk]
+    with editing(voices_dir) as library:
+        library.check_encoder(encoder or library.encoder or DEFAULT_ENCODER)
+        enc = load_encoder(library.encoder or encoder or DEFAULT_ENCODER, "cpu")
+        emb, seconds = speaker_prints(samples, mine, enc, exclude=overlapped(turns)).get(spk, (None, 0.0))
+        _add(library, name, emb, seconds, enc.name, str(path), replace)
+    return library.path, seconds
 
 
 def _add(library, name, emb, seconds, encoder, source, replace) -> None:

@@ -81,3 +81,45 @@ def parse_json(text: str, path: str | Path) -> Parsed | Episode:
     if not parsed.pieces:
         raise InputError("transcript has no segments", path)
     return parsed
+
+
+PODCASTING2_TRANSCRIPT_VERSION = "1.0.0"
+
+
+def to_podcasting2(episode: Episode) -> str:
+    """``transcript.json``: the Podcasting 2.0 JSON transcript (``version``, ``segments[]`` of
+    ``speaker``, ``startTime``, ``endTime``, ``body``), one segment per phrase and speaker.
+
+    A transcript segment whose words were given to two speakers becomes one segment per run of
+    words of the same speaker, timed by its words. Text has no control characters.
+    """
+    from ..textsafe import one_line
+
+    segments: list[dict] = []
+
+    def add(speaker: Optional[str], start: float, end: float, text: str) -> None:
+        body = " ".join(one_line(text).split())
+        if not body:
+            return
+        item: dict[str, Any] = {}
+        name = episode.speaker_name(speaker)
+        if name:
+            item["speaker"] = " ".join(one_line(name).split())
+        item.update(startTime=round(start, 3), endTime=round(max(end, start), 3), body=body)
+        segments.append(item)
+
+    for seg in episode.segments:
+        speakers = {w.speaker or seg.speaker for w in seg.words}
+        if len(speakers) <= 1:
+            add(seg.speaker or next(iter(speakers), None), seg.start, seg.end, seg.text)
+            continue
+        run: list = []
+        for w in seg.words:
+            if run and (w.speaker or seg.speaker) != (run[-1].speaker or seg.speaker):
+                add(run[0].speaker or seg.speaker, run[0].start, run[-1].end, " ".join(x.text.strip() for x in run))
+                run = []
+            run.append(w)
+        if run:
+            add(run[0].speaker or seg.speaker, run[0].start, run[-1].end, " ".join(x.text.strip() for x in run))
+    doc = {"version": PODCASTING2_TRANSCRIPT_VERSION, "segments": segments}
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
