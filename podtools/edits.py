@@ -197,7 +197,9 @@ def _replace_words(words: list[Word], rx: re.Pattern, right: str) -> tuple[list[
     """Words with every match of ``rx`` over their joined text replaced; a replaced run of
     words keeps its first start and last end, its new words spread evenly over that span."""
     joined, bounds = "", []
-    for w in words:
+    for w in words:  # faster-whisper's words start with their space; imported ones may not
+        if joined and not w.text[:1].isspace():
+            joined += " "
         bounds.append((len(joined), len(joined) + len(w.text)))
         joined += w.text
     out: list[Word] = []
@@ -210,13 +212,14 @@ def _replace_words(words: list[Word], rx: re.Pattern, right: str) -> tuple[list[
         out.extend(words[i:first])
         text = joined[bounds[first][0]:m.start()] + _cased(m.group(0), right, joined, m.start()) \
             + joined[m.end():bounds[last][1]]
-        lead = " " if text.startswith(" ") else ""
+        lead = text[: len(text) - len(text.lstrip())]
+        space = " " if lead else ""
         tokens = text.split()
         t0, t1 = words[first].start, words[last].end
         step = (t1 - t0) / max(len(tokens), 1)
         for k, tok in enumerate(tokens):
             out.append(Word(start=round(t0 + k * step, 3), end=round(t0 + (k + 1) * step, 3) if k < len(tokens) - 1
-                            else t1, text=(lead if k == 0 else " ") + tok, probability=None,
+                            else t1, text=(lead if k == 0 else space) + tok, probability=None,
                             speaker=words[first].speaker))
         count += 1
         i = last + 1
@@ -264,7 +267,8 @@ def inside_words(episode: Episode, wrong: str) -> Optional[str]:
 
 def apply_replacements(episode: Episode, replacements: Iterable[tuple[str, str]]) -> tuple[Episode, dict[str, int]]:
     """``episode`` with each (wrong, right) replaced, in order, in the transcript, chapter
-    titles and summaries; and how many times each was found in the transcript."""
+    titles, summaries and the speaker names inferred from the transcript; and how many times
+    each was found in the transcript."""
     counts: dict[str, int] = {}
     segments = list(episode.segments)
     chapters = list(episode.chapters)
@@ -277,7 +281,10 @@ def apply_replacements(episode: Episode, replacements: Iterable[tuple[str, str]]
         chapters = [c.model_copy(update={"title": replace_text(c.title, rx, right)[0],
                                          "summary": replace_text(c.summary, rx, right)[0] if c.summary else None})
                     for c in chapters]
-        episode = episode.model_copy(update={"segments": segments, "chapters": chapters})
+        # a name inferred from the transcript ("I'm Alex") was heard as the transcript was
+        speakers = [sp.model_copy(update={"name": replace_text(sp.name, rx, right)[0]})
+                    if sp.name and sp.name_source == "inferred" else sp for sp in episode.speakers]
+        episode = episode.model_copy(update={"segments": segments, "chapters": chapters, "speakers": speakers})
         episode = episode.model_copy(update={"summaries": _correct_summaries(episode, rx, right)})
         counts[wrong] = counts.get(wrong, 0) + n
     return episode, counts

@@ -122,6 +122,80 @@ def test_trends_over_the_batch_catalogue(first_run, tmp_path):
     assert drawn_series(tmp_path / "t.png") == len(got["names"])
 
 
+def test_feed_written_back_with_podcasting2_tags(show, first_run, tmp_path):
+    """`podtools feed`: the show's feed with Podcasting 2.0 tags on each finished episode (the
+    re-published one gets its original's), everything else byte for byte, read back by
+    feedparser and checked element by element in the namespace."""
+    import re
+    import urllib.request
+
+    import feedparser
+    from defusedxml import ElementTree as ET
+
+    out, _ = first_run
+    original = urllib.request.urlopen(show.feed_url).read()
+    target = tmp_path / "feed.xml"
+    base = "https://cdn.example.com/show/episodes"
+    result = CliRunner().invoke(cli, ["feed", str(out), "--allow-private", "-o", str(target),
+                                      "--publish-base-url", base])
+    assert result.exit_code == 0, result.output
+    assert "4 items left as they were" in result.output  # the four that failed
+    new = target.read_bytes()
+    # nothing else changed: without the inserted elements and the namespace declaration, the
+    # bytes are the original's
+    ns = b' xmlns:podcast="https://podcastindex.org/namespace/1.0"'
+    stripped = re.sub(rb"\n[ \t]*<podcast:[a-z]+\b[^>]*?(?:/>|>[^<]*</podcast:[a-z]+>)", b"", new)
+    assert stripped.replace(b"\n</item>", b"</item>").replace(ns, b"", 1) == original
+    parsed, before = feedparser.parse(new), feedparser.parse(original)
+    assert not parsed.bozo and parsed.namespaces.get("podcast") == "https://podcastindex.org/namespace/1.0"
+    assert [(e.title, e.id, e.enclosures) for e in parsed.entries] == [(e.title, e.id, e.enclosures)
+                                                                       for e in before.entries]
+    rows = {r["title"]: r for r in check_catalogue(out, show.done, show.failed).values()}
+    P = "{https://podcastindex.org/namespace/1.0}"
+    items = ET.fromstring(new).find("channel").findall("item")
+    assert len(items) == len(before.entries)
+    for item in items:
+        title = item.findtext("title")
+        tags = [el for el in item if el.tag.startswith(P)]
+        row = rows.get(title)
+        if title == "Episode 2 (rerun)":
+            row = next(r for r in rows.values() if r["id"] == rows[title]["duplicate_of"])
+        if row is None or row["status"] not in ("done", "duplicate"):
+            assert tags == [], title  # failed episodes are left as they were
+            continue
+        folder = out / "episodes" / row["folder"]
+        ep = Episode.load(folder / "episode.json")
+        transcripts = item.findall(P + "transcript")
+        assert {t.get("type") for t in transcripts} == {"text/vtt", "application/x-subrip", "application/json"}
+        for el in transcripts + item.findall(P + "chapters"):
+            url = el.get("url")
+            assert url.startswith(f"{base}/{row['folder']}/"), url
+            assert (folder / url.rsplit("/", 1)[1]).is_file()  # the file the URL names was written
+        assert [t.get("rel") for t in transcripts if t.get("type") != "application/json"] == ["captions", "captions"]
+        assert bool(item.findall(P + "chapters")) == bool(ep.chapters)
+
+
+def test_feed_refuses_what_does_not_fit(show, first_run, tmp_path):
+    out, _ = first_run
+    other = tmp_path / "other.xml"
+    other.write_bytes(rss("Other Show", [{"title": "Elsewhere", "guid": "x-1", "url": "https://elsewhere.test/a.mp3"}]))
+    atom = tmp_path / "atom.xml"
+    atom.write_text('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+                    '<entry><title>E</title><id>e1</id></entry></feed>', encoding="utf-8")
+    target = tmp_path / "feed.xml"
+    for args, message in [
+        (["--rss", str(other)], "none of the feed's 1 items"),
+        (["--rss", str(atom)], "not an RSS 2.0 feed"),
+        (["--rss", str(tmp_path / "missing.xml")], "file not found"),
+        (["--rss", str(other), "--publish-base-url", "file:///srv/x"], "--publish-base-url"),
+    ]:
+        result = CliRunner().invoke(cli, ["feed", str(out), "-o", str(target), *args])
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and not target.exists()
+    result = CliRunner().invoke(cli, ["feed", str(tmp_path), "--rss", str(other), "-o", str(target)])
+    assert result.exit_code != 0 and "not a batch catalogue" in result.output
+
+
 def test_rerun_skips_everything_cheaply(show, first_run):
     """A finished catalogue's re-run downloads, decodes and transcribes nothing and loads no
     model (what it costs in time: benchmarks/batch.py)."""
@@ -281,3 +355,4 @@ def test_batch_with_the_llm_of_your_choice(show, tmp_path, monkeypatch):
     for f in folders:
         s = Episode.load(out / "episodes" / f / "episode.json").summaries["episode"]
         assert s.method == "llm" and s.model == "test-model"
+

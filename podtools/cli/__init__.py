@@ -78,6 +78,7 @@ def _register() -> None:
     from . import mentions  # noqa: F401  (mentions)
     from . import voices  # noqa: F401  (voices add|list|remove)
     from . import fix  # noqa: F401  (fix, speakers)
+    from . import publish  # noqa: F401  (feed)
 
 
 _register()

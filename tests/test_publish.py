@@ -1,0 +1,342 @@
+"""Publishing and the correction loop on the real sample episode: transcript.json against a JSON
+Schema of the Podcasting 2.0 transcript format, feed_tags.xml read back by an XML parser and by
+feedparser, `podtools fix` and `podtools speakers` read back from every file they re-render, and
+the corrections surviving a re-run of `ingest`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import jsonschema
+import pytest
+import srt
+import webvtt
+from click.testing import CliRunner
+from defusedxml import ElementTree as ET
+
+from podtools.models import Episode
+from readme import (INGEST_FILES, SOUNDBITE_MAX_S, SOUNDBITE_MIN_S, SOUNDBITES_MAX, SOUNDBITES_MIN)
+
+NS = "https://podcastindex.org/namespace/1.0"
+P = f"{{{NS}}}"
+
+# The Podcasting 2.0 JSON transcript, as the namespace's transcripts.md describes it: a version
+# and segments with startTime, endTime (seconds), body and an optional speaker.
+PODCASTING2_TRANSCRIPT_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["version", "segments"],
+    "properties": {
+        "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$"},
+        "segments": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["startTime", "endTime", "body"],
+                "additionalProperties": False,
+                "properties": {
+                    "speaker": {"type": "string", "minLength": 1},
+                    "startTime": {"type": "number", "minimum": 0},
+                    "endTime": {"type": "number", "minimum": 0},
+                    "body": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+}
+CAPTION_TYPES = {"text/vtt", "application/x-subrip"}  # the namespace's types for VTT and SRT
+
+
+def run(*args):
+    from podtools.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w.%'-]+", text.lower())
+
+
+@pytest.fixture()
+def folder(sample_ingest, tmp_path):
+    """A copy of the sample's ingest folder, for a test to change."""
+    _, out = sample_ingest
+    return shutil.copytree(out, tmp_path / "episode")
+
+
+def snapshot(path):
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+# -- transcript.json ---------------------------------------------------------------------------
+
+
+def test_transcript_json_is_a_podcasting2_transcript(sample_ingest):
+    result, out = sample_ingest
+    doc = json.loads((out / "transcript.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, PODCASTING2_TRANSCRIPT_SCHEMA)
+    ep = result.episode
+    segs = doc["segments"]
+    # every word of the transcript, in order, and nothing else
+    assert words(" ".join(s["body"] for s in segs)) == words(ep.text)
+    starts = [s["startTime"] for s in segs]
+    assert starts == sorted(starts) and all(s["endTime"] >= s["startTime"] for s in segs)
+    assert segs[-1]["endTime"] <= ep.duration + 0.05
+    # speakers by the names the episode gives them (the sample's three introduce themselves)
+    assert {s["speaker"] for s in segs} == {sp.name for sp in ep.speakers} == {"Alex", "Priya", "Sam"}
+    for seg in segs:  # each segment is one speaker's: the diarization of its time says so
+        turns = [t for t in ep.segments if t.start <= seg["startTime"] + 0.01 and seg["startTime"] < t.end]
+        assert any(ep.speaker_name(t.speaker) == seg["speaker"] for t in turns), seg
+    # podtools reads it back: the same words and speakers
+    from podtools.formats.imports import import_transcript
+
+    back = import_transcript(out / "transcript.json").episode
+    assert words(back.text) == words(ep.text)
+    assert {sp.name for sp in back.speakers} == {"Alex", "Priya", "Sam"}
+
+
+# -- feed_tags.xml -----------------------------------------------------------------------------
+
+
+def _tags(path):
+    root = ET.parse(path).getroot()
+    assert root.tag == "item"
+    for el in root:  # every element is in the Podcasting 2.0 namespace, of a kind it defines
+        assert el.tag.startswith(P) and el.tag[len(P):] in {"transcript", "chapters", "person", "soundbite"}, el.tag
+    return root
+
+
+def test_feed_tags_point_at_the_files_and_parse(sample_ingest):
+    result, out = sample_ingest
+    ep = result.episode
+    root = _tags(out / "feed_tags.xml")
+    transcripts = root.findall(P + "transcript")
+    by_type = {t.get("type"): t for t in transcripts}
+    assert set(by_type) == {"text/vtt", "application/x-subrip", "application/json"}
+    for t in transcripts:
+        assert (out / t.get("url")).is_file(), t.get("url")  # bare names: files in the folder
+        assert t.get("language") == ep.language == "en"
+        assert t.get("rel") == ("captions" if t.get("type") in CAPTION_TYPES else None)
+    assert webvtt.read(out / by_type["text/vtt"].get("url"))  # each is the file its type says
+    assert list(srt.parse((out / by_type["application/x-subrip"].get("url")).read_text()))
+    assert json.loads((out / by_type["application/json"].get("url")).read_text())["segments"]
+    (chapters,) = root.findall(P + "chapters")
+    assert chapters.get("type") == "application/json+chapters"
+    assert [c["title"] for c in json.loads((out / chapters.get("url")).read_text())["chapters"]] == \
+        [c.title for c in ep.chapters]
+    persons = {p.text: p.get("role") for p in root.findall(P + "person")}
+    assert set(persons) == {"Alex", "Priya", "Sam"}
+    bites = root.findall(P + "soundbite")
+    assert SOUNDBITES_MIN <= len(bites) <= SOUNDBITES_MAX
+    quotes = ep.summaries["episode"].quotes
+    for b in bites:
+        start, duration = float(b.get("startTime")), float(b.get("duration"))
+        assert SOUNDBITE_MIN_S <= duration <= SOUNDBITE_MAX_S
+        assert 0 <= start and start + duration <= ep.duration + 0.01
+        # around one of the summary's quotes, titled with it
+        assert any(q.text == b.text and start <= q.start + 0.01 and q.end <= start + duration + 0.01 for q in quotes)
+    # inside an RSS item, feedparser reads the namespace and the elements
+    import feedparser
+
+    item = (out / "feed_tags.xml").read_text(encoding="utf-8").split("?>", 1)[1]
+    item = re.sub(r"<!--.*?-->", "", item).replace(f' xmlns:podcast="{NS}"', "")
+    feed = feedparser.parse(f'<?xml version="1.0"?><rss version="2.0" xmlns:podcast="{NS}"><channel><title>S</title>'
+                            f"{item}</channel></rss>")
+    assert not feed.bozo and feed.namespaces["podcast"] == NS
+    assert feed.entries[0]["podcast_transcript"]["url"] in {t.get("url") for t in transcripts}
+
+
+def test_publish_base_url_and_its_bad_values(folder):
+    before = snapshot(folder)
+    for bad in ("ftp://cdn.example.com/x/", "cdn.example.com/x", "javascript:alert(1)", "https://",
+                "https://cdn.example.com/a b/", 'https://cdn.example.com/"><x/>'):
+        res = run("render", folder / "episode.json", "--publish-base-url", bad)
+        assert res.exit_code != 0 and "--publish-base-url" in res.output and len(res.output.splitlines()) == 1
+        assert snapshot(folder) == before
+    res = run("render", folder / "episode.json", "-t", "feed_tags.xml", "--publish-base-url",
+              "https://cdn.example.com/show/ep%2012")
+    assert res.exit_code == 0, res.output
+    urls = [el.get("url") for el in _tags(folder / "feed_tags.xml") if el.get("url")]
+    assert urls and all(u.startswith("https://cdn.example.com/show/ep%2012/") for u in urls)
+    # kept for the next render, which is given no URL
+    assert run("render", folder / "episode.json", "-t", "feed_tags.xml").exit_code == 0
+    assert [el.get("url") for el in _tags(folder / "feed_tags.xml") if el.get("url")] == urls
+
+
+def test_hostile_names_stay_text_in_the_tags(folder):
+    ep = Episode.load(folder / "episode.json")
+    evil = 'Eve"/><podcast:person role="host">Mallory</podcast:person><x a="\x1b[2J'
+    ep = ep.model_copy(update={"speakers": [ep.speakers[0].model_copy(update={"name": evil}), *ep.speakers[1:]]})
+    ep.save(folder / "episode.json")
+    assert run("render", folder / "episode.json", "-t", "feed_tags.xml").exit_code == 0
+    persons = [p.text for p in _tags(folder / "feed_tags.xml").findall(P + "person")]
+    assert evil.replace("\x1b", "") in persons and "Mallory" not in persons
+
+
+# -- podtools fix ------------------------------------------------------------------------------
+
+
+def test_fix_corrects_every_file_and_keeps_word_times(folder):
+    ep = Episode.load(folder / "episode.json")
+    # a two-word phrase of the real transcript (whatever the ASR heard), replaced by a name the
+    # mentions catalog knows
+    seg_i, seg = next((i, s) for i, s in enumerate(ep.segments) if len(s.words) >= 6 and i > 2)
+    w1, w2 = seg.words[2], seg.words[3]
+    phrase = f"{w1.text.strip(' ,.?!')} {w2.text.strip(' ,.?!')}"
+    assert not any("anthropic" in s.text.lower() for s in ep.segments)
+    res = run("fix", folder, "--replace", f"{phrase.upper()}=Anthropic")  # any case matches
+    assert res.exit_code == 0, res.output
+    fixed = Episode.load(folder / "episode.json")
+    new = fixed.segments[seg_i]
+    assert "Anthropic" in new.text and phrase.lower() not in new.text.lower()
+    (word,) = [w for w in new.words if w.text.strip(" ,.?!") == "Anthropic"]
+    assert (word.start, word.end) == (w1.start, w2.end)  # the times of the words it replaced
+    assert [(w.start, w.end) for w in new.words if w is not word] == \
+        [(w.start, w.end) for w in seg.words if w not in (w1, w2)]
+    assert [s.text for i, s in enumerate(fixed.segments) if i != seg_i] == \
+        [s.text for i, s in enumerate(ep.segments) if i != seg_i]
+    # every file says it: the mentions found again, captions, the Podcasting 2.0 transcript
+    mentions = json.loads((folder / "mentions.json").read_text())
+    found = [m for m in mentions["mentions"] if m["canonical"] == "Anthropic"]
+    assert found and abs(found[0]["start"] - w1.start) < 1.0
+    assert "Anthropic" in " ".join(c.content for c in srt.parse((folder / "transcript.srt").read_text()))
+    assert "Anthropic" in " ".join(c.text for c in webvtt.read(folder / "transcript.vtt"))
+    assert "Anthropic" in " ".join(s["body"] for s in json.loads((folder / "transcript.json").read_text())["segments"])
+    assert "Anthropic" in (folder / "transcript.md").read_text()
+    assert "Anthropic" in (folder / "episode.html").read_text()
+    # kept in the folder, for re-runs
+    import tomllib
+
+    kept = tomllib.loads((folder / "episode.toml").read_text())
+    assert kept["replace"] == {phrase.upper(): "Anthropic"}
+
+
+def test_fix_corrections_file_and_summaries(folder, tmp_path):
+    ep = Episode.load(folder / "episode.json")
+    quote = ep.summaries["episode"].quotes[0].text
+    target = next(w.strip(",.?!") for w in quote.split() if len(w.strip(",.?!")) > 5)
+    corrections = tmp_path / "fixes.txt"
+    corrections.write_text(f"# hosts' list\n{target} -> Zyzzyva\n\n", encoding="utf-8")
+    res = run("fix", folder, "--corrections", corrections)
+    assert res.exit_code == 0, res.output
+    fixed = Episode.load(folder / "episode.json")
+    assert "Zyzzyva" in fixed.summaries["episode"].quotes[0].text
+    assert "Zyzzyva" in (folder / "summary.md").read_text() and "Zyzzyva" in (folder / "show_notes.md").read_text()
+    assert not re.search(rf"\b{re.escape(target)}\b", (folder / "transcript.txt").read_text(), re.IGNORECASE)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--replace", "Alex=Alex"], "changes nothing"),
+    (["--replace", "Ale=Alexa"], "only found inside words"),
+    (["--replace", "Quetzalcoatl=Anthropic"], "not in the transcript"),
+    (["--replace", "no equals sign"], "WRONG=RIGHT"),
+    (["--replace", "=Anthropic"], "WRONG=RIGHT"),
+    ([], "no corrections given"),
+])
+def test_fix_refuses_bad_corrections(folder, args, message):
+    before = snapshot(folder)
+    res = run("fix", folder, *args)
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert snapshot(folder) == before  # nothing written
+
+
+def test_fix_bad_files(folder, tmp_path):
+    bad = tmp_path / "fixes.txt"
+    bad.write_text("Alex=Alexander\njust words\n", encoding="utf-8")
+    res = run("fix", folder, "--corrections", bad)
+    assert res.exit_code != 0 and "line 2" in res.output and "fixes.txt" in res.output
+    res = run("fix", tmp_path / "nowhere", "--replace", "a=b")
+    assert res.exit_code != 0 and "episode.json" in res.output
+    (folder / "episode.toml").write_text("[replace\n", encoding="utf-8")
+    res = run("fix", folder, "--replace", "Alex=Alexander")
+    assert res.exit_code != 0 and "episode.toml" in res.output and "TOML" in res.output
+
+
+# -- podtools speakers -------------------------------------------------------------------------
+
+
+def test_speakers_rename_merge_role(folder):
+    ep = Episode.load(folder / "episode.json")
+    ids = {sp.name: sp.id for sp in ep.speakers}
+    res = run("speakers", folder, "--merge", f"{ids['Sam']}={ids['Priya']}", "--rename", "Priya=Priya Natarajan",
+              "--role", "Alex=host")
+    assert res.exit_code == 0, res.output
+    fixed = Episode.load(folder / "episode.json")
+    assert {sp.id: sp.name for sp in fixed.speakers} == {ids["Alex"]: "Alex", ids["Priya"]: "Priya Natarajan"}
+    gone = ids["Sam"]
+    assert all(s.speaker != gone and all(w.speaker != gone for w in s.words) for s in fixed.segments)
+    assert all(t.speaker != gone for t in fixed.turns)
+    merged = next(sp for sp in fixed.speakers if sp.id == ids["Priya"])
+    assert merged.talk_time == pytest.approx(sum(sp.talk_time for sp in ep.speakers if sp.name in ("Sam", "Priya")),
+                                             abs=0.01)
+    # the files: RTTM, VTT voices, Podcasting 2.0 transcript and persons with roles
+    rttm = {line.split()[7] for line in (folder / "speakers.rttm").read_text().splitlines() if line.strip()}
+    assert rttm == {"Alex", "Priya_Natarajan"}  # README: names where known, spaces as _
+    voices = set(re.findall(r"<v ([^>]+)>", (folder / "transcript.vtt").read_text()))
+    assert voices == {"Alex", "Priya Natarajan"}
+    speakers = {s["speaker"] for s in json.loads((folder / "transcript.json").read_text())["segments"]}
+    assert speakers == {"Alex", "Priya Natarajan"}
+    persons = {p.text: p.get("role") for p in _tags(folder / "feed_tags.xml").findall(P + "person")}
+    assert persons == {"Alex": "host", "Priya Natarajan": "guest"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rename", "SPEAKER_00=Priya"], "--merge"),
+    (["--merge", "SPEAKER_01=SPEAKER_01"], "into itself"),
+    (["--rename", "SPEAKER_09=Zed"], "no speaker 'SPEAKER_09'"),
+    (["--role", "SPEAKER_00=emperor"], "unknown role"),
+    (["--rename", "SPEAKER_00"], "SPEAKER=VALUE"),
+    ([], "nothing to do"),
+])
+def test_speakers_refuses(folder, args, message):
+    before = snapshot(folder)
+    res = run("speakers", folder, *args)
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert snapshot(folder) == before
+
+
+def test_rename_enrolls_the_voice(folder, tmp_path, sample_mp3):
+    voices = tmp_path / "voices"
+    res = run("speakers", folder, "--rename", "Sam=Samuel Okafor", "--enroll", "--voices", voices)
+    assert res.exit_code == 0, res.output
+    listed = json.loads(run("voices", "list", "--voices", voices, "--json").output)
+    assert [v["name"] for v in listed["voices"]] == ["Samuel Okafor"]
+    # the next diarization of the show's audio names him from his voice
+    out = tmp_path / "again"
+    res = run("diarize", sample_mp3, "-o", out, "--voices", voices, "--json")
+    assert res.exit_code == 0, res.output
+    named = {sp["name"]: sp.get("name_source") for sp in Episode.load(out / "episode.json").model_dump()["speakers"]}
+    assert named.get("Samuel Okafor") == "matched"
+
+
+# -- a re-run keeps the fixes ------------------------------------------------------------------
+
+
+def test_reingest_reapplies_the_corrections(folder, sample_mp3, embedded_model):
+    from podtools.pipeline import ingest
+
+    ep = Episode.load(folder / "episode.json")
+    ids = {sp.name: sp.id for sp in ep.speakers}
+    assert run("fix", folder, "--replace", "Alex=Alexei").exit_code == 0
+    assert run("speakers", folder, "--rename", f"{ids['Sam']}=Samuel", "--role", "Alexei=host").exit_code == 0
+    notes: list[str] = []
+
+    class Progress:
+        def stage(self, *a, **k): pass
+        def advance(self, *a): pass
+        def status(self, *a): pass
+        def note(self, message): notes.append(message)
+
+    result = ingest(str(sample_mp3), folder, model=embedded_model, progress=Progress())
+    again = result.episode
+    assert "Alexei" in again.text and not re.search(r"\bAlex\b", again.text)
+    assert {sp.name for sp in again.speakers} >= {"Samuel"}
+    assert "Alexei" in (folder / "transcript.md").read_text() and "Samuel" in (folder / "transcript.md").read_text()
+    persons = {p.text: p.get("role") for p in _tags(folder / "feed_tags.xml").findall(P + "person")}
+    assert persons.get("Samuel") == "guest" and "host" in persons.values()
+    assert {p.name for p in folder.iterdir()} == INGEST_FILES | {"episode.toml"}
