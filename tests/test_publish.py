@@ -128,7 +128,8 @@ def test_feed_tags_point_at_the_files_and_parse(sample_ingest):
     assert [c["title"] for c in json.loads((out / chapters.get("url")).read_text())["chapters"]] == \
         [c.title for c in ep.chapters]
     persons = {p.text: p.get("role") for p in root.findall(P + "person")}
-    assert set(persons) == {"Alex", "Priya", "Sam"}
+    # "Hi, I'm Alex, your host": the host by his own words; the others are then guests
+    assert persons == {"Alex": "host", "Priya": "guest", "Sam": "guest"}
     bites = root.findall(P + "soundbite")
     assert SOUNDBITES_MIN <= len(bites) <= SOUNDBITES_MAX
     quotes = ep.summaries["episode"].quotes
@@ -340,3 +341,18 @@ def test_reingest_reapplies_the_corrections(folder, sample_mp3, embedded_model):
     persons = {p.text: p.get("role") for p in _tags(folder / "feed_tags.xml").findall(P + "person")}
     assert persons.get("Samuel") == "guest" and "host" in persons.values()
     assert {p.name for p in folder.iterdir()} == INGEST_FILES | {"episode.toml"}
+
+
+@pytest.mark.parametrize("lines, roles", [
+    ([("A", "Hi, I'm Alex, your host, and welcome."), ("B", "Thanks Alex, I'm Priya.")], {"A": "host"}),
+    ([("A", "Welcome back. This is your co-host Priya and with me is Sam."), ("B", "Hello!")], {"A": "co-host"}),
+    ([("A", "I am your host today."), ("B", "And I'm your host too, Sam.")], {}),  # claimed twice: unknown
+    ([("A", "Our host is away, so Sam and I will talk."), ("B", "Yes, your host said hi.")], {}),  # not self
+])
+def test_host_role_from_the_speakers_own_words(lines, roles):
+    from podtools.diarize.names import infer_roles
+    from podtools.models import Segment, Speaker
+
+    segs = [Segment(start=i * 5.0, end=i * 5.0 + 4, text=t, speaker=s) for i, (s, t) in enumerate(lines)]
+    ep = Episode(id="x", source="x", duration=20, segments=segs, speakers=[Speaker(id="A"), Speaker(id="B")])
+    assert infer_roles(ep) == roles

@@ -60,6 +60,8 @@ THANKS = re.compile(r"^(?i:(?:oh|well|yeah|yes|okay|ok|so)[,.]?\s+)?(?i:thank yo
 HANDOFF_START = re.compile(r"^(?i:(?:so|and|okay|ok|now|alright|all right)[,.]?\s+)?" + _NAME + r",\s+\w")
 HANDOFF_END = re.compile(r"(?i:over to you|back to you|take it away|what do you think|your turn|go ahead)"
                          r",?\s+" + _NAME + r"\s*[.?!]*$")
+# "I'm Alex, your host", "this is your co-host Priya": who hosts the show, in the speaker's own words
+HOST_SELF = re.compile(r"(?i)\b(?:i'm|i am|this is|my name is)\b[^.?!]{0,40}?\byour\s+(co-?host|host)\b")
 VOCATIVE_END = re.compile(r",\s+" + _NAME + r"\s*[?!.]*$")
 SENTENCE = re.compile(r"(?<=[.?!])\s+")
 
@@ -150,6 +152,22 @@ def collect_evidence(episode: Episode) -> NameEvidence:
                 if target and target != turn.speaker:
                     ev.add(target, name, HANDOFF_WEIGHT)
     return ev
+
+
+def infer_roles(episode: Episode) -> dict[str, str]:
+    """Speaker id -> "host" or "co-host" for a speaker who introduces themself as one ("I'm
+    Alex, your host"); a role two speakers claim is left out."""
+    claims: dict[str, set[str]] = {}
+    for turn in _turns(episode):
+        for m in HOST_SELF.finditer(turn.text):
+            role = "co-host" if m.group(1).lower().startswith("co") else "host"
+            claims.setdefault(role, set()).add(turn.speaker)
+    out: dict[str, str] = {}
+    for role in ("co-host", "host"):
+        spk = claims.get(role, set())
+        if len(spk) == 1 and next(iter(spk)) not in out:
+            out[next(iter(spk))] = role
+    return out
 
 
 def infer_names(episode: Episode, min_score: float = 2.0) -> dict[str, str]:
@@ -328,9 +346,10 @@ def apply_names(
             if spk not in names and name not in taken:
                 names[spk] = (name, "inferred")
                 taken.add(name)
+    roles = infer_roles(episode) if infer else {}
     speakers = [
         sp.model_copy(update={"name": names[sp.id][0], "name_source": names[sp.id][1],
-                              "match_score": scores.get(sp.id)}) if sp.id in names
+                              "match_score": scores.get(sp.id), "role": sp.role or roles.get(sp.id)}) if sp.id in names
         else sp.model_copy(update={"name": None, "name_source": None, "match_score": None})
         for sp in episode.speakers
     ]
