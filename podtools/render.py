@@ -9,7 +9,7 @@ podtools did not write, no control characters: :mod:`podtools.textsafe`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -32,6 +32,7 @@ class Paragraph:
     speaker: Optional[str]  # display name
     text: str
     chapter: Optional[int] = None  # index into episode.chapters
+    segments: list[int] = field(default_factory=list)  # indexes into episode.segments
 
 
 @dataclass
@@ -48,15 +49,16 @@ def paragraphs(episode: Episode) -> list[Paragraph]:
     from .chapters import segment_chapters
 
     out: list[Paragraph] = []
-    for seg, chapter in zip(episode.segments, segment_chapters(episode)):
+    for i, (seg, chapter) in enumerate(zip(episode.segments, segment_chapters(episode))):
         name = episode.speaker_name(seg.speaker)
         last = out[-1] if out else None
         if (last and last.speaker == name and last.chapter == chapter
                 and seg.start - last.start < PARAGRAPH_MAX_SECONDS):
             last.text = f"{last.text} {seg.text.strip()}"
             last.end = seg.end
+            last.segments.append(i)
         else:
-            out.append(Paragraph(seg.start, seg.end, name, seg.text.strip(), chapter))
+            out.append(Paragraph(seg.start, seg.end, name, seg.text.strip(), chapter, [i]))
     return out
 
 

@@ -356,3 +356,80 @@ def test_host_role_from_the_speakers_own_words(lines, roles):
     segs = [Segment(start=i * 5.0, end=i * 5.0 + 4, text=t, speaker=s) for i, (s, t) in enumerate(lines)]
     ep = Episode(id="x", source="x", duration=20, segments=segs, speakers=[Speaker(id="A"), Speaker(id="B")])
     assert infer_roles(ep) == roles
+
+
+# -- an edited transcript.md read back ---------------------------------------------------------
+
+
+def test_render_from_an_edited_transcript(folder):
+    ep = Episode.load(folder / "episode.json")
+    md = (folder / "transcript.md").read_text(encoding="utf-8")
+    lines = md.splitlines()
+    stamped = [i for i, line in enumerate(lines) if re.match(r"\[\d\d:\d\d:\d\d\] \*\*", line)]
+    # 1. a word replaced and a word inserted in the fourth paragraph
+    k = stamped[3]
+    head, text = lines[k].split(":** ", 1)
+    toks = text.split()
+    old_word = toks[1]
+    lines[k] = f"{head}:** {toks[0]} Anthropic {' '.join(toks[2:])} indeed"
+    # 2. one speaker renamed in every paragraph; 3. a chapter title changed
+    sam = next(sp for sp in ep.speakers if sp.name == "Sam")
+    lines = [line.replace("**Sam:**", "**Samuel Okafor:**") for line in lines]
+    heading = next(i for i, line in enumerate(lines) if line.startswith("## ["))
+    lines[heading] = re.sub(r"\] .*", "] Cold open", lines[heading])
+    # 4. a line removed, and one whose time no paragraph has
+    removed = stamped[-1]
+    bogus = "[01:59:00] **Alex:** This was never said."
+    lines = [line for i, line in enumerate(lines) if i != removed] + [bogus]
+    edited = folder / "transcript.md"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept_copy = edited.read_bytes()
+    res = run("render", folder / "episode.json", "--from", edited)
+    assert res.exit_code == 0, res.output
+    assert "01:59:00" in res.output and "1 paragraph not in the edited file kept" in res.output
+    assert (folder / "transcript.edited.md").read_bytes() == kept_copy  # what could not be used is not lost
+    after = Episode.load(folder / "episode.json")
+    # the edited paragraph: new words, and the times of the words around them kept
+    from podtools.render import paragraphs
+
+    para = paragraphs(ep)[3]
+    old_words = [w for i in para.segments for w in ep.segments[i].words]
+    new_words = [w for s in after.segments if para.start - 0.01 <= s.start <= para.end for w in s.words]
+    assert [w.text.strip() for w in new_words][:3] == [toks[0], "Anthropic", toks[2]]
+    assert new_words[-1].text.strip() == "indeed"
+    assert (new_words[1].start, new_words[1].end) == (old_words[1].start, old_words[1].end)  # took old_word's time
+    assert [(w.start, w.end) for w in new_words[2:-1]] == [(w.start, w.end) for w in old_words[2:]]
+    assert old_word not in [w.text.strip() for w in new_words[1:2]]
+    # the other paragraphs are as they were, word for word and time for time
+    untouched = [s for s in ep.segments if s.start < para.start - 0.01 or s.start > para.end]
+    assert [(s.text, [(w.start, w.end) for w in s.words]) for s in after.segments
+            if s.start < para.start - 0.01 or s.start > para.end] == \
+        [(s.text, [(w.start, w.end) for w in s.words]) for s in untouched]
+    assert next(sp.name for sp in after.speakers if sp.id == sam.id) == "Samuel Okafor"
+    assert after.chapters[0].title == "Cold open"
+    # every file follows
+    assert any(m.canonical == "Anthropic" for m in after.mentions)
+    assert "Cold open" in (folder / "chapters.json").read_text()
+    assert "Samuel Okafor" in {p.text for p in _tags(folder / "feed_tags.xml").findall(P + "person")}
+    assert "Anthropic" in " ".join(c.text for c in webvtt.read(folder / "transcript.vtt"))
+    assert "This was never said" not in (folder / "transcript.md").read_text()
+
+
+def test_render_from_a_reordered_or_foreign_transcript(folder, tmp_path):
+    md = (folder / "transcript.md").read_text(encoding="utf-8").splitlines()
+    stamped = [i for i, line in enumerate(md) if re.match(r"\[\d\d:\d\d:\d\d\] ", line)]
+    a, b = stamped[1], stamped[2]
+    md[a], md[b] = md[b], md[a]
+    swapped = tmp_path / "swapped.md"
+    swapped.write_text("\n".join(md) + "\n", encoding="utf-8")
+    res = run("render", folder / "episode.json", "--from", swapped)
+    assert res.exit_code == 0, res.output
+    assert "out of order" in res.output
+    before = snapshot(folder)
+    foreign = tmp_path / "other.md"
+    foreign.write_text("# Other show\n\n[02:00:00] **Zed:** Nothing of this episode.\n", encoding="utf-8")
+    res = run("render", folder / "episode.json", "--from", foreign)
+    assert res.exit_code != 0 and "matches the episode" in res.output and len(res.output.strip().splitlines()) == 1
+    assert snapshot(folder) == before
+    res = run("render", folder / "episode.json", "--from", tmp_path / "missing.md")
+    assert res.exit_code != 0 and "missing.md" in res.output

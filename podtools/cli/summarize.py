@@ -121,10 +121,18 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Output folder (default: the episode.json's).")
 @click.option("--publish-base-url", metavar="URL",
               help="Where the files will be online (https://.../), for feed_tags.xml; kept in episode.toml.")
+@click.option("--from", "edited", type=click.Path(dir_okay=False), metavar="TRANSCRIPT_MD",
+              help="Read a transcript.md edited by hand back into the episode first (text, speaker names, "
+                   "chapter titles; word times kept outside edited words), then re-render every file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing.")
-def render_command(episode_json: str, names: tuple[str, ...], templates_dir, output, publish_base_url,
+def render_command(episode_json: str, names: tuple[str, ...], templates_dir, output, publish_base_url, edited,
                    quiet: bool) -> None:
     """Re-render outputs of EPISODE_JSON from templates, without re-running any stage."""
+    if edited:
+        if names or output:
+            raise click.UsageError("--from re-renders every file of the episode's folder: no -t or -o with it")
+        _render_from(episode_json, edited, templates_dir, publish_base_url, quiet)
+        return
     from ..edits import load_edits, save_edits
     from ..errors import ConfigError
     from ..fsutil import atomic_write_text, ensure_writable_dir
@@ -158,6 +166,26 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     if not quiet:
         for path in written:
             echo(str(path))
+
+
+def _render_from(episode_json: str, edited: str, templates_dir, publish_base_url, quiet: bool) -> None:
+    from ..correct import edit_transcript, episode_folder
+    from ..edits import load_edits, save_edits
+    from ..publish import check_base_url
+    from ..textsafe import terminal_text
+
+    folder = episode_folder(episode_json)
+    if publish_base_url is not None:
+        edits = load_edits(folder)
+        edits.base_url = check_base_url(publish_base_url)
+        save_edits(folder, edits)
+    result = edit_transcript(folder, edited, templates_dir)
+    if not quiet:
+        for note in result.changes:
+            echo(terminal_text(f"podtools: {edited}: {note}"), err=True)
+        if any(f.name == "transcript.edited.md" for f in result.files):
+            echo(f"podtools: your edited file is kept as {folder / 'transcript.edited.md'}", err=True)
+        echo(f"{folder}: {len(result.files)} files written from {edited}", err=True)
 
 
 def _estimate(llm, usage) -> str:
