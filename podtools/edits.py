@@ -6,6 +6,9 @@ and ``--publish-base-url`` set::
     [publish]
     base_url = "https://example.com/episodes/12/"
 
+    [captions]                     # --caption-chars, --caption-lines
+    chars = 42
+
     [replace]                      # whole words and phrases, in this order
     "Anthropik" = "Anthropic"
     "Llama 3. 1" = "Llama 3.1"
@@ -52,6 +55,7 @@ class Edits:
     merge: dict[str, str] = field(default_factory=dict)
     role: dict[str, str] = field(default_factory=dict)
     base_url: Optional[str] = None
+    captions: dict[str, int] = field(default_factory=dict)  # [captions] chars, lines
 
     def __bool__(self) -> bool:
         return bool(self.replace or self.rename or self.merge or self.role or self.base_url)
@@ -90,8 +94,22 @@ def load_edits(folder: str | Path) -> Edits:
     base_url = publish.get("base_url") if isinstance(publish, dict) else None
     if base_url is not None and not isinstance(base_url, str):
         raise InputError("[publish] base_url must be a string", path)
+    captions = doc.get("captions", {})
+    if not isinstance(captions, dict) or set(captions) - {"chars", "lines"} or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in captions.values()):
+        raise InputError("[captions] takes chars = N and lines = N", path)
+    from pydantic import ValidationError
+
+    from .formats.captions import CaptionOptions
+
+    try:
+        CaptionOptions.model_validate(captions)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"[captions] {first['loc'][0]}: {first['msg']}", path) from None
     return Edits(replace=_table(doc, "replace", path), rename=_table(speakers, "rename", path),
-                 merge=_table(speakers, "merge", path), role=_table(speakers, "role", path), base_url=base_url)
+                 merge=_table(speakers, "merge", path), role=_table(speakers, "role", path), base_url=base_url,
+                 captions=dict(captions))
 
 
 def save_edits(folder: str | Path, edits: Edits) -> Path:
@@ -121,6 +139,13 @@ def save_edits(folder: str | Path, edits: Edits) -> Path:
         doc.setdefault("publish", tomlkit.table())["base_url"] = edits.base_url
     elif isinstance(doc.get("publish"), dict):
         doc["publish"].pop("base_url", None)
+    if edits.captions:
+        table = tomlkit.table()
+        for k, v in edits.captions.items():
+            table[k] = v
+        doc["captions"] = table
+    else:
+        doc.pop("captions", None)
     put(doc, "replace", edits.replace)
     speakers = doc.get("speakers")
     if not isinstance(speakers, dict):

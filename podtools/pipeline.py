@@ -22,6 +22,7 @@ from . import __version__
 from .asr import LoadedModel, TranscribeOptions
 from .chapters import ChaptersOptions
 from .diarize import DiarizeOptions
+from .formats.captions import CaptionOptions
 from .errors import ConfigError, PodtoolsError
 from .llm import LLMSettings
 from .mentions import MentionsOptions
@@ -46,6 +47,7 @@ class PipelineConfig(BaseModel):
     mentions: MentionsOptions = Field(default_factory=MentionsOptions)
     summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    captions: CaptionOptions = Field(default_factory=CaptionOptions)
 
 
 def available_pipelines() -> list[str]:
@@ -339,6 +341,9 @@ def ingest(
     edits = load_edits(out)  # a damaged episode.toml, or a bad URL: fail now too
     if publish_base_url is not None:
         edits.base_url = check_base_url(publish_base_url)
+    captions_given = config.captions.chars is not None or config.captions.lines is not None
+    if captions_given:  # kept with the episode, so that later re-renders cut the captions the same way
+        edits.captions = config.captions.model_dump(exclude_none=True)
     stale = _later_stage_outputs(out) if only_transcribe else []
     if stale and not force:
         raise ConfigError(f"holds an episode with {_later_stages(out)} (from `ingest`); `transcribe` would replace "
@@ -399,8 +404,9 @@ def ingest(
         episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
-    files = render(episode, out, templates_dir, only=only, publish_base_url=edits.base_url)
-    if publish_base_url is not None:
+    files = render(episode, out, templates_dir, only=only, publish_base_url=edits.base_url,
+                   captions=CaptionOptions.model_validate(edits.captions))
+    if publish_base_url is not None or captions_given:
         files.append(save_edits(out, edits))
     for path in stale:  # --force: nothing left that disagrees with the new episode.json
         with contextlib.suppress(FileNotFoundError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .errors import ConfigError
 from .fsutil import atomic_write_text, ensure_writable_dir
@@ -19,6 +19,9 @@ from .models import Episode
 from .resources import data_dir
 from .textsafe import markdown_text, plain_text
 from .timefmt import hms
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .formats.captions import CaptionOptions
 
 log = logging.getLogger("podtools.render")
 
@@ -183,6 +186,7 @@ class RenderContext:
 
     templates_dir: Optional[Path] = None
     publish_base_url: Optional[str] = None
+    captions: Optional["CaptionOptions"] = None  # --caption-chars/--caption-lines; None: the guidance
 
 
 Writer = Callable[[Episode, RenderContext], str]
@@ -198,13 +202,19 @@ def _template_output(template: str) -> Writer:
 def _srt(episode: Episode, ctx: RenderContext) -> str:
     from .formats.captions import to_srt
 
-    return to_srt(episode)
+    return to_srt(episode, ctx.captions)
 
 
 def _vtt(episode: Episode, ctx: RenderContext) -> str:
     from .formats.captions import to_vtt
 
-    return to_vtt(episode)
+    return to_vtt(episode, ctx.captions)
+
+
+def _karaoke_vtt(episode: Episode, ctx: RenderContext) -> str:
+    from .formats.captions import to_vtt
+
+    return to_vtt(episode, ctx.captions, karaoke=True)
 
 
 def _rttm(episode: Episode, ctx: RenderContext) -> str:
@@ -243,6 +253,7 @@ OUTPUTS: dict[str, Writer] = {
     "transcript.txt": _template_output("transcript.txt.j2"),
     "transcript.srt": _srt,
     "transcript.vtt": _vtt,
+    "transcript.karaoke.vtt": _karaoke_vtt,
     "transcript.json": _podcasting2_json,
     "speakers.rttm": _rttm,
     "chapters.json": _chapters_json,
@@ -281,6 +292,7 @@ def render(
     templates_dir: str | Path | None = None,
     only: Iterable[str] | None = None,
     publish_base_url: str | None = None,
+    captions: "CaptionOptions | None" = None,
 ) -> list[Path]:
     """Write ``episode.json`` and every output in ``OUTPUTS`` (or ``only`` those) into ``out_dir``.
 
@@ -289,9 +301,13 @@ def render(
     from .edits import load_edits
 
     out = ensure_writable_dir(out_dir)
-    if publish_base_url is None:  # the one given before (`ingest --publish-base-url`), kept in episode.toml
-        publish_base_url = load_edits(out).base_url
-    ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url)
+    if publish_base_url is None or captions is None:  # as given before (`ingest --publish-base-url`), in episode.toml
+        from .formats.captions import CaptionOptions
+
+        kept = load_edits(out)
+        publish_base_url = kept.base_url if publish_base_url is None else publish_base_url
+        captions = CaptionOptions.model_validate(kept.captions) if captions is None else captions
+    ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url, captions)
     written = [episode.save(out / "episode.json")]
     names = list(only) if only is not None else list(OUTPUTS)
     for name in names:

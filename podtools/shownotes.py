@@ -27,7 +27,7 @@ log = logging.getLogger("podtools.shownotes")
 
 YOUTUBE_DESCRIPTION_LIMIT = 5000  # characters YouTube accepts
 MENTION_PLOT_ROWS = 15  # most-mentioned names shown in the mentions timeline
-KIND_LABELS = {"model": "Models", "benchmark": "Benchmarks", "org": "Organizations", "person": "People",
+KIND_LABELS = {"model": "Models", "benchmark": "Benchmarks", "org": "Organizations", "person": "People", "name": "Names",
                "dataset": "Datasets", "product": "Products", "tool": "Tools"}
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.I)
 

@@ -7,10 +7,11 @@ INGEST_FILES = frozenset({
     "episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt", "speakers.rttm",
     "chapters.json", "youtube_chapters.txt", "mentions.json", "mentions.csv", "summary.md", "show_notes.md",
     "newsletter.md", "youtube_description.txt", "episode.html", "transcript.json", "feed_tags.xml",
+    "transcript.karaoke.vtt",
 })
 # `transcribe` writes episode.json and the transcripts
 TRANSCRIBE_FILES = frozenset({"episode.json", "transcript.md", "transcript.txt", "transcript.srt", "transcript.vtt",
-                              "transcript.json"})
+                              "transcript.json", "transcript.karaoke.vtt"})
 # feed_tags.xml: "<podcast:soundbite> for 1-3 moments of 15-120 s"
 SOUNDBITES_MIN, SOUNDBITES_MAX = 1, 3
 SOUNDBITE_MIN_S, SOUNDBITE_MAX_S = 15.0, 120.0

@@ -433,3 +433,87 @@ def test_render_from_a_reordered_or_foreign_transcript(folder, tmp_path):
     assert snapshot(folder) == before
     res = run("render", folder / "episode.json", "--from", tmp_path / "missing.md")
     assert res.exit_code != 0 and "missing.md" in res.output
+
+
+# -- captions flags, word-highlight WebVTT, vocabulary -----------------------------------------
+
+
+def _vtt_secs(stamp: str) -> float:
+    h, m, sec = stamp.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(sec)
+
+
+def test_karaoke_vtt_highlights_each_word(sample_ingest, tmp_path):
+    import subprocess
+
+    result, out = sample_ingest
+    ep = result.episode
+    plain = list(webvtt.read(out / "transcript.vtt"))
+    karaoke = list(webvtt.read(out / "transcript.karaoke.vtt"))
+    assert [(c.start, c.end) for c in karaoke] == [(c.start, c.end) for c in plain]
+    starts = {round(w.start, 3) for s in ep.segments for w in s.words}
+    tagged = 0
+    for k, p in zip(karaoke, plain):
+        raw = k.raw_text if hasattr(k, "raw_text") else k.text
+        stamps = [_vtt_secs(t) for t in re.findall(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", raw)]
+        # WebVTT: each timestamp inside the cue, after the cue start and the previous timestamp
+        assert all(_vtt_secs(k.start) < t < _vtt_secs(k.end) for t in stamps)
+        assert stamps == sorted(set(stamps))
+        assert all(round(t, 3) in starts for t in stamps)  # a word's own start time
+        tagged += len(stamps)
+        # the same words as the plain captions once the tags are gone
+        assert re.sub(r"<[^>]+>", "", raw).split() == re.sub(r"<[^>]+>", "", p.raw_text if hasattr(p, "raw_text")
+                                                              else p.text).split()
+        assert all(re.fullmatch(r"(<v [^>]+>)?(<\d[\d:.]+>)?<c>[^<]+</c>", tok) or re.fullmatch(r"<v", tok) or
+                   tok.endswith(">") for tok in raw.split())
+    n_words = sum(len(s.words) for s in ep.segments)
+    assert tagged >= 0.9 * (n_words - len(karaoke))  # every word after a cue's first, but for equal times
+    probe = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(out / "transcript.karaoke.vtt"),
+                            str(tmp_path / "k.srt")], capture_output=True, text=True)
+    assert probe.returncode == 0 and probe.stderr == ""  # ffmpeg reads it as WebVTT
+
+
+def test_caption_flags_shape_the_cues_and_are_kept(sample_mp3, tmp_path):
+    out = tmp_path / "ep"
+    res = run("transcribe", sample_mp3, "-o", out, "--caption-chars", "42", "--caption-lines", "1", "-q")
+    assert res.exit_code == 0, res.output
+    cues = list(srt.parse((out / "transcript.srt").read_text()))
+    lines = [line for c in cues for line in c.content.splitlines()]
+    assert all(len(c.content.splitlines()) == 1 for c in cues)
+    assert all(len(line) <= 42 for line in lines) and max(len(line) for line in lines) > 32  # not the default 32
+    vtt = list(webvtt.read(out / "transcript.vtt"))
+    assert all(len(c.text.splitlines()) == 1 and len(c.text) <= 42 for c in vtt)
+    ep = Episode.load(out / "episode.json")
+    assert words(" ".join(c.content for c in cues).replace("Alex:", "").replace("Priya:", "").replace(
+        "Sam:", "")) == words(ep.text)
+    # a later render keeps the shape the episode was made with
+    before = (out / "transcript.srt").read_text()
+    (out / "transcript.srt").unlink()
+    assert run("render", out / "episode.json", "-t", "transcript.srt").exit_code == 0
+    assert (out / "transcript.srt").read_text() == before
+    bad = run("transcribe", sample_mp3, "-o", tmp_path / "bad", "--caption-chars", "5")
+    assert bad.exit_code != 0 and "--caption-chars" in bad.output
+
+
+def test_vocabulary_reaches_whisper_and_mentions(sample_mp3, sample_script, tmp_path):
+    spoken = " ".join(t["spoken"] for t in sample_script["turns"])
+    out = tmp_path / "ep"
+    res = run("transcribe", sample_mp3, "-o", out, "--vocab", "Priya, Weights & Biases", "-q")
+    assert res.exit_code == 0, res.output
+    ep = Episode.load(out / "episode.json")
+    prompt = ep.provenance["transcribe"].settings["initial_prompt"]
+    assert prompt.endswith("Names: Priya, Weights & Biases.")  # after the catalog's names: it weighs most
+    # every "Priya" said is written so (tiny.en alone heard one of them as "Preya")
+    assert ep.text.count("Priya") == spoken.count("Priya")
+    # mentions: the vocabulary's names, as written only ("weights and biases" are words)
+    text = tmp_path / "t.md"
+    text.write_text("[00:00:01] **Alex:** Priya joined Weights & Biases, and the weights and biases moved.\n",
+                    encoding="utf-8")
+    res = run("mentions", text, "--vocab", "Priya, Weights & Biases", "-o", tmp_path / "m", "--json")
+    assert res.exit_code == 0, res.output
+    found = json.loads((tmp_path / "m" / "mentions.json").read_text())["mentions"]
+    assert sorted((m["canonical"], m["kind"]) for m in found) == [("Priya", "name"), ("Weights & Biases", "name")]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n\n", encoding="utf-8")
+    res = run("transcribe", sample_mp3, "-o", tmp_path / "x", "--vocab-file", empty)
+    assert res.exit_code != 0 and "no names" in res.output and "empty.txt" in res.output

@@ -26,6 +26,15 @@ def transcribe_options(fn):
         click.option("--batched/--sequential", default=None, help="Batched inference over VAD chunks, or sequential."),
         click.option("--batch-size", type=int, help="Batch size of the batched pipeline."),
         click.option("--beam-size", type=int, help="Beam size."),
+        click.option("--vocab", "vocab", multiple=True, metavar="NAMES",
+                     help='The show\'s own names, e.g. "Nisten, LDJ, Weights & Biases": given to Whisper after the '
+                          "catalog's names, and found as mentions; repeatable."),
+        click.option("--vocab-file", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Names for --vocab, one per line or comma-separated."),
+        click.option("--caption-chars", type=click.IntRange(16, 200), metavar="N",
+                     help="Characters per caption line in transcript.srt/.vtt (default 32 for SRT, 65 for VTT)."),
+        click.option("--caption-lines", type=click.IntRange(1, 4), metavar="N",
+                     help="Lines per caption cue in transcript.srt/.vtt (default 2)."),
         click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
                      help="Folder of Jinja templates overriding the shipped ones."),
         click.option("-o", "--output", "output", type=click.Path(), help="Output folder (default: ./<episode name>)."),
@@ -38,6 +47,22 @@ def transcribe_options(fn):
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 
 
+def vocabulary(vocab: tuple[str, ...], vocab_file: str | None) -> list[str]:
+    """The names of --vocab (comma-separated, repeatable) and --vocab-file, in order, once each."""
+    from ..formats.text import read_text
+    from ..mentions.catalog import parse_vocabulary
+
+    text = "\n".join(vocab)
+    if vocab_file:
+        text += "\n" + read_text(vocab_file)
+    names = parse_vocabulary(text)
+    if vocab_file and not parse_vocabulary(read_text(vocab_file)):
+        from ..errors import InputError
+
+        raise InputError("no names in the vocabulary file (one per line, or comma-separated)", vocab_file)
+    return names
+
+
 def _config(pipeline: str, **flags):
     from ..pipeline import load_pipeline, with_overrides
 
@@ -46,7 +71,7 @@ def _config(pipeline: str, **flags):
 
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
          audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, force=False,
-         publish_base_url=None, **flags):
+         publish_base_url=None, vocab=(), vocab_file=None, caption_chars=None, caption_lines=None, **flags):
     from ..pipeline import ingest, with_overrides
     from .summarize import apply_llm_flags, pop_llm_flags
 
@@ -61,6 +86,10 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
         config = with_overrides(config, {"chapters": {"write_id3": True}})
     if catalogs:
         config = with_overrides(config, {"mentions": {"catalog": [*config.mentions.catalog, *catalogs]}})
+    names = vocabulary(vocab, vocab_file)
+    if names:
+        config = with_overrides(config, {"mentions": {"vocabulary": [*config.mentions.vocabulary, *names]}})
+    config = with_overrides(config, {"captions": {"chars": caption_chars, "lines": caption_lines}})
     out = Path(output) if output else Path(Path(episode_arg.rstrip("/")).stem or "episode")
     with RichProgress(Path(episode_arg).name, enabled=not quiet) as progress:
         result = ingest(episode_arg, out, config, templates_dir, progress, only_transcribe=only_transcribe,

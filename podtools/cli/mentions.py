@@ -20,11 +20,15 @@ from . import cli
               help="Also find other organizations and people with spaCy's NER (slower).")
 @click.option("--fuzzy/--no-fuzzy", default=None, help="Fuzzy/phonetic matching of garbled names.")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), help="Drop mentions below this confidence.")
+@click.option("--vocab", multiple=True, metavar="NAMES",
+              help='The show\'s own names to find too, e.g. "Nisten, LDJ, Weights & Biases"; repeatable.')
+@click.option("--vocab-file", type=click.Path(dir_okay=False), metavar="FILE", help="Names, one per line.")
 @click.option("-o", "--output", type=click.Path(),
               help="Output folder (default: the episode.json's folder, or ./<name> for a transcript).")
 @click.option("-q", "--quiet", is_flag=True, help="No table of names.")
 @click.option("--json", "as_json", is_flag=True, help="Print the totals per name as JSON on stdout.")
-def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidence, output, quiet, as_json) -> None:
+def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidence, vocab, vocab_file, output, quiet,
+             as_json) -> None:
     """Find the AI models, benchmarks and organizations discussed in EPISODE.
 
     EPISODE is an episode.json (or its folder) or a transcript (SRT, WebVTT, JSON, Markdown,
@@ -40,6 +44,11 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
     config = load_pipeline(pipeline)
     flags = {"people_orgs": people_orgs, "fuzzy": fuzzy, "min_confidence": min_confidence,
              "catalog": [*config.mentions.catalog, *catalogs] if catalogs else None}
+    from .ingest import vocabulary
+
+    names = vocabulary(vocab, vocab_file)
+    if names:
+        flags["vocabulary"] = [*config.mentions.vocabulary, *names]
     opts = with_overrides(config, {"mentions": flags}).mentions
     ep, out = _load(episode, output, notes)
     ep = extract_mentions(ep, opts)

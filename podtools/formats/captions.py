@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Episode, Segment, Word
 
@@ -27,6 +29,8 @@ class Cue:
     end: float
     speaker: str | None
     lines: list[str] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    prefix: str = ""
 
     @property
     def text(self) -> str:
@@ -43,6 +47,23 @@ class CueRules:
 
 SRT_RULES = CueRules(max_chars=32, max_lines=2, max_duration=6.0)
 VTT_RULES = CueRules(max_chars=65, max_lines=2, max_duration=8.0)
+
+
+class CaptionOptions(BaseModel):
+    """``[captions]`` of a preset, ``--caption-chars`` / ``--caption-lines``: the shape of SRT and
+    VTT cues (None: the Podcasting 2.0 guidance, 32 characters for SRT, 65 for VTT, 2 lines)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chars: Optional[int] = Field(None, ge=16, le=200, description="characters per caption line")
+    lines: Optional[int] = Field(None, ge=1, le=4, description="lines per cue")
+
+    def rules(self, default: CueRules) -> CueRules:
+        chars, lines = self.chars or default.max_chars, self.lines or default.max_lines
+        # a cue that holds more text may last longer: reading speed stays the guidance's
+        scale = max(1.0, chars * lines / (default.max_chars * default.max_lines))
+        return CueRules(max_chars=chars, max_lines=lines, max_duration=round(default.max_duration * scale, 2),
+                        max_gap=default.max_gap)
 
 
 def _words(segments: Iterable[Segment]) -> Iterator[Word]:
@@ -98,7 +119,7 @@ def build_cues(segments: Iterable[Segment], rules: CueRules, prefix_of=None) -> 
         speaker = cur[0].speaker
         prefix = prefix_of(speaker, speaker != last_speaker)
         lines = _wrap([w.text for w in cur], rules.max_chars, prefix)
-        cues.append(Cue(start=cur[0].start, end=cur[-1].end, speaker=speaker, lines=lines))
+        cues.append(Cue(start=cur[0].start, end=cur[-1].end, speaker=speaker, lines=lines, words=cur, prefix=prefix))
         last_speaker = speaker
         cur = []
 
@@ -135,14 +156,14 @@ def _display(episode: Episode, speaker: str | None) -> str | None:
     return episode.speaker_name(speaker)
 
 
-def to_srt(episode: Episode) -> str:
+def to_srt(episode: Episode, options: Optional[CaptionOptions] = None) -> str:
     import srt
 
     def prefix(speaker, changed):
         name = _display(episode, speaker)
         return f"{name}: " if name and changed else ""
 
-    cues = build_cues(episode.segments, SRT_RULES, prefix)
+    cues = build_cues(episode.segments, (options or CaptionOptions()).rules(SRT_RULES), prefix)
     subs = [
         srt.Subtitle(index=i, start=_td(c.start), end=_td(c.end), content="\n".join(c.lines))
         for i, c in enumerate(cues, 1)
@@ -162,7 +183,9 @@ def _vtt_ts(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def to_vtt(episode: Episode) -> str:
+def to_vtt(episode: Episode, options: Optional[CaptionOptions] = None, karaoke: bool = False) -> str:
+    """WebVTT captions; with ``karaoke``, each word after a cue's first is preceded by a
+    ``<HH:MM:SS.mmm>`` timestamp tag and wrapped in ``<c>``, so players highlight it as it is said."""
     import webvtt
 
     def prefix(speaker, changed):
@@ -178,8 +201,33 @@ def to_vtt(episode: Episode) -> str:
         })
         for s in episode.segments
     ]
-    cues = build_cues(segments, VTT_RULES, prefix)
+    cues = build_cues(segments, (options or CaptionOptions()).rules(VTT_RULES), prefix)
     vtt = webvtt.WebVTT()
     for c in cues:
-        vtt.captions.append(webvtt.Caption(_vtt_ts(c.start), _vtt_ts(c.end), c.lines))
+        vtt.captions.append(webvtt.Caption(_vtt_ts(c.start), _vtt_ts(c.end), _karaoke(c) if karaoke else c.lines))
     return vtt.content
+
+
+def _karaoke(cue: Cue) -> list[str]:
+    """The cue's lines with a timestamp tag before each word (strictly inside the cue and
+    increasing, as WebVTT requires; a word whose time would break that joins the one before)."""
+    out: list[str] = []
+    words = iter(cue.words)
+    last = cue.start
+    for k, line in enumerate(cue.lines):
+        rest = line[len(cue.prefix):] if k == 0 and cue.prefix and line.startswith(cue.prefix) else line
+        parts = []
+        for _ in rest.split():
+            w = next(words, None)
+            if w is None:
+                break
+            if parts or out:
+                if last < w.start < cue.end:
+                    parts.append(f"<{_vtt_ts(w.start)}><c>{w.text.strip()}</c>")
+                    last = w.start
+                else:
+                    parts.append(f"<c>{w.text.strip()}</c>")
+            else:
+                parts.append(f"<c>{w.text.strip()}</c>")
+        out.append((cue.prefix if k == 0 else "") + " ".join(parts))
+    return out

@@ -48,6 +48,8 @@ class MentionsOptions(BaseModel):
     chunk_words: int = Field(1000, ge=50, description="words per spaCy doc; memory is bounded by this")
     asr_prompt: bool = Field(True, description="give Whisper the catalog's asr_prompt names as initial prompt "
                                                "(when the transcribe stage has none): better names and WER")
+    vocabulary: list[str] = Field(default_factory=list, description="the show's own names (hosts, sponsors, "
+                                  "products): given to Whisper after the catalog's prompt, found as mentions of kind name")
     asr_hotwords: bool = Field(False, description="give Whisper catalog names as hotwords: more names found but a "
                                                   "worse WER (benchmarks/mentions.py), so off by default")
 
@@ -55,7 +57,8 @@ class MentionsOptions(BaseModel):
 def load_catalog(options: MentionsOptions | None = None):
     from .catalog import load_catalog as _load
 
-    return _load((options or MentionsOptions()).catalog)
+    options = options or MentionsOptions()
+    return _load(options.catalog, vocabulary=options.vocabulary)
 
 
 # -- words with times -----------------------------------------------------------------------
@@ -229,13 +232,16 @@ def asr_vocabulary(options: MentionsOptions | None = None, limit: int = 40) -> s
 
 
 def asr_biasing(options: MentionsOptions | None = None) -> dict:
-    """TranscribeOptions fields that bias Whisper towards the catalog's names, per the options."""
+    """TranscribeOptions fields that bias Whisper towards the catalog's names, per the options,
+    and towards the user's vocabulary (always: it is what the user asked for)."""
     options = options or MentionsOptions()
     out = {}
     if options.enabled and options.asr_prompt:
         prompt = load_catalog(options).prompt()
         if prompt:
             out["initial_prompt"] = prompt
+    elif options.vocabulary:
+        out["initial_prompt"] = "Names: " + ", ".join(options.vocabulary) + "."
     if options.enabled and options.asr_hotwords:
-        out["hotwords"] = asr_vocabulary(options)
+        out["hotwords"] = ", ".join([*options.vocabulary, asr_vocabulary(options)])
     return out

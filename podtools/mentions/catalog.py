@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -34,7 +35,7 @@ _ALLOWED = {
 
 @dataclass(frozen=True)
 class Entry:
-    """One catalog entry. ``kind`` is family | model | benchmark | org."""
+    """One catalog entry. ``kind`` is family | model | benchmark | org, or name (``--vocab``)."""
 
     name: str
     kind: str
@@ -85,6 +86,7 @@ class Catalog:
     version: str = ""
     files: list[str] = field(default_factory=list)
     asr_prompt: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)  # the user's names (--vocab), kind "name"
 
     def __post_init__(self) -> None:
         self.by_name = {e.name: e for e in self.entries if e.kind != "family"}
@@ -106,8 +108,15 @@ class Catalog:
         return h.hexdigest()[:16]
 
     def prompt(self) -> str:
-        """Whisper's initial prompt: the catalog's ``asr_prompt`` names as one sentence."""
-        return ("AI models and benchmarks: " + ", ".join(self.asr_prompt) + ".") if self.asr_prompt else ""
+        """Whisper's initial prompt: the catalog's ``asr_prompt`` names as one sentence, then the
+        user's vocabulary as another. Whisper keeps the end of a long prompt (its last ~220
+        tokens) and weighs the names nearest the end most, so the show's own names come last."""
+        parts = []
+        if self.asr_prompt:
+            parts.append("AI models and benchmarks: " + ", ".join(self.asr_prompt) + ".")
+        if self.vocabulary:
+            parts.append("Names: " + ", ".join(self.vocabulary) + ".")
+        return " ".join(parts)
 
     def hotwords(self, kinds: Iterable[str] = ("model", "benchmark", "family"), limit: int = 0) -> list[str]:
         """Canonical names for ASR vocabulary biasing (most recent first)."""
@@ -277,8 +286,20 @@ def _check(entries: list[Entry], lines: dict[str, tuple[Path, int]]) -> None:
             owner[key] = e
 
 
-def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True) -> Catalog:
-    """The shipped catalog plus the user's catalog files (a same-named entry replaces a shipped one)."""
+def parse_vocabulary(text: str) -> list[str]:
+    """``"Nisten, LDJ, Weights & Biases"`` (or one name per line) -> the names, in order, once each."""
+    out: list[str] = []
+    for part in re.split(r"[,\n;]", text):
+        name = " ".join(part.split())
+        if name and not name.startswith("#") and name not in out:
+            out.append(name)
+    return out
+
+
+def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True, vocabulary: Iterable[str] = ()) -> Catalog:
+    """The shipped catalog plus the user's catalog files (a same-named entry replaces a shipped one)
+    plus the user's ``vocabulary``: each name no entry already matches becomes an entry of kind
+    ``name``, matched only as written (so "Weights & Biases" is a name, "weights and biases" words)."""
     entries: dict[tuple[str, str], Entry] = {}
     lines: dict[tuple[str, str], tuple[Path, int]] = {}
     version = ""
@@ -305,4 +326,10 @@ def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True) -> Cata
             lines[key] = (path, line)
     ordered = list(entries.values())
     _check(ordered, lines)
-    return Catalog(ordered, version=version, files=files, asr_prompt=prompt)
+    vocab = [v for v in vocabulary if v.strip()]
+    known = {atoms(text) for e in ordered for text, _ in e.names()}
+    for name in vocab:
+        if atoms(name) and atoms(name) not in known:
+            known.add(atoms(name))
+            ordered.append(Entry(name=name, kind="name", source="--vocab", cased=(name,)))
+    return Catalog(ordered, version=version, files=files, asr_prompt=prompt, vocabulary=vocab)
