@@ -187,6 +187,7 @@ class RenderContext:
     templates_dir: Optional[Path] = None
     publish_base_url: Optional[str] = None
     captions: Optional["CaptionOptions"] = None  # --caption-chars/--caption-lines; None: the guidance
+    out_dir: Optional[Path] = None  # where the files go: the page links the local audio relative to it
 
 
 Writer = Callable[[Episode, RenderContext], str]
@@ -261,11 +262,32 @@ OUTPUTS: dict[str, Writer] = {
 }
 
 
+def local_audio(episode: Episode, out_dir: Optional[Path]) -> Optional[str]:
+    """The episode's local audio or video file as a URL relative to ``out_dir`` (for the page's
+    player), or None when the source is not a local media file."""
+    import mimetypes
+    import os
+    import urllib.parse
+
+    if out_dir is None or "://" in episode.source:
+        return None
+    path = Path(episode.source)
+    kind = (mimetypes.guess_type(path.name)[0] or "").split("/")[0]
+    if kind not in ("audio", "video") or not path.is_file():
+        return None
+    try:
+        rel = os.path.relpath(path.resolve(), Path(out_dir).resolve())
+    except ValueError:  # another drive (Windows)
+        return path.resolve().as_uri()
+    return urllib.parse.quote(Path(rel).as_posix())
+
+
 def _notes_output(name: str) -> Writer:
     def render(episode: Episode, ctx: RenderContext) -> str:
         from .shownotes import write_output
 
-        return write_output(name, episode, ctx.templates_dir)
+        audio = local_audio(episode, ctx.out_dir) if name.endswith(".html") else None
+        return write_output(name, episode, ctx.templates_dir, audio)
 
     return render
 
@@ -307,7 +329,7 @@ def render(
         kept = load_edits(out)
         publish_base_url = kept.base_url if publish_base_url is None else publish_base_url
         captions = CaptionOptions.model_validate(kept.captions) if captions is None else captions
-    ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url, captions)
+    ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url, captions, out)
     written = [episode.save(out / "episode.json")]
     names = list(only) if only is not None else list(OUTPUTS)
     for name in names:

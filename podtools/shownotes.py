@@ -337,20 +337,49 @@ def mentions_plot(episode: Episode, notes: Notes) -> Optional[str]:
 # -- writing ---------------------------------------------------------------------------------------
 
 
-def render_document(template: str, episode: Episode, templates_dir: str | Path | None = None) -> str:
-    """Render any template (shipped or the user's) with the full view; plots for ``*.html*`` templates."""
+@dataclass
+class Player:
+    """The episode page's audio player: its source (the episode's http(s) URL, or a relative path
+    to the local audio file) and the page's one script, allowed by the page's Content Security
+    Policy through its hash (so no other script, such as one hidden in a transcript, can run)."""
+
+    src: Optional[str]
+    script: str
+    script_hash: str
+
+
+def player(src: Optional[str]) -> Player:
+    import base64
+    import hashlib
+
+    import markupsafe
+
+    from .resources import data_dir
+
+    script = (data_dir("templates") / "player.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return Player(src, markupsafe.Markup(script), f"sha256-{digest}")
+
+
+def render_document(template: str, episode: Episode, templates_dir: str | Path | None = None,
+                    audio_src: Optional[str] = None) -> str:
+    """Render any template (shipped or the user's) with the full view; plots and the audio
+    player (``audio_src``, else the episode's URL) for ``*.html*`` templates."""
     from .render import render_template
 
     notes = context(episode)
     plots = {"speakers": None, "mentions": None}
+    page = None
     if ".htm" in template.lower():
         plots = {"speakers": speaker_plot(episode, notes), "mentions": mentions_plot(episode, notes)}
-    return render_template(template, episode, templates_dir, notes=notes, plots=plots)
+        page = player(audio_src or notes.media_url)
+    return render_template(template, episode, templates_dir, notes=notes, plots=plots, player=page)
 
 
-def write_output(name: str, episode: Episode, templates_dir: str | Path | None = None) -> str:
+def write_output(name: str, episode: Episode, templates_dir: str | Path | None = None,
+                 audio_src: Optional[str] = None) -> str:
     """The text of output ``name`` (e.g. ``show_notes.md``) from template ``<name>.j2``."""
-    text = render_document(f"{name}.j2", episode, templates_dir)
+    text = render_document(f"{name}.j2", episode, templates_dir, audio_src)
     if name == "youtube_description.txt" and len(text) > YOUTUBE_DESCRIPTION_LIMIT:
         room = YOUTUBE_DESCRIPTION_LIMIT - 3  # for "\n…\n"
         cut = text.rfind("\n", 0, room)

@@ -517,3 +517,68 @@ def test_vocabulary_reaches_whisper_and_mentions(sample_mp3, sample_script, tmp_
     empty.write_text("# nothing\n\n", encoding="utf-8")
     res = run("transcribe", sample_mp3, "-o", tmp_path / "x", "--vocab-file", empty)
     assert res.exit_code != 0 and "no names" in res.output and "empty.txt" in res.output
+
+
+# -- the episode page plays the episode --------------------------------------------------------
+
+
+@pytest.mark.skipif(__import__("cdp").CHROMIUM is None, reason="needs chromium (README's test command installs it)")
+def test_episode_page_plays_and_seeks(folder, tmp_path):
+    from cdp import Browser
+
+    from conftest import SAMPLES
+
+    res = run("chapters", folder / "episode.json", "--chapters", SAMPLES / "chapters.txt", "-q")
+    assert res.exit_code == 0, res.output
+    ep = Episode.load(folder / "episode.json")
+    # a transcript line that tries to run a script of its own
+    segs = list(ep.segments)
+    segs[2] = segs[2].model_copy(update={"text": segs[2].text + " <script>document.title='PWNED'</script>"})
+    ep = ep.model_copy(update={"segments": segs})
+    ep.save(folder / "episode.json")
+    assert run("render", folder / "episode.json", "-t", "episode.html").exit_code == 0
+    browser = Browser(tmp_path / "profile")
+    try:
+        browser.open((folder / "episode.html").as_uri())
+        # the real audio loaded through the page's relative link
+        duration = browser.wait_for("(function(){var a=document.getElementById('player');"
+                                    "if(a.readyState<1){a.load();return 0}return a.duration})()")
+        assert duration == pytest.approx(ep.duration, abs=0.5)
+        assert browser.evaluate("document.title") == ep.title  # the transcript's script did not run
+        assert browser.evaluate("document.scripts.length") == 1
+        # click the last chapter in the navigation: the player seeks to its start and plays
+        chapters = sorted(ep.chapters, key=lambda c: c.start)
+        assert len(chapters) >= 2
+        chapter = chapters[-1]
+        browser.evaluate(f"document.querySelectorAll('#chapter-nav a')[{len(chapters) - 1}].click()")
+        t = browser.wait_for(f"(function(){{var a=document.getElementById('player');"
+                             f"return a.currentTime >= {chapter.start - 0.05} && a.currentTime;}})()", timeout=20)
+        assert chapter.start - 0.05 <= t < chapter.start + 3.0
+        browser.wait_for("!document.getElementById('player').paused", timeout=10)
+        # the paragraph being played is highlighted: the last one starting at or before the time
+        now = browser.wait_for("(function(){var p=document.querySelector('.para.now');"
+                               "return p && [parseFloat(p.dataset.t), document.getElementById('player').currentTime,"
+                               " document.querySelectorAll('.para.now').length]})()")
+        starts = sorted(float(x) for x in browser.evaluate(
+            "Array.prototype.map.call(document.querySelectorAll('.para'), function(p){return p.dataset.t})"))
+        start, current, count = now
+        assert count == 1 and start <= current + 0.1
+        assert start == max(s for s in starts if s <= current + 0.1)
+        # a model's "first at" time in the mentions table seeks back there
+        firsts = {}
+        for m in ep.mentions:
+            if m.known:
+                firsts[m.canonical] = min(firsts.get(m.canonical, m.start), m.start)
+        first = min(firsts.values())
+        assert first < chapter.start
+        clicked = browser.evaluate(
+            f"(function(){{var e=Array.prototype.filter.call(document.querySelectorAll('.mentions .seek'),"
+            f"function(e){{return Math.abs(parseFloat(e.dataset.t)-{first})<0.01}})[0];"
+            f"if(!e) return false; e.click(); return true}})()")
+        assert clicked
+        t = browser.wait_for(f"(function(){{var a=document.getElementById('player');"
+                             f"return a.currentTime < {chapter.start} && a.currentTime}})()", timeout=20)
+        assert first - 0.05 <= t < first + 3.0
+        assert "PWNED" not in browser.evaluate("document.title")
+    finally:
+        browser.close()

@@ -150,7 +150,7 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     from ..formats.captions import CaptionOptions
 
     ctx = RenderContext(Path(templates_dir) if templates_dir else None, edits.base_url,
-                        CaptionOptions.model_validate(edits.captions))
+                        CaptionOptions.model_validate(edits.captions), out)
     written = []
     for name in names or tuple(OUTPUTS):
         if name in OUTPUTS:
