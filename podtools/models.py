@@ -135,6 +135,9 @@ class StageRun(_Model):
     version: str
     seconds: float
     finished: dt.datetime
+    actions: list[dict[str, Any]] = Field(
+        default_factory=list, description="What the stage did beyond its settings, e.g. a segment the ASR "
+                                          "guards decoded again or dropped, with why")
 
 
 class Episode(_Model):

@@ -28,6 +28,7 @@ from .llm import LLMSettings
 from .mentions import MentionsOptions
 from .models import Episode, Segment, StageRun
 from .resources import data_dir
+from .timefmt import hms
 from .summarize import SummarizeOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -168,7 +169,11 @@ def transcribe_episode(
         version=asr.model_version(),
         seconds=round(time.perf_counter() - t0, 3),
         finished=dt.datetime.now(dt.timezone.utc),
+        actions=result.actions,
     )
+    for action in result.actions:
+        progress.note(f"{episode.source}: {hms(action['start'])}-{hms(action['end'])}: "
+                      f"{'; '.join(action['reasons'])}: {action['action']}")
     if not segments:
         progress.note(f"{episode.source}: no speech detected; the transcript is empty")
     if key:

@@ -17,7 +17,7 @@ the fallback exists to repair), so the same audio always gives the same transcri
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Literal, Optional
 
@@ -59,6 +59,9 @@ class TranscribeOptions(BaseModel):
     cpu_threads: int = Field(0, ge=0, description="0 = CTranslate2's default")
     fill_gaps: bool = Field(True, description="batched: re-decode, sequentially, speech that the batched pass "
                                               "left without words (Whisper ending a VAD chunk early)")
+    guards: bool = Field(True, description="check each segment for repetition loops, text on no speech and "
+                                           "runaway rates; decode such a stretch again, drop what stays wrong "
+                                           "(podtools.asr.guards)")
 
 
 @dataclass
@@ -194,6 +197,7 @@ class Transcription:
     language: str
     duration: float  # seconds of input audio
     speech_duration: float  # seconds left after VAD
+    actions: list = field(default_factory=list)  # what the guards did, filled as segments are consumed
 
 
 def _kwargs(options: TranscribeOptions) -> dict:
@@ -286,7 +290,15 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
                      start, end, len(out))
         return out
 
-    def convert() -> Iterator[Segment]:
+    guard = None
+    if options.guards:
+        from .guards import Guard
+
+        guard = Guard(lambda start, end: _guard_redecode(model, audio, kwargs, info.language, start, end),
+                      _speech_regions(audio, speech if options.vad and options.batched else None),
+                      always_speech=not options.vad or options.batched)
+
+    def decoded() -> Iterator[Segment]:
         done = 0.0  # end of the last word given out
         for s in fw_segments:
             seg = _segment(s)
@@ -300,12 +312,68 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         if fill and (gap := _uncovered(speech, done, duration)):
             yield from redecode(*gap, done, duration)
 
+    def convert() -> Iterator[Segment]:
+        for seg in decoded():
+            yield from (guard(seg) if guard is not None else (seg,))
+
     return Transcription(
         segments=convert(),
         language=info.language,
         duration=info.duration,
         speech_duration=getattr(info, "duration_after_vad", info.duration),
+        actions=guard.actions if guard is not None else [],
     )
+
+
+def _speech_regions(audio: "np.ndarray", known: Optional[list[tuple[float, float]]]):
+    """The voice detector's speech regions (seconds), computed once when a guard first needs
+    them (the batched pass has them already)."""
+    cache: list = [known]
+
+    def get():
+        if cache[0] is None:
+            from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+            from ..audio import SAMPLE_RATE
+
+            stamps = get_speech_timestamps(audio, VadOptions())
+            cache[0] = [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in stamps]
+        return cache[0]
+
+    return get
+
+
+def _guard_redecode(model: LoadedModel, audio: "np.ndarray", kwargs: dict, language: Optional[str], start: float,
+                    end: float) -> list[Segment]:
+    """``start..end`` decoded again with Whisper's temperature fallback (seeded), no prompt, no
+    conditioning and the voice detector on; only the words inside ``start..end`` are kept."""
+    import ctranslate2
+
+    from ..audio import SAMPLE_RATE
+    from .guards import SEED, TEMPERATURES
+
+    duration = len(audio) / SAMPLE_RATE
+    a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)
+    piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+    ctranslate2.set_random_seed(SEED)
+    segs, _ = model.whisper.transcribe(piece, **{
+        **kwargs, "language": language, "temperature": list(TEMPERATURES), "compression_ratio_threshold": 2.4,
+        "log_prob_threshold": -1.0, "no_speech_threshold": 0.6, "condition_on_previous_text": False,
+        "initial_prompt": None, "hotwords": None, "vad_filter": True, "without_timestamps": False})
+    out = []
+    for s in segs:
+        seg = _segment(s, a)
+        if seg is None:
+            continue
+        if seg.words:
+            words = [w for w in seg.words if start <= (w.start + w.end) / 2 <= end]
+            if not words:
+                continue
+            if len(words) < len(seg.words):
+                seg = Segment(start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words),
+                              words=words)
+        out.append(seg)
+    return out
 
 
 def model_version() -> str:
