@@ -272,19 +272,7 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
         # the episode's language, not one detected anew on a few seconds
         segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False, "language": info.language})
-        out = []
-        for s in segs:
-            seg = _segment(s, a)
-            if seg is None:
-                continue
-            if seg.words:
-                words = [w for w in seg.words if lo <= (w.start + w.end) / 2 <= hi]
-                if not words:
-                    continue
-                if len(words) < len(seg.words):
-                    seg = Segment(start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words),
-                                  words=words)
-            out.append(seg)
+        out = _segments_within(segs, a, lo, hi)
         if out:
             log.info("re-decoded %.1f-%.1f s, which the batched pass left without words: %d segments",
                      start, end, len(out))
@@ -360,13 +348,19 @@ def _guard_redecode(model: LoadedModel, audio: "np.ndarray", kwargs: dict, langu
         **kwargs, "language": language, "temperature": list(TEMPERATURES), "compression_ratio_threshold": 2.4,
         "log_prob_threshold": -1.0, "no_speech_threshold": 0.6, "condition_on_previous_text": False,
         "initial_prompt": None, "hotwords": None, "vad_filter": True, "without_timestamps": False})
+    return _segments_within(segs, a, start, end)
+
+
+def _segments_within(fw_segments, offset: float, lo: float, hi: float) -> list[Segment]:
+    """Segments of a stretch decoded from ``offset`` (seconds) with only their words between
+    ``lo`` and ``hi`` (those of the neighbouring segments, heard again in the padding, are dropped)."""
     out = []
-    for s in segs:
-        seg = _segment(s, a)
+    for s in fw_segments:
+        seg = _segment(s, offset)
         if seg is None:
             continue
         if seg.words:
-            words = [w for w in seg.words if start <= (w.start + w.end) / 2 <= end]
+            words = [w for w in seg.words if lo <= (w.start + w.end) / 2 <= hi]
             if not words:
                 continue
             if len(words) < len(seg.words):
