@@ -9,7 +9,7 @@ Prints wall time (median of N), realtime factor (audio seconds / wall second), r
 WER against samples/script.json when AUDIO is the bundled sample.
 
 The overhead rows compare the same work: podtools batched with gap filling off against bare
-batched. Gap filling (on by default) decodes again, sequentially, the speech that the batched pass
+batched (the loop guards, on by default, included; their own row shows them off). Gap filling (on by default) decodes again, sequentially, the speech that the batched pass
 left without words (tiny.en ends some VAD chunks early: on the sample it drops three whole turns);
 its row shows what that costs and what it buys (WER).
 Targets: podtools/bare overhead <= 1.05; podtools batched faster than bare sequential.
@@ -45,6 +45,7 @@ def main() -> None:
     seq = TranscribeOptions(model=args.model, device=args.device, batched=False)
     bat = seq.model_copy(update={"batched": True, "fill_gaps": False})
     filled = seq.model_copy(update={"batched": True, "fill_gaps": True})
+    unguarded = bat.model_copy(update={"guards": False})
     model = load_model(seq)
     duration = audio_mod.probe(args.audio).duration
 
@@ -67,6 +68,7 @@ def main() -> None:
         "bare faster-whisper, batched": lambda: bare(True),
         "podtools transcribe, batched": lambda: ours(bat),
         "podtools, batched + gap filling": lambda: ours(filled),
+        "podtools, batched, guards off": lambda: ours(unguarded),
     }
     ours(bat)  # warm-up: first-call allocations, VAD model load
     times: dict[str, float] = {}
@@ -94,6 +96,8 @@ def main() -> None:
     print(f"podtools batched vs bare sequential: {med['podtools transcribe, batched'] / base:.3f} (target < 1)")
     print(f"podtools batched + gap filling vs bare sequential: {med['podtools, batched + gap filling'] / base:.3f} "
           "(target < 1)")
+    print(f"loop guards (on by default) vs off, batched: "
+          f"{med['podtools transcribe, batched'] / med['podtools, batched, guards off']:.3f} (target <= 1.02)")
 
 
 def _wer_against_script(audio: str):
