@@ -72,6 +72,12 @@ def fix(path: str | Path, replacements: Iterable[tuple[str, str]], templates_dir
     replacements = list(replacements)
     if not replacements:
         raise ConfigError("no corrections given: --replace WRONG=RIGHT or --corrections FILE")
+    seen: dict[str, str] = {}
+    for wrong, right in replacements:
+        if wrong.casefold() in seen and seen[wrong.casefold()] != right:
+            raise ConfigError(f"{one_line(wrong)!r} is given twice, as {one_line(seen[wrong.casefold()])!r} and "
+                              f"{one_line(right)!r}: keep one")
+        seen[wrong.casefold()] = right
     fixed, counts = apply_replacements(episode, replacements)
     for wrong, right in replacements:
         if counts.get(wrong):
@@ -233,7 +239,7 @@ def read_transcript_edits(episode: Episode, path: str | Path) -> tuple[Episode, 
         k = last = cands[0]
         old = _norm_md(clean_inline(markdown_text(paras[k].text)))
         new = _norm_md(piece.text)
-        edits.append(_Edit(k, new if new != old else None, piece.speaker))
+        edits.append(_Edit(k, new if new != old else None, _norm_md(piece.speaker) if piece.speaker else None))
     if not edits:
         raise InputError("no paragraph of this file matches the episode's transcript (by its [HH:MM:SS] stamps): "
                          "is it this episode's transcript.md?", path)
@@ -271,7 +277,9 @@ def read_transcript_edits(episode: Episode, path: str | Path) -> tuple[Episode, 
 def _speaker_edits(episode: Episode, paras, edits: list[_Edit]) -> Episode:
     """Speaker names changed in the file: a speaker renamed in every paragraph it has is renamed;
     a paragraph given to another known speaker (or a new name) is that speaker's."""
+    from .formats.pieces import clean_inline
     from .models import Speaker
+    from .textsafe import markdown_text
 
     display = {episode.speaker_name(sp.id): sp.id for sp in episode.speakers}
     new_names: dict[Optional[str], set[str]] = {}
@@ -280,7 +288,7 @@ def _speaker_edits(episode: Episode, paras, edits: list[_Edit]) -> Episode:
         p = paras[e.paragraph]
         sid = episode.segments[p.segments[0]].speaker
         name = e.speaker or p.speaker
-        if name == p.speaker or not name:
+        if not name or name == _norm_md(clean_inline(markdown_text(p.speaker or ""))) or name == p.speaker:
             new_names.setdefault(sid, set()).add(p.speaker or "")
             continue
         new_names.setdefault(sid, set()).add(name)

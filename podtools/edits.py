@@ -107,9 +107,37 @@ def load_edits(folder: str | Path) -> Edits:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(f"[captions] {first['loc'][0]}: {first['msg']}", path) from None
-    return Edits(replace=_table(doc, "replace", path), rename=_table(speakers, "rename", path),
-                 merge=_table(speakers, "merge", path), role=_table(speakers, "role", path), base_url=base_url,
-                 captions=dict(captions))
+    edits = Edits(replace=_table(doc, "replace", path), rename=_table(speakers, "rename", path),
+                  merge=_table(speakers, "merge", path), role=_table(speakers, "role", path), base_url=base_url,
+                  captions=dict(captions))
+    _check_edits(edits, path)  # a hand-edited file fails here, before minutes of work, not after
+    return edits
+
+
+def _check_edits(edits: Edits, path: Path) -> None:
+    from .publish import ROLES, check_base_url
+
+    try:
+        for wrong, right in edits.replace.items():
+            _check_pair(wrong, right)
+        for speaker, role in edits.role.items():
+            if " ".join(role.lower().split()) not in ROLES:
+                raise ConfigError(f"[speakers.role] {speaker}: unknown role {one_line(role)!r}; choose from: "
+                                  f"{', '.join(ROLES)}")
+        for table, values in (("rename", edits.rename), ("merge", edits.merge)):
+            for key, value in values.items():
+                if not key.strip() or not value.strip():
+                    raise ConfigError(f"[speakers.{table}] entries are SPEAKER = \"...\", not {key!r} = {value!r}")
+        check_base_url(edits.base_url)
+    except ConfigError as exc:
+        raise InputError(str(exc), path) from None
+
+
+def _check_pair(wrong: str, right: str) -> None:
+    if not wrong.strip() or not right.strip():
+        raise ConfigError(f"a correction needs both sides, not {one_line(wrong)!r} = {one_line(right)!r}")
+    if " ".join(wrong.split()) == " ".join(right.split()):
+        raise ConfigError(f"correction {one_line(wrong)!r} changes nothing")
 
 
 def save_edits(folder: str | Path, edits: Edits) -> Path:
@@ -130,7 +158,7 @@ def save_edits(folder: str | Path, edits: Edits) -> Path:
         if not isinstance(table, dict):
             table = tomlkit.table()
             container[key] = table
-        for k in [k for k in table if k not in values]:
+        for k in list(table):  # written again in the order given: replacements apply in this order
             del table[k]
         for k, v in values.items():
             table[k] = v
@@ -227,16 +255,23 @@ def _replace_words(words: list[Word], rx: re.Pattern, right: str) -> tuple[list[
             joined += " "
         bounds.append((len(joined), len(joined) + len(w.text)))
         joined += w.text
-    out: list[Word] = []
-    count, i = 0, 0
+    groups: list[tuple[int, int, list[re.Match]]] = []  # runs of words, with the matches inside them
     for m in rx.finditer(joined):
         first = next(k for k, (a, b) in enumerate(bounds) if b > m.start())
         last = next(k for k, (a, b) in enumerate(bounds) if b >= m.end())
-        if first < i:
-            continue
+        if groups and first <= groups[-1][1]:  # two matches in one word ("foo-foo")
+            groups[-1] = (groups[-1][0], max(last, groups[-1][1]), groups[-1][2] + [m])
+        else:
+            groups.append((first, last, [m]))
+    out: list[Word] = []
+    count, i = 0, 0
+    for first, last, matches in groups:
         out.extend(words[i:first])
-        text = joined[bounds[first][0]:m.start()] + _cased(m.group(0), right, joined, m.start()) \
-            + joined[m.end():bounds[last][1]]
+        text, at = "", bounds[first][0]
+        for m in matches:
+            text += joined[at:m.start()] + _cased(m.group(0), right, joined, m.start())
+            at = m.end()
+        text += joined[at:bounds[last][1]]
         lead = text[: len(text) - len(text.lstrip())]
         space = " " if lead else ""
         tokens = text.split()
@@ -246,7 +281,7 @@ def _replace_words(words: list[Word], rx: re.Pattern, right: str) -> tuple[list[
             out.append(Word(start=round(t0 + k * step, 3), end=round(t0 + (k + 1) * step, 3) if k < len(tokens) - 1
                             else t1, text=(lead if k == 0 else space) + tok, probability=None,
                             speaker=words[first].speaker))
-        count += 1
+        count += len(matches)
         i = last + 1
     out.extend(words[i:])
     return out, count

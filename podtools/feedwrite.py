@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .publish import PODCAST_NS, check_base_url, element_text, feed_tags
 
 log = logging.getLogger("podtools.feedwrite")
@@ -35,6 +35,13 @@ _RSS_OPEN = re.compile(rb"<rss(?=[\s>])[^>]*>", re.S)
 _NS_DECL = re.compile(rb"""xmlns:podcast\s*=\s*(["'])(.*?)\1""", re.S)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _MAX_BYTES = 50 * 1024**2
+_OPAQUE = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)  # text that may hold "</item>" or a tag
+
+
+def _masked(data: bytes) -> bytes:
+    """``data`` with CDATA sections and comments blanked out (same length): element tags are
+    searched for in this, and every offset found is one in ``data`` too."""
+    return _OPAQUE.sub(lambda m: b" " * len(m.group(0)), data)
 
 
 def _own_tags(kind: str, prefix: bytes) -> re.Pattern:
@@ -60,7 +67,7 @@ def _items(data: bytes, origin: str):
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     if parsed.get("version", "").startswith("atom") or (not parsed.get("version") and not parsed.entries):
         raise InputError("not an RSS 2.0 feed (Podcasting 2.0 tags go in an RSS <channel>'s <item>s)", origin)
-    spans = list(_ITEM.finditer(data))
+    spans = list(_ITEM.finditer(_masked(data)))
     if len(spans) != len(parsed.entries):
         raise InputError(f"cannot line up the feed's {len(spans)} <item> elements with the {len(parsed.entries)} "
                          "entries it parses to", origin)
@@ -92,6 +99,9 @@ def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None,
     from .batch import EPISODES_DIR
     from .models import Episode
 
+    if not base_url:
+        raise ConfigError("a feed needs absolute URLs: give --publish-base-url, where the catalogue's episodes/ "
+                          "folder is online")
     base_url = check_base_url(base_url)
     root = Path(catalogue)
     if not (root / CATALOG_NAME).is_file():
@@ -107,7 +117,7 @@ def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None,
         rows = catalog.episodes()
         by_id = {r.id: r for r in rows}
     prefix = b"podcast"
-    rss = _RSS_OPEN.search(data)
+    rss = _RSS_OPEN.search(_masked(data))
     if rss is None:
         raise InputError("no <rss> element", origin)
     declared = {m.group(2).decode("utf-8", "replace"): m for m in _NS_DECL.finditer(rss.group(0))}
@@ -127,14 +137,13 @@ def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None,
             result.untouched.append(title)
             continue
         episode = Episode.load(folder / "episode.json")
-        tags = feed_tags(episode, base_url + urllib.parse.quote(row.folder) + "/" if base_url else
-                         urllib.parse.quote(row.folder) + "/")
-        inner = span.group(1)
+        tags = feed_tags(episode, base_url + urllib.parse.quote(row.folder) + "/")
+        inner = data[span.start(1):span.end(1)]  # the original bytes; searched through their masked copy
         for kind in ("transcript", "chapters"):
-            inner = _own_tags(kind, prefix).sub(b"", inner)
-        keep = {kind for kind in ("person", "soundbite") if _own_tags(kind, prefix).search(inner)}
+            inner = _cut(inner, _own_tags(kind, prefix))
+        keep = {kind for kind in ("person", "soundbite") if _own_tags(kind, prefix).search(_masked(inner))}
         tags = [t for t in tags if t.tag.split("}")[1] not in keep]
-        indent = re.search(rb"\n([ \t]*)<", inner)  # as the item's first child is indented
+        indent = re.search(rb"\n([ \t]*)<", _masked(inner))  # as the item's first child is indented
         pad = indent.group(1) if indent else b"  "
         tail = re.search(rb"\s*$", inner)
         body, trailing = inner[: tail.start()], inner[tail.start():]
@@ -149,12 +158,21 @@ def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None,
         raise InputError(f"none of the feed's {len(entries)} items is a finished episode of the catalogue {root}: "
                          "is it the feed the catalogue was made from?", origin)
     if not declared:
-        rss = _RSS_OPEN.search(out)
+        rss = _RSS_OPEN.search(_masked(out))
         tag = rss.group(0)
         end = len(tag) - (2 if tag.endswith(b"/>") else 1)
         out = out[: rss.start()] + tag[:end] + f' xmlns:podcast="{PODCAST_NS}"'.encode() + tag[end:] + out[rss.end():]
     result.data = out
     return result
+
+
+def _cut(data: bytes, pattern: re.Pattern) -> bytes:
+    """``data`` without the matches of ``pattern`` found outside CDATA sections and comments."""
+    out, last = [], 0
+    for m in pattern.finditer(_masked(data)):
+        out.append(data[last:m.start()])
+        last = m.end()
+    return b"".join(out) + data[last:]
 
 
 def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_private: bool = False

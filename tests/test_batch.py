@@ -183,17 +183,50 @@ def test_feed_refuses_what_does_not_fit(show, first_run, tmp_path):
     atom.write_text('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
                     '<entry><title>E</title><id>e1</id></entry></feed>', encoding="utf-8")
     target = tmp_path / "feed.xml"
+    base = ["--publish-base-url", "https://cdn.example.com/e/"]
     for args, message in [
-        (["--rss", str(other)], "none of the feed's 1 items"),
-        (["--rss", str(atom)], "not an RSS 2.0 feed"),
-        (["--rss", str(tmp_path / "missing.xml")], "file not found"),
+        (["--rss", str(other), *base], "none of the feed's 1 items"),
+        (["--rss", str(atom), *base], "not an RSS 2.0 feed"),
+        (["--rss", str(tmp_path / "missing.xml"), *base], "file not found"),
         (["--rss", str(other), "--publish-base-url", "file:///srv/x"], "--publish-base-url"),
     ]:
         result = CliRunner().invoke(cli, ["feed", str(out), "-o", str(target), *args])
         assert result.exit_code != 0 and message in result.output, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and not target.exists()
-    result = CliRunner().invoke(cli, ["feed", str(tmp_path), "--rss", str(other), "-o", str(target)])
+    result = CliRunner().invoke(cli, ["feed", str(tmp_path), "--rss", str(other), "-o", str(target), *base])
     assert result.exit_code != 0 and "not a batch catalogue" in result.output
+    # a feed's URLs must be absolute: without a base URL, nothing is written
+    result = CliRunner().invoke(cli, ["feed", str(out), "--rss", str(other), "-o", str(target)])
+    assert result.exit_code != 0 and "--publish-base-url" in result.output and not target.exists()
+
+
+def test_feed_keeps_cdata_and_comments_that_look_like_items(show, first_run, tmp_path):
+    """A show note in CDATA (or a comment) that holds "</item>" or a podcast tag is text: the tags
+    go after it, into the item, and the text is kept as it was."""
+    import urllib.request
+
+    import feedparser
+    from defusedxml import ElementTree as ET
+
+    out, _ = first_run
+    original = urllib.request.urlopen(show.feed_url).read()
+    note = (b'<description><![CDATA[<p>see </item> and <podcast:transcript url="x.vtt" type="text/vtt"/> '
+            b'here</p>]]></description><!-- not an </item> -->')
+    first = original.index(b"<item>") + len(b"<item>")
+    edited = original[:first] + note + original[first:]
+    src = tmp_path / "show.xml"
+    src.write_bytes(edited)
+    target = tmp_path / "feed.xml"
+    result = CliRunner().invoke(cli, ["feed", str(out), "--rss", str(src), "-o", str(target),
+                                      "--publish-base-url", "https://cdn.example.com/e"])
+    assert result.exit_code == 0, result.output
+    new = target.read_bytes()
+    assert note in new  # untouched
+    item = ET.fromstring(new).find("channel").findall("item")[0]
+    P = "{https://podcastindex.org/namespace/1.0}"
+    urls = [el.get("url") for el in item.findall(P + "transcript")]
+    assert len(urls) == 3 and all(u.startswith("https://cdn.example.com/e/") for u in urls)
+    assert feedparser.parse(new).entries[0].description == feedparser.parse(edited).entries[0].description
 
 
 def test_rerun_skips_everything_cheaply(show, first_run):

@@ -348,6 +348,7 @@ def test_reingest_reapplies_the_corrections(folder, sample_mp3, embedded_model):
     ([("A", "Welcome back. This is your co-host Priya and with me is Sam."), ("B", "Hello!")], {"A": "co-host"}),
     ([("A", "I am your host today."), ("B", "And I'm your host too, Sam.")], {}),  # claimed twice: unknown
     ([("A", "Our host is away, so Sam and I will talk."), ("B", "Yes, your host said hi.")], {}),  # not self
+    ([("A", "Hello."), ("B", "I'm really glad to be here with your host.")], {}),  # a guest, about the host
 ])
 def test_host_role_from_the_speakers_own_words(lines, roles):
     from podtools.diarize.names import infer_roles
@@ -582,3 +583,65 @@ def test_episode_page_plays_and_seeks(folder, tmp_path):
         assert "PWNED" not in browser.evaluate("document.title")
     finally:
         browser.close()
+
+
+def test_an_unedited_transcript_reads_back_unchanged(folder):
+    """Unnamed speakers (SPEAKER_01) and names with brackets survive transcript.md and back."""
+    ep = Episode.load(folder / "episode.json")
+    speakers = [ep.speakers[0].model_copy(update={"name": None, "name_source": None}),
+                ep.speakers[1].model_copy(update={"name": "Priya [guest]"}), *ep.speakers[2:]]
+    ep = ep.model_copy(update={"speakers": speakers})
+    ep.save(folder / "episode.json")
+    assert run("render", folder / "episode.json", "-t", "transcript.md").exit_code == 0
+    assert "**SPEAKER_00:**" in (folder / "transcript.md").read_text()
+    res = run("render", folder / "episode.json", "--from", folder / "transcript.md")
+    assert res.exit_code == 0, res.output
+    assert "left out" not in res.output and "kept as they were" not in res.output
+    back = Episode.load(folder / "episode.json")
+    assert [(s.text, s.speaker, [(w.text, w.start, w.end) for w in s.words]) for s in back.segments] == \
+        [(s.text, s.speaker, [(w.text, w.start, w.end) for w in s.words]) for s in ep.segments]
+    assert [(s.id, s.name) for s in back.speakers] == [(s.id, s.name) for s in ep.speakers]
+    assert not (folder / "transcript.edited.md").exists()
+
+
+def test_two_matches_in_one_word_keep_text_and_words_together():
+    from podtools.edits import apply_replacements
+    from podtools.models import Segment, Word
+
+    seg = Segment(start=0, end=2, text="foo-foo bar foo", words=[
+        Word(start=0, end=1, text=" foo-foo"), Word(start=1, end=1.5, text=" bar"), Word(start=1.5, end=2, text=" foo")])
+    ep = Episode(id="x", source="x", duration=2, segments=[seg])
+    fixed, counts = apply_replacements(ep, [("foo", "baz")])
+    new = fixed.segments[0]
+    assert new.text == "baz-baz bar baz" and counts == {"foo": 3}
+    assert "".join(w.text for w in new.words) == " baz-baz bar baz"
+    assert [(w.start, w.end) for w in new.words] == [(0, 1), (1, 1.5), (1.5, 2)]
+
+
+def test_corrections_order_and_conflicts(folder):
+    ep = Episode.load(folder / "episode.json")
+    seg = next(s for s in ep.segments if len(s.words) > 6)
+    a, b = seg.words[1].text.strip(" ,.?!"), seg.words[4].text.strip(" ,.?!")
+    res = run("fix", folder, "--replace", f"{a}=Zeta", "--replace", f"{a}=Eta")
+    assert res.exit_code != 0 and "given twice" in res.output
+    assert run("fix", folder, "--replace", f"{a}=Zeta").exit_code == 0
+    assert run("fix", folder, "--replace", f"{b}=Theta").exit_code == 0
+    assert run("fix", folder, "--replace", "Zeta=Iota").exit_code == 0
+    import tomllib
+
+    kept = tomllib.loads((folder / "episode.toml").read_text())["replace"]
+    assert list(kept.items()) == [(a, "Zeta"), (b, "Theta"), ("Zeta", "Iota")]  # the order they apply in
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('[replace]\n"" = "Anthropic"\n', "both sides"),
+    ('[speakers.role]\nSPEAKER_00 = "presenter"\n', "unknown role"),
+    ('[publish]\nbase_url = "ftp://x/"\n', "--publish-base-url"),
+    ('[captions]\nchars = 3\n', "[captions] chars"),
+])
+def test_a_hand_edited_episode_toml_is_checked_first(folder, toml, message):
+    (folder / "episode.toml").write_text(toml, encoding="utf-8")
+    before = snapshot(folder)
+    res = run("fix", folder, "--replace", "Alex=Alexander")
+    assert res.exit_code != 0 and message in res.output and "episode.toml" in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1 and snapshot(folder) == before

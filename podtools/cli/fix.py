@@ -80,7 +80,7 @@ def speakers(episode_dir: str, rename, merge, roles, enroll: bool, voices_dir, t
 
         path = episode_folder(episode_dir) / "episode.json"
         for _, name in renames:
-            speaker = resolve_speaker(result.episode, name)
+            speaker = resolve_speaker(result.episode, " ".join(name.split()))
             folder, seconds = enroll_speaker(path, result.episode, speaker, result.episode.speaker_name(speaker),
                                              voices_dir)
             if not quiet:

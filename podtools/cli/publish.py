@@ -15,7 +15,7 @@ from .progress import echo
 @click.option("--rss", metavar="FILE|URL",
               help="The show's feed (default: the one feed the catalogue was made from).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the new feed.")
-@click.option("--publish-base-url", metavar="URL",
+@click.option("--publish-base-url", metavar="URL", required=True,
               help="Where the catalogue's episodes/ folder is online; each file's URL is URL/<episode folder>/<file>.")
 @click.option("--allow-private", is_flag=True, help="Let a feed URL reach private and loopback addresses.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing.")

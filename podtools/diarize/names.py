@@ -61,7 +61,9 @@ HANDOFF_START = re.compile(r"^(?i:(?:so|and|okay|ok|now|alright|all right)[,.]?\
 HANDOFF_END = re.compile(r"(?i:over to you|back to you|take it away|what do you think|your turn|go ahead)"
                          r",?\s+" + _NAME + r"\s*[.?!]*$")
 # "I'm Alex, your host", "this is your co-host Priya": who hosts the show, in the speaker's own words
-HOST_SELF = re.compile(r"(?i)\b(?:i'm|i am|this is|my name is)\b[^.?!]{0,40}?\byour\s+(co-?host|host)\b")
+# only a name (capitalized words) may stand between the introduction and "your host"
+HOST_SELF = re.compile(r"\b(?:[Ii]'m|I am|[Tt]his is|[Mm]y name is)\s+(?:(?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*,?\s+"
+                       r"(?:and\s+I'm\s+)?)?your\s+(co-?host|host)\b")
 VOCATIVE_END = re.compile(r",\s+" + _NAME + r"\s*[?!.]*$")
 SENTENCE = re.compile(r"(?<=[.?!])\s+")
 

@@ -31,8 +31,9 @@ from .text import STAMP_LIKE, Warn, default_warn, stamp_at
 _S = STAMP_LIKE
 LEAD_STAMP = re.compile(rf"^(?:\[(?P<b>{_S})\]|\((?P<p>{_S})\)|(?P<n>{_S})(?=\s|$|[-–—:|]))\s*[-–—:|]?\s*")
 INLINE_STAMP = re.compile(rf"\[(?P<s>{_S})\]")
-BOLD_SPEAKER = re.compile(r"^(?:\*\*|__)(?P<name>[^*_\n]{1,60}?)\s*:\s*(?:\*\*|__)\s*:?\s*|"
-                          r"^(?:\*\*|__)(?P<name2>[^*_\n]{1,60}?)(?:\*\*|__)\s*:\s*")
+# a name may hold "_" (SPEAKER_01, as podtools writes an unnamed speaker), not "*" or a line break
+BOLD_SPEAKER = re.compile(r"^(?:\*\*|__)(?P<name>[^*\n]{1,60}?)\s*:\s*(?:\*\*|__)\s*:?\s*|"
+                          r"^(?:\*\*|__)(?P<name2>[^*\n]{1,60}?)(?:\*\*|__)\s*:\s*")
 _NAME = r"[A-Z][\w.'’&-]*(?: [A-Z0-9][\w.'’&-]*){0,3}"
 SPEAKER_STAMP = re.compile(  # **Name** [00:01:02]: / **Name (00:01:02):** / Name (00:01:02): text
     rf"^(?:(?:\*\*|__)(?P<name>[^*_\[\]()\n:]{{1,60}}?)\s*(?:(?:\*\*|__)\s*[\[(](?P<s>{_S})[\])]"
