@@ -812,7 +812,7 @@ class _Runner:
 
     def _config(self):
         if self.config is None:
-            from .pipeline import load_pipeline
+            from .config import load_pipeline
 
             self.config = load_pipeline("default")
         return self.config

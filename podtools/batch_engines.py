@@ -47,7 +47,7 @@ def _worker_config(config, workers: int):
 
 
 class _ProgressSender:
-    """``podtools.pipeline.Progress`` that forwards to the batch's main process."""
+    """``podtools.progress.Progress`` that forwards to the batch's main process."""
 
     def __init__(self, send: Callable[[tuple], None], run_id: int):
         self.send = send
@@ -135,7 +135,7 @@ def _worker_main(wid: int, parent: int, config_json: str, templates_dir: str | N
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
     from .batch import load_worker_models
-    from .pipeline import PipelineConfig
+    from .config import PipelineConfig
 
     config = PipelineConfig.model_validate_json(config_json)
     try:
@@ -293,7 +293,7 @@ class _RayWorker:
     def __init__(self, config_json: str, templates_dir: str | None, events, env: dict[str, str]):
         os.environ.update(env)
         from .batch import load_worker_models
-        from .pipeline import PipelineConfig
+        from .config import PipelineConfig
 
         self.config = PipelineConfig.model_validate_json(config_json)
         self.templates_dir = templates_dir

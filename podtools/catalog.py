@@ -924,7 +924,7 @@ def write_index(catalog: Catalog, root: str | Path, templates_dir: str | Path | 
     import jinja2
 
     from .errors import ConfigError
-    from .render import environment
+    from .templating import environment
 
     env = environment(templates_dir)
     try:

@@ -1,8 +1,8 @@
-"""Pipeline presets and the ``ingest`` run that chains the stages over one Episode.
+"""The ``ingest`` run that chains the stages over one Episode (transcribe or import, diarize,
+chapters, mentions, summarize, render).
 
-A preset (``pipelines/*.toml``) is a serialized :class:`PipelineConfig`: the same option
-models the CLI flags fill in, so a preset and a flag mean the same thing. Flags override the
-preset they are applied to.
+Presets and their loading live in :mod:`podtools.config`, the Progress protocol in
+:mod:`podtools.progress`; both names stay importable from here.
 """
 
 from __future__ import annotations
@@ -11,117 +11,24 @@ import contextlib
 import datetime as dt
 import logging
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .asr import LoadedModel, TranscribeOptions
-from .chapters import ChaptersOptions
-from .diarize import DiarizeOptions
-from .formats.captions import CaptionOptions
+from .config import (PipelineConfig, available_pipelines, load_pipeline,  # noqa: F401  (importable from here)
+                     validate_config, with_overrides)
 from .errors import ConfigError, PodtoolsError
-from .llm import LLMSettings
-from .mentions import MentionsOptions
+from .formats.captions import CaptionOptions
 from .models import Episode, Segment, StageRun
-from .resources import data_dir
+from .progress import NullProgress, Progress
 from .timefmt import hms
-from .summarize import SummarizeOptions
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
 
 log = logging.getLogger("podtools.pipeline")
-
-
-class PipelineConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "default"
-    description: str = ""
-    transcribe: TranscribeOptions = Field(default_factory=TranscribeOptions)
-    diarize: DiarizeOptions = Field(default_factory=DiarizeOptions)
-    chapters: ChaptersOptions = Field(default_factory=ChaptersOptions)
-    mentions: MentionsOptions = Field(default_factory=MentionsOptions)
-    summarize: SummarizeOptions = Field(default_factory=SummarizeOptions)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    captions: CaptionOptions = Field(default_factory=CaptionOptions)
-
-
-def available_pipelines() -> list[str]:
-    return sorted(p.stem for p in data_dir("pipelines").glob("*.toml"))
-
-
-def load_pipeline(name_or_file: str | Path = "default") -> PipelineConfig:
-    """Load a shipped preset by name, or a user's TOML file by path."""
-    path = Path(name_or_file)
-    if not (path.suffix == ".toml" or path.exists()):
-        path = data_dir("pipelines") / f"{name_or_file}.toml"
-        if not path.is_file():
-            raise ConfigError(
-                f"unknown pipeline {str(name_or_file)!r}; choose one of {', '.join(available_pipelines())} "
-                "or give a .toml file"
-            )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("pipeline file not found", path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not a valid TOML pipeline ({exc})", path) from None
-    return validate_config(raw, path)
-
-
-def validate_config(raw: dict[str, Any], path: str | Path | None = None) -> PipelineConfig:
-    try:
-        return PipelineConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']}", path) from None
-
-
-def with_overrides(config: PipelineConfig, overrides: dict[str, dict[str, Any]]) -> PipelineConfig:
-    """Apply CLI flags: ``{"transcribe": {"model": "small"}}``; None values are ignored."""
-    raw = config.model_dump()
-    for section, values in overrides.items():
-        for key, value in values.items():
-            if value is not None:
-                raw.setdefault(section, {})[key] = value
-    return validate_config(raw)
-
-
-# -- progress -------------------------------------------------------------------------------
-
-
-class Progress(Protocol):
-    def stage(self, name: str, total: float | None = None) -> None:
-        """A stage starts; ``total`` is its amount of work in seconds of audio, if known."""
-
-    def advance(self, done: float) -> None:
-        """The current stage has processed ``done`` seconds of audio so far."""
-
-    def note(self, message: str) -> None:
-        """Something the user should read (e.g. no speech found)."""
-
-    def status(self, text: str) -> None:
-        """A short live figure for the current stage (calls done, the LLM's tokens per second)."""
-
-
-class NullProgress:
-    def stage(self, name: str, total: float | None = None) -> None:
-        log.info("stage %s", name)
-
-    def advance(self, done: float) -> None:
-        pass
-
-    def status(self, text: str) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        log.warning(message)
 
 
 # -- stage: transcribe -----------------------------------------------------------------------

@@ -259,7 +259,7 @@ def chunk_lines(lines: list[Line], budget: int, count: Callable[[str], int]) -> 
 
 def render_prompt(name: str, templates_dir: str | Path | None, **variables) -> list[dict[str, str]]:
     """Render a prompt template's ``system`` and ``user`` blocks into chat messages."""
-    from .render import environment, template_error
+    from .templating import environment, template_error
 
     env = environment(templates_dir)
     try:
@@ -631,7 +631,7 @@ def summarize(
     ``dry_run`` sends nothing: the result's ``usage`` lists the calls that would be sent with
     their token counts (``usage.table()``) and the episode is returned unchanged.
     """
-    from .pipeline import NullProgress
+    from .progress import NullProgress
 
     options = options or SummarizeOptions()
     progress = progress or NullProgress()

@@ -189,7 +189,7 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     `trends`, `catalog`) and OUTPUT/index.html. Exit status 1 when an episode failed.
     """
     from ..batch import BatchOptions, Selection, parse_settings, parse_since, run_batch
-    from ..pipeline import load_pipeline, with_overrides
+    from ..config import load_pipeline, with_overrides
 
     overrides = parse_settings(settings)
     overrides.setdefault("transcribe", {}).update(

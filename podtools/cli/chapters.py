@@ -41,7 +41,7 @@ def chapters(episode: str, chapters_arg, audio, detect, min_length, target_lengt
     from ..errors import InputError
     from ..formats.imports import detect_format, import_transcript
     from ..models import Episode
-    from ..pipeline import load_pipeline, with_overrides
+    from ..config import load_pipeline, with_overrides
     from ..render import render
     from ..timefmt import hms
 

@@ -99,7 +99,7 @@ def diarize_overrides(flags: dict[str, Any]) -> dict[str, Any]:
 
 def apply_diarize_flags(config, flags: dict[str, Any]):
     """``config`` with the diarize flags applied over its ``[diarize]`` section."""
-    from ..pipeline import validate_config
+    from ..config import validate_config
 
     over = diarize_overrides(flags)
     raw = config.model_dump()
@@ -137,7 +137,8 @@ def diarize(audio: str, episode_json: str | None, device, pipeline, templates_di
     from .. import audio as audio_mod
     from ..diarize.stage import diarize_episode
     from ..models import Episode
-    from ..pipeline import load_pipeline, new_episode, prepare_source
+    from ..config import load_pipeline
+    from ..pipeline import new_episode, prepare_source
     from ..render import OUTPUTS, render
 
     config = apply_diarize_flags(load_pipeline(pipeline), pop_diarize_flags(flags))

@@ -64,7 +64,7 @@ def vocabulary(vocab: tuple[str, ...], vocab_file: str | None) -> list[str]:
 
 
 def _config(pipeline: str, **flags):
-    from ..pipeline import load_pipeline, with_overrides
+    from ..config import load_pipeline, with_overrides
 
     return with_overrides(load_pipeline(pipeline), {"transcribe": flags})
 
@@ -72,7 +72,8 @@ def _config(pipeline: str, **flags):
 def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, output, quiet, as_json, no_cache,
          audio=None, chapters=None, write_id3=False, catalogs=(), allow_private=False, force=False,
          publish_base_url=None, vocab=(), vocab_file=None, caption_chars=None, caption_lines=None, **flags):
-    from ..pipeline import ingest, with_overrides
+    from ..config import with_overrides
+    from ..pipeline import ingest
     from .summarize import apply_llm_flags, pop_llm_flags
 
     llm_flags = pop_llm_flags(flags)

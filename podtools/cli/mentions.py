@@ -36,7 +36,7 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
     """
     from ..mentions import extract_mentions
     from ..mentions.outputs import aggregate
-    from ..pipeline import load_pipeline, with_overrides
+    from ..config import load_pipeline, with_overrides
     from ..render import render
     from ..timefmt import hms
 

@@ -8,7 +8,7 @@ from ..textsafe import one_line as clean_line, terminal_text  # noqa: F401  (cle
 
 
 class RichProgress:
-    """Implements :class:`podtools.pipeline.Progress` on stderr."""
+    """Implements :class:`podtools.progress.Progress` on stderr."""
 
     def __init__(self, label: str = "", enabled: bool = True):
         from rich.console import Console

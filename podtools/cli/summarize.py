@@ -71,8 +71,9 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
     """Summarize EPISODE_JSON: chapter and episode summaries, TL;DR, takeaways, quotes; then write
     summary.md, show_notes.md, newsletter.md, youtube_description.txt and episode.html."""
     from ..models import Episode
-    from ..pipeline import load_pipeline
-    from ..render import environment, render
+    from ..config import load_pipeline
+    from ..render import render
+    from ..templating import environment
     from ..summarize import prepare_llm
     from ..summarize import summarize as run_summarize
 
@@ -138,7 +139,8 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     from ..fsutil import atomic_write_text, ensure_writable_dir
     from ..models import Episode
     from ..publish import check_base_url
-    from ..render import OUTPUTS, RenderContext, environment
+    from ..render import OUTPUTS, RenderContext
+    from ..templating import environment
     from ..shownotes import render_document
 
     episode = Episode.load(episode_json)

@@ -17,7 +17,7 @@ from .assign import Turn, assign_speakers, turns_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
-    from ..pipeline import Progress
+    from ..progress import Progress
     from . import DiarizeOptions
 
 log = logging.getLogger("podtools.diarize")
