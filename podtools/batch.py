@@ -44,6 +44,7 @@ from typing import Any, Callable, Literal, Optional, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .batch_worker import Task
 from .catalog import CATALOG_NAME, Catalog, EpisodeRow, NewEpisode
 from .errors import ConfigError, DeviceError, InputError, ModelError, OutputError, PodtoolsError
 
@@ -472,20 +473,6 @@ def order_items(items: Sequence[Item], order: str) -> list[Item]:
 
 
 # -- engines' interface ----------------------------------------------------------------------
-
-
-@dataclass
-class Task:
-    """One episode handed to a worker."""
-
-    run_id: int
-    uid: str
-    source: str  # URL (already in the download cache) or local path
-    staging: str  # folder the worker writes into
-    title: Optional[str] = None  # the episode's title, when the source knows better than the file
-    published: Optional[str] = None  # ISO
-    use_cache: bool = True  # reuse stage results of the same audio and settings
-    chapters: Optional[str] = None  # a chapter list (text) from the feed
 
 
 class Events(Protocol):
@@ -1112,54 +1099,6 @@ def _load_episode(folder: Path):
     from .models import Episode
 
     return Episode.load(folder / "episode.json")
-
-
-# -- the worker's unit of work (shared by every engine) ----------------------------------------
-
-
-def load_worker_models(config) -> dict[str, Any]:
-    """Models a worker loads once and passes to every ``ingest`` call."""
-    from . import asr
-
-    return {"model": asr.load_model(config.transcribe)}
-
-
-def process_task(task: Task, config, templates_dir: str | None, models: dict[str, Any], progress) -> dict[str, float]:
-    """Run ``ingest`` for one task into ``task.staging``; returns seconds per stage.
-
-    The feed's title and publish date are the episode's (a file's tags often say less).
-    """
-    from .pipeline import ingest
-    from .render import render
-
-    timings: dict[str, float] = {}
-    accepted = _ingest_parameters()
-    extra: dict[str, Any] = {"use_cache": task.use_cache} if "use_cache" in accepted else {}
-    if task.chapters and "chapters" in accepted:
-        extra["chapters"] = task.chapters
-    result = ingest(task.source, task.staging, config, templates_dir, progress, **models, **extra)
-    episode = result.episode
-    update: dict[str, Any] = {}
-    if task.title and episode.title != task.title:
-        update["title"] = task.title
-    if task.published and episode.published is None:
-        update["published"] = dt.datetime.fromisoformat(task.published)
-    if update:
-        t0 = time.perf_counter()
-        episode = episode.model_copy(update=update)
-        render(episode, task.staging, templates_dir)
-        timings["render"] = round(time.perf_counter() - t0, 3)
-    for name, run in episode.provenance.items():
-        timings.setdefault(name, run.seconds)
-    return timings
-
-
-def _ingest_parameters() -> set[str]:
-    import inspect
-
-    from .pipeline import ingest
-
-    return set(inspect.signature(ingest).parameters)
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:

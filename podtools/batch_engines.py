@@ -1,7 +1,7 @@
 """Where a batch's episodes run: a pool of local worker processes, or Ray actors.
 
 Both keep one set of loaded models per worker for the whole batch and run
-:func:`podtools.batch.process_task` (``ingest``) for one episode at a time per worker. They
+:func:`podtools.batch_worker.process_task` (``ingest``) for one episode at a time per worker. They
 report progress and results to the batch's main thread through the ``Events`` interface
 (:mod:`podtools.batch`); a worker that dies takes only its current episode with it.
 """
@@ -74,7 +74,7 @@ class _ProgressSender:
 
 def _run_one(task, config, templates_dir, models, send) -> tuple:
     """Process a task; never raises: returns ("done", timings) or ("failed", kind, message, stage)."""
-    from .batch import process_task
+    from .batch_worker import process_task
 
     progress = _ProgressSender(send, task.run_id)
     try:
@@ -134,7 +134,7 @@ def _worker_main(wid: int, parent: int, config_json: str, templates_dir: str | N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
-    from .batch import load_worker_models
+    from .batch_worker import load_worker_models
     from .config import PipelineConfig
 
     config = PipelineConfig.model_validate_json(config_json)
@@ -292,7 +292,7 @@ class _RayWorker:
 
     def __init__(self, config_json: str, templates_dir: str | None, events, env: dict[str, str]):
         os.environ.update(env)
-        from .batch import load_worker_models
+        from .batch_worker import load_worker_models
         from .config import PipelineConfig
 
         self.config = PipelineConfig.model_validate_json(config_json)
