@@ -216,7 +216,7 @@ def read_transcript_edits(episode: Episode, path: str | Path) -> tuple[Episode, 
     from .formats.markdown import parse_stamped
     from .formats.pieces import clean_inline
     from .formats.text import read_text
-    from .render import paragraphs
+    from .views import paragraphs
     from .textsafe import markdown_text
     from .timefmt import hms
 

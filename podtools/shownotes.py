@@ -135,7 +135,7 @@ def _media_url(episode: Episode) -> Optional[str]:
 def context(episode: Episode) -> Notes:
     """The view of ``episode`` that the output templates render."""
     from . import __version__
-    from .render import sections as transcript_sections
+    from .views import sections as transcript_sections
     from .summarize import categories
 
     long = episode.duration >= 3600
@@ -365,7 +365,7 @@ def render_document(template: str, episode: Episode, templates_dir: str | Path |
                     audio_src: Optional[str] = None) -> str:
     """Render any template (shipped or the user's) with the full view; plots and the audio
     player (``audio_src``, else the episode's URL) for ``*.html*`` templates."""
-    from .render import render_template
+    from .views import render_template
 
     notes = context(episode)
     plots = {"speakers": None, "mentions": None}
