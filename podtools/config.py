@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .asr import TranscribeOptions
 from .chapters import ChaptersOptions
 from .diarize import DiarizeOptions
-from .errors import ConfigError
+from .errors import ConfigError, validation_problem
 from .formats.captions import CaptionOptions
 from .llm import LLMSettings
 from .mentions import MentionsOptions
@@ -66,9 +66,7 @@ def validate_config(raw: dict[str, Any], path: str | Path | None = None) -> Pipe
     try:
         return PipelineConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']}", path) from None
+        raise ConfigError(f"invalid setting {validation_problem(exc)}", path) from None
 
 
 def with_overrides(config: PipelineConfig, overrides: dict[str, dict[str, Any]]) -> PipelineConfig:

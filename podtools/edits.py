@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, validation_problem
 from .fsutil import atomic_write_text
 from .models import Episode, Segment, Speaker, Word
 from .textsafe import one_line
@@ -105,8 +105,7 @@ def load_edits(folder: str | Path) -> Edits:
     try:
         CaptionOptions.model_validate(captions)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"[captions] {first['loc'][0]}: {first['msg']}", path) from None
+        raise InputError(f"[captions] {validation_problem(exc)}", path) from None
     edits = Edits(replace=_table(doc, "replace", path), rename=_table(speakers, "rename", path),
                   merge=_table(speakers, "merge", path), role=_table(speakers, "role", path), base_url=base_url,
                   captions=dict(captions))

@@ -43,3 +43,10 @@ class ConfigError(PodtoolsError):
     """A pipeline preset or option is invalid."""
 
     exit_code = 6
+
+
+def validation_problem(exc) -> str:
+    """A pydantic ``ValidationError`` as ``"where: what"`` (its first error; ``where`` is the
+    dotted location of the field), for a one-line message."""
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"

@@ -34,7 +34,6 @@ _ITEM = re.compile(rb"<item(?=[\s>/])[^>]*>(.*?)</item\s*>", re.S)
 _RSS_OPEN = re.compile(rb"<rss(?=[\s>])[^>]*>", re.S)
 _NS_DECL = re.compile(rb"""xmlns:podcast\s*=\s*(["'])(.*?)\1""", re.S)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_MAX_BYTES = 50 * 1024**2
 _OPAQUE = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)  # text that may hold "</item>" or a tag
 
 
@@ -179,6 +178,7 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
               ) -> tuple[bytes, str, Optional[str]]:
     """(bytes, origin, feed URL) of a feed file or http(s) URL; without one, the single feed the
     catalogue was made from."""
+    from .batch import MAX_FEED_BYTES
     from .download import is_url, read_url
 
     if source is None:
@@ -193,7 +193,7 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
         source = feeds[0]
     source = str(source)
     if is_url(source):
-        data, final = read_url(source, _MAX_BYTES, allow_private=allow_private)
+        data, final = read_url(source, MAX_FEED_BYTES, allow_private=allow_private)
         return data, source, final
     path = Path(source)
     try:
@@ -202,6 +202,6 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
         raise InputError("file not found", path) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path) from None
-    if len(data) > _MAX_BYTES:
-        raise InputError(f"feed file is larger than {_MAX_BYTES // 1024**2} MB", path)
+    if len(data) > MAX_FEED_BYTES:
+        raise InputError(f"feed file is larger than {MAX_FEED_BYTES // 1024**2} MB", path)
     return data, str(path), None

@@ -44,7 +44,7 @@ from typing import Any, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, validation_problem
 from .redact import RedactingFilter, redact, redact_known, remember, remember_url  # noqa: F401  (redact: API)
 
 log = logging.getLogger("podtools.llm")
@@ -257,9 +257,8 @@ def resolve_settings(base: LLMSettings | None = None, flags: dict[str, Any] | No
         try:
             LLMSettings.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"invalid LLM setting {where} from {source}: {first['msg']}") from None
+            where, _, what = validation_problem(exc).partition(": ")
+            raise ConfigError(f"invalid LLM setting {where} from {source}: {what}") from None
     return LLMSettings.model_validate(raw)
 
 

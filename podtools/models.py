@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, validation_problem
 from .fsutil import atomic_write_text
 from .timefmt import MAX_SECONDS
 
@@ -181,9 +181,7 @@ class Episode(_Model):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"invalid episode.json at {where}: {first['msg']}", path) from None
+            raise InputError(f"invalid episode.json at {validation_problem(exc)}", path) from None
 
     def save(self, path: str | Path) -> Path:
         """Write ``episode.json`` atomically, after validating the whole document again (an
@@ -192,9 +190,7 @@ class Episode(_Model):
         try:
             type(self).model_validate(self.model_dump())
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise OutputError(f"episode not written: {where}: {first['msg']}", path) from None
+            raise OutputError(f"episode not written: {validation_problem(exc)}", path) from None
         return atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod
