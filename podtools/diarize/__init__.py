@@ -35,11 +35,15 @@ __all__ = [
 # as a fraction of the clusters' own tightness, above which two clusters are one voice heard in
 # two rooms (see cluster._merge_close); ``small_threshold``, the centroid
 # similarity above which a cluster of a few windows is folded into its nearest speaker (None:
-# always folded); ``all_windows``, whether windows shorter than ``window`` (short speech
+# always folded); ``lone_threshold``, the similarity to every other speaker below which one
+# window that is a whole utterance of its own founds a voice (a guest who says one sentence;
+# None: never); ``all_windows``, whether windows shorter than ``window`` (short speech
 # regions) take part in the clustering or are only assigned to the nearest speaker afterwards.
 ENCODER_CLUSTERING = {
-    "campplus": {"threshold": 0.55, "merge_ratio": 0.85, "small_threshold": 0.55, "all_windows": True},
-    "resemblyzer": {"threshold": 0.67, "merge_ratio": None, "small_threshold": None, "all_windows": False},
+    "campplus": {"threshold": 0.55, "merge_ratio": 0.85, "small_threshold": 0.55, "lone_threshold": 0.5,
+                 "all_windows": True},
+    "resemblyzer": {"threshold": 0.67, "merge_ratio": None, "small_threshold": None, "lone_threshold": None,
+                    "all_windows": False},
 }
 
 

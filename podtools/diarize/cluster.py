@@ -58,6 +58,8 @@ def cluster(
     merge_ratio: float | None = None,
     refine_iterations: int = 3,
     reliable: np.ndarray | None = None,
+    lone: np.ndarray | None = None,
+    lone_threshold: float | None = None,
 ) -> Clustering:
     """Cluster L2-normalized embeddings (n, d).
 
@@ -85,6 +87,7 @@ def cluster(
     if len(idx) > MAX_LINKAGE_ITEMS:
         idx = idx[np.linspace(0, len(idx) - 1, MAX_LINKAGE_ITEMS).round().astype(int)]
     sub = emb[idx].astype(np.float64)  # the linkage (at most MAX_LINKAGE_ITEMS) in double precision
+    sub_lone = None if lone is None or lone_threshold is None else np.asarray(lone, bool)[idx]
     tree = linkage(sub, method="average", metric="cosine")
 
     def cut_k(k: int) -> np.ndarray:
@@ -104,7 +107,7 @@ def cluster(
     if merge_ratio is not None:
         sub_labels = _merge_close(sub, sub_labels, merge_ratio, min_cluster_size)
     # fold clusters too small to be a voice of their own into their nearest neighbour
-    sub_labels = _absorb_small(sub, sub_labels, min_cluster_size, small_threshold)
+    sub_labels = _absorb_small(sub, sub_labels, min_cluster_size, small_threshold, sub_lone, lone_threshold)
     found = k = len(set(sub_labels.tolist()))
     if num_speakers:
         sub_labels = cut_k(num_speakers)
@@ -129,10 +132,13 @@ def cluster(
     return Clustering(labels, cents, found)
 
 
-def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold: float | None) -> np.ndarray:
+def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold: float | None,
+                  lone: np.ndarray | None = None, lone_threshold: float | None = None) -> np.ndarray:
     """Fold clusters of fewer than ``min_size`` items into the most similar large cluster
-    (all of them, or those whose centroid similarity is at least ``threshold``; one item alone,
-    a single window, is never enough evidence for a voice of its own)."""
+    (all of them, or those whose centroid similarity is at least ``threshold``). One item alone,
+    a single window, is enough evidence for a voice of its own only when ``lone`` marks it as a
+    whole utterance and it is less similar than ``lone_threshold`` to every large cluster: a
+    window cut from a longer stretch of speech, or a short "yeah", is noise far more often."""
     labels = labels.copy()
     kept: set[int] = set()  # small clusters far from every large one: voices of their own
     while True:
@@ -151,7 +157,13 @@ def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold:
                 continue
             c = _normalize(emb[labels == j].mean(axis=0))
             target = max(cents, key=lambda b: float(c @ cents[b]))
-            if threshold is not None and np.count_nonzero(labels == j) > 1 and float(c @ cents[target]) < threshold:
+            sim = float(c @ cents[target])
+            members = np.flatnonzero(labels == j)
+            if len(members) > 1:
+                if threshold is not None and sim < threshold:
+                    kept.add(int(j))
+                    continue
+            elif lone is not None and lone_threshold is not None and lone[members[0]] and sim < lone_threshold:
                 kept.add(int(j))
                 continue
             labels[labels == j] = target

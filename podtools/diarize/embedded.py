@@ -85,6 +85,17 @@ def _region_of(windows: Windows, regions: list[tuple[float, float]]) -> np.ndarr
     return np.clip(np.searchsorted(starts, windows.starts + 1e-6, side="right") - 1, 0, len(regions) - 1)
 
 
+LONE_MIN_SECONDS = 1.0  # a lone utterance shorter than this ("yeah", a laugh) never founds a voice
+
+
+def lone_utterances(windows: Windows, region_idx: np.ndarray) -> np.ndarray:
+    """Windows that are a whole speech region of their own (one window, at least
+    ``LONE_MIN_SECONDS`` long): an utterance with pauses on both sides, where a voice that says
+    one sentence shows up (see :func:`.cluster.cluster`'s ``lone``)."""
+    per_region = np.bincount(region_idx, minlength=int(region_idx.max()) + 1 if len(region_idx) else 0)
+    return (per_region[region_idx] == 1) & ((windows.ends - windows.starts) >= LONE_MIN_SECONDS)
+
+
 def turns_from_windows(
     windows: Windows, labels: np.ndarray, regions: list[tuple[float, float]], max_pause: float = 0.5
 ) -> list[tuple[float, float, int]]:
@@ -134,6 +145,7 @@ def diarize_embedded(
             annotation[Segment(s, e)] = "SPEAKER_00"
         return annotation
     profile = ENCODER_CLUSTERING[options.encoder]
+    region_idx = _region_of(windows, regions)
     result = cluster(
         windows.embeddings,
         threshold=options.similarity_threshold(),
@@ -143,9 +155,10 @@ def diarize_embedded(
         small_threshold=profile["small_threshold"],
         merge_ratio=profile["merge_ratio"],
         reliable=None if profile["all_windows"] else (windows.ends - windows.starts) >= options.window - 0.02,
+        lone=lone_utterances(windows, region_idx),
+        lone_threshold=profile["lone_threshold"],
     )
     labels, centroids = result.labels, result.centroids
-    region_idx = _region_of(windows, regions)
     if not options.num_speakers and len(centroids) > max(1, options.min_speakers or 1):
         mixed = transition_clusters(labels, region_idx, len(centroids))
         keep = [c for c in range(len(centroids)) if c not in mixed][: max(len(centroids) - len(mixed), 1)]
