@@ -122,11 +122,13 @@ def second_speakers(turns: Sequence[Turn], regions: Sequence[tuple[float, float]
     return out
 
 
-def add_overlaps(audio: np.ndarray, turns: Sequence[Turn], device: str = "cpu") -> list[Turn]:
-    """Second-speaker turns for the overlapped speech of ``audio`` (see the module docstring)."""
+def add_overlaps(audio: np.ndarray, turns: Sequence[Turn], device: str = "cpu",
+                 probability: tuple[np.ndarray, float, float] | None = None) -> list[Turn]:
+    """Second-speaker turns for the overlapped speech of ``audio`` (see the module docstring);
+    ``probability``: :func:`overlap_probability` of ``audio``, when it was computed already."""
     if len({t[2] for t in turns}) < 2 or len(audio) < SAMPLE_RATE:
         return []
-    p, first, step = overlap_probability(audio, device)
+    p, first, step = probability if probability is not None else overlap_probability(audio, device)
     regions = overlap_regions(p, first, step)
     log.debug("overlap: %d regions, %.1f s", len(regions), sum(e - s for s, e in regions))
     return second_speakers(turns, regions)
