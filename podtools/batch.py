@@ -370,6 +370,20 @@ def collect_sources(
     return out
 
 
+def read_feed_file(path: Path) -> bytes:
+    """The bytes of a local feed file, at most ``MAX_FEED_BYTES`` (more is refused, unread)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FEED_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path) from None
+    if len(data) > MAX_FEED_BYTES:
+        raise InputError(f"feed file is larger than {MAX_FEED_BYTES // 1024**2} MB", path)
+    return data
+
+
 def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float, depth: int,
                  base: Path | None, allow_private: bool = False) -> None:
     from .download import read_url
@@ -408,13 +422,7 @@ def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float
         out.items.append(_file_item(path, str(path), hasher))
         return
     if _looks_like_feed(path):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read ({exc.strerror})", path) from None
-        if len(data) > MAX_FEED_BYTES:
-            raise InputError(f"feed file is larger than {MAX_FEED_BYTES // 1024**2} MB", path)
-        got = parse_feed(data, str(path))
+        got = parse_feed(read_feed_file(path), str(path))
         out.items += got.items
         out.warnings += got.warnings
         return

@@ -57,8 +57,11 @@ class Edits:
     base_url: Optional[str] = None
     captions: dict[str, int] = field(default_factory=dict)  # [captions] chars, lines
 
-    def __bool__(self) -> bool:
-        return bool(self.replace or self.rename or self.merge or self.role or self.base_url)
+    def caption_options(self):
+        """``[captions]`` as :class:`~podtools.formats.captions.CaptionOptions` (checked on load)."""
+        from .formats.captions import CaptionOptions
+
+        return CaptionOptions.model_validate(self.captions)
 
     def has_corrections(self) -> bool:
         return bool(self.replace or self.rename or self.merge or self.role)

@@ -178,7 +178,7 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
               ) -> tuple[bytes, str, Optional[str]]:
     """(bytes, origin, feed URL) of a feed file or http(s) URL; without one, the single feed the
     catalogue was made from."""
-    from .batch import MAX_FEED_BYTES
+    from .batch import MAX_FEED_BYTES, read_feed_file
     from .download import is_url, read_url
 
     if source is None:
@@ -196,12 +196,4 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
         data, final = read_url(source, MAX_FEED_BYTES, allow_private=allow_private)
         return data, source, final
     path = Path(source)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or exc})", path) from None
-    if len(data) > MAX_FEED_BYTES:
-        raise InputError(f"feed file is larger than {MAX_FEED_BYTES // 1024**2} MB", path)
-    return data, str(path), None
+    return read_feed_file(path), str(path), None

@@ -20,7 +20,6 @@ from .asr import LoadedModel, TranscribeOptions
 from .config import (PipelineConfig, available_pipelines, load_pipeline,  # noqa: F401  (importable from here)
                      validate_config, with_overrides)
 from .errors import ConfigError, PodtoolsError
-from .formats.captions import CaptionOptions
 from .models import Episode, Segment, StageRun
 from .progress import NullProgress, Progress
 from .timefmt import hms
@@ -317,7 +316,7 @@ def ingest(
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only, publish_base_url=edits.base_url,
-                   captions=CaptionOptions.model_validate(edits.captions))
+                   captions=edits.caption_options())
     if publish_base_url is not None or captions_given:
         files.append(save_edits(out, edits))
     for path in stale:  # --force: nothing left that disagrees with the new episode.json

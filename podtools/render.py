@@ -169,11 +169,9 @@ def render(
 
     out = ensure_writable_dir(out_dir)
     if publish_base_url is None or captions is None:  # as given before (`ingest --publish-base-url`), in episode.toml
-        from .formats.captions import CaptionOptions
-
         kept = load_edits(out)
         publish_base_url = kept.base_url if publish_base_url is None else publish_base_url
-        captions = CaptionOptions.model_validate(kept.captions) if captions is None else captions
+        captions = kept.caption_options() if captions is None else captions
     ctx = RenderContext(Path(templates_dir) if templates_dir else None, publish_base_url, captions, out)
     written = [episode.save(out / "episode.json")]
     names = list(only) if only is not None else list(OUTPUTS)

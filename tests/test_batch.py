@@ -389,3 +389,29 @@ def test_batch_with_the_llm_of_your_choice(show, tmp_path, monkeypatch):
         s = Episode.load(out / "episodes" / f / "episode.json").summaries["episode"]
         assert s.method == "llm" and s.model == "test-model"
 
+
+
+def test_batch_takes_vocabulary_and_caption_flags(tmp_path):
+    """`batch --vocab/--caption-chars/--caption-lines` reach every episode, as they do in `ingest`:
+    the show's own name is found as a mention, captions are cut to the given size, and the
+    sizes are kept in the episode's episode.toml for later re-renders."""
+    import srt
+    import tomllib
+
+    shows = tmp_path / "shows"
+    shows.mkdir()
+    (shows / "ep1.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:09,000\nWelcome back. Today Zorblax Nine joins us to talk about "
+        "small language models and how they run on a laptop.\n\n"
+        "2\n00:00:09,500 --> 00:00:15,000\nZorblax Nine has been building evaluation tools for years.\n",
+        encoding="utf-8")
+    out = tmp_path / "catalogue"
+    r = CliRunner().invoke(cli, ["batch", str(shows), "-o", str(out), "--vocab", "Zorblax Nine",
+                                 "--caption-chars", "20", "--caption-lines", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    folder = next((out / "episodes").iterdir())
+    episode = Episode.load(folder / "episode.json")
+    assert any(m.canonical == "Zorblax Nine" and m.kind == "name" for m in episode.mentions), episode.mentions
+    cues = list(srt.parse((folder / "transcript.srt").read_text(encoding="utf-8")))
+    assert len(cues) >= 6 and all("\n" not in c.content and len(c.content) <= 20 for c in cues)
+    assert tomllib.loads((folder / "episode.toml").read_text(encoding="utf-8"))["captions"] == {"chars": 20, "lines": 1}

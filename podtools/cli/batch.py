@@ -169,6 +169,15 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--learn-voices", is_flag=True,
               help="Enroll speakers named in an episode (given or self-introduced) into the voice library, "
                    "so they are named by voice in later episodes.")
+@click.option("--vocab", "vocab", multiple=True, metavar="NAMES",
+              help="The show's own names (comma-separated, repeatable): given to Whisper and found as mentions "
+                   "in every episode.")
+@click.option("--vocab-file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Names for --vocab, one per line or comma-separated.")
+@click.option("--caption-chars", type=click.IntRange(16, 200), metavar="N",
+              help="Characters per caption line in transcript.srt/.vtt (default 32 for SRT, 65 for VTT).")
+@click.option("--caption-lines", type=click.IntRange(1, 4), metavar="N",
+              help="Lines per caption cue in transcript.srt/.vtt (default 2).")
 @click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override a preset setting, e.g. --set diarize.enabled=false (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Re-run every stage even if a cached result exists.")
@@ -180,7 +189,8 @@ def _mmss(seconds: float | None) -> str:
 @llm_options
 def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, limit, order, only_new, retry_failed,
           max_size, download_timeout, allow_private, pipeline, model, device, compute_type, language, voices_dir, learn_voices,
-          settings, no_cache, templates_dir, dry_run, quiet, as_json, **llm_flags) -> None:
+          vocab, vocab_file, caption_chars, caption_lines, settings, no_cache, templates_dir, dry_run, quiet, as_json,
+          **llm_flags) -> None:
     """Process a back catalogue: SOURCES are RSS/Atom feed URLs or files, folders, globs
     ("shows/*.mp3"), or text files listing any of these (one per line).
 
@@ -190,6 +200,7 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     """
     from ..batch import BatchOptions, Selection, parse_settings, parse_since, run_batch
     from ..config import load_pipeline, with_overrides
+    from .ingest import vocabulary
 
     overrides = parse_settings(settings)
     overrides.setdefault("transcribe", {}).update(
@@ -198,6 +209,10 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     overrides.setdefault("diarize", {}).update(
         {k: v for k, v in {"voices": voices_dir, "learn_voices": learn_voices or None}.items() if v is not None})
     config = apply_llm_flags(with_overrides(load_pipeline(pipeline), overrides), llm_flags)
+    names = vocabulary(vocab, vocab_file)
+    if names:
+        config = with_overrides(config, {"mentions": {"vocabulary": [*config.mentions.vocabulary, *names]}})
+    config = with_overrides(config, {"captions": {"chars": caption_chars, "lines": caption_lines}})
     if not dry_run:  # a wrong key, URL or model fails once, now, not in every episode
         from ..summarize import prepare_llm
 

@@ -149,10 +149,7 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     edits = load_edits(out)
     if publish_base_url is not None:
         edits.base_url = check_base_url(publish_base_url)
-    from ..formats.captions import CaptionOptions
-
-    ctx = RenderContext(Path(templates_dir) if templates_dir else None, edits.base_url,
-                        CaptionOptions.model_validate(edits.captions), out)
+    ctx = RenderContext(Path(templates_dir) if templates_dir else None, edits.base_url, edits.caption_options(), out)
     written = []
     for name in names or tuple(OUTPUTS):
         if name in OUTPUTS:
