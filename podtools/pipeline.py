@@ -62,12 +62,15 @@ def transcribe_episode(
             "language": hit["language"],
             "provenance": {**episode.provenance, "transcribe": StageRun.model_validate(hit["run"])},
         })
-    result = asr.transcribe(audio, options, model)
-    progress.stage("transcribe", result.duration)
+    from .memory import trimming
+
     segments: list[Segment] = []
-    for seg in result.segments:
-        segments.append(seg)
-        progress.advance(seg.end)
+    with trimming():  # batch after batch, the heaps' free pages go back (3-hour episodes)
+        result = asr.transcribe(audio, options, model)
+        progress.stage("transcribe", result.duration)
+        for seg in result.segments:
+            segments.append(seg)
+            progress.advance(seg.end)
     progress.advance(result.duration)
     run = StageRun(
         model=model.name,

@@ -65,8 +65,11 @@ def run_diarization(
         log.info("diarization reused from the cache (same audio and settings)")
         return Diarization(turns=[tuple(t) for t in hit["turns"]], backend=hit["backend"], model=hit["model"],
                            device=hit["device"], seconds=hit["seconds"], cached=True)
+    from ..memory import trimming
+
     t0 = time.perf_counter()
-    annotation, run = run_backend(audio, options)
+    with trimming():  # torch's freed blocks go back to the system as the windows are embedded
+        annotation, run = run_backend(audio, options)
     result = Diarization(turns=turns_of(annotation), backend=run.backend, model=run.model, device=run.device,
                          seconds=round(time.perf_counter() - t0, 3), notes=run.notes)
     if key:
