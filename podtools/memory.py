@@ -15,6 +15,7 @@ a batch that takes seconds).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -24,8 +25,26 @@ log = logging.getLogger("podtools.memory")
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 4 * 2**20  # bytes: buffers from 4 MiB up are mapped, and unmapped when freed
+TRIM_INTERVAL = 0.5  # seconds between two malloc_trim calls while a stage holds trimming()
 _LOCK = threading.Lock()
 _SET: bool | None = None
+_TRIM_USERS = 0
+_TRIM_STOP: threading.Event | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _glibc():
+    """This process's C library when it is glibc (through ctypes), else None (other platforms,
+    musl and the like, which have neither ``mallopt`` nor ``malloc_trim``)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        return libc if getattr(libc, "gnu_get_libc_version", None) else None
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return None
 
 
 def return_freed_memory() -> bool:
@@ -34,67 +53,35 @@ def return_freed_memory() -> bool:
     global _SET
     with _LOCK:
         if _SET is None:
-            _SET = False
-            if sys.platform.startswith("linux") and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-                try:
-                    import ctypes
-
-                    libc = ctypes.CDLL(None)
-                    _SET = bool(getattr(libc, "gnu_get_libc_version", None) and
-                                libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
-                except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-                    pass
+            libc = _glibc() if "MALLOC_MMAP_THRESHOLD_" not in os.environ else None
+            _SET = bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
             log.debug("glibc mmap threshold %s", f"fixed at {MMAP_THRESHOLD} bytes" if _SET else "unchanged")
         return _SET
 
 
 # -- giving back freed memory while the listening stages run ----------------------------------------
 
-TRIM_INTERVAL = 0.5  # seconds between two malloc_trim calls while a stage holds trimming()
-_TRIM_USERS = 0
-_TRIM_STOP: threading.Event | None = None
-
-
-def _libc_trim():
-    """glibc's ``malloc_trim``, or None on other C libraries and platforms."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        return libc.malloc_trim if getattr(libc, "gnu_get_libc_version", None) else None
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return None
-
-
-def release_free_memory() -> bool:
-    """Give the free pages inside glibc's heaps back to the system now (``malloc_trim(0)``).
-
-    Torch and CTranslate2 free many blocks of a few KiB to a few MiB in every batch, from the
-    threads of ASR, diarization and the overlap pass at once; the heaps keep what is freed, and
-    the pages between blocks still in use are never returned on their own. On a long episode the
-    heaps grow with every batch (benchmarks/memory.py: 1 hour peaked at 1828 MB, 10 minutes at
-    1482). True when glibc did it."""
-    trim = _libc_trim()
-    return bool(trim is not None and trim(0) >= 0)
-
 
 def _trim_loop(stop: threading.Event) -> None:
-    trim = _libc_trim()
-    while trim is not None and not stop.wait(TRIM_INTERVAL):
-        trim(0)
+    libc = _glibc()
+    while libc is not None and not stop.wait(TRIM_INTERVAL):
+        libc.malloc_trim(0)
 
 
 @contextlib.contextmanager
 def trimming():
-    """While held (by any number of stages, in any threads), one daemon thread gives the heaps'
-    free pages back every ``TRIM_INTERVAL`` seconds (see :func:`release_free_memory`); measured
-    with benchmarks/memory.py: 1 hour of audio peaked at 1400 MB with it, 1828 MB without."""
+    """While held (by any number of stages, in any threads), one daemon thread gives the free pages
+    inside glibc's heaps back to the system every ``TRIM_INTERVAL`` seconds (``malloc_trim(0)``).
+
+    Torch and CTranslate2 free many blocks of a few KiB to a few MiB in every batch, from the
+    threads of ASR, diarization and the overlap pass at once; the heaps keep what is freed, and the
+    pages between blocks still in use are never returned on their own, so on a long episode the
+    heaps grow with every batch. Measured with benchmarks/memory.py: 1 hour of audio peaked at
+    1446 MB with it, 1828 MB without. Nothing is done where the C library is not glibc."""
     global _TRIM_USERS, _TRIM_STOP
     with _LOCK:
         _TRIM_USERS += 1
-        if _TRIM_USERS == 1 and _libc_trim() is not None:
+        if _TRIM_USERS == 1 and _glibc() is not None:
             _TRIM_STOP = threading.Event()
             threading.Thread(target=_trim_loop, args=(_TRIM_STOP,), name="podtools-trim", daemon=True).start()
     try:
