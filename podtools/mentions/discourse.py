@@ -12,8 +12,8 @@ called Opus", nearest first.
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from .catalog import Entry
@@ -23,11 +23,11 @@ EPISODE_MEMORY = 512  # models kept for the episode-wide fallback (the most rece
 IN_DISCUSSION, EARLIER = "chapter", "episode"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Named:
     pos: int  # token position in the whole transcript
-    entry: Entry
-    size: Optional[str] = None
+    entry: Entry = field(compare=False)
+    size: Optional[str] = field(default=None, compare=False)
 
 
 class Discourse:
@@ -35,8 +35,8 @@ class Discourse:
 
     def __init__(self) -> None:
         self.scope: object = None  # the current chapter (None: no chapters, a window of SPAN tokens)
-        self.current: deque[Named] = deque()
-        self.episode: deque[Named] = deque(maxlen=EPISODE_MEMORY)
+        self.current: list[Named] = []  # in order of position (names may be noted out of order)
+        self.episode: list[Named] = []
 
     def enter(self, scope: object) -> None:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
@@ -49,8 +49,10 @@ class Discourse:
         if entry.kind not in ("model", "family"):
             return
         named = Named(pos, entry, size)
-        self.current.append(named)
-        self.episode.append(named)
+        bisect.insort(self.current, named)
+        bisect.insort(self.episode, named)
+        if len(self.episode) > 2 * EPISODE_MEMORY:
+            del self.episode[:EPISODE_MEMORY]
 
     def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
         """Models named before token ``pos``: those of the current discussion first (nearest first),

@@ -16,11 +16,12 @@ from typing import Optional
 from .catalog import Entry
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
+from .phonetic import PhoneticIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
 from .text import atoms
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
-              "short": 0.7, "discourse": 0.65, "unknown": 0.5, "ner": 0.6}
+              "short": 0.7, "discourse": 0.65, "sound": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
@@ -92,6 +93,7 @@ class Resolver:
         self.ner_on = people_orgs
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy = FuzzyIndex(compiled.by_atoms, self.stop, dictionary_words()) if fuzzy else None
+        self.phonetic = PhoneticIndex(compiled.by_atoms, self.stop, self.fuzzy.is_word) if fuzzy else None
         self.discourse = Discourse()
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
@@ -243,6 +245,19 @@ class Resolver:
 
         if self.unknown_on:
             self._family_versions(doc, covered, prims, sizes)
+        noted: set[int] = set()
+        self._note(prims, noted)
+        if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
+            for hit in self.phonetic.search(doc, covered, self._discussed, sizes):
+                size = None
+                e = hit.end
+                if hit.entry.mention_kind == "model" and e in sizes:
+                    size = _size_text(doc[e:sizes[e]])
+                    e = sizes[e]
+                for t in range(hit.start, e):
+                    covered[t] = True
+                prims.append(_Prim(hit.start, e, hit.entry, "sound", CONFIDENCE["sound"], size))
+            self._note(prims, noted)
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
             for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
@@ -254,17 +269,13 @@ class Resolver:
                 for t in range(hit.start, e):
                     covered[t] = True
                 prims.append(_Prim(hit.start, e, hit.entry, "fuzzy", round(0.9 * hit.score / 100, 3), size))
+            self._note(prims, noted)
 
         prims.sort(key=lambda p: p.s)
         self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims if p.entry is not None and p.known]
         self._doc_pos = [h[0] for h in self._doc_hist]
-        for pos, entry, size in self._doc_hist:
-            self.discourse.note(pos, entry, size)
-        for p in prims:  # "DeepSeek" the lab: its models are the topic ("V3", "R1" next)
-            if p.entry is not None and p.entry.kind == "org":
-                for fam in self.c.families_of_org.get(p.entry.name, ()):
-                    self.discourse.note(self.base + p.s, fam)
         refs = self._references(doc, covered, sizes) if self.bare_on else []
+        self._note(refs, noted)  # "V3" just resolved is now the nearest DeepSeek model
         self.history.extend(self._doc_hist)
         self._doc_hist, self._doc_pos = [], []
         if self.unknown_on:
@@ -430,6 +441,29 @@ class Resolver:
                 conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
                 return _Prim(s, e, pick, "discourse", conf, size)
         return None
+
+    def _note(self, prims: list[_Prim], noted: set[int]) -> None:
+        """Tell the discourse the names found in this doc so far (once each); a lab's name makes its
+        model families the topic ("DeepSeek ... V3 ... R1")."""
+        for p in prims:
+            if id(p) in noted or p.entry is None or not p.known:
+                continue
+            noted.add(id(p))
+            if p.entry.kind == "org":
+                for fam in self.c.families_of_org.get(p.entry.name, ()):
+                    self.discourse.note(self.base + p.s, fam)
+            else:
+                self.discourse.note(self.base + p.s, p.entry, p.size)
+
+    def _discussed(self, entry: Entry, i: int) -> bool:
+        """Whether ``entry``'s family (or the entry itself) is under discussion at token ``i`` of the doc."""
+        fam = family_of(entry)
+        for named, where in self.discourse.candidates(self.base + i):
+            if where != IN_DISCUSSION:
+                return False
+            if named.entry is entry or (fam and family_of(named.entry) == fam):
+                return True
+        return False
 
     def _discussed_child(self, entry: Entry, pos: int) -> Entry:
         """"3.5" while Claude 3.5 Sonnet is discussed is that model, not Claude 3.5 in general."""

@@ -1,0 +1,143 @@
+"""Names that speech recognition heard as other words: matched by sound, only where the talk is
+about models.
+
+Whisper writes a name it does not know as the words that sound the same: "mixed rail" for
+Mixtral, "code stroll" for Codestral, "Gwen 3" or "Quinn" for Qwen, "Fy 4" for Phi-4, "big coat
+bench" for BigCodeBench. No list of such garbles can be complete, so each catalog name is keyed
+by how it sounds (Metaphone, jellyfish's, over the name's letters run together, with "qu" said
+"kw"), and a run of one to four words that sounds the same, carries the same numbers, and stands
+where the context says a model or benchmark is meant, is that name. The context (see
+:meth:`PhoneticIndex.search`) is what keeps "cloud", "Amy" and "Sarah" ordinary words elsewhere:
+
+- the words carry the name's version or size ("Fy 4", "Gwen 3"): a word and a number that
+  sound like a model's name and version are that model;
+- or the name's family is under discussion in the chapter and the word is written as a name
+  (capitalized), or the sound is long and distinctive (five sounds or more: "mixed rail",
+  "code stroll") and a model word, another name or a size is near.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Optional
+
+from .text import digits_of
+
+MAX_WORDS = 4  # words in a garbled name ("aid her polyglot", "humanities last exam")
+LONG_SOUND = 5  # sounds (Metaphone letters) for a name to be found without its version or family
+NEAR = 12  # tokens either side in which a model word, another name or a size makes the context
+CUES = frozenset({
+    "model", "models", "benchmark", "benchmarks", "leaderboard", "eval", "evals", "score", "scores", "scored",
+    "weights", "quant", "quants", "quantized", "release", "released", "version", "parameters", "params",
+    "checkpoint", "fine-tune", "finetune", "tokens", "api", "open", "llm", "llms", "context", "reasoning",
+    "coding", "agent", "agents", "inference", "gpu", "gpus", "run", "running", "ran", "bench",
+})
+
+
+@lru_cache(maxsize=65536)
+def sound(letters: str) -> str:
+    """How a run of letters sounds, as a Metaphone key ("mixedrail" and "mixtral": MKSTRL)."""
+    import jellyfish
+
+    letters = re.sub(r"qu", "kw", letters.lower())
+    return jellyfish.metaphone(letters) if letters else ""
+
+
+def _number(tok) -> bool:
+    return tok.norm_[:1].isdigit()  # "3", "three", "3.5"
+
+
+@dataclass(frozen=True)
+class _Name:
+    entry: object
+    digits: tuple[str, ...]
+    sound: str
+
+
+@dataclass
+class PhoneticHit:
+    start: int
+    end: int
+    entry: object
+    how: str  # "numbers" | "discussed" | "context"
+
+
+class PhoneticIndex:
+    """Catalog names keyed by their sound (letters only) and the numbers they carry."""
+
+    def __init__(self, by_atoms: dict, stop_words: frozenset[str], is_word: Callable[[str], bool] = lambda w: False):
+        self.stop = stop_words
+        self.is_word = is_word
+        self.by_sound: dict[str, list[_Name]] = {}
+        for key, (entry, how, text) in by_atoms.items():
+            if how == "cased" or getattr(entry, "kind", "") not in ("model", "benchmark", "family"):
+                continue
+            if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
+                continue
+            letters = "".join(a for a in key if a.isalpha())
+            code = sound(letters)
+            if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
+                continue  # "Phi-4" (F and 4) is kept: its number is said with it
+            name = _Name(entry, digits_of(key), code)
+            bucket = self.by_sound.setdefault(code, [])
+            if all(n.entry is not entry or n.digits != name.digits for n in bucket):
+                bucket.append(name)
+
+    def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
+               sizes: dict[int, int]) -> list[PhoneticHit]:
+        """Hits in ``doc`` among tokens not ``covered``; ``discussed(entry)`` says whether the
+        entry's family is under discussion where it stands; ``sizes`` are the doc's sizes
+        (start -> end), part of the context."""
+        n = len(doc)
+        taken = list(covered)
+        hits: list[PhoneticHit] = []
+        for i in range(n):
+            if taken[i] or not self._edge(doc[i]):
+                continue
+            best: Optional[PhoneticHit] = None
+            for j in range(min(n, i + MAX_WORDS), i, -1):  # longest first
+                window = doc[i:j]
+                if any(taken[t] for t in range(i, j)) or not (self._edge(doc[j - 1]) or _number(doc[j - 1])):
+                    continue
+                if any(not (t.is_alpha or _number(t)) for t in window) or any(not t.whitespace_ for t in doc[i:j - 1]):
+                    continue  # words said apart, not pieces of one written token ("t3gwjjmk" in a link)
+                if i > 0 and not doc[i - 1].whitespace_ and doc[i - 1].text not in "([\"'":
+                    continue
+                letters = "".join(t.lower_ for t in window if not _number(t))
+                digits = tuple(t.norm_ for t in window if _number(t))
+                for name in self.by_sound.get(sound(letters), ()):
+                    if digits != name.digits:
+                        continue
+                    how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
+                    if how is not None:
+                        best = PhoneticHit(i, j, name.entry, how)
+                        break
+                if best is not None:
+                    break
+            if best is not None:
+                hits.append(best)
+                for t in range(best.start, best.end):
+                    taken[t] = True
+        return hits
+
+    def _edge(self, tok) -> bool:
+        return tok.is_alpha and not _number(tok) and tok.lower_ not in self.stop and len(tok) >= 2
+
+    def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes) -> Optional[str]:
+        if digits:
+            return "numbers"  # "Fy 4", "Gwen 3": a sound-alike word and the name's own number
+        first = doc[i]
+        if first.text.isupper():
+            return None  # "LLM": an acronym written as one, not a name misheard
+        starts = i == 0 or doc[i - 1].text in (".", "!", "?")
+        if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
+            return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
+        if len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_)):
+            lo, hi = max(0, i - NEAR), min(len(doc), j + NEAR)
+            near = range(lo, hi)
+            if (any(doc[t].lower_ in CUES for t in near) or any(covered[t] for t in near if not i <= t < j)
+                    or any(lo <= s < hi for s in sizes)):
+                return "context"
+        return None
