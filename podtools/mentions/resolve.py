@@ -33,7 +33,7 @@ MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "we
 # words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
 # parameters"); any other content word makes it a size of something else ("8 billion people")
 SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
-                           "variant", "variants"}
+                           "variant", "variants", "total", "active", "dense", "moe"}
 _UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
 _CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 _NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
@@ -275,7 +275,6 @@ class Resolver:
         self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims if p.entry is not None and p.known]
         self._doc_pos = [h[0] for h in self._doc_hist]
         refs = self._references(doc, covered, sizes) if self.bare_on else []
-        self._note(refs, noted)  # "V3" just resolved is now the nearest DeepSeek model
         self.history.extend(self._doc_hist)
         self._doc_hist, self._doc_pos = [], []
         if self.unknown_on:
@@ -335,6 +334,8 @@ class Resolver:
             out.append(prim)
             for t in range(s, e):
                 covered[t] = True
+            if prim.entry is not None:  # the reference just resolved is now the nearest of its line
+                self.discourse.note(self.base + s, prim.entry, prim.size)
 
         for s, e in sizes.items():
             if any(covered[t] for t in range(s, e)):
@@ -366,6 +367,7 @@ class Resolver:
                                        earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
+        short_ends = {e - 1 for _, s, e in self.c.short_matcher(doc)}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
             tok = doc[t]
             if covered[t]:
@@ -376,8 +378,10 @@ class Resolver:
             elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and _NUMBER.match(doc[t + 1].norm_) and not tok.whitespace_
                   and not covered[t + 1]):
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2  # "V3", "R1", "V2. 5"
-            if version is None or (t > 0 and _product_name(doc[t - 1])) or not _version_alone(doc, t, end):
-                continue  # "Python 3.12", "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
+            if version is None or (t > 0 and (_product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
+                continue  # "Python 3.12"; "Small 3.1": the version of the name just said
+            if version[0].isdigit() and not _version_alone(doc, t, end):
+                continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
             hit = None
             for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
                 fam = family_of(entry)
@@ -392,8 +396,8 @@ class Resolver:
             if hit is not None:
                 take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
-            if any(covered[t] for t in range(s, e)):
-                continue
+            if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
+                continue  # "2.0 Flash": the version's (below)
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
