@@ -12,6 +12,10 @@ headings are the truth and are hidden from the detectors. Scores, over all trans
 Baselines in the same run: chapters every ``target_length`` seconds (snapped to segment starts)
 and nltk's TextTiling over the segments as paragraphs.
 
+Also, reported on their own: the two long conversations of benchmarks/mentions_gold/talk (dev
+and held out, written with chapters of two to four minutes by people who never saw the
+detector), scored at +-60 s and +-30 s, with the detected chapter count against the true one.
+
     python benchmarks/chapters.py [--tolerance 60] [--data DIR]
 """
 
@@ -27,6 +31,7 @@ from podtools.chapters import STOPWORDS, ChaptersOptions, detect_boundaries
 from podtools.formats.imports import import_transcript
 
 DATA = Path(__file__).resolve().parent / "data" / "chapters"
+TALK = Path(__file__).resolve().parent / "mentions_gold" / "talk"
 
 
 def match(pred: list[float], true: list[float], tol: float) -> int:
@@ -72,6 +77,22 @@ def texttiling(segments, duration: float, options: ChaptersOptions) -> list[floa
         if count < len(segments):
             starts.append(segments[count].start)
     return starts
+
+
+def talk_episodes():
+    """(label, segments, duration, true chapter starts) of the talk transcripts."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mentions import TALK_SETS, read_talk  # benchmarks/mentions.py: the talk format's reader
+
+    from podtools.mentions.catalog import load_catalog
+
+    catalog = load_catalog()
+    for name, label in TALK_SETS.items():
+        if (TALK / name).exists():
+            talk = read_talk(TALK / name, catalog)
+            yield label, talk.segments, talk.chapters[-1].end, [c.start for c in talk.chapters]
 
 
 def main() -> None:
@@ -124,6 +145,22 @@ def main() -> None:
         ratio = f"{f1 / base_f1:.2f}x" if base_f1 else "-"
         print(f"{name:30s} {n_pred:5d} {n_true:5d} {p:6.2f} {r:6.2f} {f1:6.2f} {pk_:6.3f} {wd:6.3f} "
               f"{secs:6.2f} {ratio:>14s}")
+    talks = list(talk_episodes())
+    if talks:
+        print(f"\nTalk transcripts (mentions_gold/talk): F1 at +-60 s / +-30 s, chapters detected / true")
+        print(f"{'method':30s} " + " ".join(f"{label[4:]:>26s}" for label, *_ in talks))
+        for name, fn in methods.items():
+            cells = []
+            for label, segs, duration, truth in talks:
+                pred = [p for p in fn(segs, duration) if p > 0]
+                t_in = [t for t in truth if t > 0]
+                f = []
+                for tol in (60.0, 30.0):
+                    m = match(pred, t_in, tol)
+                    pr, rc = (m / len(pred) if pred else 0.0), (m / len(t_in) if t_in else 0.0)
+                    f.append(2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+                cells.append(f"{f[0]:.2f} / {f[1]:.2f}, {len(pred) + 1:2d}/{len(truth):2d}")
+            print(f"{name:30s} " + " ".join(f"{c:>26s}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -512,3 +512,87 @@ def test_acronym_one_confusable_letter_off():
     assert ("GPQA", "JPQA") in found
     for text in ("Scores on BFCC went up.", "The team at NASA and the FBI.", "A jpqa test."):
         assert not [r for r in find_spans(text) if r.kind == "benchmark"], text
+
+
+# -- talk: references to the models under discussion (issue 13) ---------------------------------
+
+
+def _chaptered(chapters: list[list[str]]) -> Episode:
+    """One segment per line, a chapter per list of lines, a word every 0.4 s."""
+    segs, chaps, t = [], [], 0.0
+    for k, lines in enumerate(chapters):
+        start = t
+        for text in lines:
+            ws = []
+            for w in text.split():
+                ws.append(Word(start=round(t, 3), end=round(t + 0.3, 3), text=w))
+                t += 0.4
+            segs.append(Segment(start=ws[0].start, end=ws[-1].end, text=text, words=ws))
+            t += 0.5
+        chaps.append(Chapter(start=round(start, 3), end=round(t, 3), title=f"Chapter {k + 1}"))
+    return Episode(id="talk", source="talk", duration=t, segments=segs, chapters=chaps)
+
+
+def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
+    """A size, a version or a variant said alone, minutes after the model was named, is that model
+    while its chapter lasts; the next chapter's talk is about its own models."""
+    filler = " ".join(["and we went on about something else entirely for a while"] * 30)  # 360 words
+    ep = extract_mentions(_chaptered([
+        ["So Llama 3. 1 came out this week.", filler,
+         "Honestly 70B is the sweet spot, the eight billion one runs anywhere, four oh five does not.",
+         "And 3. 1 is out under a better license."],
+        ["Now Claude 3.5 Sonnet.", filler, "Opus is still better at prose, and the 3. 5 is cheaper.",
+         "70B models are another story."],
+    ]), MentionsOptions(chunk_words=100))
+    got = [(m.chapter, m.surface, m.canonical, m.method) for m in ep.mentions]
+    assert got == [(0, "Llama 3. 1", "Llama 3.1", "name"), (0, "70B", "Llama 3.1", "discourse"),
+                   (0, "eight billion", "Llama 3.1", "discourse"), (0, "four oh five", "Llama 3.1", "discourse"),
+                   (0, "3. 1", "Llama 3.1", "discourse"),
+                   (1, "Claude 3.5 Sonnet", "Claude 3.5 Sonnet", "name"), (1, "Opus", "Claude 3 Opus", "discourse"),
+                   (1, "3. 5", "Claude 3.5 Sonnet", "discourse")]
+    sizes = {m.surface: m.size for m in ep.mentions}
+    assert sizes["70B"] == "70B" and sizes["eight billion"] == "8B" and sizes["four oh five"] == "405B"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Llama 3.1 is out. A 405 on my laptop? No.", [("Llama 3.1", None), ("Llama 3.1", "405B")]),
+    ("DeepSeek shipped again. The V2. 5 merged the coder, then V3 and R1 came out.",
+     [("DeepSeek-V2.5", None), ("DeepSeek-V3", None), ("DeepSeek-R1", None)]),
+    ("Gemini is everywhere. We moved from 2. 0 Flash to 1. 5 Pro.", [("Gemini", None), ("Gemini 2.0 Flash", None),
+                                                                    ("Gemini 1.5 Pro", None)]),
+    ("Gemma 34B and Llama 3. 23B and Qwen 38B run on a laptop, Llama 3. 170 billion does not.",
+     [("Gemma 3", "4B"), ("Llama 3.2", "3B"), ("Qwen3", "8B"), ("Llama 3.1", "70B")]),
+    ("O1, O3, then 04 mini, and oh one is old now.", [("o1", None), ("o3", None), ("o4-mini", None), ("o1", None)]),
+    ("Everybody was overfitting M M L U pro.", [("MMLU-Pro", None)]),
+    ("GPT-4o mini launched. Mini costs fifteen cents.", [("GPT-4o mini", None), ("GPT-4o mini", None)]),
+])
+def test_asr_forms_of_references(text, expected):
+    got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
+    assert got == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Llama 3.1 is out. There are 8 billion people and $70 billion of capex, and a 405 area code.",
+    "Llama 3.1 is out. Python 3. 12 too, and they raised $1.5B at around 3.3 times revenue.",
+    "Claude 3 Opus is out. My uncle Claude has a Raspberry Pi, I'm a Gemini, and she wrote a haiku.",
+    "Llama 4 Scout is out. His scout troop loved it. Pro tip: a Brahms opus and a Shakespeare sonnet.",
+    "GPT-4o mini launched. I drive a mini cooper, and a Mini Cooper too.",
+])
+def test_words_that_look_like_references_are_left_alone(text):
+    """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""
+    names = [m.surface for m in find_in_text(text) if m.kind in ("model", "benchmark")]
+    assert len(names) == 1, names  # only the model named at the start
+
+
+def test_names_heard_as_other_words_are_found_by_sound_in_context():
+    got = [(m.surface, m.canonical, m.method) for m in find_in_text(
+        "Qwen3 is out, and Gwen has always been good at tool use. Gwen 3 beats Fy 4 at 14 billion. "
+        "The old mixed rail quants were weird, and code stroll is their coding model.") if m.kind == "model"]
+    assert ("Gwen", "Qwen3", "sound") in got or ("Gwen", "Qwen", "sound") in got, got
+    assert ("Gwen 3", "Qwen3", "sound") in got and ("Fy 4", "Phi-4", "sound") in got
+    assert ("mixed rail", "Mixtral", "sound") in got and ("code stroll", "Codestral", "sound") in got
+    # the same sounds in ordinary talk, with no model under discussion, are words
+    for text in ("Gwen has always been good at tennis.", "The cloud bill went up, Amy said.",
+                 "We had mixed rail service this week and a code stroll in the park.",
+                 "The Structure Module is an LLM thing."):
+        assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text

@@ -353,7 +353,7 @@ class Resolver:
                             if entry.kind == "model" and size in entry.sizes), None)
             if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
                 hit = self._from_discourse(s, e, lambda entry: entry.kind == "model" and size in entry.sizes, size,
-                                           earlier=cued)  # a size alone: only the models now discussed
+                                           earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
             if hit is not None:
                 take(s, e, hit)
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five"
@@ -382,17 +382,20 @@ class Resolver:
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if version[0].isdigit() and not _version_alone(doc, t, end):
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
+            said = [(version, end)]
+            if end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet": that model first
+                said.insert(0, (version + doc[end].norm_, end + 1))
             hit = None
-            for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
-                fam = family_of(entry)
-                found = self.c.by_version.get((fam, version)) if fam else None
-                if found is not None:
-                    hit = _Prim(t, end, self._discussed_child(found, self.base + t), "short", CONFIDENCE["short"])
-                break
-            if hit is None and end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet"
-                hit = self._from_discourse(t, end + 1, lambda entry: False, None, version=version + doc[end].norm_)
-            if hit is None:
-                hit = self._from_discourse(t, end, lambda entry: False, None, version=version)
+            for v, stop in said:
+                for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
+                    fam = family_of(entry)
+                    found = self.c.by_version.get((fam, v)) if fam else None
+                    if found is not None:
+                        hit = _Prim(t, stop, self._discussed_child(found, self.base + t), "short", CONFIDENCE["short"])
+                    break
+                hit = hit or self._from_discourse(t, stop, lambda entry: False, None, version=v)
+                if hit is not None:
+                    break
             if hit is not None:
                 take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
