@@ -20,6 +20,7 @@ and ID3 CHAP/CTOC frames written into a copy of an MP3 (:func:`write_id3`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import math
@@ -63,6 +64,8 @@ class ChaptersOptions(BaseModel):
     target_length: float = Field(360.0, gt=0, description="Detection aims at one chapter per this many seconds.")
     max_length: float = Field(600.0, gt=0, description="Detection splits chapters longer than this.")
     window: float = Field(120.0, gt=0, description="Seconds of speech compared on each side of a candidate boundary.")
+    semantic: float = Field(0.5, ge=0.0, le=1.0, description="Weight of meaning (sentence embeddings, wordllama) "
+                            "against shared words (lexical cohesion) in finding topic changes; 0: words only.")
     write_id3: bool = Field(False, description="Write ID3 CHAP/CTOC chapters into a copy of the MP3.")
 
     @model_validator(mode="after")
@@ -398,6 +401,64 @@ def cohesion_curve(segments: Sequence[Segment], duration: float, window: float =
     return grid, np.convolve(padded, kernel, mode="valid")
 
 
+@functools.lru_cache(maxsize=1)
+def _embedder():
+    """wordllama's static sentence embeddings (its weights and tokenizer ship in its wheel; loaded
+    from there, never downloaded)."""
+    import wordllama
+    from wordllama import WordLlama
+
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def semantic_curve(segments: Sequence[Segment], duration: float, window: float = 90.0, step: float = 10.0):
+    """Cohesion of meaning across each grid time: cosine similarity of the mean sentence embedding
+    (wordllama, weighted by words) of the segments in the ``window`` seconds before and after it.
+    Talk that stays on a topic in other words ("the GPU bill" ... "what the accelerators cost")
+    stays similar here where lexical cohesion sees nothing shared. Same grid and smoothing as
+    :func:`cohesion_curve`."""
+    import numpy as np
+
+    grid = np.arange(step, max(duration - step, step) + 1e-9, step)
+    texts = [s.text for s in segments]
+    if not texts or len(grid) < 3:
+        return grid, np.ones_like(grid)
+    emb = np.asarray(_embedder().embed(texts, norm=True), dtype=np.float64)
+    weight = np.array([max(len(t.split()), 1) for t in texts], dtype=np.float64)[:, None]
+    mids = np.array([(s.start + s.end) / 2 for s in segments])
+    order = np.argsort(mids, kind="stable")
+    mids, cum = mids[order], np.vstack([np.zeros(emb.shape[1]), np.cumsum(emb[order] * weight[order], axis=0)])
+    lo = np.searchsorted(mids, grid - window)
+    mid = np.searchsorted(mids, grid)
+    hi = np.searchsorted(mids, grid + window)
+    a, b = cum[mid] - cum[lo], cum[hi] - cum[mid]
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    ok = (na > 0) & (nb > 0)
+    sims = np.ones(len(grid))
+    sims[ok] = (a[ok] * b[ok]).sum(axis=1) / (na[ok] * nb[ok])
+    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    kernel /= kernel.sum()
+    return grid, np.convolve(np.pad(sims, 2, mode="edge"), kernel, mode="valid")
+
+
+def topic_curve(segments: Sequence[Segment], duration: float, window: float = 90.0, step: float = 10.0,
+                semantic: float = 0.5):
+    """Lexical and semantic cohesion, each standardized over the episode, mixed ``semantic`` to
+    ``1 - semantic`` (benchmarks/chapters.py: 0.5 finds more true boundaries than either alone)."""
+    import numpy as np
+
+    grid, lexical = cohesion_curve(segments, duration, window, step)
+    if semantic <= 0:
+        return grid, lexical
+    _, meaning = semantic_curve(segments, duration, window, step)
+
+    def z(x):
+        sd = float(np.std(x))
+        return (x - np.mean(x)) / sd if sd > 1e-9 else np.zeros_like(x)
+
+    return grid, semantic * z(meaning) + (1 - semantic) * z(lexical)
+
+
 def _depths(values) -> list[tuple[int, float]]:
     """TextTiling depth of every local minimum: climb to the highest point on each side."""
     out = []
@@ -435,7 +496,8 @@ def _boundary_starts(segments: Sequence[Segment]) -> list[tuple[float, float]]:
 
 def detect_boundaries(segments: Sequence[Segment], duration: float,
                       options: Optional[ChaptersOptions] = None) -> list[float]:
-    """Chapter start times (seconds, the first is 0.0) found by TextTiling-style lexical cohesion.
+    """Chapter start times (seconds, the first is 0.0) found where the talk changes topic: dips of
+    TextTiling-style cohesion, of the words shared and of the meaning (:func:`topic_curve`).
 
     The number of chapters follows ``target_length`` (one per that many seconds) when the
     cohesion dips are comparable, and stays between ``duration / max_length`` and
@@ -450,7 +512,7 @@ def detect_boundaries(segments: Sequence[Segment], duration: float,
     if duration < 2 * opts.min_length:
         return [0.0]
     step = 10.0
-    grid, curve = cohesion_curve(speech, duration, opts.window, step)
+    grid, curve = topic_curve(speech, duration, opts.window, step, opts.semantic)
     cands = [(float(grid[i]), d) for i, d in _depths(curve)]
     cands = [(t, d) for t, d in cands if opts.min_length <= t <= duration - opts.min_length]
     most = max(0, int(duration // opts.min_length) - 1)

@@ -357,3 +357,46 @@ def test_transcript_without_speakers_is_diarized_from_its_audio(sample_script, s
     right = sum(max(c.values()) for c in label.values())
     assert right >= 0.9 * len(pairs) and len(label) == 3, label
     assert (tmp_path / "out" / "speakers.rttm").read_text().count("SPEAKER ") >= 3
+
+
+# -- topic changes found by meaning, not only by shared words (issue 13) --------------------------
+
+_BAKING = ["We baked bread this morning with flour and yeast.", "The oven was hot and the crust turned golden.",
+           "Next time I will add rosemary to the dough.", "Kneading takes patience, but the loaf was worth it.",
+           "A pinch of salt makes sourdough sing.", "My grandmother always proofed rolls overnight.",
+           "Butter melted into the warm slices at breakfast.", "Rye needs a longer rise than wheat does.",
+           "Cinnamon buns are the weekend treat in our kitchen.", "Let the baguette cool before cutting it.",
+           "Steam in the first minutes gives a crackly shell.", "Store the leftovers in a linen cloth."]
+_FOOTBALL = ["The striker scored twice in the second half.", "Our goalkeeper saved a penalty in stoppage time.",
+             "The referee showed a red card to the defender.", "Fans sang in the stadium until midnight.",
+             "A corner kick led to the equaliser.", "The coach switched to three at the back.",
+             "Midfielders pressed high and won the ball often.", "The winger crossed from the left touchline.",
+             "Offside flags cancelled an early header.", "The captain lifted the trophy after extra time.",
+             "Supporters travelled by train to the away match.", "Injuries kept two forwards on the bench."]
+
+
+def _two_topics():
+    segs, t = [], 0.0
+    for text in _BAKING + _FOOTBALL:
+        segs.append(Segment(start=t, end=t + 4.5, text=text))
+        t += 5.0
+    return segs, t
+
+
+def test_meaning_finds_a_topic_change_that_shares_no_words():
+    """Two topics told without repeating a content word: lexical cohesion has nothing to compare,
+    sentence embeddings see baking on one side and football on the other."""
+    from podtools.chapters import semantic_curve, topic_curve
+
+    segs, duration = _two_topics()
+    change = 60.0
+    grid, meaning = semantic_curve(segs, duration, window=30.0, step=5.0)
+    assert abs(float(grid[meaning.argmin()]) - change) <= 10.0
+    inside = [v for t, v in zip(grid, meaning) if abs(t - change) >= 25 and 30 <= t <= duration - 30]
+    assert float(meaning.min()) < min(inside) - 0.1  # a clear dip, not noise
+    options = ch.ChaptersOptions(min_length=40, target_length=60, max_length=120, window=30)
+    starts = ch.detect_boundaries(segs, duration, options)
+    assert len(starts) == 2 and abs(starts[1] - change) <= 10.0, starts
+    # semantic = 0: the words alone, exactly the lexical curve
+    _, words = topic_curve(segs, duration, 30.0, 5.0, semantic=0.0)
+    assert (words == ch.cohesion_curve(segs, duration, 30.0, 5.0)[1]).all()
