@@ -149,7 +149,7 @@ def main() -> None:
               f"{secs:6.2f} {ratio:>14s}")
     talks = list(talk_episodes())
     if talks:
-        print(f"\nTalk transcripts (mentions_gold/talk): F1 at +-60 s / +-30 s, chapters detected / true")
+        print("\nTalk transcripts (mentions_gold/talk): F1 at +-60 s / +-30 s, chapters detected / true")
         print(f"{'method':30s} " + " ".join(f"{label[4:]:>26s}" for label, *_ in talks))
         for name, fn in methods.items():
             cells = []
