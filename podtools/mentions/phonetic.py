@@ -93,29 +93,38 @@ class PhoneticIndex:
         n = len(doc)
         taken = list(covered)
         hits: list[PhoneticHit] = []
+        num, word, edge, apart, lower, norm = [], [], [], [], [], []
+        for t in doc:  # one pass: every Token access builds an object
+            nm, lw = t.norm_, t.lower_
+            isnum = nm[:1].isdigit()
+            isword = t.is_alpha and not isnum
+            num.append(isnum)
+            word.append(isword)
+            edge.append(isword and len(lw) >= 2 and lw not in self.stop)
+            apart.append(bool(t.whitespace_))
+            lower.append(lw)
+            norm.append(nm)
         for i in range(n):
-            if taken[i] or not self._edge(doc[i]):
-                continue
+            if taken[i] or not edge[i] or (i > 0 and not apart[i - 1] and lower[i - 1] not in "([\"'"):
+                continue  # a window starts at a word said apart ("t3gwjjmk" in a link is not one)
             best: Optional[PhoneticHit] = None
-            for j in range(min(n, i + MAX_WORDS), i, -1):  # longest first
-                window = doc[i:j]
-                if any(taken[t] for t in range(i, j)) or not (self._edge(doc[j - 1]) or _number(doc[j - 1])):
-                    continue
-                if any(not (t.is_alpha or _number(t)) for t in window) or any(not t.whitespace_ for t in doc[i:j - 1]):
-                    continue  # words said apart, not pieces of one written token ("t3gwjjmk" in a link)
-                if i > 0 and not doc[i - 1].whitespace_ and doc[i - 1].text not in "([\"'":
-                    continue
-                letters = "".join(t.lower_ for t in window if not _number(t))
-                digits = tuple(t.norm_ for t in window if _number(t))
-                for name in self.by_sound.get(sound(letters), ()):
-                    if digits != name.digits:
-                        continue
-                    how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
-                    if how is not None:
-                        best = PhoneticHit(i, j, name.entry, how)
-                        break
-                if best is not None:
+            letters, digits = "", ()
+            for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
+                k = j - 1
+                if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1]):
                     break
+                if num[k]:
+                    digits += (norm[k],)
+                else:
+                    letters += lower[k]
+                if not (edge[k] or num[k]):
+                    continue  # "aid her polyglot": a window may not end on "her"
+                for name in self.by_sound.get(sound(letters), ()):
+                    if digits == name.digits:
+                        how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
+                        if how is not None:
+                            best = PhoneticHit(i, j, name.entry, how)  # the longest window that fits wins
+                            break
             if best is not None:
                 hits.append(best)
                 for t in range(best.start, best.end):
