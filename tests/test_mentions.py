@@ -577,6 +577,7 @@ def test_asr_forms_of_references(text, expected):
     "Claude 3 Opus is out. My uncle Claude has a Raspberry Pi, I'm a Gemini, and she wrote a haiku.",
     "Llama 4 Scout is out. His scout troop loved it. Pro tip: a Brahms opus and a Shakespeare sonnet.",
     "GPT-4o mini launched. I drive a mini cooper, and a Mini Cooper too.",
+    "Llama 3.1 is out. I compiled it on a Raspberry Pi, and it runs on the Pi fine.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""

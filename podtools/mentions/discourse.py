@@ -37,12 +37,14 @@ class Discourse:
         self.scope: object = None  # the current chapter (None: no chapters, a window of SPAN tokens)
         self.current: list[Named] = []  # in order of position (names may be noted out of order)
         self.episode: list[Named] = []
+        self.rejected: set[str] = set()  # names that are something else in this chapter ("Raspberry Pi")
 
     def enter(self, scope: object) -> None:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
         if scope != self.scope:
             self.scope = scope
             self.current.clear()
+            self.rejected.clear()
 
     def note(self, pos: int, entry: Entry, size: Optional[str] = None) -> None:
         """``entry`` (a model, or a family) was named at token ``pos``, with ``size`` if one was said."""
@@ -53,6 +55,11 @@ class Discourse:
         bisect.insort(self.episode, named)
         if len(self.episode) > 2 * EPISODE_MEMORY:
             del self.episode[:EPISODE_MEMORY]
+
+    def reject(self, name: str) -> None:
+        """``name`` was part of another name here ("Raspberry Pi"): alone, it means that thing for
+        the rest of the chapter ("on the Pi")."""
+        self.rejected.add(name)
 
     def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
         """Models named before token ``pos``: those of the current discussion first (nearest first),

@@ -213,8 +213,16 @@ class Resolver:
                 e = cut + 1
             for t in range(s, e):
                 covered[t] = True
-            if how == "not" or (entry.kind != "org" and _not_this_name(doc, s, e)):
+            if how == "not":
                 continue
+            if entry.kind != "org" and e - s == 1:
+                why = _not_this_name(doc, s, e)
+                if why:
+                    if why == "compound":
+                        self.discourse.reject(entry.name)  # "Raspberry Pi": and "the Pi" after it, in this chapter
+                    continue
+                if entry.name in self.discourse.rejected:
+                    continue  # "on the Pi", after "Raspberry Pi"
             size = None
             if (e < n and e - s >= 2 and doc[e - 1].norm_.replace(".", "").isdigit() and doc[e].norm_ in SIZE_UNITS
                     and not doc[e - 1].whitespace_):
@@ -587,20 +595,22 @@ def _sentence_start(doc, i: int) -> bool:
     return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
 
 
-def _not_this_name(doc, s: int, e: int) -> bool:
-    """Whether a one-word name at ``doc[s:e]`` is something else by the words before it: a person
-    ("my uncle Claude"), a star sign ("I'm a Gemini"), or the end of another proper name
-    ("Raspberry Pi", "a Brahms Opus")."""
+def _not_this_name(doc, s: int, e: int) -> str:
+    """Why a one-word name at ``doc[s:e]`` is something else by the words before it: "person" ("my
+    uncle Claude"), "sign" ("I'm a Gemini"), "compound" (the end of another proper name: "Raspberry
+    Pi", "a Brahms Opus"); "" when nothing says so."""
     if e - s != 1 or s == 0:
-        return False
+        return ""
     prev = doc[s - 1]
     if prev.lower_.rstrip(".") in PERSON_TITLES:
-        return True
+        return "person"
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in _BE and doc[s - 3].lower_ in _PRONOUNS
             and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
-        return True
-    return (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
-            and not _sentence_start(doc, s - 1) and prev.text not in ("I",))
+        return "sign"
+    if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
+            and not _sentence_start(doc, s - 1) and prev.text not in ("I",)):
+        return "compound"
+    return ""
 
 
 def _product_name(tok) -> bool:
