@@ -597,3 +597,30 @@ def test_names_heard_as_other_words_are_found_by_sound_in_context():
                  "We had mixed rail service this week and a code stroll in the park.",
                  "The Structure Module is an LLM thing."):
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
+
+
+def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("models:\n  - {name: Sparrow, org: DeepMind}\n")
+    options = MentionsOptions(catalog=[str(extra)])
+    assert find_in_text("At dawn a sparrow sang on the fence.", options) == []
+    assert [m.canonical for m in find_in_text("DeepMind trained Sparrow to cite sources.", options)
+            if m.kind == "model"] == ["Sparrow"]
+
+
+def test_the_discourse_stays_bounded_on_a_transcript_without_chapters():
+    """Ten hours of talk without chapters: the models under discussion are those of the last
+    minutes, and what is kept does not grow with the length."""
+    from podtools.mentions.discourse import EPISODE_MEMORY, Discourse
+    from podtools.mentions.catalog import load_catalog
+
+    catalog = load_catalog()
+    llama, qwen = catalog.by_name["Llama 3.1"], catalog.by_name["Qwen2.5"]
+    d = Discourse()
+    d.enter(None)
+    for k in range(100_000):  # a name every 10 tokens: a million tokens
+        d.note(k * 10, llama if k % 2 else qwen)
+    assert len(d.current) <= 2 * EPISODE_MEMORY + 1 and len(d.episode) <= 2 * EPISODE_MEMORY
+    near = [(n.entry.name, where) for n, where in d.candidates(10**6 + 5)]
+    assert near[:2] == [("Llama 3.1", "chapter"), ("Qwen2.5", "chapter")]
+    assert [w for _, w in d.candidates(10**6 + 50_000)] == ["episode", "episode"]  # long after: not discussed

@@ -53,6 +53,12 @@ class Discourse:
         named = Named(pos, entry, size)
         bisect.insort(self.current, named)
         bisect.insort(self.episode, named)
+        if self.scope is None:  # no chapters: the discussion is the last SPAN tokens
+            cut = bisect.bisect_left(self.current, Named(pos - SPAN, entry))
+            if cut > EPISODE_MEMORY:
+                del self.current[:cut]
+        elif len(self.current) > 2 * EPISODE_MEMORY:  # a chapter of hours: memory stays bounded
+            del self.current[:EPISODE_MEMORY]
         if len(self.episode) > 2 * EPISODE_MEMORY:
             del self.episode[:EPISODE_MEMORY]
 

@@ -199,11 +199,15 @@ class Compiled:
                              config={"phrase_matcher_attr": "NORM", "overwrite_ents": True, "validate": False})
         self.ids: dict[str, tuple] = {}
         patterns = []
+        ordinary = dictionary_words()
+        written_as_name: set[str] = set()  # ids of one-word names that are English words ("Gemini", "Sparrow")
         for idx, e in enumerate(catalog.entries):
             label = "PT_" + e.mention_kind.upper()
             for j, (text, how) in enumerate(e.names()):
                 pid = f"{idx}:{j}"
                 self.ids[pid] = (e, how, text)
+                if how != "cased" and text.isalpha() and text.lower() in ordinary:
+                    written_as_name.add(pid)
                 patterns.append({"label": label, "pattern": text, "id": pid})
                 for variant in _camel_variants(text):
                     patterns.append({"label": label, "pattern": variant, "id": pid})
@@ -217,11 +221,13 @@ class Compiled:
 
         def cased_filter(doc):
             """Drop matches of case-sensitive names written otherwise ("sam" is not SAM, "math" not MATH),
-            before the NER sees them as preset entities."""
+            and of one-word names that are English words written in lower case (a user's "Sparrow"
+            is not "a sparrow sang"), before the NER sees them as preset entities."""
             keep = []
             for ent in doc.ents:
                 hit = ids.get(ent.ent_id_)
-                if hit is not None and hit[1] == "cased" and not any(cased_ok(ent, c) for c in hit[0].cased):
+                if hit is not None and (hit[1] == "cased" and not any(cased_ok(ent, c) for c in hit[0].cased)
+                                        or ent.ent_id_ in written_as_name and not ent.text[:1].isupper()):
                     for tok in ent:
                         tok.ent_id_ = ""  # or an NER entity over these tokens would inherit the id
                     continue
