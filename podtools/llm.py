@@ -40,7 +40,7 @@ import tomllib
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, TypeVar
+from typing import Any, Literal, Optional, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -1317,12 +1317,53 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON object in the answer")
 
 
+def fit_to_schema(raw: Any, schema: Any) -> Any:
+    """A small model's near miss of ``schema`` made to fit, before validation: keys in another case
+    or spelling ("Summary", "key points", "keyPoints"), an object with one text where a string is
+    asked, strings where a list of one string is asked, a segment cited as "[12]", keys the schema
+    does not have (dropped once every required field is there). Nothing is invented: a missing
+    field stays missing, and the answer is then repaired or refused as before."""
+    origin, args = get_origin(schema), get_args(schema)
+    if origin is list and args:
+        items = raw if isinstance(raw, list) else [raw] if isinstance(raw, (dict, str)) and raw else raw
+        return [fit_to_schema(x, args[0]) for x in items] if isinstance(items, list) else raw
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        if not isinstance(raw, dict):
+            return raw
+        fields = schema.model_fields
+        by_key = {_loose_key(k): k for k in fields}
+        out: dict[str, Any] = {}
+        for k, v in raw.items():
+            name = k if k in fields else by_key.get(_loose_key(k), k)
+            if name != k and name in raw:
+                continue  # "Summary" and "summary": the exact key wins
+            out[name] = fit_to_schema(v, fields[name].annotation) if name in fields else v
+        required = [k for k, f in fields.items() if f.is_required()]
+        if all(k in out for k in required):
+            out = {k: v for k, v in out.items() if k in fields}
+        return out
+    if schema is str:
+        if isinstance(raw, dict):
+            texts = [v for v in raw.values() if isinstance(v, str)]
+            return texts[0] if len(texts) == 1 else raw
+        if isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
+            return " ".join(x.strip() for x in raw)
+    if schema is int and isinstance(raw, str) and re.fullmatch(r"\s*\[?\s*\d+\s*\]?\s*", raw):
+        return int(raw.strip().strip("[]").strip())
+    return raw
+
+
+def _loose_key(key: Any) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+
+
 def _parse(text: str, schema: type[T], check: Validator | None) -> tuple[Optional[T], list[str]]:
     try:
         raw = extract_json(text)
     except ValueError as exc:
         tail = " (the answer looks cut off)" if text.strip().startswith("{") else ""
         return None, [f"not valid JSON: {exc}{tail}"]
+    raw = fit_to_schema(raw, schema)
     try:
         obj = schema.model_validate(raw)
     except ValidationError as exc:

@@ -133,6 +133,21 @@ def test_repair_once_then_valid(srv):
     assert len(srv.chat_requests) == 2
 
 
+def test_near_misses_of_small_models_fit_without_a_repair(srv):
+    """Keys in another case or spelling, an object where a string is asked, one quote where a list
+    is, a segment cited as "[4]", an extra key: a small local model's JSON is read as meant, with
+    no second request; a missing field is still refused."""
+    srv.push({"content": '{"Title": "Llama 3.1", "Summary": {"text": "Meta released Llama 3.1."}, '
+                         '"Quotes": {"segment": "[4]", "text": "It is an open model."}, "confidence": "high"}'})
+    ans = LLM(settings(srv, cache=False)).complete_json(MESSAGES, Digest, "t")
+    assert ans.data == Digest(title="Llama 3.1", summary="Meta released Llama 3.1.",
+                              quotes=[Quote(segment=4, text="It is an open model.")])
+    assert len(srv.chat_requests) == 1
+    srv.push({"content": '{"Title": "x", "quotes": []}'}, {"content": '{"Title": "x", "quotes": []}'})
+    with pytest.raises(InvalidAnswer, match="summary: Field required"):
+        LLM(settings(srv, cache=False)).complete_json(MESSAGES, Digest, "t")
+
+
 def test_invalid_twice_is_an_error(srv):
     srv.push({"content": "Sure! Here is the summary you asked for."}, {"content": '{"title": 1}'})
     with pytest.raises(InvalidAnswer, match="invalid answer for t twice"):
