@@ -257,26 +257,13 @@ class Resolver:
         self._note(prims, noted)
         if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
             for hit in self.phonetic.search(doc, covered, self._discussed, sizes):
-                size = None
-                e = hit.end
-                if hit.entry.mention_kind == "model" and e in sizes:
-                    size = _size_text(doc[e:sizes[e]])
-                    e = sizes[e]
-                for t in range(hit.start, e):
-                    covered[t] = True
-                prims.append(_Prim(hit.start, e, hit.entry, "sound", CONFIDENCE["sound"], size))
+                prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             self._note(prims, noted)
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
             for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
-                size = None
-                e = hit.end
-                if hit.entry.mention_kind == "model" and e in sizes:
-                    size = _size_text(doc[e:sizes[e]])
-                    e = sizes[e]
-                for t in range(hit.start, e):
-                    covered[t] = True
-                prims.append(_Prim(hit.start, e, hit.entry, "fuzzy", round(0.9 * hit.score / 100, 3), size))
+                conf = round(0.9 * hit.score / 100, 3)
+                prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(prims, noted)
 
         prims.sort(key=lambda p: p.s)
@@ -456,6 +443,17 @@ class Resolver:
                 conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
                 return _Prim(s, e, pick, "discourse", conf, size)
         return None
+
+    @staticmethod
+    def _guessed(doc, s: int, e: int, entry: Entry, method: str, conf: float, covered, sizes) -> _Prim:
+        """A name found by sound or by spelling, with the size said right after it."""
+        size = None
+        if entry.mention_kind == "model" and e in sizes:
+            size = _size_text(doc[e:sizes[e]])
+            e = sizes[e]
+        for t in range(s, e):
+            covered[t] = True
+        return _Prim(s, e, entry, method, conf, size)
 
     def _note(self, prims: list[_Prim], noted: set[int]) -> None:
         """Tell the discourse the names found in this doc so far (once each); a lab's name makes its
