@@ -45,10 +45,6 @@ def sound(letters: str) -> str:
     return jellyfish.metaphone(letters) if letters else ""
 
 
-def _number(tok) -> bool:
-    return tok.norm_[:1].isdigit()  # "3", "three", "3.5"
-
-
 @dataclass(frozen=True)
 class _Name:
     entry: object
@@ -87,9 +83,9 @@ class PhoneticIndex:
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
                sizes: dict[int, int]) -> list[PhoneticHit]:
-        """Hits in ``doc`` among tokens not ``covered``; ``discussed(entry)`` says whether the
-        entry's family is under discussion where it stands; ``sizes`` are the doc's sizes
-        (start -> end), part of the context."""
+        """Hits in ``doc`` among tokens not ``covered``; ``discussed(entry, i)`` says whether the
+        entry's family is under discussion at token ``i``; ``sizes`` are the doc's sizes (start ->
+        end), part of the context."""
         n = len(doc)
         taken = list(covered)
         hits: list[PhoneticHit] = []
@@ -130,9 +126,6 @@ class PhoneticIndex:
                 for t in range(best.start, best.end):
                     taken[t] = True
         return hits
-
-    def _edge(self, tok) -> bool:
-        return tok.is_alpha and not _number(tok) and tok.lower_ not in self.stop and len(tok) >= 2
 
     def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes) -> Optional[str]:
         if digits:
