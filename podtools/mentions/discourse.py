@@ -2,7 +2,7 @@
 
 Hosts name a model once ("Llama 3.1 405B") and then talk about it for minutes with pieces of its
 name: a size ("70B is the sweet spot", "the eight billion one", "a 405 on my laptop"), a version
-("3.1 is out"), a variant ("Opus is still better", "Mini is cheap") or the bare family ("Llama").
+("3.1 is out") or a variant ("Opus is still better", "Mini is cheap").
 A listener resolves those against the topic of the chapter, not against the last few sentences,
 and so does :class:`Discourse`: it keeps the models named so far in the current chapter (or, in
 a transcript without chapters, in the last ``SPAN`` tokens), and those of the whole episode as a

@@ -1,8 +1,10 @@
-"""From spaCy docs to mentions: catalog matches, sizes, bare references, fuzzy and unknown names.
+"""From spaCy docs to mentions: catalog matches, sizes, references said alone, names found by sound
+or spelling, and unknown names.
 
-A :class:`Resolver` reads the docs of one transcript in order and keeps the recent mentions, so
-that "the 405B" or "Mini" a few sentences after "Llama 3.1" / "GPT-4o" resolves to that model
-even across chunk boundaries.
+A :class:`Resolver` reads the docs of one transcript in order. It keeps the recent mentions, so
+that "the 405B" or "Mini" a few sentences after "Llama 3.1" / "GPT-4o" resolves to that model even
+across chunk boundaries, and the models under discussion in the current chapter
+(:mod:`.discourse`), so that "70B is the sweet spot" or "3.1 is out" minutes later still does.
 """
 
 from __future__ import annotations
