@@ -564,6 +564,8 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
      [("Gemma 3", "4B"), ("Llama 3.2", "3B"), ("Qwen3", "8B"), ("Llama 3.1", "70B")]),
     ("O1, O3, then 04 mini, and oh one is old now.", [("o1", None), ("o3", None), ("o4-mini", None), ("o1", None)]),
     ("Everybody was overfitting M M L U pro.", [("MMLU-Pro", None)]),
+    ("Llama 3.1 is old. The 3. 18 billion is still the hello world, and 3. 1 70B too.",
+     [("Llama 3.1", None), ("Llama 3.1", "8B"), ("Llama 3.1", "70B")]),
     ("GPT-4o mini launched. Mini costs fifteen cents.", [("GPT-4o mini", None), ("GPT-4o mini", None)]),
 ])
 def test_asr_forms_of_references(text, expected):

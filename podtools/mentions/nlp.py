@@ -103,7 +103,9 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             m = _LONG_DECIMAL.match(tok.text)
             if m and m.group(1) in versions and m.group(2) in sizes:
                 splits.append((tok, [m.group(1), m.group(2)]))
-            elif (tok.is_digit and 3 <= len(tok) <= 4 and tok.i >= 2 and doc[tok.i - 1].text == "."
+            elif (tok.is_digit and (3 <= len(tok) <= 4 or len(tok) == 2 and tok.i + 1 < len(doc)
+                                    and doc[tok.i + 1].lower_ in ("b", "billion"))
+                  and tok.i >= 2 and doc[tok.i - 1].text == "."
                   and doc[tok.i - 2].is_digit and not doc[tok.i - 2].whitespace_ and doc[tok.i - 1].whitespace_
                   and f"{doc[tok.i - 2].text}.{tok.text[0]}" in versions and tok.text[1:] in sizes):
                 splits.append((tok, [tok.text[0], tok.text[1:]]))

@@ -335,8 +335,8 @@ class Resolver:
                 self.discourse.note(self.base + s, prim.entry, prim.size)
 
         for s, e in sizes.items():
-            if any(covered[t] for t in range(s, e)):
-                continue
+            if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
+                continue  # "3.1 70B": the version's size (below)
             prev = doc[s - 1].lower_ if s > 0 else ""
             nxt = doc[e].lower_ if e < n else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start and nxt not in MODEL_CUES and nxt != "version":
@@ -377,7 +377,7 @@ class Resolver:
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2  # "V3", "R1", "V2. 5"
             if version is None or (t > 0 and (_product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
-            if version[0].isdigit() and not _version_alone(doc, t, end):
+            if version[0].isdigit() and end not in sizes and not _version_alone(doc, t, end):
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
             said = [(version, end)]
             if end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet": that model first
@@ -394,6 +394,9 @@ class Resolver:
                 if hit is not None:
                     break
             if hit is not None:
+                if hit.e in sizes and hit.entry is not None and _size_text(doc[hit.e:sizes[hit.e]]) in hit.entry.sizes:
+                    hit.size = _size_text(doc[hit.e:sizes[hit.e]])  # "the 3. 18 billion": 3.1 at 8B, one mention
+                    hit.e = sizes[hit.e]
                 take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
             if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
