@@ -46,6 +46,13 @@ def match(pred: list[float], true: list[float], tol: float) -> int:
     return n
 
 
+def prf(matched: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 of ``matched`` boundaries among ``n_pred`` found and ``n_true`` true."""
+    p = matched / n_pred if n_pred else 0.0
+    r = matched / n_true if n_true else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
 def as_string(starts: list[float], segments) -> str:
     """'1' at each segment that starts a chapter (after the first), else '0'."""
     marks = ["0"] * len(segments)
@@ -134,10 +141,8 @@ def main() -> None:
             if args.verbose:
                 print(f"  {name[:12]:12s} {f.stem:12s} true {[round(t) for t in t_in]} "
                       f"pred {[round(p) for p in p_in]}")
-        p = tp / n_pred if n_pred else 0.0
-        r = tp / n_true if n_true else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        rows.append((name, n_pred, n_true, p, r, f1, sum(pks) / len(pks), sum(wds) / len(wds), secs))
+        p, r, f = prf(tp, n_pred, n_true)
+        rows.append((name, n_pred, n_true, p, r, f, sum(pks) / len(pks), sum(wds) / len(wds), secs))
     base_f1 = rows[2][5]
     print(f"Chapter detection: {len(files)} transcripts, {total_minutes:.0f} min, boundaries within "
           f"+-{args.tolerance:.0f} s (Pk/WindowDiff: lower is better)")
@@ -156,11 +161,7 @@ def main() -> None:
             for label, segs, duration, truth in talks:
                 pred = [p for p in fn(segs, duration) if p > 0]
                 t_in = [t for t in truth if t > 0]
-                f = []
-                for tol in (60.0, 30.0):
-                    m = match(pred, t_in, tol)
-                    pr, rc = (m / len(pred) if pred else 0.0), (m / len(t_in) if t_in else 0.0)
-                    f.append(2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+                f = [prf(match(pred, t_in, tol), len(pred), len(t_in))[2] for tol in (60.0, 30.0)]
                 cells.append(f"{f[0]:.2f} / {f[1]:.2f}, {len(pred) + 1:2d}/{len(truth):2d}")
             print(f"{name:30s} " + " ".join(f"{c:>26s}" for c in cells))
 

@@ -367,6 +367,22 @@ def _stream(segments: Sequence[Segment], stem) -> _Stream:
     return _Stream(np.asarray(times, dtype=float)[order], np.asarray(ids, dtype=np.int64)[order], vocab)
 
 
+def _grid(duration: float, step: float):
+    """The times a cohesion curve is measured at: every ``step`` seconds inside the episode."""
+    import numpy as np
+
+    return np.arange(step, max(duration - step, step) + 1e-9, step)
+
+
+def _smooth(values):
+    """A 1-2-3-2-1 moving average, the ends held: the smoothing of every cohesion curve."""
+    import numpy as np
+
+    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    kernel /= kernel.sum()
+    return np.convolve(np.pad(values, 2, mode="edge"), kernel, mode="valid")
+
+
 def cohesion_curve(segments: Sequence[Segment], duration: float, window: float = 90.0, step: float = 10.0,
                    stem=None):
     """Lexical cohesion across each grid time: cosine similarity of TF-IDF vectors of the ``window``
@@ -375,7 +391,7 @@ def cohesion_curve(segments: Sequence[Segment], duration: float, window: float =
 
     stem = stem or _stemmer()
     st = _stream(segments, stem)
-    grid = np.arange(step, max(duration - step, step) + 1e-9, step)
+    grid = _grid(duration, step)
     if not len(st.ids) or len(grid) < 3:
         return grid, np.ones_like(grid)
     V = len(st.vocab)
@@ -395,10 +411,7 @@ def cohesion_curve(segments: Sequence[Segment], duration: float, window: float =
         b = np.bincount(st.ids[mid[k]:hi[k]], minlength=V) * idf
         na, nb = np.linalg.norm(a), np.linalg.norm(b)
         sims[k] = float(a @ b / (na * nb)) if na > 0 and nb > 0 else 0.0
-    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
-    kernel /= kernel.sum()
-    padded = np.pad(sims, 2, mode="edge")
-    return grid, np.convolve(padded, kernel, mode="valid")
+    return grid, _smooth(sims)
 
 
 @functools.lru_cache(maxsize=1)
@@ -419,7 +432,7 @@ def semantic_curve(segments: Sequence[Segment], duration: float, window: float =
     :func:`cohesion_curve`."""
     import numpy as np
 
-    grid = np.arange(step, max(duration - step, step) + 1e-9, step)
+    grid = _grid(duration, step)
     texts = [s.text for s in segments]
     if not texts or len(grid) < 3:
         return grid, np.ones_like(grid)
@@ -436,9 +449,7 @@ def semantic_curve(segments: Sequence[Segment], duration: float, window: float =
     ok = (na > 0) & (nb > 0)
     sims = np.ones(len(grid))
     sims[ok] = (a[ok] * b[ok]).sum(axis=1) / (na[ok] * nb[ok])
-    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
-    kernel /= kernel.sum()
-    return grid, np.convolve(np.pad(sims, 2, mode="edge"), kernel, mode="valid")
+    return grid, _smooth(sims)
 
 
 def topic_curve(segments: Sequence[Segment], duration: float, window: float = 90.0, step: float = 10.0,

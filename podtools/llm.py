@@ -1325,8 +1325,11 @@ def fit_to_schema(raw: Any, schema: Any) -> Any:
     field stays missing, and the answer is then repaired or refused as before."""
     origin, args = get_origin(schema), get_args(schema)
     if origin is list and args:
-        items = raw if isinstance(raw, list) else [raw] if isinstance(raw, (dict, str)) and raw else raw
-        return [fit_to_schema(x, args[0]) for x in items] if isinstance(items, list) else raw
+        if not isinstance(raw, list):
+            if not (isinstance(raw, (dict, str)) and raw):
+                return raw
+            raw = [raw]  # one item where a list is asked
+        return [fit_to_schema(x, args[0]) for x in raw]
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         if not isinstance(raw, dict):
             return raw

@@ -83,17 +83,6 @@ class Discourse:
                 seen.add(named.entry.name)
                 yield named, EARLIER
 
-    def families(self, pos: int) -> list[str]:
-        """The families under discussion at ``pos`` (nearest first)."""
-        out: list[str] = []
-        for named, where in self.candidates(pos):
-            if where != IN_DISCUSSION:
-                break
-            fam = family_of(named.entry)
-            if fam and fam not in out:
-                out.append(fam)
-        return out
-
 
 def family_of(entry: Entry) -> Optional[str]:
     return entry.name if entry.kind == "family" else entry.family

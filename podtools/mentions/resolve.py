@@ -183,7 +183,7 @@ class Resolver:
 
     def _family_member_with(self, entry: Entry, size: str, earlier: list = ()) -> Optional[Entry]:
         """The most recently mentioned model of ``entry``'s family that comes in ``size``."""
-        fam = entry.name if entry.kind == "family" else entry.family
+        fam = family_of(entry)
         recent = [p.entry for p in reversed(earlier) if p.entry is not None]
         said = [named.entry for named, _ in self.discourse.candidates(10**12)]
         for hist in recent + [h for h, _ in self._recent(10**12, BARE_WINDOW * 4)] + said:
@@ -394,9 +394,9 @@ class Resolver:
                 if hit is not None:
                     break
             if hit is not None:
-                if hit.e in sizes and hit.entry is not None and _size_text(doc[hit.e:sizes[hit.e]]) in hit.entry.sizes:
-                    hit.size = _size_text(doc[hit.e:sizes[hit.e]])  # "the 3. 18 billion": 3.1 at 8B, one mention
-                    hit.e = sizes[hit.e]
+                said_size = _size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
+                if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
+                    hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
             if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
@@ -498,7 +498,7 @@ class Resolver:
                 if c.parent and (c.parent == recent.name or c.parent == recent.parent):
                     return c
             if recent.kind in ("model", "family"):
-                fam = recent.name if recent.kind == "family" else recent.family
+                fam = family_of(recent)
                 same = [c for c in cands if fam and c.family == fam]
                 if len(same) == 1 or (same and recent.released):
                     # "Opus" after "Claude 3.5 Sonnet": the Opus released nearest to that model
