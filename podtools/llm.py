@@ -12,8 +12,10 @@ is never a setting: settings name the environment variable that holds it (``key_
 Every call has a timeout; 429, 5xx, timeouts and dropped connections are retried with
 exponential backoff (honouring ``Retry-After``); 401/403 and 404 fail at once with a message that
 says what to fix. Structured answers are JSON validated against a pydantic model: through
-``response_format`` ``json_schema`` where the server supports it, else ``json_object``, else a
-prompted JSON answer; an invalid answer gets one repair attempt. Answers are cached on disk by
+``response_format`` ``json_schema`` where the server supports it, else ``json_object`` with the
+schema inside (llama-cpp-python builds a grammar from it), else plain ``json_object``, else a
+prompted JSON answer; a local server's schema carries the call's bounds (``narrow_schema``); an
+invalid answer gets one repair attempt. Answers are cached on disk by
 content (model + base URL + messages + schema + generation settings), so a re-run sends nothing.
 
 Token counts: the server's ``usage`` when it reports one; otherwise tiktoken's encoding for the
@@ -116,7 +118,7 @@ class LLMSettings(BaseModel):
     temperature: Optional[float] = Field(0.2, ge=0, le=2, description="unset: the server's default")
     max_output_tokens: int = Field(1200, ge=16, description="tokens one answer may take")
     context_tokens: Optional[int] = Field(None, ge=256, description="model context window; default: known or 8192")
-    structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
+    structured: Literal["auto", "json_schema", "json_object_schema", "json_object", "prompt"] = "auto"
     stream: Optional[bool] = Field(
         None, description="stream answers; unset: yes for local servers (paced by first-token and idle limits)")
     concurrency: Optional[int] = Field(
@@ -880,13 +882,25 @@ class LLM:
         name: str = "call",
         max_tokens: int | None = None,
         check: Validator | None = None,
+        bounds: dict[str, dict[str, Any]] | None = None,
     ) -> Answer:
-        """An answer validated against ``schema`` (and ``check``, which returns a list of problems)."""
-        return self._complete(messages, schema, name, max_tokens, check)
+        """An answer validated against ``schema`` (and ``check``, which returns a list of problems).
 
-    def _complete(self, messages, schema, name, max_tokens, check) -> Answer:
+        ``bounds`` are JSON Schema keywords for this call at dotted paths of the schema
+        (``{"key_points": {"maxItems": 4}, "key_points[].segment": {"enum": [3, 4, 5]}}``, see
+        :func:`narrow_schema`). A local server gets them in the schema of its response format,
+        where its grammar enforces them while the model writes (the ids it may cite, how long a
+        text may run, how many items a list may have), so a small model cannot cite a line it was
+        not shown or write until the token cap. Hosted APIs get the plain schema (their strict
+        modes reject some of these keywords); every answer is checked the same way afterwards."""
+        return self._complete(messages, schema, name, max_tokens, check, bounds)
+
+    def _complete(self, messages, schema, name, max_tokens, check, bounds=None) -> Answer:
         max_tokens = max_tokens or self.settings.max_output_tokens
-        json_schema = _strict_schema(schema) if schema is not None else None
+        schemas = None  # (the schema the prompt shows, the one the server's grammar enforces)
+        if schema is not None:
+            plain = _strict_schema(schema)
+            schemas = (plain, narrow_schema(plain, bounds) if bounds and self.settings.is_local() else plain)
         t0 = time.perf_counter()
         stats = _Stats()
 
@@ -896,7 +910,7 @@ class LLM:
             self._record(rec)
             return rec
 
-        text = redact_known(self._fetch(messages, max_tokens, schema, json_schema, name, stats))
+        text = redact_known(self._fetch(messages, max_tokens, schema, schemas, name, stats))
         if text is None or schema is None:
             rec = record()
             return Answer(text, None, rec.cached, rec)
@@ -905,9 +919,9 @@ class LLM:
             log.info("%s: answer not valid (%s); asking once to repair it", name, redact(problems[0]))
             repair = messages + [
                 {"role": "assistant", "content": text},
-                {"role": "user", "content": _repair_prompt(problems, json_schema)},
+                {"role": "user", "content": _repair_prompt(problems, schemas[0])},
             ]
-            text = redact_known(self._fetch(repair, max_tokens, schema, json_schema, name, stats))
+            text = redact_known(self._fetch(repair, max_tokens, schema, schemas, name, stats))
             if text is None:
                 rec = record()
                 return Answer(None, None, False, rec)
@@ -921,13 +935,13 @@ class LLM:
         rec = record()
         return Answer(text, data, rec.cached, rec)
 
-    def _fetch(self, messages, max_tokens, schema, json_schema, name, stats: "_Stats") -> Optional[str]:
+    def _fetch(self, messages, max_tokens, schema, schemas, name, stats: "_Stats") -> Optional[str]:
         """One answer's raw text: from the cache, else from the server (then cached). None in a dry run.
 
         Raw answers are cached, valid or not, so that a re-run replays the same repair path
         and sends nothing.
         """
-        key = self.cache_key(messages, json_schema, max_tokens)
+        key = self.cache_key(messages, schemas[1] if schemas else None, max_tokens)
         entry = self._cache_get(key)
         if entry is not None:
             log.debug("%s: answered from the cache", name)
@@ -942,7 +956,7 @@ class LLM:
         if schema is None:
             text, pt, ct, est, mode = self._send(messages, max_tokens, None, "text")
         else:
-            text, pt, ct, est, mode = self._send_structured(messages, max_tokens, schema, json_schema)
+            text, pt, ct, est, mode = self._send_structured(messages, max_tokens, schema, schemas)
         stats.sends += 1
         stats.prompt_tokens += pt
         stats.completion_tokens += ct
@@ -968,16 +982,17 @@ class LLM:
                 f"${limit:.4f} (spent ${spent:.4f}); answers so far are cached"
             )
 
-    def _send_structured(self, messages, max_tokens, schema, json_schema):
+    def _send_structured(self, messages, max_tokens, schema, schemas):
         """Send with the best structured-output mode the server accepts (learned once per LLM)."""
         while True:
             with self._lock:
                 mode = self._mode or "json_schema"
                 probe = not self._mode_confirmed
             try:
-                result = self._send(messages, max_tokens, (schema, json_schema), mode, probe=probe)
+                result = self._send(messages, max_tokens, (schema, schemas), mode, probe=probe)
             except _Unsupported as exc:
-                nxt = {"json_schema": "json_object", "json_object": "prompt"}.get(mode)
+                nxt = {"json_schema": "json_object_schema", "json_object_schema": "json_object",
+                       "json_object": "prompt"}.get(mode)
                 if nxt is None:
                     raise ModelError(f"the LLM server at {self.where} rejected the request ({exc})") from None
                 log.info("%s rejected response_format %s (%s); falling back to %s", self.where, mode, exc,
@@ -1000,14 +1015,16 @@ class LLM:
         else:
             kwargs["max_tokens"] = max_tokens
         if structured is not None:
-            schema, json_schema = structured
+            schema, (json_schema, grammar) = structured
             if mode == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": True},
+                    "json_schema": {"name": schema.__name__, "schema": grammar, "strict": True},
                 }
             else:
-                if mode == "json_object":
+                if mode == "json_object_schema":  # llama-cpp-python's server: a grammar from the schema
+                    kwargs["response_format"] = {"type": "json_object", "schema": grammar}
+                elif mode == "json_object":
                     kwargs["response_format"] = {"type": "json_object"}
                 kwargs["messages"] = _with_json_instructions(messages, json_schema)
         if self.streaming():
@@ -1280,6 +1297,37 @@ def _strict_schema(model: type[BaseModel]) -> dict:
     return schema
 
 
+def narrow_schema(schema: dict, bounds: dict[str, dict[str, Any]]) -> dict:
+    """A copy of ``schema`` with JSON Schema keywords added at dotted paths: ``"title"`` is the
+    root's property, ``"key_points"`` the list, ``"key_points[].text"`` a property of its items.
+    A ``$ref`` on the way is inlined, so a bound on one list's items does not reach another list
+    that shares the definition."""
+    import copy
+
+    out = copy.deepcopy(schema)
+    defs = out.get("$defs", {})
+
+    def inline(parent: dict, key: str) -> dict:
+        node = parent[key]
+        ref = node.get("$ref", "") if isinstance(node, dict) else ""
+        if ref.startswith("#/$defs/"):
+            node = parent[key] = copy.deepcopy(defs[ref.rsplit("/", 1)[1]])
+        return node
+
+    for path, extra in bounds.items():
+        node = out
+        for part in path.split("."):
+            many = part.endswith("[]")
+            name = part[:-2] if many else part
+            if name not in node.get("properties", {}):
+                raise ValueError(f"no property {name!r} on the way to {path!r}")
+            node = inline(node["properties"], name)
+            if many:
+                node = inline(node, "items")
+        node.update(extra)
+    return out
+
+
 def _with_json_instructions(messages: list[dict[str, str]], schema: dict) -> list[dict[str, str]]:
     instructions = ("Answer with one JSON object and nothing else (no prose, no code fences) that "
                     "validates against this JSON Schema:\n" + json.dumps(schema, separators=(",", ":")))
@@ -1302,18 +1350,20 @@ _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?```\s*$", re.S)
 
 
 def extract_json(text: str) -> Any:
-    """The JSON value in a model's answer: bare, in a code fence, or the outermost {...}."""
+    """The JSON value in a model's answer: bare, in a code fence, or the outermost {...}. A raw
+    line break or tab inside a string is read as written (llama-cpp-python's grammar lets a
+    model write them, strict JSON does not)."""
     t = text.strip()
     m = _FENCE.match(t)
     if m:
         t = m.group(1).strip()
     try:
-        return json.loads(t)
+        return json.loads(t, strict=False)
     except ValueError:
         pass
     start, end = t.find("{"), t.rfind("}")
     if start != -1 and end > start:
-        return json.loads(t[start : end + 1])
+        return json.loads(t[start : end + 1], strict=False)
     raise ValueError("no JSON object in the answer")
 
 

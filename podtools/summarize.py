@@ -106,6 +106,9 @@ SENTENCE_WORDS = 30  # a key point, TL;DR bullet or takeaway: one sentence
 QUOTE_WORDS = 40  # a memorable sentence, word for word
 MAX_KEY_POINTS = 5  # "2 to 4 items" (chapter), "2 to 5 items" (merge)
 MAX_CHUNK_QUOTES = 2  # "0 to 2 memorable sentences"
+# llama-cpp-python writes maxLength N as N nested optional rules, and llama.cpp's grammar parser
+# refuses (and that server then dies) somewhere above 800: longer texts are left to max_tokens
+GRAMMAR_MAX_CHARS = 400
 OVERSHOOT = 1.5  # models write past a target length: room for that, not for a model that never stops
 
 
@@ -337,6 +340,18 @@ def match_quote(episode: Episode, sid: int, quote: str) -> Optional[tuple[str, i
             if r > best[0]:
                 best = (r, sent.strip(), cand)
     return (best[1], best[2]) if best[0] >= 0.75 else None
+
+
+def _unique(items: list[tuple]) -> list[tuple]:
+    """Items (text first) without repeats: a small model writes the same bullet several times."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = " ".join(_norm(item[0]))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _verbatim(text: str, want: list[str]) -> str:
@@ -765,6 +780,7 @@ class _MapReduce:
         self._fallbacks: Optional[list[Digest]] = None
         self._secs: list[Section] = []
         self._per_word: Optional[float] = None
+        self._chars_per_word: Optional[float] = None
 
     # -- answers sized to what the prompt asks for
     def tokens_per_word(self) -> float:
@@ -796,6 +812,57 @@ class _MapReduce:
             words = o.summary_words + (o.tldr_bullets + o.takeaways) * SENTENCE_WORDS + o.quotes * QUOTE_WORDS
         tokens = self.count(json.dumps(skeleton)) + OVERSHOOT * words * self.tokens_per_word()
         return min(self.max_out, math.ceil(tokens) + 16)
+
+    def chars_per_word(self) -> float:
+        """Characters per word (the space included) in this episode's own words."""
+        if self._chars_per_word is None:
+            words = " ".join(seg.text for seg in self.episode.segments[:400]).split()
+            self._chars_per_word = (sum(map(len, words)) / len(words) + 1) if words else 6.0
+        return self._chars_per_word
+
+    def text_limit(self, words: int) -> int:
+        """Characters for a text of ``words`` words, with the room OVERSHOOT gives."""
+        return math.ceil(OVERSHOOT * words * self.chars_per_word())
+
+    def tidy(self, text: str, words: int) -> str:
+        """A short text as shown: stripped, and where a local server's grammar cut it at its
+        maxLength (see ``bounds``), taken back to its last full sentence or whole word."""
+        text = text.strip()
+        limit = self.text_limit(words)
+        if not self.llm.settings.is_local() or limit > GRAMMAR_MAX_CHARS or len(text) < limit - 1:
+            return text
+        ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+        if ends and ends[-1] >= len(text) // 2:
+            return text[:ends[-1]]
+        head = text.rsplit(" ", 1)[0].rstrip(",;:- ")
+        return head + "…" if head else text
+
+    def bounds(self, schema: type[BaseModel], ids: set[int]) -> dict[str, dict[str, Any]]:
+        """What a local server's grammar holds one answer to (see ``LLM.complete_json``): the
+        lines it may cite are those the prompt showed; each text runs to at most OVERSHOOT x
+        the words the prompt asks for; each list has at most the items asked for and, where the
+        prompt asks for some, at least one."""
+        o = self.options
+
+        def chars(words: int) -> dict[str, int]:
+            return {"maxLength": self.text_limit(words)}
+
+        out: dict[str, dict[str, Any]] = {}  # the summary itself is held by max_tokens only (see GRAMMAR_MAX_CHARS)
+        if schema is ChunkDigest:
+            out["title"] = chars(TITLE_WORDS)
+            lists = {"key_points": (SENTENCE_WORDS, MAX_KEY_POINTS, 1), "quotes": (QUOTE_WORDS, MAX_CHUNK_QUOTES, 0)}
+        else:
+            lists = {"tldr": (SENTENCE_WORDS, o.tldr_bullets, 1), "takeaways": (SENTENCE_WORDS, o.takeaways, 0),
+                     "quotes": (QUOTE_WORDS, o.quotes, 0)}
+        for name, (words, most, least) in lists.items():
+            if not ids:  # nothing to cite: no item can be valid
+                out[name] = {"maxItems": 0}
+                continue
+            out[name] = {"minItems": min(least, most), "maxItems": most}
+            if self.text_limit(words) <= GRAMMAR_MAX_CHARS:
+                out[f"{name}[].text"] = chars(words)
+            out[f"{name}[].segment"] = {"enum": sorted(ids)}
+        return out
 
     # budget of the variable part of a prompt, given its rendering with that part empty
     def _budget(self, messages: list[dict[str, str]], schema: type[BaseModel]) -> int:
@@ -912,7 +979,7 @@ class _MapReduce:
              ids_span: Optional[set[int]] = None) -> Digest:
         try:
             ans = self.llm.complete_json(messages, schema, label, max_tokens=self.answer_tokens(schema),
-                                         check=_id_check(ids))
+                                         check=_id_check(ids), bounds=self.bounds(schema, ids))
         except ModelError as exc:  # invalid, refused, timed out, server gone: this part falls back
             d = fallback()
             d.fallback = str(exc)
@@ -943,8 +1010,9 @@ class _MapReduce:
                 log.info("dropped a quote not found in segment %d: %r", q.segment, q.text[:60])
                 continue
             quotes.append(m)
-        points = [(p.text.strip(), p.segment) for p in data.key_points if p.text.strip()]
-        return Digest(data.title.strip(), data.summary.strip(), points, quotes, "llm")
+        points = [(t, p.segment) for p in data.key_points if (t := self.tidy(p.text, SENTENCE_WORDS))]
+        return Digest(self.tidy(data.title, TITLE_WORDS), data.summary.strip(), _unique(points), _unique(quotes),
+                      "llm")
 
     def _merge(self, parts: list[Digest], title, label: str, index: int) -> Digest:
         """Merge digests (parts of a chapter, or groups for the reduce) into one, in rounds that fit."""
@@ -1012,7 +1080,7 @@ class _MapReduce:
         messages = render(texts)
         try:
             ans = self.llm.complete_json(messages, schema, "episode summary", max_tokens=self.answer_tokens(schema),
-                                         check=_id_check(ids))
+                                         check=_id_check(ids), bounds=self.bounds(schema, ids))
         except ModelError as exc:
             self._note_failure("episode summary", exc)
             return self._extractive_reduce(secs, digests, str(exc)), "llm"
@@ -1022,9 +1090,10 @@ class _MapReduce:
         quotes = [m for q in data.quotes if (m := match_quote(self.episode, q.segment, q.text))]
         return {
             "summary": data.summary.strip(),
-            "tldr": [(b.text.strip(), b.segment, b.category) for b in data.tldr if b.text.strip()],
-            "takeaways": [(t.text.strip(), t.segment) for t in data.takeaways if t.text.strip()],
-            "quotes": quotes,
+            "tldr": _unique([(t, b.segment, b.category) for b in data.tldr
+                             if (t := self.tidy(b.text, SENTENCE_WORDS))]),
+            "takeaways": _unique([(t, w.segment) for w in data.takeaways if (t := self.tidy(w.text, SENTENCE_WORDS))]),
+            "quotes": _unique(quotes),
         }, "llm"
 
     def _extractive_reduce(self, secs, digests, reason):

@@ -239,6 +239,8 @@ def request_schema(body: dict) -> Optional[dict]:
     rf = body.get("response_format") or {}
     if rf.get("type") == "json_schema":
         return rf["json_schema"]["schema"]
+    if rf.get("type") == "json_object" and isinstance(rf.get("schema"), dict):  # llama-cpp-python's form
+        return rf["schema"]
     for m in body.get("messages", []):
         text = m.get("content") or ""
         i = text.find("JSON Schema:\n")

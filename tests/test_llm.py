@@ -19,8 +19,10 @@ from podtools.llm import (
     LLMSettings,
     Refusal,
     TokenCounter,
+    _strict_schema,
     extract_json,
     load_prices,
+    narrow_schema,
     price_for,
     redact,
     resolve_settings,
@@ -104,19 +106,61 @@ def test_fallback_to_json_object_when_json_schema_rejected(srv):
     a = llm.complete_json(MESSAGES, Digest, "one")
     b = llm.complete_json(MESSAGES[:1] + [{"role": "user", "content": "[9] Sam: second"}], Digest, "two")
     assert a.data and b.data and b.data.quotes[0].segment == 9
-    kinds = [(r["body"].get("response_format") or {}).get("type") for r in srv.chat_requests]
-    assert kinds == ["json_schema", "json_object", "json_object"]  # probed once, then remembered
-    # fallback requests carry the schema in the prompt instead
+    formats = [r["body"].get("response_format") or {} for r in srv.chat_requests]
+    assert [f.get("type") for f in formats] == ["json_schema", "json_object", "json_object"]  # probed once, remembered
+    # the fallback is llama-cpp-python's form: the schema inside json_object (its grammar), and in the prompt too
+    assert formats[1]["schema"] == formats[2]["schema"] == formats[0]["json_schema"]["schema"]
     assert "JSON Schema:" in srv.chat_requests[1]["body"]["messages"][0]["content"]
+    assert [r.mode for r in llm.usage.records] == ["json_object_schema"] * 2
 
 
 def test_prompted_json_when_json_object_rejected_too(srv):
-    srv.push({"status": 400, "json": {"error": {"message": "response_format not supported"}}},
-             {"status": 422, "json": {"error": {"message": "response_format not supported"}}})
+    refused = {"json": {"error": {"message": "response_format not supported"}}}
+    srv.push({"status": 400, **refused}, {"status": 422, **refused}, {"status": 400, **refused})
     llm = LLM(settings(srv, cache=False))
     ans = llm.complete_json(MESSAGES, Digest, "t")
     assert ans.data is not None
-    assert "response_format" not in srv.chat_requests[-1]["body"]
+    formats = [r["body"].get("response_format") for r in srv.chat_requests]
+    assert formats[:3] == [{"type": "json_schema", "json_schema": formats[0]["json_schema"]},
+                           {"type": "json_object", "schema": formats[0]["json_schema"]["schema"]},
+                           {"type": "json_object"}]
+    assert formats[3] is None and ans.record.mode == "prompt"
+
+
+BOUNDS = {"title": {"maxLength": 40}, "quotes": {"minItems": 1, "maxItems": 1}, "quotes[].segment": {"enum": [3, 4]}}
+
+
+def test_bounds_reach_a_local_servers_grammar_not_the_prompt(srv):
+    srv.reject_json_schema = True  # llama-cpp-python: the bounds ride in json_object's schema
+    llm = LLM(settings(srv, cache=False))
+    ans = llm.complete_json(MESSAGES, Digest, "t", bounds=BOUNDS)
+    assert ans.data is not None
+    for req in srv.chat_requests:
+        rf = req["body"]["response_format"]
+        sent = rf["schema"] if rf["type"] == "json_object" else rf["json_schema"]["schema"]
+        assert sent["properties"]["title"] == {"type": "string", "maxLength": 40}
+        assert sent["properties"]["quotes"]["maxItems"] == 1 and sent["properties"]["quotes"]["minItems"] == 1
+        item = sent["properties"]["quotes"]["items"]  # the shared definition inlined, then bounded
+        assert item["properties"]["segment"] == {"type": "integer", "enum": [3, 4]}
+        assert sent["$defs"]["Quote"]["properties"]["segment"] == {"type": "integer"}
+    # the prompt shows the plain schema: the grammar enforces the bounds, the model need not read them
+    system = srv.chat_requests[-1]["body"]["messages"][0]["content"]
+    assert "JSON Schema:" in system and "enum" not in system and "maxLength" not in system
+
+
+def test_bounds_stay_off_a_hosted_api(srv, monkeypatch):
+    monkeypatch.setenv("OPENROUTER_API_KEY", "k")
+    llm = LLM(settings(srv, provider="openrouter", model="test-model"))
+    assert llm.complete_json(MESSAGES, Digest, "t", bounds=BOUNDS).data is not None
+    sent = srv.chat_requests[-1]["body"]["response_format"]["json_schema"]["schema"]
+    assert "maxLength" not in json.dumps(sent) and "enum" not in json.dumps(sent)
+
+
+def test_narrow_schema_paths():
+    plain = _strict_schema(Digest)
+    with pytest.raises(ValueError, match="no property 'speaker'"):
+        narrow_schema(plain, {"quotes[].speaker": {"enum": ["Alex"]}})
+    assert plain == _strict_schema(Digest)  # never changed in place
 
 
 def test_repair_once_then_valid(srv):
@@ -171,6 +215,7 @@ def test_check_callback_feeds_the_repair(srv):
 def test_extract_json_variants():
     assert extract_json('```json\n{"a": 1}\n```') == {"a": 1}
     assert extract_json('Here you go: {"a": {"b": 2}} hope it helps') == {"a": {"b": 2}}
+    assert extract_json('{"summary": "one\nline\tand a tab"}') == {"summary": "one\nline\tand a tab"}  # raw, as grammars allow
     with pytest.raises(ValueError):
         extract_json("no json here")
 
