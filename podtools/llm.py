@@ -97,6 +97,7 @@ CONTEXT_TOKENS: dict[str, int] = {
 DEFAULT_CONTEXT_TOKENS = 8_192
 
 HOSTED_CONCURRENCY = 4  # requests in flight to a hosted API (unless [llm] concurrency says otherwise)
+ALIVE_TIMEOUT = 5.0  # seconds for GET /models to reply after a request got nothing at all
 PROBE_TOKENS = 32  # answer tokens of the --dry-run speed probe
 FIRST_TOKEN_BASE = 30.0  # seconds a streamed answer may take to start, on top of reading the prompt
 ASSUMED_PROMPT_RATE = 20.0  # prompt tokens/s assumed until measured (a laptop CPU with an 8B model)
@@ -546,6 +547,10 @@ class _Abandoned(Exception):
     """A streamed answer did not start, or stopped, within its limits; the stream was closed."""
 
 
+class _Silent(_Abandoned):
+    """Not even the response's headers came within the first-token limit."""
+
+
 class _Unsupported(Exception):
     """The server rejected a structured-output mode (some answer 400/422, llama.cpp 500)."""
 
@@ -692,6 +697,24 @@ class LLM:
                 self._open = reason
                 log.warning("%s failed %d times in a row (%s); not calling it again in this run: the rest falls "
                             "back to extractive summaries", self.where, self._failures, reason)
+
+    def _trip(self, reason: str) -> None:
+        """Open the breaker now: the server is known to be dead, not merely slow."""
+        with self._lock:
+            if self._open is None:
+                self._open = reason
+                log.warning("%s; not calling it again in this run: the rest falls back to extractive summaries",
+                            reason)
+
+    def _answers(self) -> bool:
+        """Whether the server replies at all: GET /models (any HTTP status) within ALIVE_TIMEOUT."""
+        import httpx
+
+        try:
+            self.client.with_options(timeout=httpx.Timeout(ALIVE_TIMEOUT)).models.list()
+        except Exception as exc:  # noqa: BLE001 - any HTTP status is a reply; only silence is not
+            return not isinstance(exc, (httpx.TimeoutException, _openai_timeout_errors()))
+        return True
 
     def _succeeded(self) -> None:
         with self._lock:
@@ -1065,6 +1088,9 @@ class LLM:
                     text, finish, refusal, usage = self._unpack(resp)
                 break
             except _Abandoned as exc:  # not retried: the breaker decides whether the server is hopeless
+                if isinstance(exc, _Silent) and not self._answers():
+                    self._trip(f"the LLM server at {self.where} answers nothing: {exc}, and no reply to GET "
+                               f"/models within {ALIVE_TIMEOUT:g} s")
                 raise ModelError(f"the LLM server at {self.where} {exc}; request abandoned "
                                  "(raise [llm] first_token_timeout / idle_timeout, or use a faster model)") from None
             except openai.AuthenticationError:
@@ -1169,7 +1195,32 @@ class LLM:
         done = threading.Event()
         # the socket timeout is a backstop (waiting for headers); the watchdog enforces the limits
         client = self.client.with_options(timeout=httpx.Timeout(max(first_limit, idle) + 5.0, connect=10.0))
-        stream = client.chat.completions.create(**kwargs)
+        # the request is opened on a helper thread so that a server that sends nothing, not even
+        # headers, is left at the first-token limit, not at the socket's backstop; if its answer
+        # starts later after all, the helper hangs up on it
+        opened: dict[str, Any] = {}
+        gone = threading.Event()
+
+        def open_request() -> None:
+            try:
+                opened["stream"] = client.chat.completions.create(**kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                opened["error"] = exc
+            if gone.is_set() and "stream" in opened:
+                _hang_up(opened["stream"])
+
+        opener = threading.Thread(target=open_request, name="llm-stream-open", daemon=True)
+        opener.start()
+        opener.join(first_limit)
+        if opener.is_alive():
+            gone.set()
+            if "stream" in opened:  # it came in the same instant
+                _hang_up(opened["stream"])
+            raise _Silent(f"sent nothing within {first_limit:.0f} s (first-token limit for a "
+                          f"{prompt_tokens}-token prompt)")
+        if "error" in opened:
+            raise opened["error"]
+        stream = opened["stream"]
         if isinstance(stream, str):
             raise ModelError(self._not_api_message("it answered non-JSON text"))
 
@@ -1222,6 +1273,12 @@ class LLM:
         if not chunks:  # a body that is not an event stream (a JSON error page, a proxy's reply ...)
             raise ModelError(self._not_api_message("an answer that is not an event stream"))
         return "".join(parts), finish, refusal, usage
+
+
+def _openai_timeout_errors() -> tuple[type[Exception], ...]:
+    import openai
+
+    return (openai.APITimeoutError, openai.APIConnectionError)
 
 
 def _hang_up(stream) -> None:

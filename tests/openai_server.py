@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -320,3 +321,34 @@ class _Generator:
         if name == "title":
             return "Scripted: " + " ".join(first.split()[:4])
         return f"Scripted {name} of {len(self.lines)} lines, starting with: " + " ".join(first.split()[:8])
+
+
+class SilentServer:
+    """A server that accepts every connection and never sends a byte (``url``: its /v1 root);
+    ``connections`` counts what it accepted."""
+
+    def __enter__(self) -> "SilentServer":
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.held: list[socket.socket] = []
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+        def accept() -> None:
+            while True:
+                try:
+                    self.held.append(self.sock.accept()[0])
+                except OSError:
+                    return
+
+        threading.Thread(target=accept, name="silent-server", daemon=True).start()
+        return self
+
+    @property
+    def connections(self) -> int:
+        return len(self.held)
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+        for c in self.held:
+            c.close()

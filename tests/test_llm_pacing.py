@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from openai_server import ScriptedServer
+from openai_server import ScriptedServer, SilentServer
 from podtools.errors import ModelError
 from podtools.llm import LLM, CircuitOpen, LLMSettings
 from podtools.summarize import summarize
@@ -109,6 +109,36 @@ def test_dead_server_falls_back_for_the_whole_run_within_two_limits(srv, sample_
     assert all(s.method == "extractive" for s in result.episode.summaries.values())
     circuit = [n for n in result.notes if "not calling the LLM server" in n]
     assert len(circuit) == 1, result.notes
+
+
+def test_a_request_that_gets_no_headers_is_left_at_the_first_token_limit(srv):
+    """The server holds the request without a byte (not even headers) but answers GET /models:
+    busy, not dead. The request is left at its first-token limit, not at the socket's backstop,
+    and counts as one failure: the breaker stays closed."""
+    srv.push({"hang": 8.0})
+    client = llm(srv, first_token_timeout=1.0)
+    with pytest.raises(ModelError, match=r"sent nothing within 1 s \(first-token limit"):
+        client.complete(MESSAGES, "t")
+    assert client._open is None and client._failures == 1
+    models = [r for r in srv.requests if r["method"] == "GET" and r["path"].endswith("/v1/models")]
+    assert len(models) == 1  # it asked whether the server replies at all, once
+
+
+def test_a_server_that_answers_nothing_opens_the_breaker_at_once(sample_script):
+    """A server that accepts the connection and never sends a byte, to any request: after the
+    first request's first-token limit and one unanswered GET /models, the whole run falls back."""
+    ep = script_episode(sample_script)
+    with SilentServer() as dead:
+        settings = LLMSettings(model="test-model", base_url=dead.url, cache=False, first_token_timeout=1.0)
+        result = summarize(ep, llm_settings=settings)
+        # /props (how many slots), one chapter request, GET /models: nothing more was sent
+        assert dead.connections == 3
+    assert result.method == "extractive"
+    assert all(s.method == "extractive" and s.details.get("fallback") for s in result.episode.summaries.values())
+    assert result.notes[0].startswith("chapter 1: ") and "sent nothing within 1 s" in result.notes[0]
+    circuit = [n for n in result.notes if "not calling the LLM server" in n]
+    assert len(circuit) == 1 and "answers nothing" in circuit[0] and "no reply to GET /models within 5 s" in circuit[0]
+    assert not any("chapter 2" in n for n in result.notes)  # the rest fell back without a request each
 
 
 def _wait_for(check, seconds: float = 5.0) -> None:
