@@ -43,6 +43,8 @@ class Segment(_Model):
     text: str
     speaker: Optional[str] = None
     words: list[Word] = Field(default_factory=list)
+    language: Optional[str] = Field(
+        default=None, description="Language spoken here (ISO 639-1), set only when the episode has more than one")
 
 
 class Speaker(_Model):
@@ -220,6 +222,19 @@ class Episode(_Model):
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def in_english(self) -> tuple["Episode", float]:
+        """(this episode with only its English segments, seconds of speech in other languages),
+        for the stages whose rules are English (mentions, names from introductions). A segment
+        without a language has the episode's; an episode without one counts as English."""
+        def english(seg: Segment) -> bool:
+            return (seg.language or self.language or "en").lower().startswith("en")
+
+        kept = [seg for seg in self.segments if english(seg)]
+        if len(kept) == len(self.segments):
+            return self, 0.0
+        other = sum(seg.end - seg.start for seg in self.segments if not english(seg))
+        return self.model_copy(update={"segments": kept}), other
 
 
 def json_schema() -> dict[str, Any]:

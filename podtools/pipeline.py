@@ -53,7 +53,8 @@ def transcribe_episode(
     model = model or asr.load_model(options)
     settings = {**options.model_dump(), "device": model.device, "compute_type": model.compute_type}
     key = cache.stage_key("transcribe", episode.id, {**settings, "model_path": model.path},
-                          {"podtools": __version__, "asr": asr.model_version()}) if use_cache else None
+                          {"podtools": __version__, "asr": asr.model_version(),
+                           "languages": "per chunk"}) if use_cache else None
     hit = cache.get("transcribe", key) if key else None
     if hit is not None:
         log.info("%s: transcript reused from the cache (same audio and settings)", episode.source)
@@ -72,6 +73,10 @@ def transcribe_episode(
             segments.append(seg)
             progress.advance(seg.end)
     progress.advance(result.duration)
+    segments, language, spoken = asr.settle_languages(segments, result.language)
+    if len(spoken) > 1:
+        shares = ", ".join(f"{code} {hms(sec)}" for code, sec in sorted(spoken.items(), key=lambda kv: -kv[1]))
+        progress.note(f"{episode.source}: more than one language: {shares}; each stretch is written in its own")
     run = StageRun(
         model=model.name,
         settings=settings,
@@ -87,11 +92,11 @@ def transcribe_episode(
         progress.note(f"{episode.source}: no speech detected; the transcript is empty")
     if key:
         cache.put("transcribe", key, {"segments": [s.model_dump(mode="json") for s in segments],
-                                      "language": result.language, "run": run.model_dump(mode="json")})
+                                      "language": language, "run": run.model_dump(mode="json")})
     return episode.model_copy(
         update={
             "segments": segments,
-            "language": result.language,
+            "language": language,
             "duration": episode.duration or result.duration,
             "provenance": {**episode.provenance, "transcribe": run},
         }

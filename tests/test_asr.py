@@ -1,5 +1,6 @@
 """The real embedded Whisper model on the bundled sample episode."""
 
+import json
 import re
 from pathlib import Path
 
@@ -206,12 +207,13 @@ def test_batched_decoding_is_faster_whispers_own(embedded_model, sample_mp3):
     audio = decode(sample_mp3)[: 16000 * 75]  # several VAD chunks, one batch
     kwargs = asr._kwargs(TranscribeOptions(device="cpu"))
     theirs, their_info = BatchedInferencePipeline(embedded_model.whisper).transcribe(audio, batch_size=2, **kwargs)
-    ours, our_info, speech = batched_transcribe(embedded_model.whisper, audio, 2, **kwargs)
+    ours, our_info, speech, chunks = batched_transcribe(embedded_model.whisper, audio, 2, **kwargs)
     expected = _fw_segments(theirs)
     assert len(expected) >= 5 and _fw_segments(ours) == expected
     assert our_info.transcription_options == their_info.transcription_options
     assert (our_info.duration, our_info.duration_after_vad) == (their_info.duration, their_info.duration_after_vad)
     assert speech and all(0 <= t["start"] < t["end"] <= len(audio) for t in speech)
+    assert chunks.languages is None and len(chunks.spans) >= 2  # tiny.en: one language, no per-chunk detection
 
 
 @pytest.mark.parametrize("extra", [0, 500])
@@ -246,7 +248,7 @@ def test_batched_decoding_does_not_copy_the_episode(embedded_model, sample_mp3):
     kwargs = asr._kwargs(TranscribeOptions(device="cpu"))
     tracemalloc.start()
     try:
-        segments, _, speech = batched_transcribe(embedded_model.whisper, audio, 8, **kwargs)
+        segments, _, speech, _ = batched_transcribe(embedded_model.whisper, audio, 8, **kwargs)
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -362,3 +364,91 @@ def test_model_auto_skips_a_damaged_base(tmp_path):
     episode = json.loads((out / "episode.json").read_text())
     assert episode["provenance"]["transcribe"]["model"] == "auto: tiny.en (embedded)"
     assert "welcome" in " ".join(s["text"] for s in episode["segments"]).lower()
+
+
+# -- languages per stretch ----------------------------------------------------------------------
+
+
+def _realspeech() -> Path:
+    from realvoices import folder
+
+    where = folder()
+    if where is None:
+        pytest.skip("needs ../shared/realspeech")
+    return where
+
+
+def _base_or_skip():
+    from podtools.asr import bundled
+
+    if not bundled.base_installed():
+        pytest.skip("needs podtools[base] (pip install '.[test]' installs it)")
+    return asr.load_model(TranscribeOptions(model="base", device="cpu"))
+
+
+GERMAN = {"und", "die", "der", "das", "zu", "software", "dokumentationsdateien", "recht"}
+ENGLISH = {"the", "and", "to", "of", "software", "permission", "copy"}
+
+
+def test_each_stretch_is_written_in_its_own_language(tmp_path):
+    """multilingual.mp3 (the MIT licence read in English, then in German) with Whisper base and no
+    --language: each ~30 s chunk is decoded in the language spoken there, the German half in
+    German (not an English rendering of it); segments carry their language, the episode the one
+    spoken longest; the captions and the Podcasting 2.0 transcript say it; the English-only
+    mention rules leave the German half alone, and say so."""
+    from podtools.formats.cues import parse_cues
+    from podtools.mentions import extract_mentions
+    from podtools.models import Episode
+    from podtools.pipeline import transcribe_episode
+    from podtools.render import render
+
+    path = _realspeech() / "multilingual.mp3"
+    model = _base_or_skip()
+    from podtools.audio import decode
+
+    notes = []
+
+    class Notes:
+        def stage(self, *a, **k): pass
+        def advance(self, *a, **k): pass
+        def status(self, *a, **k): pass
+        def note(self, message): notes.append(message)
+
+    ep = transcribe_episode(Episode(id="0" * 64, source=str(path)), decode(path), TranscribeOptions(device="cpu"),
+                            model, progress=Notes())
+    langs = [s.language for s in ep.segments]
+    assert set(langs) == {"en", "de"} and langs == sorted(langs, key=lambda c: c == "de")  # English, then German
+    assert ep.language in ("en", "de")
+    for lang, vocab, other in (("en", ENGLISH, GERMAN - ENGLISH), ("de", GERMAN, ENGLISH - GERMAN)):
+        words = set(re.findall(r"\w+", " ".join(s.text for s in ep.segments if s.language == lang).lower()))
+        assert len(words & vocab) >= 4 and not words & other, (lang, sorted(words))
+    assert any("more than one language: " in n and " de " in n and " en " in n for n in notes), notes
+    out = tmp_path / "out"
+    render(ep, out, only=["transcript.vtt", "transcript.json"])  # and episode.json, always
+    assert (out / "transcript.vtt").read_text().startswith(f"WEBVTT\nLanguage: {ep.language}\n\n")
+    vtt = out / "transcript.vtt"
+    assert parse_cues(vtt.read_text(), vtt, "vtt").language == ep.language
+    assert json.loads((out / "transcript.json").read_text())["language"] == ep.language
+    assert [s.language for s in Episode.load(out / "episode.json").segments] == langs
+    mentioned = extract_mentions(ep, progress=Notes())
+    german = sum(s.end - s.start for s in ep.segments if s.language == "de")
+    assert any(f"mentions: {german:.0f} s of speech not in English not searched" in n for n in notes), notes
+    assert all(m.start < min(s.start for s in ep.segments if s.language == "de") for m in mentioned.mentions)
+
+
+@pytest.mark.parametrize("name", ["dev3a.mp3", "dev6.mp3", "jfk.flac"])
+def test_english_chunks_of_real_speech_stay_english(name):
+    """Real English speech (LibriSpeech voices, JFK): Whisper base names every chunk English, or
+    another language below the switching probability, so no stretch of an English episode is
+    decoded in another language."""
+    from podtools.asr.batched import SWITCH_LANGUAGE_PROBABILITY, batched_transcribe
+    from podtools.audio import decode
+
+    model = _base_or_skip()
+    segments, info, _, chunks = batched_transcribe(model.whisper, decode(_realspeech() / name), 8,
+                                                   multilingual=True, **asr._kwargs(TranscribeOptions()))
+    segs = list(segments)
+    assert segs and info.language == "en"
+    assert chunks.languages.named and all(code == "en" or p < SWITCH_LANGUAGE_PROBABILITY
+                                          for code, p in chunks.languages.named)
+    assert {code for code, _ in chunks.languages.detected} == {"en"}

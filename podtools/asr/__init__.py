@@ -250,10 +250,14 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
     from ..audio import SAMPLE_RATE  # here, not at import: podtools.audio loads numpy
 
     speech: list[tuple[float, float]] = []  # VAD speech regions (seconds), for gap filling
+    chunks = None
     if options.batched and options.vad:
         from .batched import batched_transcribe
 
-        fw_segments, info, stamps = batched_transcribe(model.whisper, audio, options.batch_size, **kwargs)
+        # no language given and a multilingual model: each ~30 s chunk in the language spoken there
+        multilingual = options.language is None and model.whisper.model.is_multilingual
+        fw_segments, info, stamps, chunks = batched_transcribe(model.whisper, audio, options.batch_size,
+                                                               multilingual=multilingual, **kwargs)
         speech = [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in stamps]
     elif options.batched:
         from faster_whisper import BatchedInferencePipeline
@@ -265,14 +269,21 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
 
     duration = len(audio) / SAMPLE_RATE
 
+    def spoken(t: float) -> Optional[str]:
+        """The language of the chunk at ``t`` where chunks have their own (else None)."""
+        found = chunks.language_at(t) if chunks is not None else None
+        return found[0] if found else None
+
     def redecode(start: float, end: float, lo: float, hi: float) -> list[Segment]:
         """Segments of the speech in start..end (seconds), with only the words between lo and hi
         (those of the neighbouring segments, heard again in the padding, are dropped)."""
         a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)
         piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
-        # the episode's language, not one detected anew on a few seconds
-        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False, "language": info.language})
-        out = _segments_within(segs, a, lo, hi)
+        # the language of the chunk (else of the episode), not one detected anew on a few seconds
+        language = spoken(start) or info.language
+        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False, "language": language})
+        out = [s.model_copy(update={"language": language}) if chunks and chunks.languages else s
+               for s in _segments_within(segs, a, lo, hi)]
         if out:
             log.info("re-decoded %.1f-%.1f s, which the batched pass left without words: %d segments",
                      start, end, len(out))
@@ -282,7 +293,12 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
     if options.guards:
         from .guards import Guard
 
-        guard = Guard(lambda start, end: _guard_redecode(model, audio, kwargs, info.language, start, end),
+        def guarded(start: float, end: float) -> list[Segment]:
+            language = spoken(start)
+            segs = _guard_redecode(model, audio, kwargs, language or info.language, start, end)
+            return [s.model_copy(update={"language": language}) for s in segs] if language else segs
+
+        guard = Guard(guarded,
                       _speech_regions(audio, speech if options.vad and options.batched else None),
                       always_speech=not options.vad or options.batched)
 
@@ -292,6 +308,8 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
             seg = _segment(s)
             if seg is None:
                 continue
+            if (language := spoken(seg.start)) is not None:
+                seg = seg.model_copy(update={"language": language})
             first = seg.words[0].start if seg.words else seg.start
             if fill and (gap := _uncovered(speech, done, first)):
                 yield from redecode(*gap, done, first)
@@ -311,6 +329,20 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         speech_duration=getattr(info, "duration_after_vad", info.duration),
         actions=guard.actions if guard is not None else [],
     )
+
+
+def settle_languages(segments: list[Segment], detected: str) -> tuple[list[Segment], str, dict[str, float]]:
+    """(segments, the episode's language, seconds per language). Where segments carry the
+    language of their stretch, the episode's is the one spoken longest; segments keep theirs only
+    when there is more than one."""
+    spoken: dict[str, float] = {}
+    for seg in segments:
+        if seg.language:
+            spoken[seg.language] = spoken.get(seg.language, 0.0) + (seg.end - seg.start)
+    if len(spoken) <= 1:
+        plain = [seg.model_copy(update={"language": None}) if seg.language else seg for seg in segments]
+        return plain, next(iter(spoken), detected), spoken
+    return segments, max(spoken, key=spoken.__getitem__), spoken
 
 
 def _speech_regions(audio: "np.ndarray", known: Optional[list[tuple[float, float]]]):

@@ -11,7 +11,9 @@ its segments are faster-whisper's own, word for word and time for time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import bisect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -197,12 +199,51 @@ class _ChunkFeatures:
 ENCODE_BATCH = 1
 
 
+# Languages per chunk (multilingual episodes): Whisper names the language of each ~30 s chunk from
+# its encoder output. A chunk keeps the episode's language unless another one is named with at least
+# this probability: a noisy or accented English chunk must not be written in Welsh. Calibrated on
+# real speech (tests/test_asr.py: the English chunks of the real-voice set never reach it; the German
+# half of multilingual.mp3 does).
+SWITCH_LANGUAGE_PROBABILITY = 0.7
+
+
+class _ChunkLanguages:
+    """The CTranslate2 model as the batched pipeline sees it when it detects each chunk's language
+    (``multilingual``): the detection held to SWITCH_LANGUAGE_PROBABILITY around the episode's
+    language, and recorded, in chunk order, as (code, probability): ``named`` what Whisper named
+    first, ``detected`` what the chunk is decoded in."""
+
+    def __init__(self, model, episode_language: str):
+        self._model, self._language = model, episode_language
+        self.named: list[tuple[str, float]] = []
+        self.detected: list[tuple[str, float]] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+    def detect_language(self, encoder_output):
+        out = []
+        for ranked in self._model.detect_language(encoder_output):
+            token, prob = ranked[0]
+            code = token[2:-2]
+            self.named.append((code, prob))
+            if code != self._language and prob < SWITCH_LANGUAGE_PROBABILITY:
+                own = next((q for t, q in ranked if t[2:-2] == self._language), 0.0)
+                token, prob, code = f"<|{self._language}|>", own, self._language
+            self.detected.append((code, prob))
+            out.append([(token, prob)] + [r for r in ranked if r[0] != token])
+        return out
+
+
 class _EncodeInParts:
     """The WhisperModel as the batched pipeline sees it, with its encoder run ``size`` chunks at a
-    time; everything else is the model's own."""
+    time (None: the whole batch) and, for a multilingual episode, the language of each chunk held
+    and recorded by ``languages``; everything else is the model's own."""
 
-    def __init__(self, whisper: "WhisperModel", size: int):
+    def __init__(self, whisper: "WhisperModel", size: int | None, languages: _ChunkLanguages | None = None):
         self._whisper, self._size = whisper, size
+        if languages is not None:
+            self.model = languages
 
     def __getattr__(self, name: str):
         return getattr(self._whisper, name)
@@ -210,17 +251,35 @@ class _EncodeInParts:
     def encode(self, features: np.ndarray):
         import ctranslate2
 
-        if features.ndim == 2 or len(features) <= self._size:
+        if self._size is None or features.ndim == 2 or len(features) <= self._size:
             return self._whisper.encode(features)
         parts = [np.asarray(self._whisper.encode(features[i : i + self._size]))
                  for i in range(0, len(features), self._size)]
         return ctranslate2.StorageView.from_array(np.concatenate(parts))  # the view keeps the array alive
 
 
+@dataclass
+class Chunks:
+    """The VAD chunks of a batched pass: their spans (seconds) and, for a multilingual episode, the
+    language of each, filled in chunk order as the segments are consumed."""
+
+    spans: list[tuple[float, float]]
+    languages: Optional[_ChunkLanguages] = None
+
+    def language_at(self, t: float) -> Optional[tuple[str, float]]:
+        """(code, probability) of the chunk that holds time ``t``; None where not known (yet)."""
+        if self.languages is None or not self.spans:
+            return None
+        i = max(0, bisect.bisect_right([a for a, _ in self.spans], t + 0.01) - 1)
+        return self.languages.detected[i] if i < len(self.languages.detected) else None
+
+
 def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: int = 8, **kwargs):
     """``BatchedInferencePipeline(whisper).transcribe(audio, batch_size=..., vad_filter=True, **kwargs)``
     (faster-whisper 1.1-1.2, default VAD parameters and chunk length) with the audio and features of
-    one batch in memory at a time. Returns (segments, info, VAD speech timestamps in samples)."""
+    one batch in memory at a time. Returns (segments, info, VAD speech timestamps in samples,
+    :class:`Chunks`). With ``multilingual`` each chunk is decoded in its own language where Whisper
+    names another one with confidence (SWITCH_LANGUAGE_PROBABILITY)."""
     import inspect
 
     from faster_whisper import BatchedInferencePipeline
@@ -230,8 +289,6 @@ def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: i
     from faster_whisper.vad import VadOptions
 
     pipe = BatchedInferencePipeline(whisper)
-    if whisper.model.device == "cpu":  # host memory; on a GPU the batch is encoded at once
-        pipe.model = _EncodeInParts(whisper, ENCODE_BATCH)
     defaults = {k: v.default for k, v in inspect.signature(pipe.transcribe).parameters.items()
                 if v.default is not inspect.Parameter.empty}
     unknown = set(kwargs) - set(defaults)
@@ -271,6 +328,10 @@ def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: i
         whisper.logger.warning("The current model is English-only but the language parameter is set to '%s'; "
                                "using 'en' instead." % language)
         language = "en"
+    languages = _ChunkLanguages(whisper.model, language) if multilingual else None
+    # host memory: on a CPU the batch is encoded ENCODE_BATCH chunks at a time, on a GPU at once
+    pipe.model = _EncodeInParts(whisper, ENCODE_BATCH if whisper.model.device == "cpu" else None, languages)
+    chunks = Chunks([(r[0][0] / sampling_rate, r[-1][1] / sampling_rate) for r in pieces if r], languages)
     tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task=p["task"], language=language)
     temperature = p["temperature"]
     options = TranscriptionOptions(
@@ -293,4 +354,4 @@ def batched_transcribe(whisper: "WhisperModel", audio: np.ndarray, batch_size: i
                              vad_options=vad_parameters, all_language_probs=all_language_probs)
     segments = pipe._batched_segments_generator(features, tokenizer, chunks_metadata, batch_size, options,
                                                 p["log_progress"])
-    return restore_speech_timestamps(segments, clip_timestamps, sampling_rate), info, clip_timestamps
+    return restore_speech_timestamps(segments, clip_timestamps, sampling_rate), info, clip_timestamps, chunks

@@ -343,8 +343,8 @@ def apply_names(
             names[spk] = (name, "matched")
             scores[spk] = score
             taken.add(name)
-    if infer:
-        for spk, name in infer_names(episode).items():
+    if infer:  # from English introductions only ("I'm Priya"): other languages' turns are left out
+        for spk, name in infer_names(episode.in_english()[0]).items():
             if spk not in names and name not in taken:
                 names[spk] = (name, "inferred")
                 taken.add(name)

@@ -202,7 +202,9 @@ def to_vtt(episode: Episode, options: Optional[CaptionOptions] = None, karaoke: 
         for s in episode.segments
     ]
     cues = build_cues(segments, (options or CaptionOptions()).rules(VTT_RULES), prefix)
-    vtt = webvtt.WebVTT()
+    # "Language:" in the header, as YouTube's captions carry it (read back by podtools.formats.cues)
+    vtt = webvtt.WebVTT(metadata=[f"Language: {_vtt_escape(' '.join(episode.language.split()))}"]
+                        if episode.language else None)
     for c in cues:
         vtt.captions.append(webvtt.Caption(_vtt_ts(c.start), _vtt_ts(c.end), _karaoke(c) if karaoke else c.lines))
     return vtt.content

@@ -121,5 +121,8 @@ def to_podcasting2(episode: Episode) -> str:
             run.append(w)
         if run:
             add(run[0].speaker or seg.speaker, run[0].start, run[-1].end, " ".join(x.text.strip() for x in run))
-    doc = {"version": PODCASTING2_TRANSCRIPT_VERSION, "segments": segments}
+    doc: dict[str, Any] = {"version": PODCASTING2_TRANSCRIPT_VERSION}
+    if episode.language:  # the language spoken most (read back by import_transcript)
+        doc["language"] = one_line(episode.language)
+    doc["segments"] = segments
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -176,8 +176,13 @@ def extract_mentions(episode: Episode, options: MentionsOptions | None = None, p
     catalog = load_catalog(options)
     if progress is not None:
         progress.stage("mentions", episode.duration or None)
+    english, other = episode.in_english()
+    if other:
+        note = (f"{episode.source}: mentions: {other:.0f} s of speech not in English not searched "
+                "(the mention rules are English)")
+        log.warning(note) if progress is None else progress.note(note)
     found: list[Mention] = []
-    for m in iter_mentions(episode.segments, options, episode.chapters, catalog):
+    for m in iter_mentions(english.segments, options, episode.chapters, catalog):
         found.append(m)
         if progress is not None:
             progress.advance(m.end)
