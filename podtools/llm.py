@@ -606,6 +606,7 @@ class LLM:
         self._slots: Optional[int] = None
         self._prompt_rate: Optional[float] = None
         self._failures = 0
+        self._answered = False  # the server has answered a request in this run
         self._open: Optional[str] = None
         _install_log_filters()
 
@@ -719,6 +720,7 @@ class LLM:
     def _succeeded(self) -> None:
         with self._lock:
             self._failures = 0
+            self._answered = True
 
     @property
     def client(self):
@@ -1127,13 +1129,18 @@ class LLM:
                 if probe and structured is not None and mode != "prompt" and status == 500:
                     raise _Unsupported(f"HTTP {status}") from None
                 connection = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
-                limit = min(s.max_retries, 1) if connection else s.max_retries
+                # a server that answered earlier in this run and is gone now is restarting: wait for it
+                # through every retry; one never reached is not running: say so after one
+                limit = min(s.max_retries, 1) if connection and not self._answered else s.max_retries
                 if isinstance(exc, openai.APITimeoutError):  # a local server is still busy with the abandoned one
                     limit = 0 if s.is_local() else min(s.max_retries, 1)
                 if attempt >= limit:
                     if isinstance(exc, openai.APITimeoutError):
                         raise ModelError(f"the LLM server at {self.where} did not answer within {s.timeout:g} s "
                                          f"({attempt + 1} attempts); raise [llm] timeout or use a faster model") from None
+                    if connection and self._answered:  # this part falls back; the breaker counts it
+                        raise ModelError(f"lost the LLM server at {self.where} after it had answered "
+                                         f"({attempt + 1} attempts: {_short(exc)})") from None
                     if connection:
                         raise ConfigError(self._connection_message(exc)) from None
                     raise ModelError(f"the LLM server at {self.where} kept failing (HTTP {status} after "

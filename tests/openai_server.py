@@ -14,6 +14,7 @@ from the ``[id] Speaker: text`` lines of the prompt. Faults are scripted per req
     server.push({"refusal": "I can't help with that."})
     server.push({"drip": 2.0})              # streamed: headers at once, then a chunk every 2 s
     server.push({"first_after": 5.0})       # streamed: headers at once, the first chunk after 5 s
+    server.push({"drop": True})             # the connection closes without an answer (a restart)
 
 and persistently: ``key`` (requests without ``Authorization: Bearer <key>`` get 401),
 ``models`` (other model names get 404), ``html_everything`` (an HTML page for every request),
@@ -131,6 +132,13 @@ class ScriptedServer:
             action = self.script.popleft() if self.script else {}
         if "hang" in action:
             time.sleep(action["hang"])
+        if action.get("drop"):  # the server goes away (a restart): the connection closes, no answer
+            h.close_connection = True
+            try:
+                h.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if "status" in action and "body" in action:
             return self._send_raw(h, action["status"], action["body"].encode(), action.get("content_type", "text/html"),
                                   action.get("headers"))

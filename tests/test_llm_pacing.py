@@ -141,6 +141,36 @@ def test_a_server_that_answers_nothing_opens_the_breaker_at_once(sample_script):
     assert not any("chapter 2" in n for n in result.notes)  # the rest fell back without a request each
 
 
+def test_a_server_that_restarts_mid_run_is_waited_for(srv, sample_script):
+    """The server answers, then goes away for a moment (two connections closed without an
+    answer): a server that answered before is waited for through the retries, and every part
+    still gets the model's answer."""
+    ep = script_episode(sample_script)
+    srv.push({}, {"drop": True}, {"drop": True})  # chapter 1 answered; chapter 2's first two tries dropped
+    settings = LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False)
+    r = summarize(ep, llm_settings=settings)
+    assert all(s.method == "llm" and not s.details.get("fallback") for s in r.episode.summaries.values())
+    assert len(srv.chat_requests) == len(ep.chapters) + 1 + 2 and not r.notes[:-1]
+
+
+def test_a_server_gone_mid_run_fails_parts_not_the_run(srv, sample_script):
+    """The server answers once, then every connection closes without an answer: the parts that
+    follow fall back (each after its retries, the breaker counting them), and the run still ends
+    with every summary written, instead of stopping as if the server had never been there."""
+    ep = script_episode(sample_script)
+    srv.push({}, *[{"drop": True}] * 40)
+    settings = LLMSettings(model="test-model", base_url=srv.url, backoff=0.01, cache=False, max_retries=2)
+    r = summarize(ep, llm_settings=settings)
+    parts = r.episode.summaries
+    assert parts["chapter-0"].method == "llm" and not parts["chapter-0"].details.get("fallback")
+    later = [parts[f"chapter-{i}"] for i in range(1, len(ep.chapters))] + [parts["episode"]]
+    assert all(s.details.get("fallback") for s in later)
+    lost = [n for n in r.notes if n.startswith("chapter ") and "lost the LLM server" in n]
+    assert len(lost) == 2 and all("after it had answered (3 attempts" in n for n in lost)  # then the breaker
+    assert len([n for n in r.notes if "not calling the LLM server" in n]) == 1
+    assert len(srv.chat_requests) == 1 + 2 * 3
+
+
 def _wait_for(check, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
