@@ -374,6 +374,58 @@ def _split_sentences(text: str) -> list[str]:
     return [s for s in _SENT.split(text.strip()) if s]
 
 
+# An answer is judged to be in another language than asked only when its prose (summary, points,
+# bullets; not quotes, which are the transcript's words) has this many words and py3langid names
+# the other language with this probability: English prose full of model names stays English.
+LANGUAGE_CHECK_WORDS = 20
+LANGUAGE_CHECK_PROBABILITY = 0.9
+
+
+_IDENTIFY = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _language_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def written_in(text: str) -> Optional[tuple[str, float]]:
+    """(ISO 639-1 code, probability) of prose long enough to judge, else None."""
+    if len(text.split()) < LANGUAGE_CHECK_WORDS:
+        return None
+    with _IDENTIFY:  # one identifier, shared by the summary's worker threads
+        code, prob = _language_identifier().classify(text)
+    return code, float(prob)
+
+
+def _language_check(code: str):
+    """A validator: prose confidently written in another language than ``code`` is a problem
+    (the answer is repaired once, then the part falls back)."""
+    want = code.split("-")[0].lower()
+
+    def check(obj) -> list[str]:
+        prose = [getattr(obj, "title", ""), getattr(obj, "summary", "")]
+        for fld in ("key_points", "tldr", "takeaways"):
+            prose += [item.text for item in getattr(obj, fld, None) or []]
+        found = written_in(" ".join(p for p in prose if p))
+        if found and found[0] != want and found[1] >= LANGUAGE_CHECK_PROBABILITY:
+            asked = LANGUAGES.get(want, want)
+            return [f"written in {LANGUAGES.get(found[0], found[0])} ({found[0]}), not in {asked} as asked: "
+                    f"write every text in {asked}"]
+        return []
+
+    return check
+
+
+def _checks(*validators):
+    def check(obj) -> list[str]:
+        return [p for v in validators for p in v(obj)]
+
+    return check
+
+
 def _id_check(allowed: set[int], quote_ids: bool = True):
     """A validator for answers: every cited segment id must be one the prompt showed."""
 
@@ -820,6 +872,10 @@ class _MapReduce:
             self._chars_per_word = (sum(map(len, words)) / len(words) + 1) if words else 6.0
         return self._chars_per_word
 
+    def check(self, ids: set[int]):
+        """What every answer is held to: cited lines among those shown, the language asked."""
+        return _checks(_id_check(ids), _language_check(self.options.language or self.episode.language or "en"))
+
     def text_limit(self, words: int) -> int:
         """Characters for a text of ``words`` words, with the room OVERSHOOT gives."""
         return math.ceil(OVERSHOOT * words * self.chars_per_word())
@@ -979,7 +1035,7 @@ class _MapReduce:
              ids_span: Optional[set[int]] = None) -> Digest:
         try:
             ans = self.llm.complete_json(messages, schema, label, max_tokens=self.answer_tokens(schema),
-                                         check=_id_check(ids), bounds=self.bounds(schema, ids))
+                                         check=self.check(ids), bounds=self.bounds(schema, ids))
         except ModelError as exc:  # invalid, refused, timed out, server gone: this part falls back
             d = fallback()
             d.fallback = str(exc)
@@ -1080,7 +1136,7 @@ class _MapReduce:
         messages = render(texts)
         try:
             ans = self.llm.complete_json(messages, schema, "episode summary", max_tokens=self.answer_tokens(schema),
-                                         check=_id_check(ids), bounds=self.bounds(schema, ids))
+                                         check=self.check(ids), bounds=self.bounds(schema, ids))
         except ModelError as exc:
             self._note_failure("episode summary", exc)
             return self._extractive_reduce(secs, digests, str(exc)), "llm"

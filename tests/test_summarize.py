@@ -152,6 +152,57 @@ def test_invalid_ids_repaired_once_then_extractive_for_that_chunk(episode, srv):
     assert all(r.episode.summaries[f"chapter-{i}"].method == "llm" for i in (1, 2, 3))
 
 
+GERMAN_ANSWER = json.dumps({
+    "title": "Offene Modelle",
+    "summary": "Sam erklärt, dass Llama 3.1 das bisher größte offene Modell ist, mit 405 Milliarden Parametern, "
+               "und Priya sagt, dass es auf MMLU fast so gut abschneidet wie die geschlossenen Modelle.",
+    "key_points": [{"text": "Die Lücke zwischen offenen und geschlossenen Modellen wird kleiner.", "segment": 3}],
+    "quotes": []}, ensure_ascii=False)
+
+
+def test_an_answer_in_another_language_is_repaired_then_refused(episode, srv):
+    """English asked, German written (a small model does that): the answer is sent back once
+    saying so; German again, and that chapter is extractive, with the reason."""
+    srv.push({}, {"content": GERMAN_ANSWER}, {})  # chapter 1 fine; chapter 2 in German, repaired in English
+    r = summarize(episode, llm_settings=llm(srv, concurrency=1))
+    assert all(s.method == "llm" and not s.details.get("fallback") for s in r.episode.summaries.values())
+    repair = srv.chat_requests[2]["body"]["messages"][-1]["content"]
+    assert "written in German (de), not in English as asked" in repair
+    srv.reset()
+    srv.push({}, {"content": GERMAN_ANSWER}, {"content": GERMAN_ANSWER})
+    r = summarize(episode, llm_settings=llm(srv, concurrency=1, cache=False))
+    second = r.episode.summaries["chapter-1"]
+    assert second.method == "extractive" and "written in German (de)" in second.details["fallback"]
+    # asked for German, the same answer is what was asked (and the test server's English ones are not)
+    srv.reset()
+    srv.push({}, {}, {"content": GERMAN_ANSWER})  # chapter 1 and its repair in English; chapter 2 in German
+    r = summarize(episode, SummarizeOptions(language="de"), llm_settings=llm(srv, concurrency=1, cache=False))
+    german = r.episode.summaries["chapter-1"]
+    assert german.method == "llm" and german.text.startswith("Sam erklärt") and not german.details.get("fallback")
+    assert "written in English (en), not in German" in r.episode.summaries["chapter-0"].details["fallback"]
+
+
+def test_english_prose_full_of_model_names_is_english():
+    """The language check on real English talk about AI (the annotated conversations of
+    benchmarks/mentions_gold/talk, full of model names, numbers and fillers), in pieces the size of
+    a key point to a summary: none is judged another language."""
+    from podtools.summarize import LANGUAGE_CHECK_PROBABILITY, written_in
+
+    talk = Path(__file__).resolve().parent.parent / "benchmarks" / "mentions_gold" / "talk"
+    words = []
+    for f in sorted(talk.glob("*.txt")):
+        for line in f.read_text().splitlines():
+            if ":" in line and not line.startswith("==="):
+                words += re.sub(r"\[\[([^|\]]+)\|[^\]]*\]\]", r"\1", line.split(":", 1)[1]).split()
+    judged = 0
+    for size in (25, 40, 90):
+        for i in range(0, len(words) - size, size):
+            found = written_in(" ".join(words[i:i + size]))
+            judged += 1
+            assert found[0] == "en" or found[1] < LANGUAGE_CHECK_PROBABILITY, " ".join(words[i:i + size])
+    assert judged > 500
+
+
 def test_refused_episode_summary_falls_back_to_a_full_extractive_one(episode, srv):
     srv.push(*[{}] * len(episode.chapters), {"refusal": "I can't help with that."})
     r = summarize(episode, llm_settings=llm(srv, concurrency=1))
