@@ -1200,7 +1200,7 @@ class LLM:
         t0 = time.monotonic()
         state = {"first": None, "last": t0, "why": None, "pieces": 0}
         done = threading.Event()
-        # the socket timeout is a backstop (waiting for headers); the watchdog enforces the limits
+        # the socket timeout is a backstop; the opener (headers) and the watchdog (tokens) enforce the limits
         client = self.client.with_options(timeout=httpx.Timeout(max(first_limit, idle) + 5.0, connect=10.0))
         # the request is opened on a helper thread so that a server that sends nothing, not even
         # headers, is left at the first-token limit, not at the socket's backstop; if its answer
