@@ -27,12 +27,15 @@ token per 4.2 characters of transcript text) so that context budgets err on the 
 
 The package: :mod:`.settings` (presets and settings), :mod:`.usage` (tokens, prices, usage),
 :mod:`.schema` (structured answers and their parsing), :mod:`.stream` (streamed answers under
-their limits), :mod:`.client` (the :class:`LLM` itself). Import from here.
+their limits), :mod:`.cache` (answers on disk), :mod:`.preflight` (checks and messages about a
+server), :mod:`.client` (the :class:`LLM` itself). Import from here.
 """
 
 from ..redact import redact, redact_known
-from .client import (ALIVE_TIMEOUT, ASSUMED_PROMPT_RATE, CACHE_VERSION, FIRST_TOKEN_BASE, HOSTED_CONCURRENCY,
-                     LLM, PROBE_TOKENS, Answer, CircuitOpen, InvalidAnswer, Refusal)
+from .cache import CACHE_VERSION, AnswerCache
+from .client import (ALIVE_TIMEOUT, ASSUMED_PROMPT_RATE, FIRST_TOKEN_BASE, HOSTED_CONCURRENCY, LLM, Answer,
+                     CircuitOpen, InvalidAnswer, Refusal)
+from .preflight import PROBE_TOKENS
 from .schema import Validator, _strict_schema, extract_json, fit_to_schema, narrow_schema
 from .settings import (CONTEXT_TOKENS, DEFAULT_CONTEXT_TOKENS, PROVIDERS, LLMSettings, Provider, resolve_settings,
                        user_config_path)
@@ -41,7 +44,7 @@ from .usage import CallRecord, Price, Speed, TokenCounter, Usage, cost_of, load_
 __all__ = [
     "ALIVE_TIMEOUT", "ASSUMED_PROMPT_RATE", "CACHE_VERSION", "CONTEXT_TOKENS", "DEFAULT_CONTEXT_TOKENS",
     "FIRST_TOKEN_BASE", "HOSTED_CONCURRENCY", "PROBE_TOKENS", "PROVIDERS",
-    "LLM", "Answer", "CallRecord", "CircuitOpen", "InvalidAnswer", "LLMSettings", "Price", "Provider", "Refusal",
+    "LLM", "Answer", "AnswerCache", "CallRecord", "CircuitOpen", "InvalidAnswer", "LLMSettings", "Price", "Provider", "Refusal",
     "Speed", "TokenCounter", "Usage", "Validator",
     "_strict_schema", "cost_of", "extract_json", "fit_to_schema", "load_prices", "narrow_schema", "price_for",
     "redact", "redact_known", "resolve_settings", "user_config_path",

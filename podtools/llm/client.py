@@ -6,12 +6,10 @@ schema modules; nothing in podtools above the ground floor."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,23 +18,22 @@ from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel
 
-from ..errors import ConfigError, ModelError, OutputError
-from ..fsutil import atomic_write_text
+from ..errors import ConfigError, ModelError
 from ..redact import RedactingFilter, redact, redact_known, remember, remember_url
 from .schema import Validator, _parse, _repair_prompt, _strict_schema, _with_json_instructions, narrow_schema
 from .settings import LLMSettings, _safe_url
-from .stream import Abandoned, Silent, _openai_timeout_errors, read_stream
-from .usage import CallRecord, Speed, TokenCounter, Usage, cost_of, load_prices, price_for
+from .cache import AnswerCache
+from .preflight import Preflight
+from .stream import Abandoned, Silent, _openai_timeout_errors, _short, read_stream
+from .usage import CallRecord, TokenCounter, Usage, cost_of, load_prices, price_for
 
 log = logging.getLogger("podtools.llm")
 
-CACHE_VERSION = 1
 MAX_RETRY_WAIT = 60.0  # seconds: longest single wait between retries, Retry-After included
 T = TypeVar("T", bound=BaseModel)
 
 HOSTED_CONCURRENCY = 4  # requests in flight to a hosted API (unless [llm] concurrency says otherwise)
 ALIVE_TIMEOUT = 5.0  # seconds for GET /models to reply after a request got nothing at all
-PROBE_TOKENS = 32  # answer tokens of the --dry-run speed probe
 FIRST_TOKEN_BASE = 30.0  # seconds a streamed answer may take to start, on top of reading the prompt
 ASSUMED_PROMPT_RATE = 20.0  # prompt tokens/s assumed until measured (a laptop CPU with an 8B model)
 
@@ -97,7 +94,7 @@ class Answer:
     record: CallRecord
 
 
-class LLM:
+class LLM(Preflight):
     """A configured connection to one model. Thread-safe: map calls may run concurrently.
 
     ``dry_run=True`` sends nothing: cached answers are returned as usual and every other call
@@ -117,7 +114,8 @@ class LLM:
         table, self.price_files = load_prices(settings)
         self.usage = Usage(settings.model or "", _safe_url(self.base_url) or "https://api.openai.com/v1",
                            price_for(settings, table), self.counter.method)
-        self._cache_root = cache_dir
+        self._cache_root = cache_dir  # as given (a dry-run planner shares it)
+        self.cache = AnswerCache(settings, self.base_url, cache_dir)
         self._client = None
         self._lock = threading.Lock()
         self._mode: Optional[str] = None if settings.structured == "auto" else settings.structured
@@ -152,11 +150,7 @@ class LLM:
         return self.usage.base_url or "https://api.openai.com/v1"
 
     def cache_dir(self) -> Path:
-        if self._cache_root is not None:
-            return self._cache_root
-        from ..download import cache_dir
-
-        return cache_dir() / "llm"
+        return self.cache.root
 
     # -- pacing ------------------------------------------------------------------------------
 
@@ -262,156 +256,6 @@ class LLM:
                     self._client = openai.OpenAI(base_url=self.base_url, **common)
             return self._client
 
-    # -- preflight ------------------------------------------------------------------------------
-
-    def probe_speed(self) -> "Speed":
-        """One short streamed request (about 300 prompt tokens, at most 32 answer tokens) to
-        measure this server: prompt tokens per second (time to the first token) and answer
-        tokens per second (after it). For ``--dry-run`` on a local server, whose speed podtools
-        cannot know otherwise."""
-        filler = " ".join(["The hosts talked about open models, benchmarks and the week's releases."] * 25)
-        messages = [{"role": "user", "content": filler + "\n\nReply with the word 'ok' twenty times."}]
-        prompt_tokens = self.counter.count_messages(messages)
-        kwargs = {"model": self.settings.model, "messages": messages, "max_tokens": PROBE_TOKENS, "stream": True,
-                  "temperature": 0.0}
-        timing: dict[str, Any] = {}
-        try:  # watched like any streamed answer: first-token and idle limits, hung up when broken
-            text, _, _, usage = read_stream(self, kwargs, timing)
-        except Exception as exc:  # noqa: BLE001 - reported as one line: the estimate is a courtesy
-            raise ModelError(f"the LLM server at {self.where} did not answer a short probe ({_short(exc)})") from None
-        first, end = timing["first"], timing["end"]
-        if first is None:
-            raise ModelError(f"the LLM server at {self.where} answered the probe with no text")
-        answer = (usage[1] if usage and usage[1] else None) or max(timing["pieces"], self.counter.count(text))
-        gen = (answer - 1) / (end - first) if answer > 1 and end > first else None
-        return Speed(prompt_tokens / max(first - timing["start"], 1e-3), gen)
-
-    def preflight(self) -> None:
-        """Check the server, key and model before any long work: GET /models (costs nothing).
-
-        Raises ConfigError for a refused connection, a rejected key, a server that is not an
-        OpenAI-compatible API, and a model the server does not list. A server without /models
-        is let through (the first real call will tell).
-        """
-        if self.dry_run:
-            return
-        import openai
-
-        try:
-            page = self.client.with_options(timeout=min(self.settings.timeout, 30.0)).models.list()
-            ids = [m.id for m in page.data] if hasattr(page, "data") and page.data is not None else None
-        except openai.AuthenticationError:
-            raise ConfigError(self._auth_message(401)) from None
-        except openai.PermissionDeniedError:
-            raise ConfigError(self._auth_message(403)) from None
-        except openai.NotFoundError:
-            log.info("%s has no /models; skipping the model check", self.where)
-            return
-        except openai.APITimeoutError:
-            raise ConfigError(f"the LLM server at {self.where} did not answer within "
-                              f"{min(self.settings.timeout, 30.0):g} s; is it running? (--llm-base-url)") from None
-        except openai.APIConnectionError as exc:
-            raise ConfigError(self._connection_message(exc)) from None
-        except openai.APIStatusError as exc:
-            log.warning("model list from %s failed (HTTP %s); skipping the model check", self.where, exc.status_code)
-            return
-        except (openai.APIResponseValidationError, AttributeError, TypeError, ValueError):
-            raise ConfigError(self._not_api_message()) from None
-        if not isinstance(ids, list) or any(not isinstance(i, str) for i in ids):
-            raise ConfigError(self._not_api_message())
-        if ids and self.settings.provider != "azure" and not self._served(ids):
-            raise ConfigError(self._model_missing_message(ids))
-
-    def _served(self, ids: list[str]) -> bool:
-        m = self.settings.model or ""
-        return any(i == m or i.split(":")[0] == m or i.rsplit("/", 1)[-1] == m for i in ids)
-
-    # -- messages --------------------------------------------------------------------------------
-
-    def _auth_message(self, status: int) -> str:
-        var = self.key_env or "OPENAI_API_KEY"
-        what = "rejected the API key" if status == 401 else "refused access with this API key"
-        return (f"the LLM server at {self.where} {what} (HTTP {status}): put a valid key in the environment "
-                f"variable {var} (or name another variable with --llm-key-env)")
-
-    def _connection_message(self, exc: Exception) -> str:
-        cause = exc.__cause__ or exc.__context__
-        reason = type(cause).__name__ if cause else "connection failed"
-        text = str(cause or exc).lower()
-        if "refused" in text:
-            reason = "connection refused"
-        elif "name or service" in text or "getaddrinfo" in text or "nodename" in text:
-            reason = "host name not found"
-        return (f"cannot connect to the LLM server at {self.where} ({reason}): start the server or fix "
-                f"--llm-base-url / PODTOOLS_LLM_BASE_URL")
-
-    def _not_api_message(self, detail: str = "") -> str:
-        extra = f" ({detail})" if detail else ""
-        return (f"the server at {self.where} did not answer like an OpenAI-compatible API{extra}; "
-                f"check --llm-base-url (it usually ends in /v1)")
-
-    def _model_missing_message(self, ids: list[str] | None) -> str:
-        listed = ""
-        if ids:
-            shown = ", ".join(sorted(ids)[:12]) + (" ..." if len(ids) > 12 else "")
-            listed = f"; it serves: {shown}"
-        return (f"model {self.settings.model!r} not found at {self.where} (HTTP 404){listed}; "
-                f"fix --llm-model (or --llm-base-url if this is the wrong server)")
-
-    def _list_models_quietly(self) -> list[str] | None:
-        try:
-            page = self.client.with_options(timeout=min(self.settings.timeout, 10.0)).models.list()
-            return [m.id for m in page.data if isinstance(m.id, str)]
-        except Exception:
-            return None
-
-    # -- cache ---------------------------------------------------------------------------------
-
-    def cache_key(self, messages: list[dict[str, str]], schema: dict | None, max_tokens: int) -> str:
-        payload = {
-            "v": CACHE_VERSION,
-            "base_url": _safe_url(self.base_url) or "openai",
-            "model": self.settings.model,
-            "messages": messages,
-            "schema": schema,
-            "temperature": self.settings.temperature,
-            "max_tokens": max_tokens,
-        }
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-    def _cache_path(self, key: str) -> Path:
-        return self.cache_dir() / key[:2] / f"{key}.json"
-
-    def _cache_get(self, key: str) -> Optional[dict]:
-        if not self.settings.cache:
-            return None
-        path = self._cache_path(key)
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return entry if isinstance(entry, dict) and isinstance(entry.get("text"), str) else None
-
-    def _cache_put(self, key: str, name: str, text: str, prompt_tokens: int, completion_tokens: int,
-                   estimated: bool) -> None:
-        if not self.settings.cache:
-            return
-        entry = {
-            "v": CACHE_VERSION,
-            "model": self.settings.model,
-            "name": name,
-            "text": redact(text),
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "estimated": estimated,
-            "created": time.time(),
-        }
-        try:
-            atomic_write_text(self._cache_path(key), json.dumps(entry, ensure_ascii=False))
-        except OutputError as exc:  # a read-only cache costs money on the next run, not this one
-            log.warning("LLM cache not written: %s", exc)
-
     # -- calls ---------------------------------------------------------------------------------
 
     def complete(self, messages: list[dict[str, str]], name: str = "call", max_tokens: int | None = None) -> Answer:
@@ -484,8 +328,8 @@ class LLM:
         Raw answers are cached, valid or not, so that a re-run replays the same repair path
         and sends nothing.
         """
-        key = self.cache_key(messages, schemas[1] if schemas else None, max_tokens)
-        entry = self._cache_get(key)
+        key = self.cache.key(messages, schemas[1] if schemas else None, max_tokens)
+        entry = self.cache.get(key)
         if entry is not None:
             log.debug("%s: answered from the cache", name)
             return entry["text"]
@@ -505,7 +349,7 @@ class LLM:
         stats.completion_tokens += ct
         stats.estimated = stats.estimated or est
         stats.mode = mode
-        self._cache_put(key, name, text, pt, ct, est)
+        self.cache.put(key, name, text, pt, ct, est)
         return text
 
     def _record(self, rec: CallRecord) -> None:
@@ -699,21 +543,6 @@ class LLM:
         u = resp.usage
         usage = (getattr(u, "prompt_tokens", None), getattr(u, "completion_tokens", None)) if u else None
         return text, choices[0].finish_reason, refusal, usage
-
-def _short(exc: Exception, limit: int = 200) -> str:
-    """An error's message, keys removed, HTML tags stripped, cut to one short line."""
-    body = getattr(exc, "body", None)
-    msg = None
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        msg = inner.get("message") if isinstance(inner, dict) else (inner if isinstance(inner, str) else None)
-    if msg is None and isinstance(body, str) and body.strip():
-        msg = body
-    text = str(msg or getattr(exc, "message", None) or exc)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = " ".join(text.split())
-    return redact(text)[:limit]
-
 
 def _retry_after(exc: Exception) -> Optional[float]:
     resp = getattr(exc, "response", None)

@@ -5,11 +5,13 @@ package's errors; the client (:mod:`podtools.llm.client`) calls :func:`read_stre
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import ModelError
+from ..redact import redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import LLM
@@ -146,3 +148,16 @@ def _hang_up(stream) -> None:
         stream.close()
 
 
+def _short(exc: Exception, limit: int = 200) -> str:
+    """An error's message, keys removed, HTML tags stripped, cut to one short line."""
+    body = getattr(exc, "body", None)
+    msg = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        msg = inner.get("message") if isinstance(inner, dict) else (inner if isinstance(inner, str) else None)
+    if msg is None and isinstance(body, str) and body.strip():
+        msg = body
+    text = str(msg or getattr(exc, "message", None) or exc)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return redact(text)[:limit]
