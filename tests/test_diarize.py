@@ -649,3 +649,34 @@ def test_cli_names_three_people_in_a_real_three_person_conversation(tmp_path):
         mine = rttm.crop(ref.label_timeline(label))
         top = max(mine.labels(), key=mine.label_duration)
         assert mine.label_duration(top) >= 0.8 * ref.label_duration(label)
+
+
+def test_backends_come_from_one_registry(monkeypatch):
+    """A diarization backend is one entry in diarize.backends.BACKENDS: the settings accept
+    exactly its names (anything else is one line naming the choices), the CLI offers them, and
+    run_backend calls the one named, with the 16 kHz audio as float32."""
+    from pydantic import ValidationError
+
+    from podtools.diarize import DiarizeOptions
+    from podtools.diarize.backends import BACKENDS, BackendRun, run_backend
+
+    assert set(BACKENDS) == {"embedded", "pyannote"}
+    with pytest.raises(ValidationError, match=r"unknown diarization backend 'bogus' \(choose from: embedded, pyannote\)"):
+        DiarizeOptions(backend="bogus")
+    helped = run_cli("ingest", "--help").output
+    assert "[embedded|pyannote]" in " ".join(helped.split())
+    bad = run_cli("ingest", "x.mp3", "--diarize-backend", "bogus")
+    assert bad.exit_code == 2 and "'bogus' is not one of 'embedded', 'pyannote'" in bad.output
+    seen = {}
+
+    def whole(audio, options, notes):  # every sample one speaker: enough to see the dispatch
+        seen["dtype"] = audio.dtype
+        from pyannote.core import Annotation, Segment
+
+        ann = Annotation()
+        ann[Segment(0, len(audio) / 16_000)] = "SPEAKER_00"
+        return ann, BackendRun("whole", "none", "cpu", notes)
+
+    monkeypatch.setitem(BACKENDS, "whole", whole)
+    annotation, run = run_backend(np.zeros(16_000, dtype=np.float64), DiarizeOptions(backend="whole"))
+    assert run.backend == "whole" and seen["dtype"] == np.float32 and annotation.labels() == ["SPEAKER_00"]

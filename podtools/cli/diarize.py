@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import cli
+from ..diarize.backends import BACKEND_HELP, BACKENDS
 from .progress import RichProgress, echo
 
 DIARIZE_FLAGS = ("num_speakers", "min_speakers", "max_speakers", "speakers", "speakers_file", "diarize_backend",
@@ -31,8 +32,8 @@ def diarize_flags(fn=None, *, with_switch: bool = True):
                          help="Speaker names: one per line, 'SPEAKER_00: Name' lines, or JSON."),
             click.option("--infer-names/--no-infer-names", "infer_names", default=None,
                          help="Name speakers from self-introductions and hand-offs (default: on)."),
-            click.option("--diarize-backend", type=click.Choice(["embedded", "pyannote"]),
-                         help="embedded (offline, CPU) or pyannote (extra: podtools[pyannote])."),
+            click.option("--diarize-backend", type=click.Choice(list(BACKENDS)),
+                         help=" or ".join(f"{k} ({v})" for k, v in BACKEND_HELP.items()) + "."),
             click.option("--pyannote-pipeline", metavar="NAME|DIR",
                          help="pyannote pipeline: 'local' (default, offline), a Hugging Face name (token in $HF_TOKEN) "
                               "or a local directory."),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DiarizeOptions",
@@ -53,7 +53,8 @@ class DiarizeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="run diarization in ingest")
-    backend: Literal["embedded", "pyannote"] = "embedded"
+    backend: str = Field("embedded", description="diarization backend, one of diarize.backends.BACKENDS: "
+                                                   "embedded (offline, CPU) or pyannote (extra: podtools[pyannote])")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     num_speakers: Optional[int] = Field(None, ge=1, description="exact number of speakers, when known")
     min_speakers: Optional[int] = Field(None, ge=1)
@@ -96,6 +97,15 @@ class DiarizeOptions(BaseModel):
     def similarity_threshold(self) -> float:
         """``threshold``, or the one calibrated for ``encoder`` on real voices."""
         return self.threshold if self.threshold is not None else ENCODER_CLUSTERING[self.encoder]["threshold"]
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, v: str) -> str:
+        from .backends import BACKENDS
+
+        if v not in BACKENDS:
+            raise ValueError(f"unknown diarization backend {v!r} (choose from: {', '.join(BACKENDS)})")
+        return v
 
     @model_validator(mode="after")
     def _check_counts(self) -> "DiarizeOptions":

@@ -1,5 +1,10 @@
 """Backend dispatch: the embedded pipeline, or a pyannote.audio pipeline when asked for.
 
+A backend is a function ``(audio, options, notes) -> (Annotation, BackendRun)`` registered by
+name in :data:`BACKENDS`; ``DiarizeOptions.backend`` and the CLI's ``--diarize-backend`` take
+their choices from there, so a new backend is one function and one entry here (and, when it
+needs packages of its own, an extra in ``setup.cfg``).
+
 pyannote.audio is an optional extra: when it is missing or its pipeline cannot load, ``ingest``
 falls back to the embedded backend with a note that names the extra (``fallback = true``), or
 stops with a :class:`~podtools.errors.ModelError` saying the same (``fallback = false``). A
@@ -14,13 +19,12 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import DeviceError, InputError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     from pyannote.core import Annotation
 
     from . import DiarizeOptions
@@ -54,28 +58,46 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def run_backend(audio: np.ndarray, options: "DiarizeOptions", sample_rate: int = 16_000) -> tuple["Annotation", BackendRun]:
+def run_backend(audio: "np.ndarray", options: "DiarizeOptions", sample_rate: int = 16_000) -> tuple["Annotation", BackendRun]:
     """Diarize ``audio`` with the configured backend; returns (annotation, what ran)."""
+    import numpy as np  # here, not at import: the CLI reads BACKENDS at start-up
+
     from ..memory import return_freed_memory
 
     if sample_rate != 16_000:
         raise ValueError("diarization expects 16 kHz audio")
     return_freed_memory()  # torch's buffers go back to the system when freed
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)  # no copy of float32 audio
-    notes: list[str] = []
-    if options.backend == "pyannote":
-        try:
-            return _run_pyannote(audio, options)
-        except PyannoteUnavailable as exc:
-            if not options.fallback:
-                raise
-            notes.append(f"{exc}; falling back to the embedded diarization backend")
-            log.warning(notes[-1])
+    return BACKENDS[options.backend](audio, options, [])
+
+
+def _embedded(audio: "np.ndarray", options: "DiarizeOptions", notes: list[str]) -> tuple["Annotation", BackendRun]:
+    """Silero VAD, a speaker encoder (CAM++ or Resemblyzer) and clustering: offline, CPU."""
     from .embedded import diarize_embedded
 
     device = resolve_device(options.device)
     annotation = diarize_embedded(audio, options, device=device)
     return annotation, BackendRun("embedded", f"silero-vad + {options.encoder}", device, notes)
+
+
+def _pyannote(audio: "np.ndarray", options: "DiarizeOptions", notes: list[str]) -> tuple["Annotation", BackendRun]:
+    """A pyannote.audio pipeline (extra: podtools[pyannote]); without it, the embedded backend
+    with a note (``fallback``) or an error."""
+    try:
+        return _run_pyannote(audio, options)
+    except PyannoteUnavailable as exc:
+        if not options.fallback:
+            raise
+        notes.append(f"{exc}; falling back to the embedded diarization backend")
+        log.warning(notes[-1])
+    return _embedded(audio, options, notes)
+
+
+Backend = Callable[["np.ndarray", "DiarizeOptions", list[str]], tuple["Annotation", BackendRun]]
+
+# name -> backend; the choices of DiarizeOptions.backend and --diarize-backend, with one line of help each
+BACKENDS: dict[str, Backend] = {"embedded": _embedded, "pyannote": _pyannote}
+BACKEND_HELP: dict[str, str] = {"embedded": "offline, CPU", "pyannote": "extra: podtools[pyannote]"}
 
 
 # -- pyannote ---------------------------------------------------------------------------------
@@ -175,7 +197,7 @@ def _load_pipeline(options: "DiarizeOptions"):
     return pipeline, name, version
 
 
-def _run_pyannote(audio: np.ndarray, options: "DiarizeOptions") -> tuple["Annotation", BackendRun]:
+def _run_pyannote(audio: "np.ndarray", options: "DiarizeOptions") -> tuple["Annotation", BackendRun]:
     import torch
 
     pipeline, name, version = _load_pipeline(options)
