@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
@@ -141,6 +142,14 @@ class StageRun(_Model):
         default_factory=list, description="What the stage did beyond its settings, e.g. a segment the ASR "
                                           "guards decoded again or dropped, with why")
 
+    @classmethod
+    def timed(cls, t0: Optional[float] = None, *, seconds: Optional[float] = None, **fields: Any) -> "StageRun":
+        """A stage's record, finished now: its ``seconds`` as given, else since ``t0``
+        (``time.perf_counter()``). The one way every stage records its provenance."""
+        if seconds is None:
+            seconds = time.perf_counter() - (t0 if t0 is not None else time.perf_counter())
+        return cls(seconds=round(seconds, 3), finished=dt.datetime.now(dt.timezone.utc), **fields)
+
 
 class Episode(_Model):
     schema_version: int = SCHEMA_VERSION
@@ -209,6 +218,10 @@ class Episode(_Model):
         return cls.from_json(text, path)
 
     # -- conveniences --------------------------------------------------------------------
+
+    def recorded(self, stage: str, run: StageRun, **update: Any) -> "Episode":
+        """A copy with ``update`` applied and ``run`` as ``provenance[stage]``."""
+        return self.model_copy(update={**update, "provenance": {**self.provenance, stage: run}})
 
     def speaker_name(self, speaker_id: str | None) -> str | None:
         """Display name of a speaker id: its name when known, else the id itself."""

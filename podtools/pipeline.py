@@ -8,7 +8,6 @@ Presets and their loading live in :mod:`podtools.config`, the Progress protocol 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -77,14 +76,8 @@ def transcribe_episode(
     if len(spoken) > 1:
         shares = ", ".join(f"{code} {hms(sec)}" for code, sec in sorted(spoken.items(), key=lambda kv: -kv[1]))
         progress.note(f"{episode.source}: more than one language: {shares}; each stretch is written in its own")
-    run = StageRun(
-        model=model.name,
-        settings=settings,
-        version=asr.model_version(),
-        seconds=round(time.perf_counter() - t0, 3),
-        finished=dt.datetime.now(dt.timezone.utc),
-        actions=result.actions,
-    )
+    run = StageRun.timed(t0, model=model.name, settings=settings, version=asr.model_version(),
+                         actions=result.actions)
     for action in result.actions:
         progress.note(f"{episode.source}: {hms(action['start'])}-{hms(action['end'])}: "
                       f"{'; '.join(action['reasons'])}: {action['action']}")

@@ -3,7 +3,6 @@ chapters that follow the transcript when it is corrected."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from pathlib import Path
@@ -67,11 +66,10 @@ def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
         for note in notes:
             (warn if used != "detected" else log.info)(f"youtube_chapters.txt: {note}")
     episode = follow_chapters(episode, old_chapters)
-    run = StageRun(model=None, settings={**opts.model_dump(), "source": used, "count": len(episode.chapters)},
-                   version=__version__, seconds=round(time.perf_counter() - t0, 3),
-                   finished=dt.datetime.now(dt.timezone.utc))
+    run = StageRun.timed(t0, model=None, version=__version__,
+                         settings={**opts.model_dump(), "source": used, "count": len(episode.chapters)})
     log.info("%s: %d chapters (%s)", episode.source, len(episode.chapters), used or "none")
-    return episode.model_copy(update={"provenance": {**episode.provenance, "chapters": run}})
+    return episode.recorded("chapters", run)
 
 
 def follow_chapters(episode: Episode, old: Sequence[Chapter]) -> Episode:

@@ -3,7 +3,6 @@ put speakers on words and segments, name them, record provenance."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -126,15 +125,10 @@ def diarize_episode(
         progress.note(f"{episode.source}: no speech found by diarization; no speakers")
     settings = options.model_dump(exclude={"names", "enabled", "concurrent", "voices"})
     settings.update(backend=result.backend, device=result.device, cached=result.cached)
-    run = StageRun(
-        model=result.model,
-        settings=settings,
-        version="; ".join(f"{k} {v}" for k, v in _versions().items()),
-        seconds=result.seconds,
-        finished=dt.datetime.now(dt.timezone.utc),
-    )
+    run = StageRun.timed(seconds=result.seconds, model=result.model, settings=settings,
+                         version="; ".join(f"{k} {v}" for k, v in _versions().items()))
     log.info("%d speakers, %d turns", len(episode.speakers), len(result.turns))
-    return episode.model_copy(update={"provenance": {**episode.provenance, "diarize": run}})
+    return episode.recorded("diarize", run)
 
 
 # -- voice library ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ and the chapters its headings give (``source="transcript"``).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
@@ -128,9 +127,8 @@ def import_transcript(path: str | Path, source: Optional[str] = None, audio: str
     if duration is not None and episode.segments and episode.segments[-1].start > duration + 1.0:
         warn(f"{path}: the transcript runs past the end of the audio ({episode.segments[-1].start:.0f} s "
              f"> {duration:.0f} s); is it the right audio file?")
-    run = StageRun(model=None, settings={"file": str(path), "format": fmt_name, "audio": str(audio) if audio else None},
-                   version=__version__, seconds=round(time.perf_counter() - t0, 3),
-                   finished=dt.datetime.now(dt.timezone.utc))
-    episode = episode.model_copy(update={"provenance": {**episode.provenance, "import": run}})
+    run = StageRun.timed(t0, model=None, version=__version__,
+                         settings={"file": str(path), "format": fmt_name, "audio": str(audio) if audio else None})
+    episode = episode.recorded("import", run)
     log.info("%s: imported %d segments (%s)", path, len(episode.segments), fmt_name)
     return ImportedTranscript(episode, fmt_name)

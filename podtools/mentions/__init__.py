@@ -16,7 +16,6 @@ process and catalog.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -189,15 +188,14 @@ def extract_mentions(episode: Episode, options: MentionsOptions | None = None, p
     from .nlp import compile_pipeline
 
     package = compile_pipeline(catalog, ner=options.people_orgs).package
-    run = StageRun(
+    run = StageRun.timed(
+        t0,
         model=f"spaCy {package} + podtools catalog {catalog.version} ({len(catalog)} entries)",
         settings={**options.model_dump(), "catalog_files": catalog.files, "catalog_fingerprint": catalog.fingerprint()},
         version=__version__,
-        seconds=round(time.perf_counter() - t0, 3),
-        finished=dt.datetime.now(dt.timezone.utc),
     )
     log.info("%s: %d mentions (%d names)", episode.source, len(found), len({m.canonical for m in found}))
-    return episode.model_copy(update={"mentions": found, "provenance": {**episode.provenance, "mentions": run}})
+    return episode.recorded("mentions", run, mentions=found)
 
 
 def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):

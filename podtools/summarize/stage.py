@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
@@ -226,7 +225,6 @@ def _provenance(episode: Episode, options: SummarizeOptions, llm: "LLM | None", 
         settings["usage"] = usage.as_dict()
     if error:
         settings["error"] = error
-    run = StageRun(model=llm.settings.model if llm is not None and method == "llm" else "extractive",
-                   settings=settings, version=f"podtools {__version__}", seconds=round(time.perf_counter() - t0, 3),
-                   finished=dt.datetime.now(dt.timezone.utc))
-    return episode.model_copy(update={"provenance": {**episode.provenance, "summarize": run}})
+    run = StageRun.timed(t0, model=llm.settings.model if llm is not None and method == "llm" else "extractive",
+                         settings=settings, version=f"podtools {__version__}")
+    return episode.recorded("summarize", run)
