@@ -47,6 +47,15 @@ def llama_server() -> tuple[str, subprocess.Popen]:
     return serve(assemble(), "gemma3-270m", "gemma", 4096)
 
 
+def print_table(table: list[tuple[str, ...]]) -> None:
+    """Rows of strings, the first the header: the first column left-aligned, the rest right."""
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for i, row in enumerate(table):
+        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def smollm2_server(context: int) -> tuple[str, subprocess.Popen]:
     import importlib.util
 
@@ -143,11 +152,7 @@ def pacing(args, ep, words: int) -> None:
         table.append((name, f"{by_llm}/{len(chapters)}", str(fallbacks), str(len(u.sent)), str(u.completion_tokens),
                       f"{rate:.1f}" if rate else "-", f"{wall:.1f}", f"{busy:.1f}",
                       f"{wall / busy:.2f}" if busy else "-", f"{first:.2f}" if first is not None else "-"))
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    for i, row in enumerate(table):
-        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(table)
     for name, r, wall, _ in rows:
         reasons = sorted({str(s.details.get("fallback"))[:110] for s in r.episode.summaries.values()
                           if s.details.get("fallback")})
@@ -238,11 +243,7 @@ def main() -> None:
         total = len(u.records)
         rate = f"{100 * u.cache_hits / total:.0f}%" if total else "-"
         table.append((name, str(calls), str(u.cache_hits), rate, str(tin), tout, f"{wall:.2f}", f"{wall / base:.2f}"))
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    for i, r in enumerate(table):
-        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(table)
     names = [r.name for r in first.records]
     print(f"first run: {sum('part' in n for n in names)} map calls on chapter parts, "
           f"{sum(n.startswith('chapter') and 'part' not in n and 'merge' not in n for n in names)} on whole chapters, "

@@ -147,7 +147,7 @@ class StageRun(_Model):
         """A stage's record, finished now: its ``seconds`` as given, else since ``t0``
         (``time.perf_counter()``). The one way every stage records its provenance."""
         if seconds is None:
-            seconds = time.perf_counter() - (t0 if t0 is not None else time.perf_counter())
+            seconds = time.perf_counter() - t0
         return cls(seconds=round(seconds, 3), finished=dt.datetime.now(dt.timezone.utc), **fields)
 
 

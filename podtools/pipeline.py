@@ -57,11 +57,9 @@ def transcribe_episode(
     hit = cache.get("transcribe", key) if key else None
     if hit is not None:
         log.info("%s: transcript reused from the cache (same audio and settings)", episode.source)
-        return episode.model_copy(update={
-            "segments": [Segment.model_validate(s) for s in hit["segments"]],
-            "language": hit["language"],
-            "provenance": {**episode.provenance, "transcribe": StageRun.model_validate(hit["run"])},
-        })
+        return episode.recorded("transcribe", StageRun.model_validate(hit["run"]),
+                                segments=[Segment.model_validate(s) for s in hit["segments"]],
+                                language=hit["language"])
     from .memory import trimming
 
     segments: list[Segment] = []
@@ -86,14 +84,8 @@ def transcribe_episode(
     if key:
         cache.put("transcribe", key, {"segments": [s.model_dump(mode="json") for s in segments],
                                       "language": language, "run": run.model_dump(mode="json")})
-    return episode.model_copy(
-        update={
-            "segments": segments,
-            "language": language,
-            "duration": episode.duration or result.duration,
-            "provenance": {**episode.provenance, "transcribe": run},
-        }
-    )
+    return episode.recorded("transcribe", run, segments=segments, language=language,
+                            duration=episode.duration or result.duration)
 
 
 # -- stage: import -------------------------------------------------------------------------------

@@ -274,16 +274,20 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
         found = chunks.language_at(t) if chunks is not None else None
         return found[0] if found else None
 
+    def in_language(segs: list[Segment], language: Optional[str]) -> list[Segment]:
+        """Segments marked with the language they were decoded in, where chunks have their own."""
+        return [s.model_copy(update={"language": language}) for s in segs] if language else segs
+
     def redecode(start: float, end: float, lo: float, hi: float) -> list[Segment]:
         """Segments of the speech in start..end (seconds), with only the words between lo and hi
         (those of the neighbouring segments, heard again in the padding, are dropped)."""
         a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)
         piece = audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
         # the language of the chunk (else of the episode), not one detected anew on a few seconds
-        language = spoken(start) or info.language
-        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False, "language": language})
-        out = [s.model_copy(update={"language": language}) if chunks and chunks.languages else s
-               for s in _segments_within(segs, a, lo, hi)]
+        language = spoken(start)
+        segs, _ = model.whisper.transcribe(piece, **{**kwargs, "vad_filter": False,
+                                                     "language": language or info.language})
+        out = in_language(_segments_within(segs, a, lo, hi), language)
         if out:
             log.info("re-decoded %.1f-%.1f s, which the batched pass left without words: %d segments",
                      start, end, len(out))
@@ -295,8 +299,7 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
 
         def guarded(start: float, end: float) -> list[Segment]:
             language = spoken(start)
-            segs = _guard_redecode(model, audio, kwargs, language or info.language, start, end)
-            return [s.model_copy(update={"language": language}) for s in segs] if language else segs
+            return in_language(_guard_redecode(model, audio, kwargs, language or info.language, start, end), language)
 
         guard = Guard(guarded,
                       _speech_regions(audio, speech if options.vad and options.batched else None),
@@ -308,8 +311,7 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
             seg = _segment(s)
             if seg is None:
                 continue
-            if (language := spoken(seg.start)) is not None:
-                seg = seg.model_copy(update={"language": language})
+            seg = in_language([seg], spoken(seg.start))[0]
             first = seg.words[0].start if seg.words else seg.start
             if fill and (gap := _uncovered(speech, done, first)):
                 yield from redecode(*gap, done, first)

@@ -266,11 +266,14 @@ class Chunks:
     spans: list[tuple[float, float]]
     languages: Optional[_ChunkLanguages] = None
 
+    def __post_init__(self) -> None:
+        self._starts = [a for a, _ in self.spans]  # looked up once per segment
+
     def language_at(self, t: float) -> Optional[tuple[str, float]]:
         """(code, probability) of the chunk that holds time ``t``; None where not known (yet)."""
         if self.languages is None or not self.spans:
             return None
-        i = max(0, bisect.bisect_right([a for a, _ in self.spans], t + 0.01) - 1)
+        i = max(0, bisect.bisect_right(self._starts, t + 0.01) - 1)
         return self.languages.detected[i] if i < len(self.languages.detected) else None
 
 

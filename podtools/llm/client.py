@@ -24,7 +24,7 @@ from .schema import Validator, _parse, _repair_prompt, _strict_schema, _with_jso
 from .settings import LLMSettings, _safe_url
 from .cache import AnswerCache
 from .preflight import Preflight
-from .stream import Abandoned, Silent, _openai_timeout_errors, _short, read_stream
+from .stream import Abandoned, Silent, _short, read_stream
 from .usage import CallRecord, TokenCounter, Usage, cost_of, load_prices, price_for
 
 log = logging.getLogger("podtools.llm")
@@ -224,12 +224,14 @@ class LLM(Preflight):
 
     def _answers(self) -> bool:
         """Whether the server replies at all: GET /models (any HTTP status) within ALIVE_TIMEOUT."""
-        import httpx
+        import openai
 
         try:
-            self.client.with_options(timeout=httpx.Timeout(ALIVE_TIMEOUT)).models.list()
-        except Exception as exc:  # noqa: BLE001 - any HTTP status is a reply; only silence is not
-            return not isinstance(exc, (httpx.TimeoutException, _openai_timeout_errors()))
+            self.client.with_options(timeout=ALIVE_TIMEOUT).models.list()
+        except openai.APIConnectionError:  # silence (openai's time-out is a connection error too)
+            return False
+        except Exception:  # noqa: BLE001 - any HTTP status is a reply
+            return True
         return True
 
     def _succeeded(self) -> None:

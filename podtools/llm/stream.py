@@ -127,12 +127,6 @@ def read_stream(llm: "LLM", kwargs: dict[str, Any], timing: Optional[dict[str, A
 
 
 
-def _openai_timeout_errors() -> tuple[type[Exception], ...]:
-    import openai
-
-    return (openai.APITimeoutError, openai.APIConnectionError)
-
-
 def _hang_up(stream) -> None:
     """Close a streamed response from another thread: shut the socket down first, which wakes
     the thread blocked reading it (closing alone does not) and tells the server we left."""

@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Chapter, Episode, Mention, Segment, StageRun
+from ..progress import NullProgress
 from .text import clean, clean_same_length
 
 log = logging.getLogger("podtools.mentions")
@@ -179,7 +180,7 @@ def extract_mentions(episode: Episode, options: MentionsOptions | None = None, p
     if other:
         note = (f"{episode.source}: mentions: {other:.0f} s of speech not in English not searched "
                 "(the mention rules are English)")
-        log.warning(note) if progress is None else progress.note(note)
+        (progress or NullProgress()).note(note)
     found: list[Mention] = []
     for m in iter_mentions(english.segments, options, episode.chapters, catalog):
         found.append(m)

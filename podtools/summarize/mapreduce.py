@@ -4,6 +4,7 @@ per phase, and a fallback per part."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -75,12 +76,16 @@ class _MapReduce:
         self._chars_per_word: Optional[float] = None
 
     # -- answers sized to what the prompt asks for
+    @functools.cached_property
+    def _sample(self) -> str:
+        """The episode's own words (its first 400 segments) that the per-word measures read."""
+        return " ".join(seg.text for seg in self.episode.segments[:400])
+
     def tokens_per_word(self) -> float:
         """The model's tokens per word on this episode's own words (its tokenizer, its language)."""
         if self._per_word is None:
-            text = " ".join(seg.text for seg in self.episode.segments[:400])
-            words = len(text.split())
-            self._per_word = max(1.0, self.count(text) / words) if words else 1.5
+            words = len(self._sample.split())
+            self._per_word = max(1.0, self.count(self._sample) / words) if words else 1.5
         return self._per_word
 
     def answer_tokens(self, schema: type[BaseModel]) -> int:
@@ -108,7 +113,7 @@ class _MapReduce:
     def chars_per_word(self) -> float:
         """Characters per word (the space included) in this episode's own words."""
         if self._chars_per_word is None:
-            words = " ".join(seg.text for seg in self.episode.segments[:400]).split()
+            words = self._sample.split()
             self._chars_per_word = (sum(map(len, words)) / len(words) + 1) if words else 6.0
         return self._chars_per_word
 
@@ -116,16 +121,18 @@ class _MapReduce:
         """What every answer is held to: cited lines among those shown, the language asked."""
         return _checks(_id_check(ids), _language_check(self.options.language or self.episode.language or "en"))
 
-    def text_limit(self, words: int) -> int:
-        """Characters for a text of ``words`` words, with the room OVERSHOOT gives."""
-        return math.ceil(OVERSHOOT * words * self.chars_per_word())
+    def grammar_limit(self, words: int) -> Optional[int]:
+        """The maxLength of a text of ``words`` words (with the room OVERSHOOT gives) where a
+        grammar can hold one: None above GRAMMAR_MAX_CHARS."""
+        limit = math.ceil(OVERSHOOT * words * self.chars_per_word())
+        return limit if limit <= GRAMMAR_MAX_CHARS else None
 
     def tidy(self, text: str, words: int) -> str:
         """A short text as shown: stripped, and where a local server's grammar cut it at its
         maxLength (see ``bounds``), taken back to its last full sentence or whole word."""
         text = text.strip()
-        limit = self.text_limit(words)
-        if not self.llm.settings.is_local() or limit > GRAMMAR_MAX_CHARS or len(text) < limit - 1:
+        limit = self.grammar_limit(words)
+        if not self.llm.settings.is_local() or limit is None or len(text) < limit - 1:
             return text
         ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
         if ends and ends[-1] >= len(text) // 2:
@@ -139,13 +146,10 @@ class _MapReduce:
         the words the prompt asks for; each list has at most the items asked for and, where the
         prompt asks for some, at least one."""
         o = self.options
-
-        def chars(words: int) -> dict[str, int]:
-            return {"maxLength": self.text_limit(words)}
-
         out: dict[str, dict[str, Any]] = {}  # the summary itself is held by max_tokens only (see GRAMMAR_MAX_CHARS)
         if schema is ChunkDigest:
-            out["title"] = chars(TITLE_WORDS)
+            if title := self.grammar_limit(TITLE_WORDS):
+                out["title"] = {"maxLength": title}
             lists = {"key_points": (SENTENCE_WORDS, MAX_KEY_POINTS, 1), "quotes": (QUOTE_WORDS, MAX_CHUNK_QUOTES, 0)}
         else:
             lists = {"tldr": (SENTENCE_WORDS, o.tldr_bullets, 1), "takeaways": (SENTENCE_WORDS, o.takeaways, 0),
@@ -155,8 +159,8 @@ class _MapReduce:
                 out[name] = {"maxItems": 0}
                 continue
             out[name] = {"minItems": min(least, most), "maxItems": most}
-            if self.text_limit(words) <= GRAMMAR_MAX_CHARS:
-                out[f"{name}[].text"] = chars(words)
+            if limit := self.grammar_limit(words):
+                out[f"{name}[].text"] = {"maxLength": limit}
             out[f"{name}[].segment"] = {"enum": sorted(ids)}
         return out
 
