@@ -680,3 +680,22 @@ def test_backends_come_from_one_registry(monkeypatch):
     monkeypatch.setitem(BACKENDS, "whole", whole)
     annotation, run = run_backend(np.zeros(16_000, dtype=np.float64), DiarizeOptions(backend="whole"))
     assert run.backend == "whole" and seen["dtype"] == np.float32 and annotation.labels() == ["SPEAKER_00"]
+
+
+def test_encoders_come_from_one_registry():
+    """A speaker encoder is a class in diarize.encoders.ENCODERS plus its clustering settings in
+    diarize.ENCODER_CLUSTERING: the two name the same encoders, the settings accept exactly those
+    (anything else is one line naming the choices), and both --encoder flags offer them."""
+    from pydantic import ValidationError
+
+    from podtools.diarize import ENCODER_CLUSTERING, DiarizeOptions
+    from podtools.diarize.encoders import ENCODERS
+
+    assert set(ENCODERS) == set(ENCODER_CLUSTERING) == {"campplus", "resemblyzer"}
+    with pytest.raises(ValidationError, match=r"unknown speaker encoder 'ecapa' \(choose from: campplus, resemblyzer\)"):
+        DiarizeOptions(encoder="ecapa")
+    assert DiarizeOptions(encoder="resemblyzer").similarity_threshold() == ENCODER_CLUSTERING["resemblyzer"]["threshold"]
+    for command in (("ingest",), ("voices", "add")):
+        assert "[campplus|resemblyzer]" in " ".join(run_cli(*command, "--help").output.split())
+    bad = run_cli("voices", "add", "Ana", "x.wav", "--encoder", "ecapa")
+    assert bad.exit_code == 2 and "'ecapa' is not one of 'campplus', 'resemblyzer'" in bad.output

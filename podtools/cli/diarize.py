@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import cli
+from ..diarize import ENCODER_CLUSTERING
 from ..diarize.backends import BACKEND_HELP, BACKENDS
 from .progress import RichProgress, echo
 
@@ -37,7 +38,7 @@ def diarize_flags(fn=None, *, with_switch: bool = True):
             click.option("--pyannote-pipeline", metavar="NAME|DIR",
                          help="pyannote pipeline: 'local' (default, offline), a Hugging Face name (token in $HF_TOKEN) "
                               "or a local directory."),
-            click.option("--encoder", type=click.Choice(["campplus", "resemblyzer"]),
+            click.option("--encoder", type=click.Choice(list(ENCODER_CLUSTERING)),
                          help="Embedded backend's speaker encoder (default campplus)."),
             click.option("--voices", "voices_dir", type=click.Path(), metavar="DIR",
                          help="Voice library folder (default: $PODTOOLS_VOICES_DIR or the user data folder)."),

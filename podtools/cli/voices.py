@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import cli
+from ..diarize import ENCODER_CLUSTERING
 from ..errors import InputError
 from .progress import clean_line
 
@@ -47,7 +48,7 @@ def _episode_speaker(episode, speaker: str | None, name: str) -> str:
 @click.option("--audio", "audio_path", type=click.Path(), metavar="FILE",
               help="With an episode.json: its audio, when it is no longer where the episode says.")
 @click.option("--replace", is_flag=True, help="Replace a voice of the same name.")
-@click.option("--encoder", type=click.Choice(["campplus", "resemblyzer"]),
+@click.option("--encoder", type=click.Choice(list(ENCODER_CLUSTERING)),
               help="Speaker encoder of a new library (default campplus; an existing library keeps its own).")
 @VOICES_OPTION
 def add(name: str, source: str, speaker, audio_path, replace: bool, encoder, voices_dir) -> None:

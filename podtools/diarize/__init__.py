@@ -39,6 +39,9 @@ __all__ = [
 # window that is a whole utterance of its own founds a voice (a guest who says one sentence;
 # None: never); ``all_windows``, whether windows shorter than ``window`` (short speech
 # regions) take part in the clustering or are only assigned to the nearest speaker afterwards.
+# The encoders' registry, with ``encoders.ENCODERS`` (name -> class): its keys are the choices of
+# ``DiarizeOptions.encoder`` and of the --encoder flags. Adding an encoder: a class and an entry in
+# diarize/encoders.py, and its clustering settings here.
 ENCODER_CLUSTERING = {
     "campplus": {"threshold": 0.55, "merge_ratio": 0.85, "small_threshold": 0.55, "lone_threshold": 0.5,
                  "all_windows": True},
@@ -60,7 +63,8 @@ class DiarizeOptions(BaseModel):
     min_speakers: Optional[int] = Field(None, ge=1)
     max_speakers: Optional[int] = Field(None, ge=1)
     # embedded backend
-    encoder: Literal["campplus", "resemblyzer"] = Field("campplus", description="speaker embedding model")
+    encoder: str = Field("campplus", description="speaker embedding model, one of ENCODER_CLUSTERING: campplus "
+                                                 "(CAM++) or resemblyzer (GE2E, the old one)")
     threshold: Optional[float] = Field(
         None, gt=0.0, lt=1.0,
         description="cosine similarity below which two voices are different speakers (default: the encoder's, "
@@ -97,6 +101,13 @@ class DiarizeOptions(BaseModel):
     def similarity_threshold(self) -> float:
         """``threshold``, or the one calibrated for ``encoder`` on real voices."""
         return self.threshold if self.threshold is not None else ENCODER_CLUSTERING[self.encoder]["threshold"]
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, v: str) -> str:
+        if v not in ENCODER_CLUSTERING:
+            raise ValueError(f"unknown speaker encoder {v!r} (choose from: {', '.join(ENCODER_CLUSTERING)})")
+        return v
 
     @field_validator("backend")
     @classmethod
