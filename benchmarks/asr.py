@@ -13,6 +13,17 @@ batched (the loop guards, on by default, included; their own row shows them off)
 left without words (tiny.en ends some VAD chunks early: on the sample it drops three whole turns);
 its row shows what that costs and what it buys (WER).
 Targets: podtools/bare overhead <= 1.05; podtools batched faster than bare sequential.
+
+    python benchmarks/asr.py --models embedded,base
+    python benchmarks/asr.py --models base@8,base@4      # MODEL@BATCH_SIZE: batch sizes side by side
+
+Side by side (issue 16): each model (at the default batch size, or @N) in its own child process (peak memory is that process's
+high-water mark, wait4's ru_maxrss), with the settings `podtools ingest` uses (batched, gap
+filling, guards, the catalog prompt): load time, then per audio file wall time, realtime factor
+and WER where a reference exists: samples/episode.mp3 (synthesized, against samples/script.json)
+and ../shared/realspeech/jfk.flac (real speech, its known words); the real conversations of
+../shared/realspeech are timed only (no reference text). Ratios are against the first model.
+Targets: WER of base <= 0.8x tiny.en's.
 """
 
 from __future__ import annotations
@@ -33,7 +44,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--model", default="embedded")
+    ap.add_argument("--models", help="comma-separated models to compare side by side (e.g. embedded,base; "
+                                     "MODEL@N: at batch size N)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return _child(args.child, args.device)
+    if args.models:
+        return compare(args.models.split(","), args.device)
 
     from faster_whisper import BatchedInferencePipeline
 
@@ -104,18 +122,118 @@ def _wer_against_script(audio: str):
     """WER of a text against samples/script.json, when ``audio`` is the bundled sample."""
     if Path(audio).resolve() != (ROOT / "samples" / "episode.mp3").resolve():
         return None
-    import json
+    import jiwer
+
+    reference = _audio_set()[0][2]
+    return lambda text: jiwer.wer(reference, _norm(text))
+
+
+REALSPEECH = ROOT.parent / "shared" / "realspeech"
+JFK = ("and so my fellow americans ask not what your country can do for you "
+       "ask what you can do for your country")
+
+
+def _norm(text: str) -> str:
     import re
+
+    text = re.sub(r"[^\w\s%.]", " ", text.lower().replace("-", " "))
+    return " ".join(re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text).split())
+
+
+def _audio_set() -> list[tuple[str, Path, str | None]]:
+    """(label, path, reference words or None) of the side-by-side run."""
+    import json
+
+    script = json.loads((ROOT / "samples" / "script.json").read_text())["turns"]
+    out = [("samples/episode.mp3 (synthesized)", ROOT / "samples" / "episode.mp3",
+            _norm(" ".join(t["text"] for t in script)))]
+    if REALSPEECH.is_dir():
+        out.append(("realspeech/jfk.flac (real)", REALSPEECH / "jfk.flac", JFK))
+        out += [(f"realspeech/{p.name} (real, no reference)", p, None) for p in sorted(REALSPEECH.glob("*.mp3"))
+                if p.name != "multilingual.mp3"]
+    return out
+
+
+def _child(spec: str, device: str) -> None:
+    """One model, in this process: load it, transcribe each file of the set as ingest does,
+    print the results as JSON on stdout."""
+    import json
 
     import jiwer
 
-    def norm(text: str) -> str:
-        text = re.sub(r"[^\w\s%.]", " ", text.lower().replace("-", " "))
-        return " ".join(re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text).split())
+    from podtools import audio as audio_mod
+    from podtools.asr import TranscribeOptions, load_model
+    from podtools.mentions import asr_biasing
+    from podtools.models import Episode
+    from podtools.pipeline import transcribe_episode
 
-    turns = json.loads((ROOT / "samples" / "script.json").read_text())["turns"]
-    reference = norm(" ".join(t["text"] for t in turns))
-    return lambda text: jiwer.wer(reference, norm(text))
+    model_name, _, batch = spec.partition("@")
+    options = TranscribeOptions(model=model_name, device=device, **asr_biasing())
+    if batch:
+        options = options.model_copy(update={"batch_size": int(batch)})
+    t0 = time.perf_counter()
+    model = load_model(options)
+    load_s = time.perf_counter() - t0
+    files = _audio_set()
+    warm = audio_mod.decode(files[0][1])[: 16000 * 20]
+    transcribe_episode(Episode(id="warm", source="warm", duration=20.0), warm, options, model)
+    rows = []
+    for label, path, reference in files:
+        samples = audio_mod.decode(path)
+        ep = Episode(id=path.stem, source=str(path), duration=len(samples) / 16000)
+        t0 = time.perf_counter()
+        ep = transcribe_episode(ep, samples, options, model)
+        wall = time.perf_counter() - t0
+        text = " ".join(s.text for s in ep.segments)
+        rows.append({"label": label, "seconds": ep.duration, "wall": wall,
+                     "wer": jiwer.wer(reference, _norm(text)) if reference else None})
+    shown = "tiny.en" if model.name == "embedded" else model.name
+    print(json.dumps({"model": f"{shown}, batch {options.batch_size}", "path": model.path, "load_s": load_s, "rows": rows}))
+
+
+def compare(models: list[str], device: str) -> None:
+    """Each model in a child process; one table, ratios against the first model."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    results = []
+    for name in models:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen([sys.executable, __file__, "--child", name, "--device", device],
+                                    stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                err.seek(0)
+                raise SystemExit(f"--model {name} failed:\n{err.read().decode(errors='replace')[-3000:]}")
+            out.seek(0)
+            res = json.loads(out.read().decode().strip().splitlines()[-1])
+        res["peak_mb"] = usage.ru_maxrss / 1024
+        results.append(res)
+    first = results[0]
+    names = [r["model"] for r in results]
+    print(f"\nASR side by side ({os.cpu_count()} CPUs, device {device}); settings of `podtools ingest`; "
+          f"ratios against {names[0]}\n")
+    head = "| measure | " + " | ".join(names) + " | " + " | ".join(f"{n} / {names[0]}" for n in names[1:]) + " |"
+    print(head)
+    print("|" + "---|" * (1 + len(names) + len(names) - 1))
+
+    def row(label: str, values: list[float | None], fmt: str) -> None:
+        cells = [format(v, fmt) if v is not None else "-" for v in values]
+        ratios = [f"{v / values[0]:.2f}" if v is not None and values[0] else "-" for v in values[1:]]
+        print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+
+    row("model load s (first run assembles base into the cache)", [r["load_s"] for r in results], ".1f")
+    row("peak RSS MB (whole child)", [r["peak_mb"] for r in results], ".0f")
+    for i, base_row in enumerate(first["rows"]):
+        label = f"{base_row['label']}, {base_row['seconds']:.0f} s"
+        if base_row["wer"] is not None:
+            row(f"{label}: WER", [r["rows"][i]["wer"] for r in results], ".3f")
+        row(f"{label}: x realtime", [r["rows"][i]["seconds"] / r["rows"][i]["wall"] for r in results], ".1f")
+    total = [sum(x["seconds"] for x in r["rows"]) / sum(x["wall"] for x in r["rows"]) for r in results]
+    row("all files: x realtime", total, ".1f")
+    print()
 
 
 if __name__ == "__main__":

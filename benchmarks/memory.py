@@ -3,6 +3,7 @@
     python benchmarks/memory.py               # a 3-hour episode, and a 30-minute one beside it
     python benchmarks/memory.py --quick       # 30 minutes, and 5 minutes beside it
     python benchmarks/memory.py --hours 1.5 --short-minutes 20
+    python benchmarks/memory.py --hours 1 --short-minutes 10 --models embedded,base
 
 The episode is made by tiling real speech (samples/episode.mp3 and, where present,
 ../shared/realspeech/*.mp3: 5-10 minutes of many voices) into a 44.1 kHz stereo 128 kbit/s MP3,
@@ -77,12 +78,13 @@ def isolated_env(folder: Path) -> dict[str, str]:
             "PODTOOLS_CONFIG": str(config), "PYTHONWARNINGS": "ignore"}
 
 
-def ingest(path: Path, folder: Path) -> tuple[float, float]:
+def ingest(path: Path, folder: Path, model: str | None = None) -> tuple[float, float]:
     run = folder / f"run-{path.stem}"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir()
+    extra = ["--model", model] if model else []
     return child(["-c", "from podtools.cli import main; main()", "ingest", str(path), "-o", str(run / "out"),
-                  "--no-llm", "--no-cache", "-q"], isolated_env(run))
+                  "--no-llm", "--no-cache", "-q", *extra], isolated_env(run))
 
 
 def decode_only(path: Path, folder: Path) -> tuple[float, float]:
@@ -95,6 +97,8 @@ def main() -> None:
     ap.add_argument("--short-minutes", type=float, help="length of the baseline episode (default: a sixth)")
     ap.add_argument("--quick", action="store_true", help="30 minutes, with a 5-minute baseline")
     ap.add_argument("--keep", metavar="DIR", help="make the episodes and outputs here, and keep them")
+    ap.add_argument("--models", help="comma-separated --model values, a pair of ingest rows each "
+                                     "(default: the pipeline's own model)")
     args = ap.parse_args()
     long_s = 1800.0 if args.quick else args.hours * 3600
     short_s = args.short_minutes * 60 if args.short_minutes else long_s / 6
@@ -102,11 +106,11 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         long_ep, short_ep = make_episode(long_s, folder), make_episode(short_s, folder)
-        rows = [
-            ("decode only", long_s, *decode_only(long_ep, folder)),
-            ("ingest (short)", short_s, *ingest(short_ep, folder)),
-            ("ingest", long_s, *ingest(long_ep, folder)),
-        ]
+        rows = [("decode only", long_s, *decode_only(long_ep, folder))]
+        for model in (args.models.split(",") if args.models else [None]):
+            shown = f", {model}" if model else ""
+            rows += [(f"ingest (short){shown}", short_s, *ingest(short_ep, folder, model)),
+                     (f"ingest{shown}", long_s, *ingest(long_ep, folder, model))]
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -114,20 +118,22 @@ def main() -> None:
     def mb_f32(seconds: float) -> float:
         return seconds * SAMPLE_RATE * 4 / 2**20
 
-    short_peak = rows[1][3]
+    width = max(16, *(len(r[0]) + 2 for r in rows))
     print(f"memory benchmark: ingest, default pipeline, no LLM, {os.cpu_count()} CPUs; "
           f"episode {long_s / 3600:.2f} h (decoded float32: {mb_f32(long_s):.0f} MB), "
           f"baseline {short_s / 60:.0f} min")
-    print(f"{'run':<16}{'audio':>9}{'wall s':>9}{'x realtime':>12}{'peak RSS MB':>13}"
+    print(f"{'run':<{width}}{'audio':>9}{'wall s':>9}{'x realtime':>12}{'peak RSS MB':>13}"
           f"{'RSS/f32 audio':>15}{'vs short':>10}")
-    for name, seconds, wall, peak in rows:
+    for i, (name, seconds, wall, peak) in enumerate(rows):
         length = f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
-        print(f"{name:<16}{length:>9}{wall:>9.1f}{seconds / wall:>12.1f}{peak:>13.0f}"
+        short_peak = rows[i - 1][3] if i and i % 2 == 0 else peak  # each long row against its short one
+        print(f"{name:<{width}}{length:>9}{wall:>9.1f}{seconds / wall:>12.1f}{peak:>13.0f}"
               f"{peak / mb_f32(seconds):>15.2f}{peak / short_peak:>10.2f}")
-    growth = (rows[2][3] - short_peak) / ((long_s - short_s) / 3600)
-    verdict = ("met" if rows[2][3] < TARGET_MB else "NOT met") if long_s >= 3 * 3600 else "measured at 3 h"
-    print(f"growth with length: {growth:.0f} MB per hour of audio (one float32 copy: {mb_f32(3600):.0f} MB/h); "
-          f"target: peak under {TARGET_MB} MB for 3 h ({verdict})")
+    for short, long in zip(rows[1::2], rows[2::2]):
+        growth = (long[3] - short[3]) / ((long_s - short_s) / 3600)
+        verdict = ("met" if long[3] < TARGET_MB else "NOT met") if long_s >= 3 * 3600 else "measured at 3 h"
+        print(f"{long[0]}: growth with length {growth:.0f} MB per hour of audio (one float32 copy: "
+              f"{mb_f32(3600):.0f} MB/h); target: peak under {TARGET_MB} MB for 3 h ({verdict})")
 
 
 if __name__ == "__main__":

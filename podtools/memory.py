@@ -1,15 +1,16 @@
 """Memory that a stage frees goes back to the system (glibc's malloc), so stages running side by
 side, and the stages after them, do not pile up each other's leftovers.
 
-glibc serves an allocation above its *mmap threshold* with a mapping of its own, unmapped when it
-is freed; smaller ones come from per-thread heaps, which keep what is freed for that heap's own
-later use. The threshold starts at 128 KiB and, by default, rises to the size of each mapped block
-that is freed, up to 32 MiB. CTranslate2 allocates and frees hundreds of megabytes of 1-32 MiB
-buffers in every Whisper batch: after the first batch they come from a heap and stay there, about
-280 MB that the diarization thread (another heap) and the later stages cannot reuse. A fixed
-threshold (setting it also stops the rise) keeps them mapped, so they are returned when freed
-(measured by benchmarks/memory.py; the cost, one mapping per large buffer, is lost in the noise of
-a batch that takes seconds).
+glibc serves small allocations from per-thread heaps, which keep what is freed for that heap's own
+later use; the pages between blocks still in use are never returned on their own. While the
+listening stages run, :func:`trimming` gives those free pages back twice a second.
+
+No fixed mmap threshold: an earlier release fixed glibc's at 4 MiB so that CTranslate2's per-batch
+buffers were mapped and unmapped one by one. That made every decoding step map, fault in and zero
+fresh pages (Whisper's beams with the catalog prompt allocate buffers of 4-32 MiB per token): on
+two cores tiny.en ran at x10 real time instead of x17 and base at x7.4 instead of x9.7, with most
+of the time in the kernel (benchmarks/asr.py). glibc's own threshold (rising to 32 MiB) keeps those
+buffers in the heaps for reuse, and the trimming returns what is left free.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import os
 import sys
 import threading
 
 log = logging.getLogger("podtools.memory")
 
-M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
-MMAP_THRESHOLD = 4 * 2**20  # bytes: buffers from 4 MiB up are mapped, and unmapped when freed
 TRIM_INTERVAL = 0.5  # seconds between two malloc_trim calls while a stage holds trimming()
 _LOCK = threading.Lock()
-_SET: bool | None = None
 _TRIM_USERS = 0
 _TRIM_STOP: threading.Event | None = None
 
@@ -35,7 +32,7 @@ _TRIM_STOP: threading.Event | None = None
 @functools.lru_cache(maxsize=1)
 def _glibc():
     """This process's C library when it is glibc (through ctypes), else None (other platforms,
-    musl and the like, which have neither ``mallopt`` nor ``malloc_trim``)."""
+    musl and the like, which have no ``malloc_trim``)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -47,18 +44,6 @@ def _glibc():
         return None
 
 
-def return_freed_memory() -> bool:
-    """Fix glibc's mmap threshold for this process (once). Nothing is done on other C libraries or
-    platforms, or where the user has set ``MALLOC_MMAP_THRESHOLD_`` themselves. True when it is set."""
-    global _SET
-    with _LOCK:
-        if _SET is None:
-            libc = _glibc() if "MALLOC_MMAP_THRESHOLD_" not in os.environ else None
-            _SET = bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1)
-            log.debug("glibc mmap threshold %s", f"fixed at {MMAP_THRESHOLD} bytes" if _SET else "unchanged")
-        return _SET
-
-
 # -- giving back freed memory while the listening stages run ----------------------------------------
 
 
@@ -66,6 +51,8 @@ def _trim_loop(stop: threading.Event) -> None:
     libc = _glibc()
     while libc is not None and not stop.wait(TRIM_INTERVAL):
         libc.malloc_trim(0)
+    if libc is not None:
+        libc.malloc_trim(0)  # once more when the last stage lets go: what it freed last goes back too
 
 
 @contextlib.contextmanager

@@ -81,7 +81,7 @@ def embedded_model():
     """The real embedded Whisper tiny.en, loaded once for the whole test session."""
     from podtools.asr import TranscribeOptions, load_model
 
-    return load_model(TranscribeOptions(device="cpu"))
+    return load_model(TranscribeOptions(model="embedded", device="cpu"))
 
 
 @pytest.fixture(scope="session")

@@ -342,6 +342,35 @@ def test_model_auto_takes_the_best_model_at_hand(tmp_path, monkeypatch):
     assert asr.auto_candidates("cpu") == ["base", "embedded"]
 
 
+def test_default_is_the_best_model_at_hand_and_fast_keeps_tiny_en(tmp_path):
+    """README: with no --model, ingest takes the best model at hand (base, when podtools[base] is
+    installed) and says so in its summary line and in provenance; `--pipeline fast` keeps tiny.en.
+    On real speech (the JFK clip) both write its words."""
+    import os
+    import subprocess
+    import sys
+
+    from podtools.asr import bundled
+
+    if not bundled.base_installed():
+        pytest.skip("needs podtools[base]")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    audio = _realspeech() / "jfk.flac"
+    for extra, recorded in (([], "auto: base"), (["--pipeline", "fast"], "embedded")):
+        out = tmp_path / (extra[-1] if extra else "default")
+        proc = subprocess.run([sys.executable, "-c", "from podtools.cli import main; main()", "ingest", str(audio),
+                               "--no-llm", "-o", str(out), *extra], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        summary = proc.stderr.strip().splitlines()[-1]
+        assert summary.startswith(f"{audio}: ") and f", model {recorded} -> " in summary, summary
+        episode = json.loads((out / "episode.json").read_text())
+        assert episode["provenance"]["transcribe"]["model"] == recorded
+        words = re.sub(r"[^a-z ]", "", " ".join(s["text"] for s in episode["segments"]).lower()).split()
+        assert words[:5] == ["and", "so", "my", "fellow", "americans"], words
+        assert words[-2:] == ["your", "country"], words
+
+
 def test_model_auto_skips_a_damaged_base(tmp_path):
     """A half-installed base under --model auto: a warning naming what to reinstall, and the
     episode is transcribed with tiny.en, recorded as auto's choice."""

@@ -6,46 +6,6 @@ import sys
 
 import pytest
 
-CHILD = """
-import sys
-import numpy as np
-
-def rss_mb():
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
-
-if sys.argv[1] == "fixed":
-    from podtools.memory import return_freed_memory
-    assert return_freed_memory()
-big = np.ones(16 * 2**20 // 8)
-del big  # glibc's default: a freed 16 MB mapping raises the mmap threshold to 16 MB
-before = rss_mb()
-bufs, pins = [], []
-for _ in range(20):  # 8 MB buffers (as CTranslate2's per batch), each followed by a small allocation that stays
-    bufs.append(np.ones(8 * 2**20 // 8))
-    pins.append(np.ones(1000))
-del bufs
-print(round(rss_mb() - before))
-"""
-
-
-def _kept_mb(mode: str) -> int:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc (Linux)")
-def test_freed_buffers_go_back_to_the_system():
-    """160 MB of 8 MB buffers freed: glibc keeps them all in the process by default; with the
-    threshold podtools fixes (when Whisper or diarization starts) they are returned."""
-    import platform
-
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("not glibc")
-    if _kept_mb("default") < 120:
-        pytest.skip("this C library returns freed buffers by itself")
-    assert _kept_mb("fixed") <= 20
-
-
 TRIM_CHILD = """
 import sys, threading, time
 import numpy as np
@@ -53,8 +13,7 @@ import numpy as np
 def rss_mb():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
 
-from podtools.memory import return_freed_memory, trimming
-return_freed_memory()  # as in a run: blocks under 4 MiB come from the heap
+from podtools.memory import trimming
 before = rss_mb()
 blocks = [np.ones(64 * 1024 // 8) for _ in range(3000)]  # 190 MB of 64 KiB blocks (torch's batch-sized)
 pin = np.ones(64 * 1024 // 8)  # one that stays, above them all: the heap's top cannot shrink

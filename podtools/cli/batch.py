@@ -160,7 +160,8 @@ def _mmss(seconds: float | None) -> str:
 @click.option("--allow-private", is_flag=True,
               help="Let feeds and enclosures (and their redirects) be on private and loopback addresses.")
 @click.option("--pipeline", default="default", show_default=True, help="Preset name or a pipeline .toml file.")
-@click.option("--model", help="Whisper model: 'embedded', a faster-whisper name, or a model directory.")
+@click.option("--model", help="Whisper model: 'auto' (default: base when installed, else tiny.en), 'base', "
+                               "'embedded' (tiny.en), a faster-whisper name, or a model directory.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device.")
 @click.option("--compute-type", help="CTranslate2 compute type.")
 @click.option("--language", help="Spoken language code, e.g. en (default: detect).")

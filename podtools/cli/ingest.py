@@ -19,7 +19,8 @@ def transcribe_options(fn):
     options = [
         click.option("--pipeline", "pipeline", default="default", show_default=True,
                      help="Preset name (default, gpu) or a pipeline .toml file."),
-        click.option("--model", help="'embedded' (Whisper tiny.en, offline), a faster-whisper name, or a model directory."),
+        click.option("--model", help="'auto' (default: the best model at hand offline, base when installed), "
+                                     "'base', 'embedded' (tiny.en), a faster-whisper name, or a model directory."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device."),
         click.option("--compute-type", help="CTranslate2 compute type (auto: int8 on CPU, float16 on CUDA)."),
         click.option("--language", help="Spoken language code, e.g. en (default: detect)."),
@@ -103,11 +104,21 @@ def _run(episode_arg: str, only_transcribe: bool, pipeline, templates_dir, outpu
             "source": ep.source,
             "duration": ep.duration,
             "segments": len(ep.segments),
+            "model": _model_of(ep),
             "chapters": len(ep.chapters),
             "files": [str(p) for p in result.files],
         }))
     elif not quiet:
-        echo(f"{episode_arg}: {len(ep.segments)} segments, {ep.duration:.1f} s -> {out}/", err=True)
+        model = _model_of(ep)
+        echo(f"{episode_arg}: {len(ep.segments)} segments, {ep.duration:.1f} s"
+             f"{f', model {model}' if model else ''} -> {out}/", err=True)
+
+
+def _model_of(episode) -> str | None:
+    """The Whisper model the transcript was made with, as recorded (``auto: base``), or None for
+    an imported transcript."""
+    run = episode.provenance.get("transcribe")
+    return run.model if run is not None else None
 
 
 @cli.command()

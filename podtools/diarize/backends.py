@@ -62,11 +62,8 @@ def run_backend(audio: "np.ndarray", options: "DiarizeOptions", sample_rate: int
     """Diarize ``audio`` with the configured backend; returns (annotation, what ran)."""
     import numpy as np  # here, not at import: the CLI reads BACKENDS at start-up
 
-    from ..memory import return_freed_memory
-
     if sample_rate != 16_000:
         raise ValueError("diarization expects 16 kHz audio")
-    return_freed_memory()  # torch's buffers go back to the system when freed
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)  # no copy of float32 audio
     return BACKENDS[options.backend](audio, options, [])
 
