@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import cli
-from .progress import RichProgress, echo
+from .progress import RichProgress, clean_line, echo
 from .diarize import apply_diarize_flags, diarize_flags, pop_diarize_flags
 from .summarize import llm_options
 
@@ -18,7 +18,7 @@ def transcribe_options(fn):
     """Flags of the transcribe stage; each overrides the preset's ``[transcribe]`` value."""
     options = [
         click.option("--pipeline", "pipeline", default="default", show_default=True,
-                     help="Preset name (default, gpu) or a pipeline .toml file."),
+                     help="Preset name (default, fast, gpu) or a pipeline .toml file."),
         click.option("--model", help="'auto' (default: the best model at hand offline, base when installed), "
                                      "'base', 'embedded' (tiny.en), a faster-whisper name, or a model directory."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Compute device."),
@@ -118,7 +118,7 @@ def _model_of(episode) -> str | None:
     """The Whisper model the transcript was made with, as recorded (``auto: base``), or None for
     an imported transcript."""
     run = episode.provenance.get("transcribe")
-    return run.model if run is not None else None
+    return clean_line(run.model) if run is not None and run.model else None  # an episode.json is untrusted
 
 
 @cli.command()
