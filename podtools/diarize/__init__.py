@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
     "DiarizeOptions",
@@ -102,20 +102,16 @@ class DiarizeOptions(BaseModel):
         """``threshold``, or the one calibrated for ``encoder`` on real voices."""
         return self.threshold if self.threshold is not None else ENCODER_CLUSTERING[self.encoder]["threshold"]
 
-    @field_validator("encoder")
+    @field_validator("encoder", "backend")
     @classmethod
-    def _known_encoder(cls, v: str) -> str:
-        if v not in ENCODER_CLUSTERING:
-            raise ValueError(f"unknown speaker encoder {v!r} (choose from: {', '.join(ENCODER_CLUSTERING)})")
-        return v
-
-    @field_validator("backend")
-    @classmethod
-    def _known_backend(cls, v: str) -> str:
+    def _registered(cls, v: str, info: ValidationInfo) -> str:
+        """An encoder or a backend is one of its registry's names."""
         from .backends import BACKENDS
 
-        if v not in BACKENDS:
-            raise ValueError(f"unknown diarization backend {v!r} (choose from: {', '.join(BACKENDS)})")
+        names, what = ((ENCODER_CLUSTERING, "speaker encoder") if info.field_name == "encoder"
+                       else (BACKENDS, "diarization backend"))
+        if v not in names:
+            raise ValueError(f"unknown {what} {v!r} (choose from: {', '.join(names)})")
         return v
 
     @model_validator(mode="after")
