@@ -45,6 +45,21 @@ def test_concurrency_is_what_the_server_runs(srv):
         del os.environ["PACING_KEY"]
 
 
+def test_every_shipped_preset_leaves_concurrency_to_the_server(srv):
+    """What `podtools ingest --pipeline NAME --llm-base-url URL` resolves: no shipped preset pins
+    the number of requests in flight, so a local server that runs one at a time gets one (a
+    preset's `concurrency = 4` used to send a one-slot llama.cpp server four at once)."""
+    from podtools.config import available_pipelines, load_pipeline
+    from podtools.llm import resolve_settings
+
+    for name in available_pipelines():
+        settings = resolve_settings(load_pipeline(name).llm, {"model": "test-model", "base_url": srv.url})
+        assert LLM(settings).concurrency() == 1, name
+    srv.props = {"total_slots": 2, "default_generation_settings": {}}
+    settings = resolve_settings(load_pipeline("default").llm, {"model": "test-model", "base_url": srv.url})
+    assert LLM(settings).concurrency() == 2
+
+
 def test_local_answers_are_streamed_and_start_within_the_first_token_limit(srv):
     ans = llm(srv).complete(MESSAGES, "t")
     assert ans.text and srv.chat_requests[-1]["body"].get("stream") is True
