@@ -18,7 +18,8 @@ Baseline: the same embeddings clustered plainly (every window in the linkage, no
 cluster check, no Viterbi smoothing) - what the extra steps buy.
 
 Speed: the sample episode tiled N times (default 3, ~5 min); warm models; diarization time as
-a fraction of transcription time (embedded Whisper tiny.en, same file; target <= 0.4 on CPU),
+a fraction of transcription time (the default pipeline's Whisper with ingest's catalog prompt,
+same file; target <= 0.4 on CPU),
 and ASR + diarization wall time run one after the other vs concurrently (ingest's way).
 """
 
