@@ -195,21 +195,17 @@ def compare(models: list[str], device: str) -> None:
     """Each model in a child process; one table, ratios against the first model."""
     import json
     import os
-    import subprocess
     import tempfile
+
+    from memory import child  # benchmarks/memory.py: a child process's wall time and peak RSS
 
     results = []
     for name in models:
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen([sys.executable, __file__, "--child", name, "--device", device],
-                                    stdout=out, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
-                err.seek(0)
-                raise SystemExit(f"--model {name} failed:\n{err.read().decode(errors='replace')[-3000:]}")
+        with tempfile.TemporaryFile() as out:
+            _, peak_mb = child([__file__, "--child", name, "--device", device], stdout=out)
             out.seek(0)
             res = json.loads(out.read().decode().strip().splitlines()[-1])
-        res["peak_mb"] = usage.ru_maxrss / 1024
+        res["peak_mb"] = peak_mb
         results.append(res)
     first = results[0]
     names = [r["model"] for r in results]

@@ -54,11 +54,12 @@ def make_episode(seconds: float, folder: Path) -> Path:
     return out
 
 
-def child(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of ``python ARGS`` run to completion."""
+def child(args: list[str], env: dict[str, str] | None = None, stdout=None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of ``python ARGS`` run to completion; its output goes to the
+    file ``stdout`` (default: discarded)."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=stdout or subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -235,8 +235,9 @@ def audio_rows(models: list[str], options, catalog, show: bool = False) -> str:
             model = load_model(plain)
             shown = model.name if model.name != "embedded" else "tiny.en"
             results[shown] = {}
+            variants = biasing_variants(catalog, plain)
             for label, (audio, turns, ref) in sets.items():
-                res, seconds[label] = set_c(model, audio, turns, ref, biasing_variants(catalog, plain), options)
+                res, seconds[label] = set_c(model, audio, turns, ref, variants, options)
                 results[shown][label] = res
                 if show:
                     for variant, r in res.items():

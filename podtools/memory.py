@@ -8,8 +8,10 @@ listening stages run, :func:`trimming` gives those free pages back twice a secon
 No fixed mmap threshold: an earlier release fixed glibc's at 4 MiB so that CTranslate2's per-batch
 buffers were mapped and unmapped one by one. That made every decoding step map, fault in and zero
 fresh pages (Whisper's beams with the catalog prompt allocate buffers of 4-32 MiB per token): on
-two cores tiny.en ran at x10 real time instead of x17 and base at x7.4 instead of x9.7, with most
-of the time in the kernel (benchmarks/asr.py). glibc's own threshold (rising to 32 MiB) keeps those
+two cores, transcribing shared/realspeech/host2guests.mp3 at batch size 8, tiny.en ran at x10 real
+time instead of x17 and base at x7.4 instead of x9.7, with most of the time in the kernel (to see
+it again: ``MALLOC_MMAP_THRESHOLD_=4194304 python benchmarks/asr.py --models embedded,base``
+against the same without the variable). glibc's own threshold (rising to 32 MiB) keeps those
 buffers in the heaps for reuse, and the trimming returns what is left free.
 """
 
