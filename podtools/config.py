@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,3 +77,20 @@ def with_overrides(config: PipelineConfig, overrides: dict[str, dict[str, Any]])
             if value is not None:
                 raw.setdefault(section, {})[key] = value
     return validate_config(raw)
+def parse_settings(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["diarize.enabled=false", "transcribe.beam_size=1"]`` -> pipeline overrides.
+
+    Values are read as TOML values (``true``, ``3``, ``0.5``, ``["a", "b"]``), else as text.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not section or not name:
+            raise ConfigError(f"--set {pair!r}: expected SECTION.KEY=VALUE, e.g. diarize.enabled=false")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out.setdefault(section, {})[name] = value
+    return out

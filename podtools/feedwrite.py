@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from .batch.feeds import check_xml, pick_enclosure, read_feed_file
+from .batch.items import EPISODES_DIR, MAX_FEED_BYTES
+from .catalog import CATALOG_NAME, Catalog
+from .download import is_url, read_url
 from .errors import ConfigError, InputError
+from .models import Episode
 from .publish import PODCAST_NS, check_base_url, element_text, feed_tags
 
 log = logging.getLogger("podtools.feedwrite")
@@ -60,7 +65,6 @@ def _items(data: bytes, origin: str):
     """feedparser's entries beside the byte spans of the ``<item>`` elements, in document order."""
     import feedparser
 
-    from .batch import check_xml
 
     check_xml(data, origin)
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -74,9 +78,8 @@ def _items(data: bytes, origin: str):
 
 
 def _find_row(rows, entry, feed_url: Optional[str]):
-    from .batch import _pick_enclosure
 
-    enc = _pick_enclosure(entry)
+    enc = pick_enclosure(entry)
     href = enc["href"].strip() if enc else None
     if href and feed_url:
         href = urllib.parse.urljoin(feed_url, href)
@@ -94,9 +97,6 @@ def _find_row(rows, entry, feed_url: Optional[str]):
 def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None, origin: str = "feed",
              feed_url: Optional[str] = None) -> FeedResult:
     """``data`` (an RSS feed) with Podcasting 2.0 tags added to every item the catalogue has done."""
-    from .catalog import CATALOG_NAME, Catalog
-    from .batch import EPISODES_DIR
-    from .models import Episode
 
     if not base_url:
         raise ConfigError("a feed needs absolute URLs: give --publish-base-url, where the catalogue's episodes/ "
@@ -178,11 +178,8 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
               ) -> tuple[bytes, str, Optional[str]]:
     """(bytes, origin, feed URL) of a feed file or http(s) URL; without one, the single feed the
     catalogue was made from."""
-    from .batch import MAX_FEED_BYTES, read_feed_file
-    from .download import is_url, read_url
 
     if source is None:
-        from .catalog import CATALOG_NAME, Catalog
 
         with Catalog.open(Path(catalogue) / CATALOG_NAME, create=False) as catalog:
             sources = sorted({r.source for r in catalog.episodes()})

@@ -199,7 +199,8 @@ def batch(sources, output, workers, engine, ray_address, ray_temp_dir, since, li
     episode under OUTPUT/episodes, the catalogue OUTPUT/catalog.db (see `podtools search`,
     `trends`, `catalog`) and OUTPUT/index.html. Exit status 1 when an episode failed.
     """
-    from ..batch import BatchOptions, Selection, parse_settings, parse_since, run_batch
+    from ..batch import BatchOptions, Selection, parse_since, run_batch
+    from ..config import parse_settings
     from ..config import load_pipeline, with_overrides
     from .ingest import vocabulary
 

@@ -10,17 +10,19 @@ across chunk boundaries, and the models under discussion in the current chapter
 from __future__ import annotations
 
 import bisect
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
 from .catalog import Entry
+from .cues import (CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS, VERSION_TOKEN, clean_surface,
+                   months_apart, not_this_name, product_name, size_text, version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
-from .phonetic import PhoneticIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
+from .phonetic import PhoneticIndex
 from .text import atoms
+
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "unknown": 0.5, "ner": 0.6}
@@ -28,24 +30,6 @@ EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier 
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
-_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
-# words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
-DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}
-MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
-# words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
-# parameters"); any other content word makes it a size of something else ("8 billion people")
-SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
-                           "variant", "variants", "total", "active", "dense", "moe"}
-_UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
-_CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
-_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
-# words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
-PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
-                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
-_PRONOUNS = {"i", "you", "he", "she", "we", "they"}
-_BE = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
-_TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
-_LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
 
 
 @dataclass
@@ -77,10 +61,6 @@ class _Prim:
     kind: Optional[str] = None
     known: bool = True
 
-
-def _size_text(tokens) -> str:
-    parts = [t.norm_ for t in tokens]
-    return "".join(parts[:-1]) + parts[-1].upper()
 
 
 class Resolver:
@@ -136,12 +116,12 @@ class Resolver:
         it, and after it the end, punctuation, a function word or a model noun ("the eight billion
         one", "70 billion is the sweet spot", "a 405 on my laptop"), not another noun ("8 billion
         people", "a 405 area code")."""
-        if s > 0 and doc[s - 1].lower_ in _CURRENCY:
+        if s > 0 and doc[s - 1].lower_ in CURRENCY:
             return False
         if e >= len(doc):
             return True
         nxt = doc[e]
-        if nxt.lower_ in _CURRENCY or nxt.text == "%" or nxt.lower_ in ("percent", "percentage"):
+        if nxt.lower_ in CURRENCY or nxt.text == "%" or nxt.lower_ in ("percent", "percentage"):
             return False
         return not nxt.is_alpha or nxt.lower_ in SIZE_NOUNS or (nxt.lower_ in self.stop and nxt.lower_ != "of")
 
@@ -218,7 +198,7 @@ class Resolver:
             if how == "not":
                 continue
             if entry.kind != "org" and e - s == 1:
-                why = _not_this_name(doc, s, e)
+                why = not_this_name(doc, s, e)
                 if why:
                     if why == "compound":
                         self.discourse.reject(entry.name)  # "Raspberry Pi": and "the Pi" after it, in this chapter
@@ -231,13 +211,13 @@ class Resolver:
                 shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:e - 1]))
                 if shorter is not None:  # "Gemma 2B" is Gemma at 2B, not Gemma 2
                     entry, how = shorter[0], shorter[1]
-                    size = _size_text(doc[e - 1:e + 1])
+                    size = size_text(doc[e - 1:e + 1])
                     covered[e] = True
                     e += 1
             if size is None and entry.mention_kind == "model":
                 at = e + 1 if e + 1 < n and doc[e].lower_ == "at" and e + 1 in sizes else e  # "Qwen3 at 8B"
                 if at in sizes:
-                    size = _size_text(doc[at:sizes[at]])
+                    size = size_text(doc[at:sizes[at]])
                     for t in range(e, sizes[at]):
                         covered[t] = True
                     e = sizes[at]
@@ -303,7 +283,7 @@ class Resolver:
             version = "".join("V" if t.norm_ == "v" else t.text.rstrip("-") for t in doc[vs:e])
             size = None
             if e in sizes:
-                size = _size_text(doc[e:sizes[e]])
+                size = size_text(doc[e:sizes[e]])
                 end = sizes[e]
             else:
                 end = e
@@ -335,13 +315,13 @@ class Resolver:
                 self.discourse.note(self.base + s, prim.entry, prim.size)
 
         for s, e in sizes.items():
-            if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
+            if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "3.1 70B": the version's size (below)
             prev = doc[s - 1].lower_ if s > 0 else ""
             nxt = doc[e].lower_ if e < n else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start and nxt not in MODEL_CUES and nxt != "version":
                 continue  # "the 8B Transformer": a size of something else
-            size = _size_text(doc[s:e])
+            size = size_text(doc[s:e])
             cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
             hit = None
             if cued:  # "the 405B" right after "Llama 3.1 405B"
@@ -355,7 +335,7 @@ class Resolver:
                 take(s, e, hit)
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five"
             tok = doc[t]
-            if covered[t] or not _UNITLESS.match(tok.norm_) or not self._free_standing(doc, t, t + 1):
+            if covered[t] or not UNITLESS.match(tok.norm_) or not self._free_standing(doc, t, t + 1):
                 continue
             if " " not in tok.text and (t == 0 or doc[t - 1].lower_ not in DETERMINERS | {"a", "an"}):
                 continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
@@ -370,14 +350,14 @@ class Resolver:
             if covered[t]:
                 continue
             version, end = None, t + 1
-            if "." in tok.norm_ and _VERSION.match(tok.norm_):
+            if "." in tok.norm_ and VERSION_TOKEN.match(tok.norm_):
                 version = tok.norm_
-            elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and _NUMBER.match(doc[t + 1].norm_) and not tok.whitespace_
+            elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and SMALL_NUMBER.match(doc[t + 1].norm_) and not tok.whitespace_
                   and not covered[t + 1]):
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2  # "V3", "R1", "V2. 5"
-            if version is None or (t > 0 and (_product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
+            if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
-            if version[0].isdigit() and end not in sizes and not _version_alone(doc, t, end):
+            if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end):
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
             said = [(version, end)]
             if end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet": that model first
@@ -394,19 +374,19 @@ class Resolver:
                 if hit is not None:
                     break
             if hit is not None:
-                said_size = _size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
+                said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
         for key, s, e in self.c.short_matcher(doc):
-            if any(covered[t] for t in range(s, e)) or (s > 0 and _VERSION.match(doc[s - 1].norm_)):
+            if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
             name = self.c.nlp.vocab.strings[key]
             marked = doc[s].text[:1].isupper() or prev in DETERMINERS
-            if _not_this_name(doc, s, e) or prev in ("a", "an") or (e < n and self._noun_follows(doc[e])):
+            if not_this_name(doc, s, e) or prev in ("a", "an") or (e < n and self._noun_follows(doc[e])):
                 continue  # "a Brahms opus", "a haiku", "his scout troop", "Pro tip": common nouns
             if name not in self.c.listed_short and not doc[s].text[:1].isupper():
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one
@@ -443,7 +423,7 @@ class Resolver:
                              or (c.parent and c.parent in (entry.name, entry.parent))), None)
                 same = [c for c in variants if fam and c.family == fam]
                 if pick is None and same:  # "Opus" while Claude 3.5 Sonnet is discussed: the nearest release
-                    pick = min(same, key=lambda c: _months_apart(c.released, entry.released))
+                    pick = min(same, key=lambda c: months_apart(c.released, entry.released))
             if pick is not None:
                 conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
                 return _Prim(s, e, pick, "discourse", conf, size)
@@ -454,7 +434,7 @@ class Resolver:
         """A name found by sound or by spelling, with the size said right after it."""
         size = None
         if entry.mention_kind == "model" and e in sizes:
-            size = _size_text(doc[e:sizes[e]])
+            size = size_text(doc[e:sizes[e]])
             e = sizes[e]
         for t in range(s, e):
             covered[t] = True
@@ -502,7 +482,7 @@ class Resolver:
                 same = [c for c in cands if fam and c.family == fam]
                 if len(same) == 1 or (same and recent.released):
                     # "Opus" after "Claude 3.5 Sonnet": the Opus released nearest to that model
-                    return min(same, key=lambda c: _months_apart(c.released, recent.released))
+                    return min(same, key=lambda c: months_apart(c.released, recent.released))
             return None  # only the most recent model counts
         return None
 
@@ -530,7 +510,7 @@ class Resolver:
             if i < 0 or not namelike(doc[i]):
                 continue
             name = doc[i:s].text.strip().rstrip("-")
-            size = _size_text(doc[s:e])
+            size = size_text(doc[s:e])
             guess = fz.model_shaped([t.norm_ for t in doc[i:e]]) if fz is not None else None
             if guess is not None:  # a garbled known model: "Nanotron 4 340B" -> Nemotron-4 340B
                 entry, score = guess
@@ -558,7 +538,7 @@ class Resolver:
                 continue
             if any(covered[t] for t in range(ent.start, ent.end)):
                 continue
-            name = _clean_surface(ent.text)
+            name = clean_surface(ent.text)
             if len(name) < 2 or not any(ch.isalpha() for ch in name):
                 continue
             kind = "org" if ent.label_ == "ORG" else "person"
@@ -568,70 +548,11 @@ class Resolver:
 
     def _raw(self, doc, p: _Prim) -> Raw:
         span = doc[p.s:p.e]
-        surface = _clean_surface(span.text)
+        surface = clean_surface(span.text)
         start = span.start_char + (len(span.text) - len(span.text.lstrip()))
         if p.entry is not None:
             e = p.entry
             return Raw(start, start + len(surface), e.name, e.mention_kind, p.method, p.confidence, True, p.size,
                        e.org, e, surface)
-        return Raw(start, start + len(surface), _clean_surface(p.canonical or surface), p.kind or "model",
+        return Raw(start, start + len(surface), clean_surface(p.canonical or surface), p.kind or "model",
                    p.method, p.confidence, p.known, p.size, None, None, surface)
-
-
-_QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
-                    "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
-_QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
-
-
-def _version_alone(doc, s: int, e: int) -> bool:
-    """Whether the number at ``doc[s:e]`` may be a version said alone, not a quantity: nothing glued
-    to it ("2.1e25", "1.5B") and no quantity words around it ("around 3.3", "3.5 percent")."""
-    if s > 0 and (doc[s - 1].lower_ in _QUANTITY_BEFORE or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha):
-        return False
-    if e < len(doc) and (doc[e].lower_ in _QUANTITY_AFTER or not doc[e - 1].whitespace_ and doc[e].is_alpha
-                         and doc[e].norm_ in SIZE_UNITS):
-        return False
-    return not (e < len(doc) and not doc[e - 1].whitespace_ and (doc[e].is_alpha or doc[e].is_digit))
-
-
-def _sentence_start(doc, i: int) -> bool:
-    return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
-
-
-def _not_this_name(doc, s: int, e: int) -> str:
-    """Why a one-word name at ``doc[s:e]`` is something else by the words before it: "person" ("my
-    uncle Claude"), "sign" ("I'm a Gemini"), "compound" (the end of another proper name: "Raspberry
-    Pi", "a Brahms Opus"); "" when nothing says so."""
-    if e - s != 1 or s == 0:
-        return ""
-    prev = doc[s - 1]
-    if prev.lower_.rstrip(".") in PERSON_TITLES:
-        return "person"
-    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in _BE and doc[s - 3].lower_ in _PRONOUNS
-            and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
-        return "sign"
-    if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
-            and not _sentence_start(doc, s - 1) and prev.text not in ("I",)):
-        return "compound"
-    return ""
-
-
-def _product_name(tok) -> bool:
-    """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18"):
-    a capitalized word that is no catalog name."""
-    return tok.is_alpha and tok.text[:1].isupper() and not _sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
-        and not tok.is_stop and tok.lower_ not in ("version", "v")
-
-
-def _months_apart(a: Optional[str], b: Optional[str]) -> int:
-    def months(d: Optional[str]) -> int:
-        try:
-            parts = (d or "").split("-")
-            return int(parts[0]) * 12 + (int(parts[1]) if len(parts) > 1 else 6)
-        except ValueError:
-            return 10**6
-    return abs(months(a) - months(b))
-
-
-def _clean_surface(text: str) -> str:
-    return _LEAD.sub("", _TRAIL.sub("", text)) or text.strip()

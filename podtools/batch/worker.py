@@ -9,9 +9,14 @@ neither, so the two have no circle between them.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
+
+from .. import asr
+from ..pipeline import ingest
+from ..render import render
 
 
 @dataclass
@@ -30,7 +35,6 @@ class Task:
 
 def load_worker_models(config) -> dict[str, Any]:
     """Models a worker loads once and passes to every ``ingest`` call."""
-    from . import asr
 
     return {"model": asr.load_model(config.transcribe)}
 
@@ -40,8 +44,6 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
 
     The feed's title and publish date are the episode's (a file's tags often say less).
     """
-    from .pipeline import ingest
-    from .render import render
 
     timings: dict[str, float] = {}
     accepted = _ingest_parameters()
@@ -66,8 +68,5 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
 
 
 def _ingest_parameters() -> set[str]:
-    import inspect
-
-    from .pipeline import ingest
 
     return set(inspect.signature(ingest).parameters)

@@ -8,6 +8,9 @@ the ``_migrations`` table, applied in order when a catalogue is opened.
 
 Every state change is one transaction; a process killed at any moment leaves the catalogue
 as it was before or after that change, never between.
+
+:class:`Catalog` is the store; the schema and SQLite plumbing are in :mod:`.schema`, the rows it
+returns in :mod:`.rows`.
 """
 
 from __future__ import annotations
@@ -16,264 +19,22 @@ import contextlib
 import dataclasses
 import datetime as dt
 import difflib
+import fcntl  # POSIX: the batch lock
 import json
 import logging
 import os
-import re
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, Sequence
 
-from .errors import InputError, OutputError
-from .models import Episode
+from ..errors import InputError, OutputError
+from ..models import Episode
+from .rows import EpisodeRow, NewEpisode, SearchHit, Trends
+from .schema import (BUSY_TIMEOUT, CATALOG_NAME, MIGRATIONS, STATUSES, CatalogError, check_header, fts_query, iso,
+                     now_iso, parse_iso, statements, translated_errors, wrapped_error)
+
 
 log = logging.getLogger("podtools.catalog")
-
-CATALOG_NAME = "catalog.db"
-BUSY_TIMEOUT = 10.0  # seconds to wait for another writer before reporting the catalogue as locked
-
-STATUSES = ("pending", "running", "done", "failed", "duplicate")
-
-
-class CatalogError(InputError):
-    """The catalogue cannot be used: corrupt, from a newer podtools, or locked by another batch."""
-
-
-# -- schema -----------------------------------------------------------------------------------
-
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (
-        1,
-        "initial",
-        """
-        CREATE TABLE episodes (
-            id INTEGER PRIMARY KEY,
-            uid TEXT NOT NULL UNIQUE,          -- feed+GUID hash, or sha256 of a local file
-            guid TEXT,
-            source TEXT NOT NULL,              -- the SOURCE argument it came from
-            location TEXT NOT NULL,            -- enclosure URL or file path
-            title TEXT,
-            published TEXT,                    -- ISO 8601, UTC
-            declared_duration REAL,            -- seconds, as the feed declares it
-            duration REAL,                     -- seconds of audio, once processed
-            content_hash TEXT,                 -- sha256 of the audio (Episode.id)
-            folder TEXT NOT NULL,              -- output folder, relative to <root>/episodes
-            status TEXT NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending', 'running', 'done', 'failed', 'duplicate')),
-            error TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            seconds REAL,                      -- wall time of the run that finished it
-            config_hash TEXT,                  -- pipeline settings it was processed with
-            duplicate_of INTEGER REFERENCES episodes(id),
-            first_seen TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            finished TEXT
-        );
-        CREATE INDEX episodes_status ON episodes(status);
-        CREATE INDEX episodes_published ON episodes(published);
-        CREATE INDEX episodes_hash ON episodes(content_hash);
-
-        CREATE TABLE batches (
-            id INTEGER PRIMARY KEY,
-            started TEXT NOT NULL,
-            finished TEXT,
-            sources TEXT NOT NULL,             -- JSON list
-            engine TEXT,
-            workers INTEGER,
-            done INTEGER, failed INTEGER, skipped INTEGER,
-            status TEXT NOT NULL DEFAULT 'running'
-        );
-
-        CREATE TABLE runs (                    -- one attempt at one episode
-            id INTEGER PRIMARY KEY,
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            batch_id INTEGER REFERENCES batches(id),
-            started TEXT NOT NULL,
-            finished TEXT,
-            status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted', 'duplicate')),
-            error TEXT,
-            seconds REAL,
-            worker TEXT
-        );
-        CREATE INDEX runs_episode ON runs(episode_id);
-
-        CREATE TABLE stages (                  -- one stage of one attempt
-            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            stage TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
-            seconds REAL,
-            model TEXT,
-            error TEXT,
-            finished TEXT NOT NULL,
-            PRIMARY KEY (run_id, stage)
-        );
-
-        CREATE TABLE speakers (
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            speaker TEXT NOT NULL,
-            name TEXT,
-            talk_time REAL,
-            PRIMARY KEY (episode_id, speaker)
-        );
-
-        CREATE TABLE chapters (
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            start_time REAL NOT NULL,
-            end_time REAL NOT NULL,
-            title TEXT NOT NULL,
-            source TEXT,
-            PRIMARY KEY (episode_id, idx)
-        );
-
-        CREATE TABLE segments (
-            id INTEGER PRIMARY KEY,
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            start_time REAL NOT NULL,
-            end_time REAL NOT NULL,
-            speaker_id TEXT,
-            speaker TEXT,                      -- display name at the time of indexing
-            chapter INTEGER,
-            text TEXT NOT NULL,
-            UNIQUE (episode_id, idx)
-        );
-        CREATE VIRTUAL TABLE segments_fts USING fts5(
-            text, content='segments', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
-        );
-        CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
-            INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
-        END;
-        CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
-            INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
-        END;
-        CREATE TRIGGER segments_au AFTER UPDATE ON segments BEGIN
-            INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
-            INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
-        END;
-
-        CREATE TABLE mentions (
-            id INTEGER PRIMARY KEY,
-            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
-            canonical TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            surface TEXT NOT NULL,
-            start_time REAL NOT NULL,
-            end_time REAL NOT NULL,
-            speaker_id TEXT,
-            speaker TEXT,
-            chapter INTEGER,
-            confidence REAL,
-            known INTEGER NOT NULL DEFAULT 1
-        );
-        CREATE INDEX mentions_episode ON mentions(episode_id);
-        CREATE INDEX mentions_canonical ON mentions(canonical COLLATE NOCASE);
-
-        CREATE TABLE file_hashes (             -- sha256 of local files, so a re-run need not re-read them
-            path TEXT PRIMARY KEY,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT NOT NULL
-        );
-        """,
-    ),
-]
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def parse_iso(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
-
-
-# -- rows -------------------------------------------------------------------------------------
-
-
-@dataclass
-class EpisodeRow:
-    id: int
-    uid: str
-    guid: Optional[str]
-    source: str
-    location: str
-    title: Optional[str]
-    published: Optional[str]
-    declared_duration: Optional[float]
-    duration: Optional[float]
-    content_hash: Optional[str]
-    folder: str
-    status: str
-    error: Optional[str]
-    attempts: int
-    seconds: Optional[float]
-    config_hash: Optional[str]
-    duplicate_of: Optional[int]
-    first_seen: str
-    updated: str
-    finished: Optional[str]
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "EpisodeRow":
-        return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})
-
-    @property
-    def published_dt(self) -> dt.datetime | None:
-        return parse_iso(self.published)
-
-
-@dataclass
-class NewEpisode:
-    """What the batch knows of an episode before processing it."""
-
-    uid: str
-    source: str
-    location: str
-    folder: str
-    guid: Optional[str] = None
-    title: Optional[str] = None
-    published: Optional[dt.datetime] = None
-    declared_duration: Optional[float] = None
-    content_hash: Optional[str] = None
-
-
-@dataclass
-class SearchHit:
-    episode_uid: str
-    episode_title: Optional[str]
-    published: Optional[str]
-    folder: str
-    start: float
-    end: float
-    speaker: Optional[str]
-    chapter: Optional[str]
-    text: str
-    snippet: str
-    rank: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class Trends:
-    """Mentions per episode (rows, in publish order) of each name (columns)."""
-
-    names: list[str]
-    episodes: list[dict[str, Any]] = field(default_factory=list)  # uid, title, published, folder
-    counts: list[list[int]] = field(default_factory=list)  # counts[row][column]
-    unknown: dict[str, list[str]] = field(default_factory=dict)  # asked-for name -> close matches
 
 
 # -- the catalogue ----------------------------------------------------------------------------
@@ -306,7 +67,7 @@ class Catalog:
         elif not path.is_file():
             raise CatalogError("is not a file", path)
         else:
-            _check_header(path)
+            check_header(path)
         try:
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -314,7 +75,7 @@ class Catalog:
         conn.row_factory = sqlite3.Row
         cat = cls(conn, path)
         try:
-            with _translate(path):
+            with translated_errors(path):
                 conn.execute("PRAGMA foreign_keys = ON")
                 if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -339,7 +100,7 @@ class Catalog:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any exception)."""
-        with _translate(self.path):
+        with translated_errors(self.path):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -365,9 +126,9 @@ class Catalog:
             if number in done:
                 continue
             with self.transaction() as c:
-                for statement in _statements(sql):
+                for statement in statements(sql):
                     c.execute(statement)
-                c.execute("INSERT INTO _migrations (id, name, applied) VALUES (?, ?, ?)", (number, name, _now()))
+                c.execute("INSERT INTO _migrations (id, name, applied) VALUES (?, ?, ?)", (number, name, now_iso()))
             log.info("catalogue %s: applied migration %d (%s)", self.path, number, name)
 
     def migrations(self) -> list[tuple[int, str]]:
@@ -375,7 +136,7 @@ class Catalog:
 
     def check_integrity(self) -> None:
         """``PRAGMA quick_check``: refuse to work on a damaged catalogue."""
-        with _translate(self.path):
+        with translated_errors(self.path):
             result = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
         if result != ["ok"]:
             raise CatalogError(
@@ -389,8 +150,6 @@ class Catalog:
     def lock(self) -> None:
         """Take the batch lock (one running batch per catalogue); released by :meth:`unlock`
         or when the process ends, however it ends."""
-        import fcntl
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             fh = open(lock_path, "a+")
@@ -419,8 +178,6 @@ class Catalog:
         batch killed with -9 holds nothing: its episodes still marked running are interrupted."""
         if self._lock_fh is not None:
             return True
-        import fcntl
-
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDONLY)
@@ -444,8 +201,6 @@ class Catalog:
 
     def unlock(self) -> None:
         if self._lock_fh is not None:
-            import fcntl
-
             with contextlib.suppress(OSError):
                 self._lock_fh.seek(0)
                 self._lock_fh.truncate()
@@ -476,13 +231,13 @@ class Catalog:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY published IS NULL, published DESC, title"
-        with _translate(self.path):
+        with translated_errors(self.path):
             return [EpisodeRow.from_row(r) for r in self.conn.execute(sql, args)]
 
     def sync(self, items: Sequence[NewEpisode]) -> dict[str, EpisodeRow]:
         """Insert unseen episodes as pending (one transaction); refresh what a source says
         about unfinished ones. Returns uid -> row for every item."""
-        now = _now()
+        now = now_iso()
         with self.transaction() as c:
             for it in items:
                 c.execute(
@@ -517,24 +272,24 @@ class Catalog:
     def set_pending(self, episode_id: int, note: str | None = None) -> None:
         with self.transaction() as c:
             c.execute("UPDATE episodes SET status = 'pending', error = ?, updated = ? WHERE id = ?",
-                      (note, _now(), episode_id))
+                      (note, now_iso(), episode_id))
 
     # -- batches and runs ------------------------------------------------------------------
 
     def begin_batch(self, sources: Sequence[str], engine: str, workers: int) -> int:
         with self.transaction() as c:
             cur = c.execute("INSERT INTO batches (started, sources, engine, workers) VALUES (?, ?, ?, ?)",
-                            (_now(), json.dumps(list(sources)), engine, workers))
+                            (now_iso(), json.dumps(list(sources)), engine, workers))
             return int(cur.lastrowid)
 
     def end_batch(self, batch_id: int, done: int, failed: int, skipped: int, status: str = "finished") -> None:
         with self.transaction() as c:
             c.execute("UPDATE batches SET finished = ?, done = ?, failed = ?, skipped = ?, status = ? WHERE id = ?",
-                      (_now(), done, failed, skipped, status, batch_id))
+                      (now_iso(), done, failed, skipped, status, batch_id))
 
     def start_run(self, episode_id: int, batch_id: int | None, worker: str | None = None) -> int:
         """Mark an episode running and open an attempt; returns the run id."""
-        now = _now()
+        now = now_iso()
         with self.transaction() as c:
             c.execute("UPDATE episodes SET status = 'running', error = NULL, attempts = attempts + 1, updated = ? "
                       "WHERE id = ?", (now, episode_id))
@@ -554,14 +309,14 @@ class Catalog:
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(run_id, stage) DO UPDATE SET status = excluded.status, seconds = excluded.seconds,
                        model = COALESCE(excluded.model, model), error = excluded.error, finished = excluded.finished""",
-                (run_id, episode_id, stage, status, None if seconds is None else round(seconds, 3), model, error, _now()),
+                (run_id, episode_id, stage, status, None if seconds is None else round(seconds, 3), model, error, now_iso()),
             )
 
     def fail_run(self, run_id: int, episode_id: int, error: str, seconds: float | None,
                  stage: str | None = None, retry_later: bool = False) -> None:
         """Record a failed attempt. ``retry_later``: the episode goes back to pending (the
         failure was the environment's, e.g. a full disk), else it is marked failed."""
-        now = _now()
+        now = now_iso()
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'failed', error = ?, finished = ?, seconds = ? WHERE id = ?",
                       (error, now, seconds, run_id))
@@ -575,7 +330,7 @@ class Catalog:
                       ("pending" if retry_later else "failed", error, now, episode_id))
 
     def interrupt_run(self, run_id: int, episode_id: int, note: str = "interrupted") -> None:
-        now = _now()
+        now = now_iso()
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'interrupted', error = ?, finished = ? WHERE id = ? AND status = 'running'",
                       (note, now, run_id))
@@ -583,7 +338,7 @@ class Catalog:
                       (now, episode_id))
 
     def mark_duplicate(self, run_id: int, episode_id: int, original: EpisodeRow, content_hash: str) -> None:
-        now = _now()
+        now = now_iso()
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'duplicate', finished = ? WHERE id = ?", (now, run_id))
             c.execute(
@@ -605,7 +360,7 @@ class Catalog:
         """Index a finished episode and mark it done, in one transaction (re-indexing replaces
         whatever an earlier run stored). ``title_from_episode``: the episode's title (e.g. from
         the file's tags) replaces the catalogue's (a file name)."""
-        now = _now()
+        now = now_iso()
         chapters = sorted(episode.chapters, key=lambda ch: ch.start)
         starts = [ch.start for ch in chapters]
 
@@ -719,7 +474,7 @@ class Catalog:
             msg = str(exc)
             if "fts5" in msg or "syntax" in msg or "no such column" in msg or "unterminated" in msg:
                 raise InputError(f"invalid search query {query!r} ({msg})") from None
-            raise _wrap(exc, self.path) from None
+            raise wrapped_error(exc, self.path) from None
         return [SearchHit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]) for r in rows]
 
     def mention_names(self, kind: str | None = None) -> list[tuple[str, int]]:
@@ -777,180 +532,3 @@ class Catalog:
                                     "folder": e["folder"]})
             result.counts.append([counts.get((e["id"], c.lower()), 0) for c in columns])
         return result
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def _check_header(path: Path) -> None:
-    """Refuse a file that is not an SQLite database before sqlite3 touches it."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(_SQLITE_MAGIC))
-    except OSError as exc:
-        raise CatalogError(f"cannot read the catalogue ({exc.strerror})", path) from None
-    if head and head != _SQLITE_MAGIC:
-        raise CatalogError(
-            "not a podtools catalogue: the file is not an SQLite database (or is corrupt); "
-            "move it aside or choose another output folder",
-            path,
-        )
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration script on ';' at statement ends (trigger bodies kept whole)."""
-    out, buf = [], []
-    for line in sql.strip().splitlines():
-        buf.append(line)
-        text = "\n".join(buf).strip()
-        if text.endswith(";") and sqlite3.complete_statement(text):
-            out.append(text)
-            buf = []
-    if "\n".join(buf).strip():
-        out.append("\n".join(buf))
-    return out
-
-
-def _wrap(exc: sqlite3.Error, path: Path) -> Exception:
-    msg = str(exc)
-    if "locked" in msg or "busy" in msg:
-        return CatalogError(
-            "catalogue is locked by another process (a running batch or an open sqlite shell); "
-            "try again when it has finished",
-            path,
-        )
-    if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
-        return CatalogError(
-            f"catalogue is damaged ({msg}); move it aside and re-run the batch", path)
-    if "disk is full" in msg:
-        return OutputError("cannot write the catalogue: the disk is full", path)
-    if "disk I/O" in msg:
-        return OutputError(f"cannot write the catalogue ({msg}: is the disk full or failing?)", path)
-    if "readonly" in msg or "read-only" in msg:
-        return OutputError(f"cannot write the catalogue ({msg})", path)
-    if "unable to open" in msg:
-        return OutputError(f"cannot open the catalogue ({msg})", path)
-    return CatalogError(f"catalogue error: {msg}", path)
-
-
-@contextlib.contextmanager
-def _translate(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise _wrap(exc, path) from None
-
-
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def fts_query(text: str) -> str:
-    """User words and "quoted phrases" -> an FTS5 query matching all of them.
-
-    Each word becomes a quoted FTS5 string, so punctuation ("GPT-4", "3.1") is matched as the
-    tokenizer splits it instead of being read as query syntax; ``word*`` keeps prefix search.
-    """
-    parts = []
-    for phrase, word in _TOKEN.findall(text):
-        term = phrase if phrase else word
-        prefix = False
-        if not phrase and term.endswith("*") and len(term) > 1:
-            term, prefix = term[:-1], True
-        if not re.search(r"\w", term):
-            continue
-        parts.append('"' + term.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(parts)
-
-
-# -- the static index page --------------------------------------------------------------------
-
-INDEX_TEMPLATE = "catalog_index.html.j2"
-EPISODE_PAGES = ("episode.html", "transcript.md", "transcript.txt")  # the first that exists is linked
-
-
-def index_entries(catalog: Catalog, root: Path) -> list[dict[str, Any]]:
-    """One dict per episode for the index page, newest first; ``href`` relative to ``root``."""
-    import urllib.parse
-
-    from .timefmt import hms
-
-    counts = dict(catalog.conn.execute(
-        "SELECT e.uid, COUNT(m.id) FROM episodes e LEFT JOIN mentions m ON m.episode_id = e.id GROUP BY e.id"))
-    out = []
-    for row in catalog.episodes():
-        href = None
-        if row.status == "done":
-            folder = root / "episodes" / row.folder
-            page = next((name for name in EPISODE_PAGES if (folder / name).is_file()), None)
-            href = "episodes/" + urllib.parse.quote(row.folder) + "/" + (urllib.parse.quote(page) if page else "")
-        published = row.published_dt
-        out.append({
-            "title": row.title or row.uid,
-            "published": published.strftime("%Y-%m-%d") if published else "",
-            "duration": hms(row.duration) if row.duration else "",
-            "status": row.status,
-            "error": row.error if row.status in ("failed", "duplicate") else None,
-            "href": href,
-            "mentions": counts.get(row.uid, 0),
-        })
-    return out
-
-
-def write_index(catalog: Catalog, root: str | Path, templates_dir: str | Path | None = None) -> Path:
-    """Write ``<root>/index.html`` linking every finished episode's page (only when it changed).
-
-    The page ends with a fingerprint of what it shows (the entries, counts and podtools version),
-    so a re-run over an unchanged catalogue skips rendering; a user template directory is always
-    rendered (its files may have changed) and the result compared instead.
-    """
-    import hashlib
-    import json
-
-    from . import __version__
-    from .fsutil import atomic_write_text
-
-    root = Path(root)
-    path = root / "index.html"
-    entries, counts, title = index_entries(catalog, root), catalog.counts(), _index_title(catalog)
-    stamp = hashlib.sha256(json.dumps([__version__, entries, counts, title], sort_keys=True,
-                                      default=str).encode()).hexdigest()[:16]
-    marker = f"<!-- podtools-index {stamp} -->"
-    if templates_dir is None and _index_stamp(path) == marker:
-        return path
-
-    import jinja2
-
-    from .errors import ConfigError
-    from .templating import environment
-
-    env = environment(templates_dir)
-    try:
-        template = env.get_template(INDEX_TEMPLATE)
-    except jinja2.TemplateNotFound:
-        raise ConfigError(f"template {INDEX_TEMPLATE!r} not found", templates_dir) from None
-    html = template.render(episodes=entries, counts=counts, title=title).rstrip("\n") + f"\n{marker}\n"
-    try:
-        if path.is_file() and path.read_text(encoding="utf-8") == html:
-            return path
-    except (OSError, UnicodeDecodeError):
-        pass
-    return atomic_write_text(path, html)
-
-
-def _index_stamp(path: Path) -> str | None:
-    """The fingerprint comment that ends an index page podtools wrote, if any."""
-    try:
-        with path.open("rb") as f:
-            f.seek(max(0, path.stat().st_size - 80))
-            tail = f.read().decode("utf-8", "replace").strip().splitlines()
-    except OSError:
-        return None
-    return tail[-1] if tail and tail[-1].startswith("<!-- podtools-index ") else None
-
-
-def _index_title(catalog: Catalog) -> str:
-    sources = [r[0] for r in catalog.conn.execute("SELECT DISTINCT source FROM episodes ORDER BY source LIMIT 4")]
-    return "Podcast catalogue" + (f": {', '.join(sources[:3])}" if sources else "")

@@ -9,18 +9,27 @@ report progress and results to the batch's main thread through the ``Events`` in
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
+import multiprocessing as mp
 import os
 import queue as queue_mod
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .errors import ConfigError, DeviceError, ModelError, OutputError, PodtoolsError
+from ..config import PipelineConfig
+from ..download import cache_path, is_url
+from ..errors import ConfigError, DeviceError, ModelError, OutputError, PodtoolsError
+from ..fsutil import atomic_write_bytes
+from .worker import load_worker_models, process_task
+
 
 log = logging.getLogger("podtools.batch")
 
@@ -74,7 +83,6 @@ class _ProgressSender:
 
 def _run_one(task, config, templates_dir, models, send) -> tuple:
     """Process a task; never raises: returns ("done", timings) or ("failed", kind, message, stage)."""
-    from .batch_worker import process_task
 
     progress = _ProgressSender(send, task.run_id)
     try:
@@ -93,7 +101,6 @@ def _run_one(task, config, templates_dir, models, send) -> tuple:
 
 def _name_the_url(exc: PodtoolsError, source: str) -> str:
     """An error about the downloaded copy of an enclosure names the enclosure's URL instead."""
-    from .download import cache_path, is_url
 
     message = str(exc)
     if exc.path and is_url(source) and exc.path == str(cache_path(source)):
@@ -112,7 +119,6 @@ def _die_with_parent(parent: int) -> None:
     """
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
-            import ctypes
 
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us with the parent
@@ -134,8 +140,6 @@ def _worker_main(wid: int, parent: int, config_json: str, templates_dir: str | N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
-    from .batch_worker import load_worker_models
-    from .config import PipelineConfig
 
     config = PipelineConfig.model_validate_json(config_json)
     try:
@@ -180,7 +184,6 @@ class LocalEngine:
         self._startup_failures = 0
 
     def start(self) -> None:
-        import multiprocessing as mp
 
         self._ctx = mp.get_context("spawn")
         self.events = self._ctx.Queue()
@@ -292,8 +295,6 @@ class _RayWorker:
 
     def __init__(self, config_json: str, templates_dir: str | None, events, env: dict[str, str]):
         os.environ.update(env)
-        from .batch_worker import load_worker_models
-        from .config import PipelineConfig
 
         self.config = PipelineConfig.model_validate_json(config_json)
         self.templates_dir = templates_dir
@@ -316,8 +317,6 @@ class _RayWorker:
     def run(self, task) -> tuple:
         """Run into a private temp folder; return the files' bytes so the driver can write
         them (a cluster node need not share the driver's disk)."""
-        import shutil
-        import tempfile
 
         tmp = tempfile.mkdtemp(prefix="podtools-ray-")
         try:
@@ -477,7 +476,6 @@ class RayEngine:
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    from .fsutil import atomic_write_bytes
 
     for rel, data in files.items():
         target = (folder / rel).resolve()

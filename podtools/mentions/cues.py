@@ -1,0 +1,97 @@
+"""What the words around a name say, for :mod:`.resolve`: the word lists (determiners, model cues,
+size nouns, person titles, quantity words) and the token tests built on them (a version said
+alone or a quantity, a sentence start, a name that is a person's or part of another name, a
+product with its own version). Imports only the mentions' NLP tables.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from .nlp import SIZE_UNITS
+
+
+VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
+# words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
+DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}
+MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
+# words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
+# parameters"); any other content word makes it a size of something else ("8 billion people")
+SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
+                           "variant", "variants", "total", "active", "dense", "moe"}
+UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
+CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
+SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+# words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
+PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
+                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
+PRONOUNS = {"i", "you", "he", "she", "we", "they"}
+BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
+TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
+LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
+
+
+def size_text(tokens) -> str:
+    parts = [t.norm_ for t in tokens]
+    return "".join(parts[:-1]) + parts[-1].upper()
+
+
+
+QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
+                    "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
+QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
+
+
+def version_alone(doc, s: int, e: int) -> bool:
+    """Whether the number at ``doc[s:e]`` may be a version said alone, not a quantity: nothing glued
+    to it ("2.1e25", "1.5B") and no quantity words around it ("around 3.3", "3.5 percent")."""
+    if s > 0 and (doc[s - 1].lower_ in QUANTITY_BEFORE or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha):
+        return False
+    if e < len(doc) and (doc[e].lower_ in QUANTITY_AFTER or not doc[e - 1].whitespace_ and doc[e].is_alpha
+                         and doc[e].norm_ in SIZE_UNITS):
+        return False
+    return not (e < len(doc) and not doc[e - 1].whitespace_ and (doc[e].is_alpha or doc[e].is_digit))
+
+
+def sentence_start(doc, i: int) -> bool:
+    return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
+
+
+def not_this_name(doc, s: int, e: int) -> str:
+    """Why a one-word name at ``doc[s:e]`` is something else by the words before it: "person" ("my
+    uncle Claude"), "sign" ("I'm a Gemini"), "compound" (the end of another proper name: "Raspberry
+    Pi", "a Brahms Opus"); "" when nothing says so."""
+    if e - s != 1 or s == 0:
+        return ""
+    prev = doc[s - 1]
+    if prev.lower_.rstrip(".") in PERSON_TITLES:
+        return "person"
+    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS
+            and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
+        return "sign"
+    if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
+            and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
+        return "compound"
+    return ""
+
+
+def product_name(tok) -> bool:
+    """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18"):
+    a capitalized word that is no catalog name."""
+    return tok.is_alpha and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
+        and not tok.is_stop and tok.lower_ not in ("version", "v")
+
+
+def months_apart(a: Optional[str], b: Optional[str]) -> int:
+    def months(d: Optional[str]) -> int:
+        try:
+            parts = (d or "").split("-")
+            return int(parts[0]) * 12 + (int(parts[1]) if len(parts) > 1 else 6)
+        except ValueError:
+            return 10**6
+    return abs(months(a) - months(b))
+
+
+def clean_surface(text: str) -> str:
+    return LEAD.sub("", TRAIL.sub("", text)) or text.strip()
