@@ -58,7 +58,7 @@ def main() -> None:
     from podtools import audio as audio_mod
     from podtools.asr import TranscribeOptions, _kwargs, load_model
     from podtools.models import Episode
-    from podtools.pipeline import transcribe_episode
+    from podtools.asr.stage import transcribe_stage
 
     seq = TranscribeOptions(model=args.model, device=args.device, batched=False)
     bat = seq.model_copy(update={"batched": True, "fill_gaps": False})
@@ -78,7 +78,7 @@ def main() -> None:
     def ours(options: TranscribeOptions):
         samples = audio_mod.decode(args.audio)
         ep = Episode(id="bench", source=args.audio, duration=len(samples) / 16000)
-        return " ".join(s.text for s in transcribe_episode(ep, samples, options, model).segments)
+        return " ".join(s.text for s in transcribe_stage(ep, options, audio=samples, model=model).segments)
 
     runs = {
         "bare faster-whisper, sequential": lambda: bare(False),
@@ -165,7 +165,7 @@ def _child(spec: str, device: str) -> None:
     from podtools.asr import TranscribeOptions, load_model
     from podtools.mentions import asr_biasing
     from podtools.models import Episode
-    from podtools.pipeline import transcribe_episode
+    from podtools.asr.stage import transcribe_stage
 
     model_name, _, batch = spec.partition("@")
     options = TranscribeOptions(model=model_name, device=device, **asr_biasing())
@@ -176,13 +176,13 @@ def _child(spec: str, device: str) -> None:
     load_s = time.perf_counter() - t0
     files = _audio_set()
     warm = audio_mod.decode(files[0][1])[: 16000 * 20]
-    transcribe_episode(Episode(id="warm", source="warm", duration=20.0), warm, options, model)
+    transcribe_stage(Episode(id="warm", source="warm", duration=20.0), options, audio=warm, model=model)
     rows = []
     for label, path, reference in files:
         samples = audio_mod.decode(path)
         ep = Episode(id=path.stem, source=str(path), duration=len(samples) / 16000)
         t0 = time.perf_counter()
-        ep = transcribe_episode(ep, samples, options, model)
+        ep = transcribe_stage(ep, options, audio=samples, model=model)
         wall = time.perf_counter() - t0
         text = " ".join(s.text for s in ep.segments)
         rows.append({"label": label, "seconds": ep.duration, "wall": wall,

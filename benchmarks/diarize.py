@@ -206,7 +206,8 @@ def main() -> None:
     from podtools.diarize.stage import run_diarization, start_in_background
     from podtools.mentions import asr_biasing
     from podtools.models import Episode
-    from podtools.pipeline import load_pipeline, transcribe_episode
+    from podtools.asr.stage import transcribe_stage
+    from podtools.config import load_pipeline
 
     options = DiarizeOptions(device=args.device)
     real = real_voices(args.device)
@@ -248,16 +249,16 @@ def main() -> None:
     model = load_model(topts)
     ep = Episode(id="0" * 64, source=args.audio, duration=dur)
     cold_s = _cold_start(args.audio, args.device)
-    transcribe_episode(ep, audio[: 16_000 * 10], topts, model)  # warm ASR
+    transcribe_stage(ep, topts, audio=audio[: 16_000 * 10], model=model)  # warm ASR
     asr_s, dia_s, seq_s, conc_s = [], [], [], []
     for _ in range(2):
         t0 = time.perf_counter()
-        transcribe_episode(ep, audio, topts, model)
+        transcribe_stage(ep, topts, audio=audio, model=model)
         t1 = time.perf_counter()
         run_diarization(audio, options)
         t2 = time.perf_counter()
         fut = start_in_background(audio, options, None)
-        transcribe_episode(ep, audio, topts, model)
+        transcribe_stage(ep, topts, audio=audio, model=model)
         fut.result()
         t3 = time.perf_counter()
         asr_s.append(t1 - t0)

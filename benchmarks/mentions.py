@@ -166,7 +166,7 @@ def sample_set():
 
 def set_c(model, audio, turns, reference_text: str, variants: dict, options):
     from podtools.asr import transcribe
-    from podtools.mentions import extract_mentions
+    from podtools.mentions.stage import mentions_stage
     from podtools.models import Episode
 
     RATE = 16_000
@@ -179,7 +179,7 @@ def set_c(model, audio, turns, reference_text: str, variants: dict, options):
         segments = list(transcribe(audio, opts, model).segments)
         asr_s = time.perf_counter() - t0
         ep = Episode(id="bench", source="speech.json", duration=len(audio) / RATE, segments=segments)
-        ep = extract_mentions(ep, options)
+        ep = mentions_stage(ep, options)
         hyp = _norm_words(" ".join(s.text for s in segments))
         wer = jiwer.wer(reference, hyp)
         found, total = 0, 0

@@ -15,12 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .edits import (apply_replacements, inside_words, load_edits, merge_speakers,
-                    rename_speaker, resolve_speaker, save_edits, set_role)
+from .edits import (apply_replacements, inside_words, load_edits, merge_speakers, rename_speaker, resolve_speaker,
+                    save_edits, set_role)
 from .errors import ConfigError, InputError
+from .formats.markdown import parse_stamped
+from .formats.pieces import clean_inline
+from .formats.text import read_text
 from .fsutil import atomic_write_bytes
-from .models import Episode, Word
-from .textsafe import one_line
+from .mentions import MentionsOptions
+from .mentions.stage import mentions_stage
+from .models import Chapter, Episode, Speaker, Word
+from .outputs import OUTPUTS, render
+from .outputs.views import paragraphs
+from .textsafe import markdown_text, one_line
+from .timefmt import hms
 
 
 @dataclass
@@ -45,18 +53,15 @@ def _mentions_again(episode: Episode) -> Episode:
     run = episode.provenance.get("mentions")
     if run is None:
         return episode
-    from .mentions import MentionsOptions, extract_mentions
 
     fields = set(MentionsOptions.model_fields)
     options = MentionsOptions.model_validate({k: v for k, v in run.settings.items() if k in fields})
-    return extract_mentions(episode, options)
+    return mentions_stage(episode, options)
 
 
 def rerender(folder: Path, episode: Episode, templates_dir: str | Path | None = None) -> list[Path]:
     """episode.json and every output the folder already has (a transcript-only folder stays one),
     plus the Podcasting 2.0 transcript and feed tags."""
-    from .render import OUTPUTS, render
-
     present = [n for n in OUTPUTS if (folder / n).exists()]
     extra = [n for n in ("transcript.json", "feed_tags.xml") if n not in present and (
         n == "transcript.json" or episode.provenance.get("diarize") or episode.chapters)]
@@ -213,13 +218,6 @@ def read_transcript_edits(episode: Episode, path: str | Path) -> tuple[Episode, 
     are kept. A paragraph missing from the file is kept as it was; a line whose stamp no
     paragraph has, or that is out of order, is left out, with a note either way.
     """
-    from .formats.markdown import parse_stamped
-    from .formats.pieces import clean_inline
-    from .formats.text import read_text
-    from .views import paragraphs
-    from .textsafe import markdown_text
-    from .timefmt import hms
-
     notes: list[str] = []
     parsed = parse_stamped(read_text(path), path, "markdown", warn=notes.append)
     paras = paragraphs(episode)
@@ -277,10 +275,6 @@ def read_transcript_edits(episode: Episode, path: str | Path) -> tuple[Episode, 
 def _speaker_edits(episode: Episode, paras, edits: list[_Edit]) -> Episode:
     """Speaker names changed in the file: a speaker renamed in every paragraph it has is renamed;
     a paragraph given to another known speaker (or a new name) is that speaker's."""
-    from .formats.pieces import clean_inline
-    from .models import Speaker
-    from .textsafe import markdown_text
-
     display = {episode.speaker_name(sp.id): sp.id for sp in episode.speakers}
     new_names: dict[Optional[str], set[str]] = {}
     changed = []
@@ -329,8 +323,6 @@ def _speaker_edits(episode: Episode, paras, edits: list[_Edit]) -> Episode:
 
 def _chapter_edits(episode: Episode, headings, notes: list[str]):
     """Chapter titles changed in the file; a heading at a new time is a new chapter."""
-    from .models import Chapter
-
     chapters = list(episode.chapters)
     if not headings:
         return chapters

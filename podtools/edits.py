@@ -36,9 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from pydantic import ValidationError
+
 from .errors import ConfigError, InputError, validation_problem
+from .formats.captions import CaptionOptions
+from .formats.text import read_text
 from .fsutil import atomic_write_text
 from .models import Episode, Segment, Speaker, Word
+from .publish import ROLES, check_base_url
 from .textsafe import one_line
 
 EDITS_FILE = "episode.toml"
@@ -59,8 +64,6 @@ class Edits:
 
     def caption_options(self):
         """``[captions]`` as :class:`~podtools.formats.captions.CaptionOptions` (checked on load)."""
-        from .formats.captions import CaptionOptions
-
         return CaptionOptions.model_validate(self.captions)
 
     def has_corrections(self) -> bool:
@@ -101,10 +104,6 @@ def load_edits(folder: str | Path) -> Edits:
     if not isinstance(captions, dict) or set(captions) - {"chars", "lines"} or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in captions.values()):
         raise InputError("[captions] takes chars = N and lines = N", path)
-    from pydantic import ValidationError
-
-    from .formats.captions import CaptionOptions
-
     try:
         CaptionOptions.model_validate(captions)
     except ValidationError as exc:
@@ -117,8 +116,6 @@ def load_edits(folder: str | Path) -> Edits:
 
 
 def _check_edits(edits: Edits, path: Path) -> None:
-    from .publish import ROLES, check_base_url
-
     try:
         for wrong, right in edits.replace.items():
             _check_pair(wrong, right)
@@ -205,8 +202,6 @@ def parse_replacement(spec: str) -> tuple[str, str]:
 
 def read_corrections_file(path: str | Path) -> list[tuple[str, str]]:
     """A corrections file: one ``WRONG=RIGHT`` (or ``WRONG -> RIGHT``) per line; ``#`` comments."""
-    from .formats.text import read_text
-
     out = []
     for no, line in enumerate(read_text(path).splitlines(), 1):
         line = line.strip()
@@ -414,8 +409,6 @@ def rename_speaker(episode: Episode, speaker: str, name: str) -> Episode:
 
 
 def set_role(episode: Episode, speaker: str, role: str) -> Episode:
-    from .publish import ROLES
-
     role = " ".join(role.lower().split())
     if role not in ROLES:
         raise ConfigError(f"unknown role {one_line(role)!r}; choose from: {', '.join(ROLES)}")

@@ -9,83 +9,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .asr import LoadedModel, TranscribeOptions
+from . import chapters as chapters_mod
+from .asr import LoadedModel, TranscribeOptions, load_model
+from .asr.stage import transcribe_stage
+from .chapters.stage import chapters_stage
 from .config import (PipelineConfig, available_pipelines, load_pipeline,  # noqa: F401  (importable from here)
                      validate_config, with_overrides)
-from .errors import ConfigError, PodtoolsError
-from .models import Episode, Segment, StageRun
+from .diarize.backends import check_options
+from .diarize.stage import check_voice_library, diarize_stage, start_in_background
+from .download import fetch, is_url
+from .edits import apply_edits, load_edits, save_edits
+from .errors import ConfigError, InputError, PodtoolsError
+from .formats.imports import detect_format, import_transcript
+from .fsutil import ensure_writable_dir, sha256_file
+from .mentions import asr_biasing
+from .mentions.stage import mentions_stage
+from .models import Episode
+from .outputs import OUTPUTS, render
 from .progress import NullProgress, Progress
-from .timefmt import hms
+from .publish import check_base_url
+from .summarize.stage import prepare_llm, summarize_stage
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
 
 log = logging.getLogger("podtools.pipeline")
-
-
-# -- stage: transcribe -----------------------------------------------------------------------
-
-
-def transcribe_episode(
-    episode: Episode,
-    audio: np.ndarray,
-    options: TranscribeOptions,
-    model: LoadedModel | None = None,
-    progress: Progress | None = None,
-    use_cache: bool = False,
-) -> Episode:
-    """Run ASR over ``audio`` (16 kHz mono) and return ``episode`` with its segments.
-
-    With ``use_cache``, a transcript made earlier from the same audio bytes with the same
-    settings and versions is reused instead of running the model again.
-    """
-    from . import asr, cache
-
-    progress = progress or NullProgress()
-    t0 = time.perf_counter()
-    model = model or asr.load_model(options)
-    settings = {**options.model_dump(), "device": model.device, "compute_type": model.compute_type}
-    key = cache.stage_key("transcribe", episode.id, {**settings, "model_path": model.path},
-                          {"podtools": __version__, "asr": asr.model_version(),
-                           "languages": "per chunk"}) if use_cache else None
-    hit = cache.get("transcribe", key) if key else None
-    if hit is not None:
-        log.info("%s: transcript reused from the cache (same audio and settings)", episode.source)
-        return episode.recorded("transcribe", StageRun.model_validate(hit["run"]),
-                                segments=[Segment.model_validate(s) for s in hit["segments"]],
-                                language=hit["language"])
-    from .memory import trimming
-
-    segments: list[Segment] = []
-    with trimming():  # batch after batch, the heaps' free pages go back (3-hour episodes)
-        result = asr.transcribe(audio, options, model)
-        progress.stage("transcribe", result.duration)
-        for seg in result.segments:
-            segments.append(seg)
-            progress.advance(seg.end)
-    progress.advance(result.duration)
-    segments, language, spoken = asr.settle_languages(segments, result.language)
-    if len(spoken) > 1:
-        shares = ", ".join(f"{code} {hms(sec)}" for code, sec in sorted(spoken.items(), key=lambda kv: -kv[1]))
-        progress.note(f"{episode.source}: more than one language: {shares}; each stretch is written in its own")
-    run = StageRun.timed(t0, model=model.name, settings=settings, version=asr.model_version(),
-                         actions=result.actions)
-    for action in result.actions:
-        progress.note(f"{episode.source}: {hms(action['start'])}-{hms(action['end'])}: "
-                      f"{'; '.join(action['reasons'])}: {action['action']}")
-    if not segments:
-        progress.note(f"{episode.source}: no speech detected; the transcript is empty")
-    if key:
-        cache.put("transcribe", key, {"segments": [s.model_dump(mode="json") for s in segments],
-                                      "language": language, "run": run.model_dump(mode="json")})
-    return episode.recorded("transcribe", run, segments=segments, language=language,
-                            duration=episode.duration or result.duration)
 
 
 # -- stage: import -------------------------------------------------------------------------------
@@ -95,8 +47,7 @@ def import_episode(path: Path, source: str, audio_path: Path | None = None,
                    progress: Progress | None = None) -> tuple[Episode, np.ndarray | None]:
     """A transcript file in place of decode + ASR; with ``audio_path``, that audio is decoded too
     (16 kHz mono, for the stages that listen) and gives the episode its id and duration."""
-    from . import audio as audio_mod
-    from .formats.imports import import_transcript
+    from . import audio as audio_mod  # numpy: `batch` on a finished catalogue never needs it
 
     progress = progress or NullProgress()
     samples = None
@@ -114,10 +65,9 @@ def import_episode(path: Path, source: str, audio_path: Path | None = None,
     return episode, samples
 
 
-def biased(config: PipelineConfig) -> TranscribeOptions:
+def biased_transcribe_options(config: PipelineConfig) -> TranscribeOptions:
     """The transcribe options with the mentions catalog's vocabulary biasing applied (where the
     preset or flags set no prompt/hotwords of their own): see benchmarks/mentions.py."""
-    from .mentions import asr_biasing
 
     extra = {k: v for k, v in asr_biasing(config.mentions).items() if getattr(config.transcribe, k) is None}
     return config.transcribe.model_copy(update=extra) if extra else config.transcribe
@@ -135,7 +85,6 @@ class IngestResult:
 def prepare_source(source: str, allow_private: bool = False) -> Path:
     """A local path as is; an http(s) URL downloaded to the cache first (from a private or
     loopback address only with ``allow_private``)."""
-    from .download import fetch, is_url
 
     if is_url(source):
         return fetch(source, allow_private=allow_private)
@@ -146,8 +95,6 @@ def prepare_source(source: str, allow_private: bool = False) -> Path:
 def _named_by_url(source: str, path: Path):
     """An error about a downloaded file names the URL the user gave, not the cache path (and
     says so when the server sent a web page)."""
-    from .download import is_url
-    from .errors import InputError
 
     try:
         yield
@@ -168,7 +115,6 @@ def _named_by_url(source: str, path: Path):
 def readable_file(path: Path) -> Path:
     """``path`` if it is a file this process can read; else an InputError that says why (not
     found, a directory, permission denied, a name too long ...) instead of a later "not audio"."""
-    from .errors import InputError
 
     try:
         if path.is_dir():
@@ -195,7 +141,6 @@ def _later_stages(out: Path) -> str:
 
 def _later_stage_outputs(out: Path) -> list[Path]:
     """The files of stages after transcription in ``out``, when its episode.json has such stages."""
-    from .render import OUTPUTS
 
     if not (out / "episode.json").is_file() or not _later_stages(out):
         return []
@@ -203,7 +148,6 @@ def _later_stage_outputs(out: Path) -> list[Path]:
 
 
 def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
-    from .fsutil import sha256_file
 
     return Episode(id=sha256_file(path), source=source, title=title or path.stem, duration=round(duration, 3))
 
@@ -232,15 +176,11 @@ def ingest(
     Corrections kept in ``out_dir/episode.toml`` (``podtools fix``, ``podtools speakers``) are
     applied again after transcription and diarization; ``publish_base_url`` is kept there too.
     """
-    from . import audio as audio_mod
-    from .fsutil import ensure_writable_dir
-    from .render import OUTPUTS, render
+    from . import audio as audio_mod  # numpy: `batch` on a finished catalogue never needs it
 
     config = config or load_pipeline("default")
     progress = progress or NullProgress()
     out = ensure_writable_dir(out_dir)  # fail before minutes of work, not after
-    from .edits import apply_edits, load_edits, save_edits
-    from .publish import check_base_url
 
     edits = load_edits(out)  # a damaged episode.toml, or a bad URL: fail now too
     if publish_base_url is not None:
@@ -252,22 +192,16 @@ def ingest(
     if stale and not force:
         raise ConfigError(f"holds an episode with {_later_stages(out)} (from `ingest`); `transcribe` would replace "
                           "it without them: choose another -o, run `ingest`, or give --force", out / "episode.json")
-    from .summarize import prepare_llm, summarize
 
     llm = None if only_transcribe else prepare_llm(config.summarize, config.llm)  # bad key/URL/model: fail now
-    from . import chapters as chapters_mod
-    from .diarize import stage as diarize_mod
-    from .formats.imports import detect_format
 
     path = prepare_source(source, allow_private)
     transcript_format = detect_format(path)
     audio_path = prepare_source(audio, allow_private) if audio else (None if transcript_format else path)
     given = chapters_mod.load_chapters(chapters, progress.note) if chapters else None  # bad list: fail now
     if not only_transcribe:
-        from .diarize.backends import check_options
 
         check_options(config.diarize)  # a missing pyannote pipeline: fail now, not after ASR
-        from .diarize.stage import check_voice_library
 
         check_voice_library(config.diarize)  # a damaged or misplaced voice library too
     id3 = config.chapters.write_id3 and not only_transcribe
@@ -277,35 +211,33 @@ def ingest(
         with _named_by_url(source, path):
             episode, samples = import_episode(path, source, audio_path, progress)
     else:
-        from . import asr
 
-        options = biased(config)
+        options = biased_transcribe_options(config)
         with _named_by_url(source, path):
             info = audio_mod.probe(path)  # not audio: fail before loading a model
         # an unknown model or a missing GPU fails here, before decoding and before diarization starts
-        model = model or asr.load_model(options)
+        model = model or load_model(options)
         progress.stage("decode")
         samples = audio_mod.decode(path)
         episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
         # diarization needs only the audio: it runs in a thread while ASR runs
-        diarizing = None if only_transcribe else diarize_mod.start_in_background(
+        diarizing = None if only_transcribe else start_in_background(
             samples, config.diarize, episode.id, use_cache)
-        episode = transcribe_episode(episode, samples, options, model, progress, use_cache)
+        episode = transcribe_stage(episode, options, progress, audio=samples, model=model, use_cache=use_cache)
     if not only_transcribe:
-        episode = diarize_mod.diarize_stage(episode, samples, config.diarize, progress,
-                                            None if transcript_format else diarizing, use_cache)
+        episode = diarize_stage(episode, config.diarize, progress, audio=samples,
+                                pending=None if transcript_format else diarizing, use_cache=use_cache)
     if edits.has_corrections():  # a host's fixes from an earlier run: a re-run never undoes them
         episode = apply_edits(episode, edits, progress.note, speakers=not only_transcribe)
     samples = None  # the listening stages are done: the text stages do not hold the audio (0.7 GB for 3 hours)
     if not only_transcribe:
-        progress.stage("chapters")
-        episode = chapters_mod.chapters_stage(episode, config.chapters, given, audio_path, progress.note)
+        episode = chapters_stage(episode, config.chapters, progress, given=given, audio=audio_path)
     if not only_transcribe and config.mentions.enabled:
-        from .mentions import extract_mentions
 
-        episode = extract_mentions(episode, config.mentions, progress)
+        episode = mentions_stage(episode, config.mentions, progress)
     if not only_transcribe:  # last stage before render: uses chapters and mentions when present
-        episode = summarize(episode, config.summarize, config.llm, templates_dir, progress, llm=llm).episode
+        episode = summarize_stage(episode, config.summarize, progress, llm_settings=config.llm,
+                                  templates_dir=templates_dir, llm=llm)
     progress.stage("render")
     only = [n for n in OUTPUTS if n.startswith("transcript.")] if only_transcribe else None
     files = render(episode, out, templates_dir, only=only, publish_base_url=edits.base_url,

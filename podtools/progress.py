@@ -38,3 +38,13 @@ class NullProgress:
 
     def note(self, message: str) -> None:
         log.warning(message)
+
+
+class NoteList(NullProgress):
+    """A silent progress that keeps the notes (``.notes``) for its caller to show or check."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)

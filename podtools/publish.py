@@ -1,6 +1,6 @@
 """Publishing: the Podcasting 2.0 tags that point a feed's ``<item>`` at an episode's files.
 
-``feed_tags.xml`` (written by :func:`podtools.render.render`) holds, for one episode:
+``feed_tags.xml`` (written by :func:`podtools.outputs.render`) holds, for one episode:
 
 - ``<podcast:transcript>`` for ``transcript.vtt`` and ``transcript.srt`` (``rel="captions"``)
   and ``transcript.json`` (the Podcasting 2.0 JSON transcript), with their ``type`` and

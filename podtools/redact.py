@@ -16,6 +16,8 @@ import re
 import threading
 import urllib.parse
 
+from .textsafe import terminal_text
+
 _KEYLIKE = re.compile(r"\b(?:sk|rk|pk|sess|key)-[A-Za-z0-9_\-*.]{6,}")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9+/=._~\-]{6,}")
 _HEADER = re.compile(r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|openai-api-key)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+")
@@ -88,6 +90,4 @@ class RedactingFormatter(logging.Formatter):
     redacted, and on a terminal without escape sequences."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from .textsafe import terminal_text
-
         return terminal_text(redact(super().format(record)))

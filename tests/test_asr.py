@@ -159,7 +159,7 @@ def test_segments_are_lazy_and_progress_follows_audio_time(embedded_model, sampl
     """Segments are decoded as they are consumed, and ingest's progress advances with audio time."""
     from podtools.audio import decode
     from podtools.models import Episode
-    from podtools.pipeline import transcribe_episode
+    from podtools.asr.stage import transcribe_stage
 
     audio = decode(sample_mp3)
     result = asr.transcribe(audio, TranscribeOptions(device="cpu", batched=False), embedded_model)
@@ -181,7 +181,7 @@ def test_segments_are_lazy_and_progress_follows_audio_time(embedded_model, sampl
 
     rec = Recorder()
     ep = Episode(id="lazy", source=str(sample_mp3), duration=len(audio) / 16000)
-    transcribe_episode(ep, audio, TranscribeOptions(device="cpu"), embedded_model, rec)
+    transcribe_stage(ep, TranscribeOptions(device="cpu"), rec, audio=audio, model=embedded_model)
     assert rec.calls[0][:2] == ("stage", "transcribe") and abs(rec.calls[0][2] - ep.duration) < 0.1
     done = [c[1] for c in rec.calls if c[0] == "advance"]
     assert len(done) >= 5 and done == sorted(done) and abs(done[-1] - ep.duration) < 0.1
@@ -426,10 +426,10 @@ def test_each_stretch_is_written_in_its_own_language(tmp_path):
     spoken longest; the captions and the Podcasting 2.0 transcript say it; the English-only
     mention rules leave the German half alone, and say so."""
     from podtools.formats.cues import parse_cues
-    from podtools.mentions import extract_mentions
+    from podtools.mentions.stage import mentions_stage
     from podtools.models import Episode
-    from podtools.pipeline import transcribe_episode
-    from podtools.render import render
+    from podtools.asr.stage import transcribe_stage
+    from podtools.outputs import render
 
     path = _realspeech() / "multilingual.mp3"
     model = _base_or_skip()
@@ -443,8 +443,8 @@ def test_each_stretch_is_written_in_its_own_language(tmp_path):
         def status(self, *a, **k): pass
         def note(self, message): notes.append(message)
 
-    ep = transcribe_episode(Episode(id="0" * 64, source=str(path)), decode(path), TranscribeOptions(device="cpu"),
-                            model, progress=Notes())
+    ep = transcribe_stage(Episode(id="0" * 64, source=str(path)), TranscribeOptions(device="cpu"), Notes(),
+                          audio=decode(path), model=model)
     langs = [s.language for s in ep.segments]
     assert set(langs) == {"en", "de"} and langs == sorted(langs, key=lambda c: c == "de")  # English, then German
     assert ep.language in ("en", "de")
@@ -459,7 +459,7 @@ def test_each_stretch_is_written_in_its_own_language(tmp_path):
     assert parse_cues(vtt.read_text(), vtt, "vtt").language == ep.language
     assert json.loads((out / "transcript.json").read_text())["language"] == ep.language
     assert [s.language for s in Episode.load(out / "episode.json").segments] == langs
-    mentioned = extract_mentions(ep, progress=Notes())
+    mentioned = mentions_stage(ep, progress=Notes())
     german = sum(s.end - s.start for s in ep.segments if s.language == "de")
     assert any(f"mentions: {german:.0f} s of speech not in English not searched" in n for n in notes), notes
     assert all(m.start < min(s.start for s in ep.segments if s.language == "de") for m in mentioned.mentions)

@@ -13,6 +13,7 @@ from podtools import chapters as ch
 from podtools.cli import cli
 from podtools.errors import ConfigError, InputError
 from podtools.formats.imports import import_transcript
+from podtools.progress import NoteList
 from podtools.models import Chapter, Episode, Segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,11 +79,12 @@ def _episode(duration=300.0, n=30, chapters=()):
 
 
 def test_normalize_sorts_dedupes_drops_and_fills():
-    notes = []
     given = [Chapter(start=100, end=100, title="B"), Chapter(start=0, end=0, title="A"),
              Chapter(start=100, end=100, title="B again"), Chapter(start=400, end=400, title="Past the end"),
              Chapter(start=200, end=200, title="")]
-    ep = ch.chapters_stage(_episode(), given=given, warn=notes.append)
+    progress = NoteList()
+    ep = ch.chapters_stage(_episode(), progress=progress, given=given)
+    notes = progress.notes
     assert [(c.start, c.end, c.source) for c in ep.chapters] == [(0, 100, "given"), (100, 200, "given"),
                                                                  (200, 300, "given")]
     assert [c.title for c in ep.chapters][:2] == ["A", "B"] and ep.chapters[2].title  # filled from the text
@@ -95,8 +97,9 @@ def test_normalize_sorts_dedupes_drops_and_fills():
 
 
 def test_intro_added_when_speech_comes_first():
-    notes = []
-    ep = ch.chapters_stage(_episode(), given=[Chapter(start=60, end=60, title="News")], warn=notes.append)
+    progress = NoteList()
+    ep = ch.chapters_stage(_episode(), progress=progress, given=[Chapter(start=60, end=60, title="News")])
+    notes = progress.notes
     assert starts_titles(ep.chapters) == [(0.0, "Intro"), (60.0, "News")]
     assert any("added 'Intro'" in n for n in notes)
 

@@ -43,7 +43,9 @@ def test_help_is_fast_and_light():
     code = ("import sys; from podtools.cli import cli; "
             "from click.testing import CliRunner; r = CliRunner().invoke(cli, ['ingest', '--help']); "
             "assert r.exit_code == 0, r.output; "
-            "heavy = [m for m in ('torch', 'faster_whisper', 'ctranslate2', 'spacy', 'av') if m in sys.modules]; "
+            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+            "heavy = [m for m in ('torch', 'numpy', 'faster_whisper', 'ctranslate2', 'spacy', 'av', 'matplotlib') "
+            "if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -184,7 +186,7 @@ def test_transcript_cache(clips, tmp_path, caplog):
     r1 = run("transcribe", files["speech"], "-o", tmp_path / "a", "-q")
     assert r1.exit_code == 0, r1.output
     assert len(list(entries.glob("*.json"))) == 1  # this test's own cache was empty before
-    caplog.set_level(logging.INFO, logger="podtools.pipeline")
+    caplog.set_level(logging.INFO, logger="podtools.asr")
     r2 = run("transcribe", files["speech"], "-o", tmp_path / "b", "-q")
     assert r2.exit_code == 0, r2.output
     assert [r.getMessage() for r in caplog.records if "reused" in r.getMessage()] == [

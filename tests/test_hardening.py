@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from podtools.cli import cli
 from podtools.errors import InputError
 from podtools.models import Chapter, Mention, Quote, Speaker
-from podtools.render import render
+from podtools.outputs import render
 from podtools.summarize import summarize
 from summary_data import script_episode
 
@@ -103,13 +103,13 @@ def test_text_outputs_carry_no_html_or_fake_lines(hostile, tmp_path):
 
 
 def test_only_http_links_from_transcript_text(tmp_path, sample_script):
-    from podtools.shownotes import context
+    from podtools.outputs.notes import notes_of
 
     ep = script_episode(sample_script)
     segs = [s.model_copy() for s in ep.segments]
     segs[0] = segs[0].model_copy(update={"text": "see https://ok.example/a and https://x.example/a)b(c "
                                                  "javascript:alert(1) data:text/html,hi"})
-    links = context(ep.model_copy(update={"segments": segs})).links
+    links = notes_of(ep.model_copy(update={"segments": segs})).links
     assert "https://ok.example/a" in links
     assert not [u for u in links if not u.startswith(("http://", "https://")) or "(" in u]
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from podtools.cli import cli
 from podtools.formats.imports import detect_format, import_transcript
 from podtools.models import Chapter, Episode, Segment, Speaker
-from podtools.render import render
+from podtools.outputs import render
 
 MARKDOWN = """---
 title: "AI News &amp; Views #12"

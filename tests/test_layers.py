@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import podtools
+from podtools.models import Episode
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,3 +93,36 @@ def test_no_import_circle_between_podtools_modules():
                 edges.setdefault(top(module), set()).add(top(imported))
     assert _cycles(edges) == []
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c"]]  # the check can fail
+
+
+def test_no_import_circle_between_any_two_modules():
+    """Not even inside a package: no module imports, directly or through others, a module that
+    imports it back (function-local imports counted; imports only for type checkers are not)."""
+    import grimp
+
+    graph = grimp.build_graph("podtools", exclude_type_checking_imports=True)
+    edges = {module: set(graph.find_modules_directly_imported_by(module)) for module in graph.modules}
+    assert _cycles(edges) == []
+
+
+def test_every_stage_has_one_shape():
+    """Each stage package's ``stage.py`` has one entry point, ``<stage>_stage(episode, options,
+    progress, *, inputs...) -> Episode``, whose provenance is the stage's name."""
+    import importlib
+    import inspect
+
+    found = {}
+    for path in sorted(Path(podtools.__file__).parent.glob("*/stage.py")):
+        module = importlib.import_module(f"podtools.{path.parent.name}.stage")
+        entry = [name for name, fn in vars(module).items()
+                 if name.endswith("_stage") and inspect.isfunction(fn) and fn.__module__ == module.__name__]
+        assert len(entry) == 1, (path, entry)
+        found[entry[0]] = getattr(module, entry[0])
+    assert set(found) == {"transcribe_stage", "diarize_stage", "chapters_stage", "mentions_stage", "summarize_stage"}
+    for name, fn in found.items():
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        assert [p.name for p in params[:3]] == ["episode", "options", "progress"], name
+        assert params[2].default is None, name
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[3:]), name
+        assert sig.return_annotation in ("Episode", Episode), name

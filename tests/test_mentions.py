@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from podtools.cli import cli
 from podtools.errors import ConfigError
-from podtools.mentions import MentionsOptions, extract_mentions, find_in_text, iter_mentions
+from podtools.mentions import MentionsOptions, find_in_text, iter_mentions
+from podtools.mentions.stage import mentions_stage
 from podtools.mentions.catalog import load_catalog
 from podtools.models import Chapter, Episode, Segment, Word
 
@@ -243,7 +244,7 @@ def test_episode_mentions_have_word_times_speakers_and_chapters():
     ep = _episode([("SPEAKER_00", "Welcome to the show"),
                    ("SPEAKER_01", "Llama 3. 1 405B beats GPT 4. 0 on MMLU today"),
                    ("SPEAKER_00", "and the 405B is open")])
-    ep = extract_mentions(ep)
+    ep = mentions_stage(ep)
     got = [(m.canonical, m.speaker, m.chapter, m.start, m.end) for m in ep.mentions]
     words = ep.segments[1].words
     assert got[0] == ("Llama 3.1", "SPEAKER_01", 0, words[0].start, words[3].end)  # "Llama 3. 1 405B"
@@ -258,19 +259,19 @@ def test_episode_mentions_have_word_times_speakers_and_chapters():
 def test_references_resolve_across_chunks():
     filler = " ".join(["and then we talked"] * 15)
     ep = _episode([("A", "Llama 3.1 is out " + filler), ("B", "the 70B is what I run")])
-    ep = extract_mentions(ep, MentionsOptions(chunk_words=50))
+    ep = mentions_stage(ep, MentionsOptions(chunk_words=50))
     assert [(m.canonical, m.method) for m in ep.mentions] == [("Llama 3.1", "name"), ("Llama 3.1", "bare")]
 
 
 def test_segments_without_word_times_get_interpolated_times():
     ep = Episode(id="x", source="x", segments=[Segment(start=10.0, end=14.0, text="we compared GPT-4o and MMLU")])
-    ms = extract_mentions(ep).mentions
+    ms = mentions_stage(ep).mentions
     assert [m.canonical for m in ms] == ["GPT-4o", "MMLU"]
     assert 10.0 < ms[0].start < ms[1].start < 14.0
 
 
 def test_empty_transcript():
-    ep = extract_mentions(Episode(id="e", source="e"))
+    ep = mentions_stage(Episode(id="e", source="e"))
     assert ep.mentions == [] and "mentions" in ep.provenance
     from podtools.mentions.outputs import to_csv, to_json
 
@@ -316,10 +317,10 @@ def test_long_transcript_streams_in_bounded_memory():
 
 def test_outputs_are_registered_and_aggregate():
     from podtools.mentions.outputs import to_csv, to_json
-    from podtools.render import OUTPUTS
+    from podtools.outputs import OUTPUTS
 
     assert "mentions.json" in OUTPUTS and "mentions.csv" in OUTPUTS
-    ep = extract_mentions(_episode([("SPEAKER_00", "GPT-4o and MMLU"), ("SPEAKER_01", "GPT-4o again")]))
+    ep = mentions_stage(_episode([("SPEAKER_00", "GPT-4o and MMLU"), ("SPEAKER_01", "GPT-4o again")]))
     doc = json.loads(to_json(ep))
     top = doc["names"][0]
     assert (top["canonical"], top["count"], top["kind"]) == ("GPT-4o", 2, "model")
@@ -441,16 +442,16 @@ def test_mentions_from_synthesized_speech(tmp_path, embedded_model):
     from speech import conversation
 
     from podtools.asr import transcribe
-    from podtools.pipeline import biased, load_pipeline
+    from podtools.pipeline import biased_transcribe_options, load_pipeline
 
     audio, turns = conversation([
         ("slt", "Meta released Llama three point one, and it beats G P T four oh on M M L U."),
         ("slt", "Mistral Large two and Deep Seek Coder are strong at code."),
     ], tmp_path)
-    options = biased(load_pipeline("default"))  # as ingest transcribes: with the catalog's prompt
+    options = biased_transcribe_options(load_pipeline("default"))  # as ingest transcribes: with the catalog's prompt
     assert options.initial_prompt
     segments = list(transcribe(audio, options, embedded_model).segments)
-    ep = extract_mentions(Episode(id="s", source="s", duration=len(audio) / 16000, segments=segments))
+    ep = mentions_stage(Episode(id="s", source="s", duration=len(audio) / 16000, segments=segments))
     found = {m.canonical for m in ep.mentions}
     assert len(found & {"Llama 3.1", "GPT-4o", "MMLU", "Mistral Large 2", "DeepSeek Coder"}) >= 4, (
         found, [s.text for s in segments])
@@ -462,16 +463,16 @@ def test_mentions_from_synthesized_speech(tmp_path, embedded_model):
 
 
 def test_vocabulary_biasing_settings(tmp_path):
-    from podtools.pipeline import biased, load_pipeline, with_overrides
+    from podtools.pipeline import biased_transcribe_options, load_pipeline, with_overrides
 
     config = load_pipeline("default")
-    opts = biased(config)
+    opts = biased_transcribe_options(config)
     assert opts.initial_prompt.startswith("AI models and benchmarks: ") and "Llama 3.1" in opts.initial_prompt
     assert opts.hotwords is None  # measured: hotwords raise the WER, so they stay off
     own = with_overrides(config, {"transcribe": {"initial_prompt": "Our show."}})
-    assert biased(own).initial_prompt == "Our show."
+    assert biased_transcribe_options(own).initial_prompt == "Our show."
     off = with_overrides(config, {"mentions": {"asr_prompt": False}})
-    assert biased(off).initial_prompt is None
+    assert biased_transcribe_options(off).initial_prompt is None
     user = _write(tmp_path, "asr_prompt: [Foo-2, Bar]\n")
     assert load_catalog([user]).prompt() == "AI models and benchmarks: Foo-2, Bar."
     bad = tmp_path / "bad.yaml"
@@ -537,7 +538,7 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     """A size, a version or a variant said alone, minutes after the model was named, is that model
     while its chapter lasts; the next chapter's talk is about its own models."""
     filler = " ".join(["and we went on about something else entirely for a while"] * 30)  # 360 words
-    ep = extract_mentions(_chaptered([
+    ep = mentions_stage(_chaptered([
         ["So Llama 3. 1 came out this week.", filler,
          "Honestly 70B is the sweet spot, the eight billion one runs anywhere, four oh five does not.",
          "And 3. 1 is out under a better license."],

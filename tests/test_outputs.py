@@ -10,7 +10,7 @@ import webvtt
 
 from podtools.formats.captions import to_srt, to_vtt
 from podtools.models import Episode, Speaker
-from podtools.render import render
+from podtools.outputs import render
 from readme import INGEST_FILES, SRT_MAX_CHARS, SRT_MAX_LINES, VTT_MAX_CHARS
 
 

@@ -391,7 +391,7 @@ def test_render_from_an_edited_transcript(folder):
     assert (folder / "transcript.edited.md").read_bytes() == kept_copy  # what could not be used is not lost
     after = Episode.load(folder / "episode.json")
     # the edited paragraph: new words, and the times of the words around them kept
-    from podtools.views import paragraphs
+    from podtools.outputs.views import paragraphs
 
     para = paragraphs(ep)[3]
     old_words = [w for i in para.segments for w in ep.segments[i].words]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from podtools.cli import cli
 from podtools.models import Episode, Quote, Speaker
-from podtools.render import render
+from podtools.outputs import render
 from podtools.summarize import categories, summarize
 from podtools.timefmt import hms
 from summary_data import script_episode
@@ -107,21 +107,21 @@ def test_markdown_and_text_outputs(summarized, tmp_path):
 
 
 def test_youtube_description_is_cut_to_the_limit(summarized):
-    from podtools.shownotes import write_output
+    from podtools.outputs.notes import document_text
 
     long = summarized.model_copy(update={"summaries": {**summarized.summaries, "episode": summarized.summaries[
         "episode"].model_copy(update={"text": "word " * 2000})}})
-    text = write_output("youtube_description.txt", long)
+    text = document_text("youtube_description.txt", long)
     assert len(text) <= 5000 and text.endswith("…\n")
     assert text.startswith(f"{YT_EXTRACTIVE}\nword word ")  # the cut keeps the marker
 
 
 def test_youtube_description_of_an_llm_summary_is_not_marked_extractive(summarized):
-    from podtools.shownotes import write_output
+    from podtools.outputs.notes import document_text
 
     s = summarized.summaries["episode"].model_copy(update={"method": "llm", "model": "test-model",
                                                            "text": "Written by the model."})
-    text = write_output("youtube_description.txt", summarized.model_copy(
+    text = document_text("youtube_description.txt", summarized.model_copy(
         update={"summaries": {**summarized.summaries, "episode": s}}))
     assert text.startswith("Written by the model.\n") and "extract" not in text.lower()
 
@@ -234,7 +234,7 @@ def test_user_templates_override_and_add(ep_file, tmp_path):
 @pytest.mark.parametrize("body,expect", [
     ("# {{ notes.title }\n", "show_notes.md.j2: line 1: template syntax error: unexpected '}'"),
     ("ok\n{% for c in notes.chapters %}\n{{ c.titel }}\n{% endfor %}\n",
-     "show_notes.md.j2: line 3: undefined variable: 'podtools.shownotes.ChapterView object' has no attribute 'titel'"),
+     "show_notes.md.j2: line 3: undefined variable: 'podtools.outputs.notes.ChapterView object' has no attribute 'titel'"),
     ("{{ missing_var }}\n", "show_notes.md.j2: line 1: undefined variable: 'missing_var' is undefined"),
     ("{% include 'nope.j2' %}\n", "template 'nope.j2' not found"),
     ("{{ notes.__class__.__mro__ }}\n", "show_notes.md.j2: line 1: SecurityError"),

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import DeviceError, ModelError
 from ..models import Segment, Word
 from . import bundled
+from .guards import SEED, TEMPERATURES, Guard
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
@@ -248,7 +249,7 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
     speech: list[tuple[float, float]] = []  # VAD speech regions (seconds), for gap filling
     chunks = None
     if options.batched and options.vad:
-        from .batched import batched_transcribe
+        from .batched import batched_transcribe  # numpy
 
         # no language given and a multilingual model: each ~30 s chunk in the language spoken there
         multilingual = options.language is None and model.whisper.model.is_multilingual
@@ -291,8 +292,6 @@ def transcribe(audio: np.ndarray, options: TranscribeOptions, model: LoadedModel
 
     guard = None
     if options.guards:
-        from .guards import Guard
-
         def guarded(start: float, end: float) -> list[Segment]:
             language = spoken(start)
             return in_language(_guard_redecode(model, audio, kwargs, language or info.language, start, end), language)
@@ -352,7 +351,7 @@ def _speech_regions(audio: "np.ndarray", known: Optional[list[tuple[float, float
         if cache[0] is None:
             from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-            from ..audio import SAMPLE_RATE
+            from ..audio import SAMPLE_RATE  # numpy
 
             stamps = get_speech_timestamps(audio, VadOptions())
             cache[0] = [(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE) for t in stamps]
@@ -367,8 +366,7 @@ def _guard_redecode(model: LoadedModel, audio: "np.ndarray", kwargs: dict, langu
     conditioning and the voice detector on; only the words inside ``start..end`` are kept."""
     import ctranslate2
 
-    from ..audio import SAMPLE_RATE
-    from .guards import SEED, TEMPERATURES
+    from ..audio import SAMPLE_RATE  # numpy
 
     duration = len(audio) / SAMPLE_RATE
     a, b = max(0.0, start - GAP_PAD), min(duration, end + GAP_PAD)

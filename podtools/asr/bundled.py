@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
+from ..download import cache_dir
 from ..errors import ModelError
 from ..fsutil import atomic_dir
 
@@ -45,8 +46,6 @@ def base_installed() -> bool:
 def base_model_dir(cache: Path | None = None) -> Path:
     """The assembled Whisper base directory (built on first use). Raises ModelError naming what
     to reinstall when a part is missing, truncated or not the expected file."""
-    from ..download import cache_dir
-
     data = [_package_data(m) for m in BASE_PARTS]
     missing = [m.replace("_", "-") for m, d in zip(BASE_PARTS, data) if d is None]
     if missing:

@@ -34,7 +34,6 @@ from .runner import config_hash, run_batch
 from .sources import collect_sources
 from .worker import Task
 
-
 __all__ = [
     "AUDIO_EXTENSIONS", "EPISODES_DIR", "FEED_EXTENSIONS", "MARKER", "MAX_FEED_BYTES", "STAGING_DIR",
     "BatchObserver", "BatchOptions", "BatchSummary", "Collected", "Engine", "Events", "Item", "NullObserver",

@@ -30,7 +30,6 @@ from ..errors import ConfigError, DeviceError, ModelError, OutputError, Podtools
 from ..fsutil import atomic_write_bytes
 from .worker import load_worker_models, process_task
 
-
 log = logging.getLogger("podtools.batch")
 
 ADVANCE_INTERVAL = 0.25  # seconds between progress messages of one worker

@@ -20,7 +20,6 @@ from ..chapters import parse_chapter_list
 from ..errors import InputError, PodtoolsError
 from .items import AUDIO_EXTENSIONS, MAX_FEED_BYTES, Collected, Item, item_uid
 
-
 # -- feeds ------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .worker import Task
 
-
 log = logging.getLogger("podtools.batch")
 
 

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..catalog import NewEpisode
 from ..errors import ConfigError
 
-
 AUDIO_EXTENSIONS = frozenset(
     "mp3 m4a m4b aac wav flac ogg oga opus wma aif aiff amr mp4 m4v mov mkv webm avi".split()
 )

@@ -30,7 +30,6 @@ from .items import EPISODES_DIR, MARKER, STAGING_DIR, Item, Selection, order_ite
 from .sources import HashLookup, collect_sources
 from .worker import Task
 
-
 log = logging.getLogger("podtools.batch")
 
 

@@ -19,7 +19,6 @@ from .feeds import parse_feed, read_feed_file
 from .items import (AUDIO_EXTENSIONS, FEED_EXTENSIONS, MAX_FEED_BYTES, MAX_LIST_DEPTH, TRANSCRIPT_EXTENSIONS, Collected,
                     Item, item_uid)
 
-
 # -- local files ------------------------------------------------------------------------------
 
 

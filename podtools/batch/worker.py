@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import asr
+from ..outputs import render
 from ..pipeline import ingest
-from ..render import render
 
 
 @dataclass

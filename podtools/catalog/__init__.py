@@ -11,7 +11,6 @@ from .rows import EpisodeRow, NewEpisode, SearchHit, Trends
 from .schema import BUSY_TIMEOUT, CATALOG_NAME, MIGRATIONS, STATUSES, CatalogError, fts_query, iso, parse_iso
 from .store import Catalog
 
-
 __all__ = [
     "BUSY_TIMEOUT", "CATALOG_NAME", "EPISODE_PAGES", "INDEX_TEMPLATE", "MIGRATIONS", "STATUSES", "Catalog",
     "CatalogError", "EpisodeRow", "NewEpisode", "SearchHit", "Trends", "fts_query", "index_entries", "iso",

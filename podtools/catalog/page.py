@@ -19,7 +19,6 @@ from ..templating import environment
 from ..timefmt import hms
 from .store import Catalog
 
-
 # -- the static index page --------------------------------------------------------------------
 
 INDEX_TEMPLATE = "catalog_index.html.j2"

@@ -10,7 +10,6 @@ from typing import Any, Optional
 
 from .schema import parse_iso
 
-
 # -- rows -------------------------------------------------------------------------------------
 
 

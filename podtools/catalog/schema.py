@@ -15,7 +15,6 @@ from typing import Iterator
 
 from ..errors import InputError, OutputError
 
-
 log = logging.getLogger("podtools.catalog")
 
 

@@ -33,7 +33,6 @@ from .rows import EpisodeRow, NewEpisode, SearchHit, Trends
 from .schema import (BUSY_TIMEOUT, CATALOG_NAME, MIGRATIONS, STATUSES, CatalogError, check_header, fts_query, iso,
                      now_iso, parse_iso, statements, translated_errors, wrapped_error)
 
-
 log = logging.getLogger("podtools.catalog")
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
+from ..fsutil import atomic_open
 from ..models import Episode
 from ..textsafe import one_line, plain_text
 from ..timefmt import hms
@@ -92,11 +94,7 @@ def check_id3_source(src: str | Path | None) -> Path:
 def write_id3(src: str | Path, dst: str | Path, episode: Episode) -> Path:
     """Copy the MP3 ``src`` to ``dst`` with ID3v2.3 CHAP frames (times in ms) and a top-level,
     ordered CTOC. Existing tags are kept; existing chapters are replaced. Written atomically."""
-    import shutil
-
     from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, Encoding, ID3NoHeaderError
-
-    from ..fsutil import atomic_open
 
     src, dst = check_id3_source(src), Path(dst)
     if src.resolve() == dst.resolve():

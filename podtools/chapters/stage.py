@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from .. import __version__
-from ..formats.text import Warn, default_warn
+from ..formats.text import default_warn
 from ..models import Chapter, Episode, StageRun
+from ..progress import Progress
 from .detect import detect_chapters, fill_titles, _speaker_names
 from .outputs import youtube_chapters
 from .sources import ChaptersOptions, Titler, normalize, read_embedded
@@ -21,17 +22,21 @@ log = logging.getLogger("podtools.chapters")
 # -- the stage ------------------------------------------------------------------------------------
 
 
-def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None,
+def chapters_stage(episode: Episode, options: Optional[ChaptersOptions] = None, progress: Optional[Progress] = None, *,
                    given: Optional[Sequence[Chapter]] = None, audio: str | Path | None = None,
-                   warn: Optional[Warn] = None, titler: Optional[Titler] = None) -> Episode:
+                   titler: Optional[Titler] = None) -> Episode:
     """Give ``episode`` its chapters from the first source (in ``options.sources`` order) that has any.
 
     ``given`` are the user's chapters (:func:`load_chapters`), ``audio`` the audio file whose
     embedded chapters count. Chapters the episode already has from its transcript (or an earlier
     run with given or embedded chapters) are the ``transcript`` source; detected ones are redone.
+    What the user should know (a chapter moved or dropped, a list YouTube refuses) goes to
+    ``progress.note``.
     """
     opts = options or ChaptersOptions()
-    warn = warn or default_warn
+    warn = progress.note if progress is not None else default_warn
+    if progress is not None:
+        progress.stage("chapters")
     t0 = time.perf_counter()
     old_chapters = list(episode.chapters)
     duration = episode.duration or max((s.end for s in episode.segments), default=0.0)

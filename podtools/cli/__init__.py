@@ -1,6 +1,10 @@
 """The ``podtools`` command. Commands live in one module per topic; they parse options, show
 progress and call library functions. Library errors become one line on stderr and a non-zero
 exit; nothing here imports torch or faster-whisper at start-up.
+
+The one place where imports of podtools' own modules sit inside functions on purpose: each
+command imports the library it calls when it runs, so that ``podtools --help`` and a command's
+``--help`` load only click and the options models (about 0.2 s).
 """
 
 from __future__ import annotations

@@ -42,10 +42,12 @@ def chapters(episode: str, chapters_arg, audio, detect, min_length, target_lengt
     from ..formats.imports import detect_format, import_transcript
     from ..models import Episode
     from ..config import load_pipeline, with_overrides
-    from ..render import render
+    from ..outputs import render
+    from ..progress import NoteList
     from ..timefmt import hms
 
-    notes: list[str] = []
+    collected = NoteList()
+    notes = collected.notes
     config = load_pipeline(pipeline)
     flags = {"min_length": min_length, "target_length": target_length, "max_length": max_length,
              "write_id3": write_id3, "sources": ["detected"] if detect else None}
@@ -75,7 +77,7 @@ def chapters(episode: str, chapters_arg, audio, detect, min_length, target_lengt
             duration = probe(audio).duration
         ep = import_transcript(path, audio=audio, duration=duration, warn=notes.append).episode
         out = Path(output) if output else Path(path.stem or "episode")
-    ep = ch.chapters_stage(ep, opts, given, audio, notes.append)
+    ep = ch.chapters_stage(ep, opts, collected, given=given, audio=audio)
     files = render(ep, out, templates_dir, only=["chapters.json", "youtube_chapters.txt", "transcript.md"])
     if opts.write_id3:
         files.append(ch.write_id3(audio, out / f"{Path(audio).stem}.chapters.mp3", ep))

@@ -141,7 +141,7 @@ def diarize(audio: str, episode_json: str | None, device, pipeline, templates_di
     from ..models import Episode
     from ..config import load_pipeline
     from ..pipeline import new_episode, prepare_source
-    from ..render import OUTPUTS, render
+    from ..outputs import OUTPUTS, render
 
     config = apply_diarize_flags(load_pipeline(pipeline), pop_diarize_flags(flags))
     options = config.diarize.model_copy(update={"enabled": True, **({"device": device} if device else {})})

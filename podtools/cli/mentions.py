@@ -34,10 +34,10 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
     EPISODE is an episode.json (or its folder) or a transcript (SRT, WebVTT, JSON, Markdown,
     text). Writes mentions.json, mentions.csv and the updated episode.json.
     """
-    from ..mentions import extract_mentions
+    from ..mentions.stage import mentions_stage
     from ..mentions.outputs import aggregate
     from ..config import load_pipeline, with_overrides
-    from ..render import render
+    from ..outputs import render
     from ..timefmt import hms
 
     notes: list[str] = []
@@ -51,7 +51,7 @@ def mentions(episode: str, catalogs, pipeline, people_orgs, fuzzy, min_confidenc
         flags["vocabulary"] = [*config.mentions.vocabulary, *names]
     opts = with_overrides(config, {"mentions": flags}).mentions
     ep, out = _load(episode, output, notes)
-    ep = extract_mentions(ep, opts)
+    ep = mentions_stage(ep, opts)
     files = render(ep, out, only=["mentions.json", "mentions.csv"])
     names = aggregate(ep)["names"]
     if as_json:

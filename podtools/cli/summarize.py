@@ -72,7 +72,7 @@ def summarize(episode_json: str, pipeline: str, templates_dir, output, dry_run: 
     summary.md, show_notes.md, newsletter.md, youtube_description.txt and episode.html."""
     from ..models import Episode
     from ..config import load_pipeline
-    from ..render import render
+    from ..outputs import render
     from ..templating import environment
     from ..summarize import prepare_llm
     from ..summarize import summarize as run_summarize
@@ -139,9 +139,9 @@ def render_command(episode_json: str, names: tuple[str, ...], templates_dir, out
     from ..fsutil import atomic_write_text, ensure_writable_dir
     from ..models import Episode
     from ..publish import check_base_url
-    from ..render import OUTPUTS, RenderContext
+    from ..outputs import OUTPUTS, RenderContext
     from ..templating import environment
-    from ..shownotes import render_document
+    from ..outputs.notes import render_document
 
     episode = Episode.load(episode_json)
     env = environment(templates_dir)

@@ -17,6 +17,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .backends import BACKENDS, run_backend
+
 __all__ = [
     "DiarizeOptions",
     "diarize",
@@ -106,8 +108,6 @@ class DiarizeOptions(BaseModel):
     @classmethod
     def _registered(cls, v: str, info: ValidationInfo) -> str:
         """An encoder or a backend is one of its registry's names."""
-        from .backends import BACKENDS
-
         names, what = ((ENCODER_CLUSTERING, "speaker encoder") if info.field_name == "encoder"
                        else (BACKENDS, "diarization backend"))
         if v not in names:
@@ -129,11 +129,10 @@ class DiarizeOptions(BaseModel):
 def diarize(audio, options: DiarizeOptions | None = None, sample_rate: int = 16_000):
     """Who spoke when in 16 kHz mono float32 ``audio``: a ``pyannote.core.Annotation`` with
     labels SPEAKER_00, SPEAKER_01 ... in order of first appearance (times in seconds)."""
-    from .backends import run_backend
-
     return run_backend(audio, options or DiarizeOptions(), sample_rate)[0]
 
 
-from .assign import assign_speakers, to_rttm
-from .names import apply_names, infer_names, load_names_file
-from .stage import diarize_episode
+# re-exported; these modules read DiarizeOptions from here, so they are imported after it
+from .assign import assign_speakers, to_rttm  # noqa: E402
+from .names import apply_names, infer_names, load_names_file  # noqa: E402
+from .stage import diarize_episode  # noqa: E402

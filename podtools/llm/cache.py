@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..download import cache_dir
 from ..errors import OutputError
 from ..fsutil import atomic_write_text
 from ..redact import redact
@@ -31,7 +32,6 @@ class AnswerCache:
     def root(self) -> Path:
         if self.given_root is not None:
             return self.given_root
-        from ..download import cache_dir  # the cache folder's rules live with the downloads
 
         return cache_dir() / "llm"
 

@@ -1,7 +1,8 @@
 """Mentions stage: which AI models, benchmarks and organizations were discussed, when, by whom.
 
-    from podtools.mentions import MentionsOptions, extract_mentions
-    episode = extract_mentions(episode, MentionsOptions())
+    from podtools.mentions import MentionsOptions
+    from podtools.mentions.stage import mentions_stage
+    episode = mentions_stage(episode, MentionsOptions())
 
 The transcript is read in chunks of about ``chunk_words`` words through a spaCy pipeline
 (``nlp.py``) built from the catalog (``catalog.yaml`` + the user's ``--catalog`` files), and the
@@ -17,19 +18,19 @@ from __future__ import annotations
 
 import bisect
 import logging
-import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Chapter, Episode, Mention, Segment, StageRun
-from ..progress import NullProgress
+from ..models import Chapter, Mention, Segment
+from .nlp import compile_pipeline
+from .resolve import Resolver
 from .text import clean, clean_same_length
 
 log = logging.getLogger("podtools.mentions")
 
-__all__ = ["MentionsOptions", "extract_mentions", "iter_mentions", "find_in_text", "find_spans", "load_catalog",
+__all__ = ["MentionsOptions", "iter_mentions", "find_in_text", "find_spans", "load_catalog",
            "asr_vocabulary", "asr_biasing"]
 
 
@@ -143,9 +144,6 @@ class _Chapters:
 def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None = None,
                   chapters: Sequence[Chapter] = (), catalog=None) -> Iterator[Mention]:
     """Mentions in ``segments``, in order, as they are found (segments may be a generator)."""
-    from .nlp import compile_pipeline
-    from .resolve import Resolver
-
     options = options or MentionsOptions()
     catalog = catalog or load_catalog(options)
     compiled = compile_pipeline(catalog, ner=options.people_orgs)
@@ -167,44 +165,9 @@ def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None =
                           method=raw.method)
 
 
-def extract_mentions(episode: Episode, options: MentionsOptions | None = None, progress=None) -> Episode:
-    """Return ``episode`` with its mentions (replacing earlier ones) and the stage's provenance."""
-    from .. import __version__
-
-    options = options or MentionsOptions()
-    t0 = time.perf_counter()
-    catalog = load_catalog(options)
-    if progress is not None:
-        progress.stage("mentions", episode.duration or None)
-    english, other = episode.in_english()
-    if other:
-        note = (f"{episode.source}: mentions: {other:.0f} s of speech not in English not searched "
-                "(the mention rules are English)")
-        (progress or NullProgress()).note(note)
-    found: list[Mention] = []
-    for m in iter_mentions(english.segments, options, episode.chapters, catalog):
-        found.append(m)
-        if progress is not None:
-            progress.advance(m.end)
-    from .nlp import compile_pipeline
-
-    package = compile_pipeline(catalog, ner=options.people_orgs).package
-    run = StageRun.timed(
-        t0,
-        model=f"spaCy {package} + podtools catalog {catalog.version} ({len(catalog)} entries)",
-        settings={**options.model_dump(), "catalog_files": catalog.files, "catalog_fingerprint": catalog.fingerprint()},
-        version=__version__,
-    )
-    log.info("%s: %d mentions (%d names)", episode.source, len(found), len({m.canonical for m in found}))
-    return episode.recorded("mentions", run, mentions=found)
-
-
 def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):
     """Mentions in plain text as :class:`~podtools.mentions.resolve.Raw` records whose
     ``start_char``/``end_char`` index ``text`` (lines are read in chunks of ``chunk_words``)."""
-    from .nlp import compile_pipeline
-    from .resolve import Resolver
-
     options = options or MentionsOptions()
     catalog = catalog or load_catalog(options)
     compiled = compile_pipeline(catalog, ner=options.people_orgs)

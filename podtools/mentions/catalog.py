@@ -81,7 +81,7 @@ class Entry:
 
 
 @dataclass
-class Catalog:
+class NameCatalog:
     entries: list[Entry]
     version: str = ""
     files: list[str] = field(default_factory=list)
@@ -296,7 +296,7 @@ def parse_vocabulary(text: str) -> list[str]:
     return out
 
 
-def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True, vocabulary: Iterable[str] = ()) -> Catalog:
+def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True, vocabulary: Iterable[str] = ()) -> NameCatalog:
     """The shipped catalog plus the user's catalog files (a same-named entry replaces a shipped one)
     plus the user's ``vocabulary``: each name no entry already matches becomes an entry of kind
     ``name``, matched only as written (so "Weights & Biases" is a name, "weights and biases" words)."""
@@ -332,4 +332,4 @@ def load_catalog(extra: Iterable[str | Path] = (), builtin: bool = True, vocabul
         if atoms(name) and atoms(name) not in known:
             known.add(atoms(name))
             ordered.append(Entry(name=name, kind="name", source="--vocab", cased=(name,)))
-    return Catalog(ordered, version=version, files=files, asr_prompt=prompt, vocabulary=vocab)
+    return NameCatalog(ordered, version=version, files=files, asr_prompt=prompt, vocabulary=vocab)

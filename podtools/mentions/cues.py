@@ -11,7 +11,6 @@ from typing import Optional
 
 from .nlp import SIZE_UNITS
 
-
 VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
 # words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
 DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}

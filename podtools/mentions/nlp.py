@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ModelError
-from .catalog import Catalog
+from .catalog import NameCatalog
 from .text import NUMBER_WORDS, atoms, clean, norm_token
 
 log = logging.getLogger("podtools.mentions")
@@ -178,7 +178,7 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
 class Compiled:
     """A loaded pipeline and the lookup tables the resolver needs, for one catalog."""
 
-    def __init__(self, catalog: Catalog, ner: bool):
+    def __init__(self, catalog: NameCatalog, ner: bool):
         from spacy.language import Language
         from spacy.matcher import Matcher, PhraseMatcher
 
@@ -281,7 +281,7 @@ class Compiled:
         return [t.norm_ for t in self._norm_doc(text)]
 
 
-def versions_of(catalog: Catalog) -> dict[tuple[str, str], object]:
+def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
     """(family, version as said) -> model: each model's ``version`` ("3.1", "4o", "3 Opus"), or
     what its name adds to its family's ("DeepSeek-V3" -> "v3"); "4o" may also be said "4.0" (ASR
     writes the letter o as a zero)."""
@@ -327,7 +327,7 @@ def _compiled(fingerprint: str, ner: bool, catalog_ref) -> Compiled:
     return Compiled(catalog_ref[0], ner)
 
 
-def compile_pipeline(catalog: Catalog, ner: bool = False) -> Compiled:
+def compile_pipeline(catalog: NameCatalog, ner: bool = False) -> Compiled:
     """The pipeline for ``catalog``, loaded once per process (cached by the catalog's fingerprint)."""
     with _LOCK:
         return _compiled(catalog.fingerprint(), ner, _Ref(catalog))

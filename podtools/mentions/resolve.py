@@ -23,7 +23,6 @@ from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
 from .phonetic import PhoneticIndex
 from .text import atoms
 
-
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter

@@ -23,13 +23,14 @@ from .checks import LANGUAGE_CHECK_PROBABILITY, LANGUAGE_CHECK_WORDS, match_quot
 from .extractive import Extractor
 from .options import (LANGUAGES, PROMPT_VERSION, UNTIMED_SECTION_SECONDS, Category, SummarizeOptions, categories,
                       categorize)
-from .parts import (ChunkDigest, CitedPoint, CitedQuote, Digest, Line, Section, chunk_lines, episode_digest_model,
-                    render_prompt, sections, transcript_line)
-from .stage import SummarizeResult, prepare_llm, summarize
+from .parts import (ChunkDigest, CitedPoint, CitedQuote, Digest, Line, SummaryPart, chunk_lines, episode_digest_model,
+                    render_prompt, summary_parts, transcript_line)
+from .stage import SummarizeResult, prepare_llm, summarize, summarize_stage
 
 __all__ = [
     "LANGUAGE_CHECK_PROBABILITY", "LANGUAGE_CHECK_WORDS", "LANGUAGES", "PROMPT_VERSION", "UNTIMED_SECTION_SECONDS",
-    "Category", "ChunkDigest", "CitedPoint", "CitedQuote", "Digest", "Extractor", "Line", "Section",
+    "Category", "ChunkDigest", "CitedPoint", "CitedQuote", "Digest", "Extractor", "Line", "SummaryPart",
     "SummarizeOptions", "SummarizeResult", "categories", "categorize", "chunk_lines", "episode_digest_model",
-    "match_quote", "prepare_llm", "render_prompt", "sections", "summarize", "transcript_line", "written_in",
+    "match_quote", "prepare_llm", "render_prompt", "summarize", "summarize_stage", "summary_parts", "transcript_line",
+    "written_in",
 ]

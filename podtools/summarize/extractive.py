@@ -12,11 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-
+from ..mentions.nlp import SPACY_PACKAGES
 from ..models import Episode
 from .checks import _norm, _split_sentences
-from .options import categorize, Category, SummarizeOptions
-from .parts import Digest, Section
+from .options import Category, SummarizeOptions, categorize
+from .parts import Digest, SummaryPart
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -72,7 +72,6 @@ class Extractor:
         except ImportError:
             log.info("spaCy not installed; extractive summaries use regex sentences")
             return None
-        from ..mentions.nlp import SPACY_PACKAGES
 
         for package in SPACY_PACKAGES:
             try:
@@ -140,14 +139,14 @@ class Extractor:
                 score *= 0.7
             s.score = score
 
-    def digests(self, secs: list[Section], options: SummarizeOptions) -> list[Digest]:
+    def digests(self, secs: list[SummaryPart], options: SummarizeOptions) -> list[Digest]:
         per = [[s for sid in sec.segments for s in self.by_segment.get(sid, [])] for sec in secs]
         df = Counter(w for sents in per for w in {w for s in sents for w in s.words})
         for sents in per:
             self._score(sents, df, max(1, len(per)))
         return [self._digest(sec, sents, options) for sec, sents in zip(secs, per)]
 
-    def _digest(self, sec: Section, sents: list[Sentence], options: SummarizeOptions) -> Digest:
+    def _digest(self, sec: SummaryPart, sents: list[Sentence], options: SummarizeOptions) -> Digest:
         title = sec.title or self._title(sents)
         if not sents:
             return Digest(title, "", [], [], "extractive", span=list(sec.segments))
@@ -183,7 +182,7 @@ class Extractor:
 
         return [s for s in sorted(sents, key=lambda s: -q(s)) if q(s) > 0]
 
-    def episode_summary(self, secs: list[Section], digests: list[Digest], options: SummarizeOptions,
+    def episode_summary(self, secs: list[SummaryPart], digests: list[Digest], options: SummarizeOptions,
                         cats: list[Category]) -> dict[str, Any]:
         """Reduce: summary, TL;DR (the host's TL;DR chapter when there is one), takeaways, quotes."""
         per = [[s for sid in sec.segments for s in self.by_segment.get(sid, [])] for sec in secs]

@@ -5,6 +5,7 @@ per phase, and a fallback per part."""
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import re
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from pydantic import BaseModel
 
 from ..errors import ConfigError, ModelError
+from ..llm import CircuitOpen, _strict_schema
 from ..models import Episode
-from .checks import _checks, _id_check, _language_check, match_quote, _unique
+from .checks import _checks, _id_check, _language_check, _unique, match_quote
 from .extractive import Extractor
-from .options import Category, CONTEXT_MARGIN, SummarizeOptions
-from .parts import (ChunkDigest, Digest, GRAMMAR_MAX_CHARS, Line, MAX_CHUNK_QUOTES, MAX_KEY_POINTS,
-    OVERSHOOT, QUOTE_WORDS, Section, SENTENCE_WORDS, TITLE_WORDS, chunk_lines, _digest_text,
-    episode_digest_model, _language, _names_in, render_prompt, sections, transcript_line)
+from .options import CONTEXT_MARGIN, Category, SummarizeOptions
+from .parts import (GRAMMAR_MAX_CHARS, MAX_CHUNK_QUOTES, MAX_KEY_POINTS, OVERSHOOT, QUOTE_WORDS, SENTENCE_WORDS,
+                    TITLE_WORDS, ChunkDigest, Digest, Line, SummaryPart, _digest_text, _language, _names_in,
+                    chunk_lines, episode_digest_model, render_prompt, summary_parts, transcript_line)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..llm import LLM
@@ -43,7 +45,7 @@ class _LazyExtractor:
                 self._ex = Extractor(self.episode)
             return self._ex
 
-    def digests(self, secs: list[Section], options: SummarizeOptions) -> list[Digest]:
+    def digests(self, secs: list[SummaryPart], options: SummarizeOptions) -> list[Digest]:
         ex = self._get()
         with self._lock:  # scoring writes Sentence.score: one caller at a time
             return ex.digests(secs, options)
@@ -71,7 +73,7 @@ class _MapReduce:
         self.context = llm.settings.context_window()
         self.max_out = llm.settings.max_output_tokens
         self._fallbacks: Optional[list[Digest]] = None
-        self._secs: list[Section] = []
+        self._secs: list[SummaryPart] = []
         self._per_word: Optional[float] = None
         self._chars_per_word: Optional[float] = None
 
@@ -94,8 +96,6 @@ class _MapReduce:
         takeaways and quotes) with room for a model that writes past its target, in this
         model's tokens per word, plus the JSON around them; never more than [llm]
         max_output_tokens. A model that does not stop is cut here instead of at the ceiling."""
-        import json
-
         o = self.options
         point = {"text": "", "segment": 99999}
         if schema is ChunkDigest:
@@ -166,10 +166,6 @@ class _MapReduce:
 
     # budget of the variable part of a prompt, given its rendering with that part empty
     def _budget(self, messages: list[dict[str, str]], schema: type[BaseModel]) -> int:
-        import json
-
-        from ..llm import _strict_schema
-
         overhead = self.llm.counter.count_messages(messages) + self.count(json.dumps(_strict_schema(schema))) + 40
         margin = int(self.context * CONTEXT_MARGIN) + 32
         answer = self.answer_tokens(schema)
@@ -192,7 +188,7 @@ class _MapReduce:
 
     def run(self):
         ep = self.episode
-        secs = sections(ep)
+        secs = summary_parts(ep)
         self._secs = secs
         # map: every section's lines, chunked to the budget
         jobs: list[tuple[int, int, int, list[Line]]] = []  # section, part, parts, lines
@@ -263,7 +259,7 @@ class _MapReduce:
         text = f"{done}/{calls} call{'s' if calls != 1 else ''}"
         self.progress.status(text + (f", {rate:.1f} tok/s" if rate else ""))
 
-    def _label(self, sec: Section, part: int = 1, parts: int = 1) -> str:
+    def _label(self, sec: SummaryPart, part: int = 1, parts: int = 1) -> str:
         name = f"chapter {sec.index + 1}" if sec.chapter is not None else "transcript"
         return f"{name} part {part}/{parts}" if parts > 1 else name
 
@@ -272,7 +268,7 @@ class _MapReduce:
 
     def _extractive_over(self, ids: set[int], title: Optional[str]) -> Digest:
         """The extractive digest of these transcript segments (stand-in for an unusable answer)."""
-        sub = Section(0, title, 0, 0, None, sorted(ids))
+        sub = SummaryPart(0, title, 0, 0, None, sorted(ids))
         return self.extractor.digests([sub], self.options)[0]
 
     def _ask(self, messages, schema, label, ids: set[int], fallback: Callable[[], Digest],
@@ -293,8 +289,6 @@ class _MapReduce:
 
     def _note_failure(self, label: str, exc: Exception) -> None:
         """One note per failed part; once the breaker is open, one note for all that follow."""
-        from ..llm import CircuitOpen
-
         if isinstance(exc, CircuitOpen):
             if not self._circuit_noted:
                 self._circuit_noted = True
@@ -352,11 +346,11 @@ class _MapReduce:
                               "(raise [llm] context_tokens or lower [summarize] chapter_words)")
         return groups
 
-    def _section_heading(self, sec: Section, d: Digest) -> str:
+    def _section_heading(self, sec: SummaryPart, d: Digest) -> str:
         title = sec.title or d.title or "Untitled"
         return f"Chapter {sec.index + 1}: {title}" if sec.chapter is not None else f"Part {sec.index + 1}: {title}"
 
-    def _reduce(self, secs: list[Section], digests: list[Digest]):
+    def _reduce(self, secs: list[SummaryPart], digests: list[Digest]):
         schema = episode_digest_model(self.cats)
 
         def render(texts):

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from ..errors import ConfigError
 from ..models import Episode
-from .options import Category, LANGUAGES, SummarizeOptions
+from ..templating import environment, template_error
+from .options import LANGUAGES, Category, SummarizeOptions
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -77,7 +78,7 @@ def episode_digest_model(cats: list[Category]) -> type[BaseModel]:
 
 
 @dataclass
-class Section:
+class SummaryPart:
     """A chapter (or, without chapters, a stretch of the episode) and its segment ids."""
 
     index: int
@@ -108,12 +109,12 @@ class Digest:
     span: list[int] = field(default_factory=list)  # ids of the transcript segments it covers
 
 
-def sections(episode: Episode, untimed_seconds: float | None = None) -> list[Section]:
+def summary_parts(episode: Episode, untimed_seconds: float | None = None) -> list[SummaryPart]:
     """Chapters with their segments; without chapters one section, or slices of ``untimed_seconds``."""
     segs = episode.segments
     if episode.chapters:
         order = sorted(range(len(episode.chapters)), key=lambda i: episode.chapters[i].start)
-        out = [Section(k, episode.chapters[i].title, episode.chapters[i].start, episode.chapters[i].end, i, [])
+        out = [SummaryPart(k, episode.chapters[i].title, episode.chapters[i].start, episode.chapters[i].end, i, [])
                for k, i in enumerate(order)]
         for sid, seg in enumerate(segs):
             k = 0
@@ -124,10 +125,10 @@ def sections(episode: Episode, untimed_seconds: float | None = None) -> list[Sec
         return out
     end = episode.duration or (segs[-1].end if segs else 0.0)
     if not untimed_seconds or end <= untimed_seconds * 1.5:
-        return [Section(0, None, 0.0, end, None, list(range(len(segs))))]
+        return [SummaryPart(0, None, 0.0, end, None, list(range(len(segs))))]
     n = max(1, round(end / untimed_seconds))
     width = end / n
-    out = [Section(k, None, k * width, (k + 1) * width, None, []) for k in range(n)]
+    out = [SummaryPart(k, None, k * width, (k + 1) * width, None, []) for k in range(n)]
     for sid, seg in enumerate(segs):
         out[min(n - 1, int(seg.start // width))].segments.append(sid)
     return out
@@ -186,8 +187,6 @@ def chunk_lines(lines: list[Line], budget: int, count: Callable[[str], int]) -> 
 
 def render_prompt(name: str, templates_dir: str | Path | None, **variables) -> list[dict[str, str]]:
     """Render a prompt template's ``system`` and ``user`` blocks into chat messages."""
-    from ..templating import environment, template_error
-
     env = environment(templates_dir)
     try:
         template = env.get_template(name)

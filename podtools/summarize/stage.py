@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-
+from .. import __version__
 from ..errors import ConfigError, ModelError
+from ..llm import LLM
 from ..models import Bullet, Episode, Quote, StageRun, Summary
+from ..progress import NullProgress
 from .mapreduce import _LazyExtractor, _MapReduce
-from .options import categories, Category, PROMPT_VERSION, SummarizeOptions, UNTIMED_SECTION_SECONDS
-from .parts import Digest, Section, sections
+from .options import PROMPT_VERSION, UNTIMED_SECTION_SECONDS, Category, SummarizeOptions, categories
+from .parts import Digest, SummaryPart, summary_parts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..llm import LLM, LLMSettings, Usage
+    from ..llm import LLMSettings, Usage
+    from ..progress import Progress
 
 log = logging.getLogger("podtools.summarize")
 
@@ -43,7 +46,6 @@ def prepare_llm(options: SummarizeOptions, settings: "LLMSettings | None", dry_r
         if options.enabled and options.method == "llm":
             raise ConfigError("summarize method 'llm' needs a model: --llm-model, PODTOOLS_LLM_MODEL or [llm] model")
         return None
-    from ..llm import LLM
 
     llm = LLM(settings, dry_run=dry_run)
     llm.preflight()
@@ -64,8 +66,6 @@ def summarize(
     ``dry_run`` sends nothing: the result's ``usage`` lists the calls that would be sent with
     their token counts (``usage.table()``) and the episode is returned unchanged.
     """
-    from ..progress import NullProgress
-
     options = options or SummarizeOptions()
     progress = progress or NullProgress()
     t0 = time.perf_counter()
@@ -89,7 +89,7 @@ def summarize(
     cats = categories()
     extractor = _LazyExtractor(episode)  # the LLM path needs it only for stand-ins: a re-run from the cache skips spaCy
     if not use_llm:
-        secs = sections(episode, UNTIMED_SECTION_SECONDS)
+        secs = summary_parts(episode, UNTIMED_SECTION_SECONDS)
         digests = extractor.digests(secs, options)
         reduced = extractor.episode_summary(secs, digests, options, cats)
         ep = _assemble(episode, secs, digests, reduced, "extractive", None, options, cats)
@@ -98,8 +98,6 @@ def summarize(
         for n in notes:
             progress.note(n)
         return SummarizeResult(ep, "extractive", notes=notes)
-
-    from ..llm import LLM
 
     if llm is None:
         llm = LLM(llm_settings, dry_run=dry_run)
@@ -112,7 +110,7 @@ def summarize(
         if dry_run:
             raise
         notes.append(f"LLM failed ({exc}); summaries are extractive instead")
-        secs = sections(episode, UNTIMED_SECTION_SECONDS)
+        secs = summary_parts(episode, UNTIMED_SECTION_SECONDS)
         digests = extractor.digests(secs, options)
         reduced = extractor.episode_summary(secs, digests, options, cats)
         ep = _assemble(episode, secs, digests, reduced, "extractive", None, options, cats)
@@ -136,9 +134,22 @@ def summarize(
     return SummarizeResult(ep, made, llm.usage, notes)
 
 
-def _check_cost(episode, options, llm: "LLM", templates_dir, extractor, cats) -> None:
-    from ..llm import LLM
+def summarize_stage(
+    episode: Episode,
+    options: SummarizeOptions | None = None,
+    progress: "Progress | None" = None,
+    *,
+    llm_settings: "LLMSettings | None" = None,
+    templates_dir: str | Path | None = None,
+    llm: "LLM | None" = None,
+) -> Episode:
+    """The summarize stage of ``ingest``: ``episode`` with its summaries (by the LLM, else
+    extractive). :func:`summarize` is the same run with what it cost and its notes, and the dry
+    run that sends nothing."""
+    return summarize(episode, options, llm_settings, templates_dir, progress, llm=llm).episode
 
+
+def _check_cost(episode, options, llm: "LLM", templates_dir, extractor, cats) -> None:
     planner = LLM(llm.settings, cache_dir=llm._cache_root, dry_run=True)
     _MapReduce(episode, options, planner, templates_dir, extractor, cats, None).run()
     usage = planner.usage
@@ -157,7 +168,7 @@ def _check_cost(episode, options, llm: "LLM", templates_dir, extractor, cats) ->
 # -- assembling the Episode -------------------------------------------------------------------------
 
 
-def _assemble(episode: Episode, secs: list[Section], digests: list[Digest], reduced: dict[str, Any], method: str,
+def _assemble(episode: Episode, secs: list[SummaryPart], digests: list[Digest], reduced: dict[str, Any], method: str,
               model: Optional[str], options: SummarizeOptions, cats: list[Category]) -> Episode:
     segs = episode.segments
 
@@ -216,8 +227,6 @@ def _assemble(episode: Episode, secs: list[Section], digests: list[Digest], redu
 
 def _provenance(episode: Episode, options: SummarizeOptions, llm: "LLM | None", usage: "Usage | None", t0: float,
                 method: str, error: str | None = None) -> Episode:
-    from .. import __version__
-
     settings: dict[str, Any] = {"method": method, "options": options.model_dump(), "prompt_version": PROMPT_VERSION}
     if llm is not None:
         settings["llm"] = llm.settings.public()

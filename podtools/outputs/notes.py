@@ -1,15 +1,16 @@
 """The documents a host publishes: summary, show notes, newsletter draft, YouTube description and
 the self-contained episode page, rendered from templates over a view of the Episode.
 
-The view (:func:`context`) gives templates plain values with times already formatted; the
+The view (:func:`notes_of`) gives templates plain values with times already formatted; the
 episode page adds two matplotlib plots (who spoke when; which models and benchmarks were
 mentioned when) embedded as PNG data URIs, so the page is one file with no script at all.
-Registered in :data:`podtools.render.OUTPUTS`.
+Registered in :data:`podtools.outputs.OUTPUTS`.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import logging
 import re
@@ -19,11 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .models import Episode, Summary
-from .textsafe import safe_url
-from .timefmt import hms
+import markupsafe
 
-log = logging.getLogger("podtools.shownotes")
+from .. import __version__
+from ..models import Episode, Summary
+from ..resources import data_dir
+from ..summarize import categories
+from ..textsafe import safe_url
+from ..timefmt import hms
+from .views import render_template
+from .views import sections as transcript_sections
+
+log = logging.getLogger("podtools.outputs")
 
 YOUTUBE_DESCRIPTION_LIMIT = 5000  # characters YouTube accepts
 MENTION_PLOT_ROWS = 15  # most-mentioned names shown in the mentions timeline
@@ -33,7 +41,7 @@ _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.I)
 
 
 @dataclass
-class Item:
+class NoteItem:
     """A line of a list: text with the time, speaker and chapter it comes from (when known)."""
 
     text: str
@@ -57,8 +65,8 @@ class ChapterView:
     link: Optional[str]
     summary: Optional[str]
     method: Optional[str]
-    key_points: list[Item] = field(default_factory=list)
-    quotes: list[Item] = field(default_factory=list)
+    key_points: list[NoteItem] = field(default_factory=list)
+    quotes: list[NoteItem] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
 
 
@@ -95,7 +103,7 @@ class TranscriptSection:
     anchor: Optional[str]
     title: Optional[str]
     time: Optional[str]
-    paragraphs: list[Item]
+    paragraphs: list[NoteItem]
 
 
 @dataclass
@@ -112,10 +120,10 @@ class Notes:
     extractive: bool
     notice: Optional[str]
     summary: Optional[str]
-    tldr: list[Item]
+    tldr: list[NoteItem]
     tldr_groups: list[Group]
-    takeaways: list[Item]
-    quotes: list[Item]
+    takeaways: list[NoteItem]
+    quotes: list[NoteItem]
     chapters: list[ChapterView]  # the episode's chapters or, without any, the summarized parts (if several)
     has_chapters: bool
     youtube_chapters: list[tuple[str, str]]
@@ -132,12 +140,8 @@ def _media_url(episode: Episode) -> Optional[str]:
     return episode.source if parts.scheme in ("http", "https") else None
 
 
-def context(episode: Episode) -> Notes:
+def notes_of(episode: Episode) -> Notes:
     """The view of ``episode`` that the output templates render."""
-    from . import __version__
-    from .views import sections as transcript_sections
-    from .summarize import categories
-
     long = episode.duration >= 3600
 
     def fmt(t: Optional[float]) -> Optional[str]:
@@ -152,15 +156,15 @@ def context(episode: Episode) -> Notes:
     chapter_title = {i: episode.chapters[i].title for i in range(len(episode.chapters))}
 
     def item(text: str, start: Optional[float], speaker_id: Optional[str] = None, category=None,
-             chapter: Optional[int] = None) -> Item:
-        return Item(text=text, start=start, time=fmt(start), link=link(start),
+             chapter: Optional[int] = None) -> NoteItem:
+        return NoteItem(text=text, start=start, time=fmt(start), link=link(start),
                     speaker=episode.speaker_name(speaker_id) if speaker_id else None, category=category,
                     chapter=chapter_title.get(chapter) if chapter is not None else None)
 
     ep_sum: Optional[Summary] = episode.summaries.get("episode")
     tldr = [item(b.text, b.start, category=b.category, chapter=b.chapter) for b in (ep_sum.tldr if ep_sum else [])]
     order = [c.name for c in categories()]
-    grouped: dict[str, list[Item]] = defaultdict(list)
+    grouped: dict[str, list[NoteItem]] = defaultdict(list)
     for b in tldr:
         grouped[b.category or order[-1]].append(b)
     tldr_groups = [Group(name, grouped[name]) for name in order if grouped.get(name)]
@@ -218,7 +222,7 @@ def context(episode: Episode) -> Notes:
 
     transcript = []
     for n, sec in enumerate(transcript_sections(episode)):
-        paras = [Item(text=p.text, start=p.start, time=fmt(p.start), link=link(p.start), speaker=p.speaker)
+        paras = [NoteItem(text=p.text, start=p.start, time=fmt(p.start), link=link(p.start), speaker=p.speaker)
                  for p in sec.paragraphs]
         anchor = f"ch-{n + 1}" if sec.title is not None else None
         transcript.append(TranscriptSection(anchor, sec.title, fmt(sec.start) if sec.title is not None else None, paras))
@@ -349,13 +353,6 @@ class Player:
 
 
 def player(src: Optional[str]) -> Player:
-    import base64
-    import hashlib
-
-    import markupsafe
-
-    from .resources import data_dir
-
     script = (data_dir("templates") / "player.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return Player(src, markupsafe.Markup(script), f"sha256-{digest}")
@@ -365,9 +362,7 @@ def render_document(template: str, episode: Episode, templates_dir: str | Path |
                     audio_src: Optional[str] = None) -> str:
     """Render any template (shipped or the user's) with the full view; plots and the audio
     player (``audio_src``, else the episode's URL) for ``*.html*`` templates."""
-    from .views import render_template
-
-    notes = context(episode)
+    notes = notes_of(episode)
     plots = {"speakers": None, "mentions": None}
     page = None
     if ".htm" in template.lower():
@@ -376,7 +371,7 @@ def render_document(template: str, episode: Episode, templates_dir: str | Path |
     return render_template(template, episode, templates_dir, notes=notes, plots=plots, player=page)
 
 
-def write_output(name: str, episode: Episode, templates_dir: str | Path | None = None,
+def document_text(name: str, episode: Episode, templates_dir: str | Path | None = None,
                  audio_src: Optional[str] = None) -> str:
     """The text of output ``name`` (e.g. ``show_notes.md``) from template ``<name>.j2``."""
     text = render_document(f"{name}.j2", episode, templates_dir, audio_src)

@@ -1,8 +1,8 @@
 """The views of an Episode that templates render: the transcript as paragraphs under chapter
 headings, and :func:`render_template`, which renders any template with them.
 
-Below both the output registry (:mod:`podtools.render`) and the notes view
-(:mod:`podtools.shownotes`), which import it; it imports neither.
+Below both the output registry (:mod:`podtools.outputs.registry`) and the notes view
+(:mod:`podtools.outputs.notes`), which import it; it imports neither.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .errors import ConfigError
-from .models import Episode
-from .resources import data_dir
-from .templating import environment, template_error
+from ..chapters import segment_chapters
+from ..errors import ConfigError
+from ..models import Episode
+from ..resources import data_dir
+from ..templating import environment, template_error
 
 PARAGRAPH_MAX_SECONDS = 60.0  # a speaker's monologue is broken into paragraphs this long
 
@@ -40,8 +41,6 @@ class Section:
 
 def paragraphs(episode: Episode) -> list[Paragraph]:
     """Consecutive segments of one speaker in one chapter, split at ``PARAGRAPH_MAX_SECONDS``."""
-    from .chapters import segment_chapters
-
     out: list[Paragraph] = []
     for i, (seg, chapter) in enumerate(zip(episode.segments, segment_chapters(episode))):
         name = episode.speaker_name(seg.speaker)

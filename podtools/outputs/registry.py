@@ -1,9 +1,11 @@
-"""Render stage: Episode -> the files a host publishes. :data:`OUTPUTS` is the registry of
-writers (file name -> function); :func:`render` writes them.
+"""The output registry: :data:`OUTPUTS` (file name -> writer) and :func:`render`, which writes
+them. A writer is ``(episode, RenderContext) -> str``; adding an output is one entry here (and a
+template in ``templates/`` when it is made from one).
 
 The Jinja environment is :mod:`podtools.templating` (user templates first, HTML autoescaped,
 every value in Markdown and text neutralized: :mod:`podtools.textsafe`); the transcript's
-paragraphs and sections and :func:`~podtools.views.render_template` are :mod:`podtools.views`.
+paragraphs and sections and :func:`~podtools.outputs.views.render_template` are in
+:mod:`.views`, the documents made from summaries in :mod:`.notes`.
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
-from .errors import ConfigError
-from .fsutil import atomic_write_text, ensure_writable_dir
-from .models import Episode
-from .templating import environment, template_error  # noqa: F401  (kept importable from here)
-from .views import Paragraph, Section, paragraphs, render_template, sections  # noqa: F401  (the same)
+from ..chapters import to_podcasting2_json, to_youtube
+from ..diarize.assign import to_rttm
+from ..edits import load_edits
+from ..errors import ConfigError
+from ..formats.captions import to_srt, to_vtt
+from ..formats.jsontranscript import to_podcasting2
+from ..fsutil import atomic_write_text, ensure_writable_dir
+from ..mentions import outputs as mention_files
+from ..models import Episode
+from ..publish import feed_tags_xml
+from .notes import document_text
+from .views import render_template
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .formats.captions import CaptionOptions
+    from ..formats.captions import CaptionOptions
 
-log = logging.getLogger("podtools.render")
+log = logging.getLogger("podtools.outputs")
 
 @dataclass(frozen=True)
 class RenderContext:
@@ -46,51 +55,35 @@ def _template_output(template: str) -> Writer:
 
 
 def _srt(episode: Episode, ctx: RenderContext) -> str:
-    from .formats.captions import to_srt
-
     return to_srt(episode, ctx.captions)
 
 
 def _vtt(episode: Episode, ctx: RenderContext) -> str:
-    from .formats.captions import to_vtt
-
     return to_vtt(episode, ctx.captions)
 
 
 def _karaoke_vtt(episode: Episode, ctx: RenderContext) -> str:
-    from .formats.captions import to_vtt
-
     return to_vtt(episode, ctx.captions, karaoke=True)
 
 
 def _rttm(episode: Episode, ctx: RenderContext) -> str:
-    from .diarize.assign import to_rttm
-
     return to_rttm(episode)
 
 
 def _chapters_json(episode: Episode, ctx: RenderContext) -> str:
-    from .chapters import to_podcasting2_json
-
     return to_podcasting2_json(episode)
 
 
 def _youtube_chapters(episode: Episode, ctx: RenderContext) -> str:
-    from .chapters import to_youtube
-
     return to_youtube(episode)
 
 
 # file name -> writer. Later stages register their outputs here.
 def _podcasting2_json(episode: Episode, ctx: RenderContext) -> str:
-    from .formats.jsontranscript import to_podcasting2
-
     return to_podcasting2(episode)
 
 
 def _feed_tags(episode: Episode, ctx: RenderContext) -> str:
-    from .publish import feed_tags_xml
-
     return feed_tags_xml(episode, ctx.publish_base_url)
 
 
@@ -129,20 +122,16 @@ def local_audio(episode: Episode, out_dir: Optional[Path]) -> Optional[str]:
 
 def _notes_output(name: str) -> Writer:
     def render(episode: Episode, ctx: RenderContext) -> str:
-        from .shownotes import write_output
-
         audio = local_audio(episode, ctx.out_dir) if name.endswith(".html") else None
-        return write_output(name, episode, ctx.templates_dir, audio)
+        return document_text(name, episode, ctx.templates_dir, audio)
 
     return render
 
 
-# summaries, show notes, newsletter draft and the episode page (podtools.shownotes)
+# summaries, show notes, newsletter draft and the episode page (podtools.outputs.notes)
 def _mentions_output(name: str) -> Writer:
     def render(episode: Episode, ctx: RenderContext) -> str:
-        from .mentions import outputs
-
-        return outputs.to_json(episode) if name.endswith(".json") else outputs.to_csv(episode)
+        return mention_files.to_json(episode) if name.endswith(".json") else mention_files.to_csv(episode)
 
     return render
 
@@ -165,8 +154,6 @@ def render(
 
     Each file is written atomically; a failure in one output leaves the others in place.
     """
-    from .edits import load_edits
-
     out = ensure_writable_dir(out_dir)
     if publish_base_url is None or captions is None:  # as given before (`ingest --publish-base-url`), in episode.toml
         kept = load_edits(out)
