@@ -4,7 +4,6 @@ keys never reach a log line or a file, downloads never reach the cloud metadata 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,7 +17,7 @@ from markdown_it import MarkdownIt
 
 from podtools.cli import cli
 from podtools.errors import InputError
-from podtools.models import Chapter, Mention, Quote, Speaker
+from podtools.models import Mention, Quote, Speaker
 from podtools.outputs import render
 from podtools.summarize import summarize
 from summary_data import script_episode

@@ -1,9 +1,9 @@
 """Where a batch's episodes run: a pool of local worker processes, or Ray actors.
 
 Both keep one set of loaded models per worker for the whole batch and run
-:func:`podtools.batch_worker.process_task` (``ingest``) for one episode at a time per worker. They
-report progress and results to the batch's main thread through the ``Events`` interface
-(:mod:`podtools.batch`); a worker that dies takes only its current episode with it.
+:func:`.worker.process_task` (``ingest``) for one episode at a time per worker. They report
+progress and results to the batch's main thread through the ``Events`` interface (:mod:`.interface`,
+implemented by :mod:`.runner`); a worker that dies takes only its current episode with it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 models a worker loads once, and one episode (:class:`Task`) run through ``ingest`` into its
 staging folder.
 
-Both :mod:`podtools.batch` (the runner) and :mod:`podtools.batch_engines` import this; it imports
-neither, so the two have no circle between them.
+Both :mod:`.runner` and :mod:`.engines` import this; it imports neither, so the two have no
+circle between them.
 """
 
 from __future__ import annotations

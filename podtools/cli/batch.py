@@ -9,7 +9,7 @@ import threading
 import click
 from rich.markup import escape
 
-from . import cli
+from .group import cli
 from ..textsafe import terminal_text
 from .progress import clean_line, echo
 from .summarize import apply_llm_flags, llm_options

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from . import cli
+from .group import cli
 from ..diarize import ENCODER_CLUSTERING
 from ..diarize.backends import BACKEND_HELP, BACKENDS
 from .progress import RichProgress, echo

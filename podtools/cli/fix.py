@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import cli
+from .group import cli
 from .progress import clean_line, echo
 from .voices import VOICES_OPTION
 

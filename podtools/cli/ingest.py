@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import cli
+from .group import cli
 from .progress import RichProgress, clean_line, echo
 from .diarize import apply_diarize_flags, diarize_flags, pop_diarize_flags
 from .summarize import llm_options

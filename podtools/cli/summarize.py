@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from . import cli
+from .group import cli
 from .progress import RichProgress, echo
 
 SUMMARY_OUTPUTS = ("summary.md", "show_notes.md", "newsletter.md", "youtube_description.txt", "episode.html")

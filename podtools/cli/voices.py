@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import cli
+from .group import cli
 from ..diarize import ENCODER_CLUSTERING
 from ..errors import InputError
 from .progress import clean_line

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     from pyannote.core import Annotation
 
-    from . import DiarizeOptions
+    from .options import DiarizeOptions
 
 log = logging.getLogger("podtools.diarize")
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from . import ENCODER_CLUSTERING
 from .cluster import cluster
 from .embed import Windows, embed_windows
 from .encoders import load_encoder
@@ -27,7 +26,7 @@ from .vad import speech_regions
 if TYPE_CHECKING:  # pragma: no cover
     from pyannote.core import Annotation
 
-    from . import DiarizeOptions
+    from .options import DiarizeOptions
 
 log = logging.getLogger("podtools.diarize")
 
@@ -160,7 +159,7 @@ def diarize_embedded(
         for s, e in regions:
             annotation[Segment(s, e)] = "SPEAKER_00"
         return annotation
-    profile = ENCODER_CLUSTERING[options.encoder]
+    profile = options.clustering()
     region_idx = _region_of(windows, regions)
     result = cluster(
         windows.embeddings,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np  # numpy is imported where audio is handled: `batch` on a finished catalogue never needs it
 
     from ..progress import Progress
-    from . import DiarizeOptions
+    from .options import DiarizeOptions
 
 log = logging.getLogger("podtools.diarize")
 

@@ -16,7 +16,8 @@ from .nlp import compile_pipeline
 log = logging.getLogger("podtools.mentions")
 
 
-def mentions_stage(episode: Episode, options: MentionsOptions | None = None, progress: Progress | None = None) -> Episode:
+def mentions_stage(episode: Episode, options: MentionsOptions | None = None,
+                   progress: Progress | None = None) -> Episode:
     """Return ``episode`` with its mentions (replacing earlier ones) and the stage's provenance."""
     options = options or MentionsOptions()
     t0 = time.perf_counter()
