@@ -97,7 +97,6 @@ def _find_row(rows, entry, feed_url: Optional[str]):
 def add_tags(data: bytes, catalogue: str | Path, base_url: Optional[str] = None, origin: str = "feed",
              feed_url: Optional[str] = None) -> FeedResult:
     """``data`` (an RSS feed) with Podcasting 2.0 tags added to every item the catalogue has done."""
-
     if not base_url:
         raise ConfigError("a feed needs absolute URLs: give --publish-base-url, where the catalogue's episodes/ "
                           "folder is online")
@@ -178,7 +177,6 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
               ) -> tuple[bytes, str, Optional[str]]:
     """(bytes, origin, feed URL) of a feed file or http(s) URL; without one, the single feed the
     catalogue was made from."""
-
     if source is None:
 
         with Catalog.open(Path(catalogue) / CATALOG_NAME, create=False) as catalog:

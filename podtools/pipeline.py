@@ -68,7 +68,6 @@ def import_episode(path: Path, source: str, audio_path: Path | None = None,
 def biased_transcribe_options(config: PipelineConfig) -> TranscribeOptions:
     """The transcribe options with the mentions catalog's vocabulary biasing applied (where the
     preset or flags set no prompt/hotwords of their own): see benchmarks/mentions.py."""
-
     extra = {k: v for k, v in asr_biasing(config.mentions).items() if getattr(config.transcribe, k) is None}
     return config.transcribe.model_copy(update=extra) if extra else config.transcribe
 
@@ -85,7 +84,6 @@ class IngestResult:
 def prepare_source(source: str, allow_private: bool = False) -> Path:
     """A local path as is; an http(s) URL downloaded to the cache first (from a private or
     loopback address only with ``allow_private``)."""
-
     if is_url(source):
         return fetch(source, allow_private=allow_private)
     return readable_file(Path(source))
@@ -95,7 +93,6 @@ def prepare_source(source: str, allow_private: bool = False) -> Path:
 def _named_by_url(source: str, path: Path):
     """An error about a downloaded file names the URL the user gave, not the cache path (and
     says so when the server sent a web page)."""
-
     try:
         yield
     except InputError as exc:
@@ -115,7 +112,6 @@ def _named_by_url(source: str, path: Path):
 def readable_file(path: Path) -> Path:
     """``path`` if it is a file this process can read; else an InputError that says why (not
     found, a directory, permission denied, a name too long ...) instead of a later "not audio"."""
-
     try:
         if path.is_dir():
             raise InputError("is a directory, expected an episode file", path)
@@ -141,7 +137,6 @@ def _later_stages(out: Path) -> str:
 
 def _later_stage_outputs(out: Path) -> list[Path]:
     """The files of stages after transcription in ``out``, when its episode.json has such stages."""
-
     if not (out / "episode.json").is_file() or not _later_stages(out):
         return []
     return [out / n for n in OUTPUTS if not n.startswith("transcript.") and (out / n).exists()]

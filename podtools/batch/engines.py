@@ -82,7 +82,6 @@ class _ProgressSender:
 
 def _run_one(task, config, templates_dir, models, send) -> tuple:
     """Process a task; never raises: returns ("done", timings) or ("failed", kind, message, stage)."""
-
     progress = _ProgressSender(send, task.run_id)
     try:
         timings = process_task(task, config, templates_dir, models, progress)
@@ -100,7 +99,6 @@ def _run_one(task, config, templates_dir, models, send) -> tuple:
 
 def _name_the_url(exc: PodtoolsError, source: str) -> str:
     """An error about the downloaded copy of an enclosure names the enclosure's URL instead."""
-
     message = str(exc)
     if exc.path and is_url(source) and exc.path == str(cache_path(source)):
         return f"{source}: {message[len(exc.path) + 2:]}"
@@ -316,7 +314,6 @@ class _RayWorker:
     def run(self, task) -> tuple:
         """Run into a private temp folder; return the files' bytes so the driver can write
         them (a cluster node need not share the driver's disk)."""
-
         tmp = tempfile.mkdtemp(prefix="podtools-ray-")
         try:
             local = dataclasses.replace(task, staging=tmp)

@@ -89,7 +89,6 @@ def parse_feed(data: bytes, origin: str, base_url: str | None = None) -> Collect
     one episode (later copies dropped); the same GUID with different enclosures are distinct
     episodes (told apart by their enclosure URL). Both are reported in ``warnings``.
     """
-
     check_xml(data, origin)
     parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
@@ -157,7 +156,6 @@ def _entry_description(entry) -> str:
 def description_chapters(html_text: str) -> str | None:
     """The chapter list of a show-notes description ("00:00 Intro" lines, as hosts publish
     them), as text for ``ingest(chapters=...)``; None when it has fewer than two."""
-
     if not html_text or not re.search(r"\d:\d\d", html_text):
         return None
     text = re.sub(r"(?i)<\s*(br|/p|/li|/div|/h\d)\b[^>]*>", "\n", html_text)

@@ -93,7 +93,6 @@ def item_uid(*parts: str) -> str:
 
 class Selection(BaseModel):
     """Which of the collected episodes a run considers."""
-
     model_config = ConfigDict(extra="forbid")
 
     since: Optional[dt.datetime] = Field(None, description="only episodes published on/after this time")

@@ -96,7 +96,6 @@ def collect_sources(
     Items named twice (the same uid) are kept once. Raises :class:`InputError` for a source
     that cannot be read at all (missing, not a feed, malformed XML ...).
     """
-
     hasher = hasher or (lambda p: sha256_file(p))
     out = Collected()
     for source in sources:

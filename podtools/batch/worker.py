@@ -35,7 +35,6 @@ class Task:
 
 def load_worker_models(config) -> dict[str, Any]:
     """Models a worker loads once and passes to every ``ingest`` call."""
-
     return {"model": asr.load_model(config.transcribe)}
 
 
@@ -44,7 +43,6 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
 
     The feed's title and publish date are the episode's (a file's tags often say less).
     """
-
     timings: dict[str, float] = {}
     accepted = _ingest_parameters()
     extra: dict[str, Any] = {"use_cache": task.use_cache} if "use_cache" in accepted else {}

@@ -24,6 +24,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Chapter, Mention, Segment
+from .catalog import NameCatalog
+from .catalog import load_catalog as catalog_files
 from .nlp import compile_pipeline
 from .resolve import Resolver
 from .text import clean, clean_same_length
@@ -55,11 +57,10 @@ class MentionsOptions(BaseModel):
                                                   "worse WER (benchmarks/mentions.py), so off by default")
 
 
-def load_catalog(options: MentionsOptions | None = None):
-    from .catalog import load_catalog as _load
-
+def load_catalog(options: MentionsOptions | None = None) -> NameCatalog:
+    """The catalog these options name: the shipped one, the ``catalog`` files, the vocabulary."""
     options = options or MentionsOptions()
-    return _load(options.catalog, vocabulary=options.vocabulary)
+    return catalog_files(options.catalog, vocabulary=options.vocabulary)
 
 
 # -- words with times -----------------------------------------------------------------------
