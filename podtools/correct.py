@@ -155,8 +155,6 @@ def pairs(values: Iterable[str], what: str) -> list[tuple[str, str]]:
     return out
 
 
-
-
 # -- an edited transcript.md, read back --------------------------------------------------------
 
 _MD_ESCAPE = re.compile(r"\\([\\\[\]])")

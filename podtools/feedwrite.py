@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .batch.feeds import check_xml, pick_enclosure, read_feed_file
-from .batch.items import EPISODES_DIR, MAX_FEED_BYTES
+from .batch.feeds import MAX_FEED_BYTES, check_xml, pick_enclosure, read_feed_file
+from .batch.items import EPISODES_DIR
 from .catalog import CATALOG_NAME, Catalog
 from .download import is_url, read_url
 from .errors import ConfigError, InputError
@@ -78,7 +78,6 @@ def _items(data: bytes, origin: str):
 
 
 def _find_row(rows, entry, feed_url: Optional[str]):
-
     enc = pick_enclosure(entry)
     href = enc["href"].strip() if enc else None
     if href and feed_url:
@@ -178,7 +177,6 @@ def read_feed(source: str | Path, catalogue: str | Path | None = None, allow_pri
     """(bytes, origin, feed URL) of a feed file or http(s) URL; without one, the single feed the
     catalogue was made from."""
     if source is None:
-
         with Catalog.open(Path(catalogue) / CATALOG_NAME, create=False) as catalog:
             sources = sorted({r.source for r in catalog.episodes()})
         feeds = [s for s in sources if is_url(s) or Path(s).suffix.lower() in (".xml", ".rss")]

@@ -143,7 +143,6 @@ def _later_stage_outputs(out: Path) -> list[Path]:
 
 
 def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
-
     return Episode(id=sha256_file(path), source=source, title=title or path.stem, duration=round(duration, 3))
 
 
@@ -195,7 +194,6 @@ def ingest(
     audio_path = prepare_source(audio, allow_private) if audio else (None if transcript_format else path)
     given = chapters_mod.load_chapters(chapters, progress.note) if chapters else None  # bad list: fail now
     if not only_transcribe:
-
         check_options(config.diarize)  # a missing pyannote pipeline: fail now, not after ASR
 
         check_voice_library(config.diarize)  # a damaged or misplaced voice library too
@@ -206,7 +204,6 @@ def ingest(
         with _named_by_url(source, path):
             episode, samples = import_episode(path, source, audio_path, progress)
     else:
-
         options = biased_transcribe_options(config)
         with _named_by_url(source, path):
             info = audio_mod.probe(path)  # not audio: fail before loading a model
@@ -228,7 +225,6 @@ def ingest(
     if not only_transcribe:
         episode = chapters_stage(episode, config.chapters, progress, given=given, audio=audio_path)
     if not only_transcribe and config.mentions.enabled:
-
         episode = mentions_stage(episode, config.mentions, progress)
     if not only_transcribe:  # last stage before render: uses chapters and mentions when present
         episode = summarize_stage(episode, config.summarize, progress, llm_settings=config.llm,

@@ -434,16 +434,11 @@ def test_each_stretch_is_written_in_its_own_language(tmp_path):
     path = _realspeech() / "multilingual.mp3"
     model = _base_or_skip()
     from podtools.audio import decode
+    from podtools.progress import NoteList
 
-    notes = []
-
-    class Notes:
-        def stage(self, *a, **k): pass
-        def advance(self, *a, **k): pass
-        def status(self, *a, **k): pass
-        def note(self, message): notes.append(message)
-
-    ep = transcribe_stage(Episode(id="0" * 64, source=str(path)), TranscribeOptions(device="cpu"), Notes(),
+    progress = NoteList()
+    notes = progress.notes
+    ep = transcribe_stage(Episode(id="0" * 64, source=str(path)), TranscribeOptions(device="cpu"), progress,
                           audio=decode(path), model=model)
     langs = [s.language for s in ep.segments]
     assert set(langs) == {"en", "de"} and langs == sorted(langs, key=lambda c: c == "de")  # English, then German
@@ -459,7 +454,7 @@ def test_each_stretch_is_written_in_its_own_language(tmp_path):
     assert parse_cues(vtt.read_text(), vtt, "vtt").language == ep.language
     assert json.loads((out / "transcript.json").read_text())["language"] == ep.language
     assert [s.language for s in Episode.load(out / "episode.json").segments] == langs
-    mentioned = mentions_stage(ep, progress=Notes())
+    mentioned = mentions_stage(ep, progress=progress)
     german = sum(s.end - s.start for s in ep.segments if s.language == "de")
     assert any(f"mentions: {german:.0f} s of speech not in English not searched" in n for n in notes), notes
     assert all(m.start < min(s.start for s in ep.segments if s.language == "de") for m in mentioned.mentions)

@@ -14,7 +14,6 @@ from podtools.outputs import render
 from readme import INGEST_FILES, SRT_MAX_CHARS, SRT_MAX_LINES, VTT_MAX_CHARS
 
 
-
 def test_ingest_writes_every_file(sample_ingest):
     result, out = sample_ingest
     assert {p.name for p in out.iterdir()} == INGEST_FILES  # each of them, and nothing else (no temp files left)

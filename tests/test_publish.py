@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from defusedxml import ElementTree as ET
 
 from podtools.models import Episode
+from podtools.progress import NoteList
 from readme import (INGEST_FILES, SOUNDBITE_MAX_S, SOUNDBITE_MIN_S, SOUNDBITES_MAX, SOUNDBITES_MIN)
 
 NS = "https://podcastindex.org/namespace/1.0"
@@ -325,15 +326,7 @@ def test_reingest_reapplies_the_corrections(folder, sample_mp3, embedded_model):
     ids = {sp.name: sp.id for sp in ep.speakers}
     assert run("fix", folder, "--replace", "Alex=Alexei").exit_code == 0
     assert run("speakers", folder, "--rename", f"{ids['Sam']}=Samuel", "--role", "Alexei=host").exit_code == 0
-    notes: list[str] = []
-
-    class Progress:
-        def stage(self, *a, **k): pass
-        def advance(self, *a): pass
-        def status(self, *a): pass
-        def note(self, message): notes.append(message)
-
-    result = ingest(str(sample_mp3), folder, model=embedded_model, progress=Progress())
+    result = ingest(str(sample_mp3), folder, model=embedded_model, progress=NoteList())
     again = result.episode
     assert "Alexei" in again.text and not re.search(r"\bAlex\b", again.text)
     assert {sp.name for sp in again.speakers} >= {"Samuel"}

@@ -404,7 +404,6 @@ def model_version() -> str:
     return f"faster-whisper {faster_whisper.__version__}"
 
 
-
 def _merge_words(fw_words) -> list[Word]:
     """faster-whisper words -> Words; a piece with no leading space continues the previous word.
 

@@ -26,10 +26,10 @@ any engine), :mod:`.engines` (worker processes, Ray actors), :mod:`.interface` (
 each other), :mod:`.runner` (the run itself). This module re-exports the public names.
 """
 
-from .feeds import check_xml, description_chapters, parse_feed, read_feed_file
+from .feeds import MAX_FEED_BYTES, check_xml, description_chapters, parse_feed, read_feed_file
 from .interface import BatchObserver, BatchOptions, BatchSummary, Engine, Events, NullObserver
-from .items import (AUDIO_EXTENSIONS, EPISODES_DIR, FEED_EXTENSIONS, MARKER, MAX_FEED_BYTES, STAGING_DIR, Collected,
-                    Item, Selection, folder_name, order_items, parse_since, slugify)
+from .items import (AUDIO_EXTENSIONS, EPISODES_DIR, FEED_EXTENSIONS, MARKER, STAGING_DIR, Collected, Item, Selection,
+                    folder_name, order_items, parse_since, slugify)
 from .runner import config_hash, run_batch
 from .sources import collect_sources
 from .worker import Task

@@ -116,7 +116,6 @@ def _die_with_parent(parent: int) -> None:
     """
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
-
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us with the parent
     if os.getppid() != parent:  # the parent died before prctl took effect
@@ -181,7 +180,6 @@ class LocalEngine:
         self._startup_failures = 0
 
     def start(self) -> None:
-
         self._ctx = mp.get_context("spawn")
         self.events = self._ctx.Queue()
         for _ in range(self.workers_n):
@@ -472,7 +470,6 @@ class RayEngine:
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-
     for rel, data in files.items():
         target = (folder / rel).resolve()
         if folder.resolve() not in target.parents:

@@ -18,7 +18,10 @@ import feedparser
 
 from ..chapters import parse_chapter_list
 from ..errors import InputError, PodtoolsError
-from .items import AUDIO_EXTENSIONS, MAX_FEED_BYTES, Collected, Item, item_uid
+from .items import AUDIO_EXTENSIONS, Collected, Item, item_uid
+
+MAX_FEED_BYTES = 50 * 1024**2  # a feed file or response larger than this is refused, unread
+
 
 # -- feeds ------------------------------------------------------------------------------------
 
@@ -161,15 +164,12 @@ def description_chapters(html_text: str) -> str | None:
     text = re.sub(r"(?i)<\s*(br|/p|/li|/div|/h\d)\b[^>]*>", "\n", html_text)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
     try:
-
         found = parse_chapter_list(text)
     except (PodtoolsError, ImportError, ValueError):
         return None  # a description is not a promise of a valid chapter list
     if len(found) < 2:
         return None
     return text.strip() + "\n"  # a newline: never read as a file name by load_chapters
-
-
 
 
 def read_feed_file(path: Path) -> bytes:

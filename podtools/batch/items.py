@@ -24,7 +24,6 @@ AUDIO_EXTENSIONS = frozenset(
 # Transcripts a folder contributes by itself; a glob or list may name any file `ingest` reads.
 TRANSCRIPT_EXTENSIONS = frozenset("srt vtt".split())
 FEED_EXTENSIONS = frozenset("xml rss atom".split())
-MAX_FEED_BYTES = 50 * 1024**2
 EPISODES_DIR = "episodes"
 STAGING_DIR = ".staging"
 MARKER = ".podtools-batch.json"  # written last into a finished episode folder
@@ -85,7 +84,6 @@ def folder_name(title: str, uid: str, published: dt.datetime | None = None) -> s
 
 def item_uid(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
 
 
 # -- selection --------------------------------------------------------------------------------

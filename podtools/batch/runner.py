@@ -88,7 +88,6 @@ def run_batch(
 
 
 def _hasher(catalog: Catalog) -> tuple[HashLookup, list[tuple[str, int, int, str]]]:
-
     new: list[tuple[str, int, int, str]] = []
 
     def lookup(path: Path) -> str:
@@ -253,7 +252,6 @@ class _Runner:
             return self.engine
         config = self._config()
         if self.options.engine == "ray":
-
             return RayEngine(config, self.templates_dir, self.options.workers, self.options.ray_address,
                              self.options.ray_temp_dir)
 
@@ -261,12 +259,10 @@ class _Runner:
 
     def _config(self):
         if self.config is None:
-
             self.config = load_pipeline("default")
         return self.config
 
     def _process(self, todo: list[tuple[EpisodeRow, Item]]) -> None:
-
         self._cfg_hash = config_hash(self._config())
         (self.root / STAGING_DIR).mkdir(exist_ok=True)
         self.engine = self._make_engine()
@@ -553,5 +549,4 @@ def _read_marker(folder: Path) -> dict | None:
 
 
 def _load_episode(folder: Path):
-
     return Episode.load(folder / "episode.json")

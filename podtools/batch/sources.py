@@ -15,9 +15,8 @@ import mutagen
 from ..download import read_url
 from ..errors import InputError
 from ..fsutil import sha256_file
-from .feeds import parse_feed, read_feed_file
-from .items import (AUDIO_EXTENSIONS, FEED_EXTENSIONS, MAX_FEED_BYTES, MAX_LIST_DEPTH, TRANSCRIPT_EXTENSIONS, Collected,
-                    Item, item_uid)
+from .feeds import MAX_FEED_BYTES, parse_feed, read_feed_file
+from .items import AUDIO_EXTENSIONS, FEED_EXTENSIONS, MAX_LIST_DEPTH, TRANSCRIPT_EXTENSIONS, Collected, Item, item_uid
 
 # -- local files ------------------------------------------------------------------------------
 
@@ -38,7 +37,6 @@ def _file_item(path: Path, source: str, hasher: HashLookup) -> Item:
 def _tag_date(path: Path) -> dt.datetime | None:
     """Recording/release date from the file's tags (ID3 TDRC, MP4 ©day ...), if any."""
     try:
-
         f = mutagen.File(str(path), easy=True)
     except Exception:  # unreadable tags are not an error here; decode reports bad files
         return None
@@ -109,8 +107,6 @@ def collect_sources(
         unique[it.uid] = it
     out.items = list(unique.values())
     return out
-
-
 
 
 def _collect_one(source: str, out: Collected, hasher: HashLookup, timeout: float, depth: int,

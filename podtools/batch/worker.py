@@ -66,5 +66,4 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
 
 
 def _ingest_parameters() -> set[str]:
-
     return set(inspect.signature(ingest).parameters)

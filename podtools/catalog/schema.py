@@ -28,8 +28,6 @@ class CatalogError(InputError):
     """The catalogue cannot be used: corrupt, from a newer podtools, or locked by another batch."""
 
 
-
-
 # -- schema -----------------------------------------------------------------------------------
 
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -186,8 +184,6 @@ def iso(value: dt.datetime | None) -> str | None:
 
 def parse_iso(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
-
-
 
 
 # -- helpers ----------------------------------------------------------------------------------

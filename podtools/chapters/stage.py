@@ -119,5 +119,3 @@ def follow_chapters(episode: Episode, old: Sequence[Chapter]) -> Episode:
     if dropped:
         log.info("%d chapter summaries dropped: their chapters changed (summarize again for new ones)", dropped)
     return episode.model_copy(update={"summaries": summaries, "chapters": chapters})
-
-

@@ -36,7 +36,6 @@ def size_text(tokens) -> str:
     return "".join(parts[:-1]) + parts[-1].upper()
 
 
-
 QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
                     "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
 QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}

@@ -61,7 +61,6 @@ class _Prim:
     known: bool = True
 
 
-
 class Resolver:
     def __init__(self, compiled: Compiled, fuzzy: bool = True, resolve_bare: bool = True, unknown: bool = True,
                  people_orgs: bool = False):

@@ -237,5 +237,3 @@ class Extractor:
     def _names_at(self, sid: int) -> list[str]:
         seg = self.episode.segments[sid]
         return [m.canonical for m in self.episode.mentions if seg.start - 1e-6 <= m.start <= seg.end + 1e-6]
-
-

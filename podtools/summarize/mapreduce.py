@@ -398,7 +398,3 @@ class _MapReduce:
         out = self.extractor.episode_summary(secs, digests, self.options, self.cats)
         out["fallback"] = reason
         return out
-
-
-
-

@@ -233,5 +233,3 @@ def _digest_text(d: Digest, episode: Episode, heading: str) -> str:
             name = episode.speaker_name(episode.segments[sid].speaker) if sid < len(episode.segments) else None
             out.append(f'- [{sid}] {name}: "{text}"' if name else f'- [{sid}] "{text}"')
     return "\n".join(out)
-
-
