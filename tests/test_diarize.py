@@ -193,6 +193,31 @@ def test_campplus_features_and_graph(tmp_audio):
     assert np.allclose(np.linalg.norm(encoder.embed(windows), axis=1), 1.0, atol=1e-5)
 
 
+def test_campplus_stretch_embeddings_do_not_depend_on_their_batch(sample_mp3):
+    """Stretches of speech of different lengths share a zero-padded batch; a stretch's window
+    embeddings are the ones it gets when it goes through alone (the padding of the shorter ones
+    must not reach their last frames through the convolutions or the attention context), and
+    each is near the embedding of its window alone (the stretch adds real context around it)."""
+    import realvoices
+
+    from podtools.audio import decode
+    from podtools.diarize.encoders import load_encoder
+
+    encoder = load_encoder("campplus", "cpu")
+    wav = realvoices.audio("dev3b") if realvoices.folder() is not None else decode(sample_mp3)[: 16000 * 20]
+    feats = encoder.features(wav)
+    assert len(feats) >= 1420
+    stretches = [(feats[a : a + n], list(range(0, n - 150 + 1, 50))) for a, n in ((0, 500), (520, 450), (1000, 420))]
+    together = encoder.embed_stretches(stretches, 150)
+    for stretch, batched in zip(stretches, together, strict=True):
+        alone = encoder.embed_stretches([stretch], 150)[0]
+        assert batched.shape == (len(stretch[1]), 192)
+        np.testing.assert_allclose(batched, alone, atol=1e-5)
+        f, offsets = stretch
+        windows = encoder.embed(np.stack([f[o : o + 150] for o in offsets]))
+        assert np.sum(windows * batched, axis=1).mean() > 0.85
+
+
 def _episode(words_by_segment):
     from podtools.models import Episode, Segment, Word
 

