@@ -91,7 +91,7 @@ class Mention(_Model):
     org: Optional[str] = Field(default=None, description="Organization that made the model or runs the benchmark")
     method: Optional[str] = Field(
         default=None,
-        description="How it was found: name | alias | cased | asr | fuzzy | sound | bare | short | discourse | version | unknown | ner",
+        description="How it was found: name | alias | cased | asr | fuzzy | sound | bare | short | discourse | size | version | unknown | ner",
     )
 
 

@@ -568,6 +568,13 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     ("Llama 3.1 is old. The 3. 18 billion is still the hello world, and 3. 1 70B too.",
      [("Llama 3.1", None), ("Llama 3.1", "8B"), ("Llama 3.1", "70B")]),
     ("GPT-4o mini launched. Mini costs fifteen cents.", [("GPT-4o mini", None), ("GPT-4o mini", None)]),
+    # an MoE's active parameters after its size, even where the ASR glued the period to the "B"
+    ("Qwen 3 has dense ones, and the, um, the 30B A3B. The one after it is dense.", [("Qwen3", None), ("Qwen3", "30B")]),
+    ("Qwen 3 is out, and on my test the new 32B beats the 235B-A22B.", [("Qwen3", None), ("Qwen3", "32B"),
+                                                                        ("Qwen3", "235B")]),
+    # experts times size, said as it is written ("8x22B"): a size only one model has
+    ("The new small one beats the 8 by 22 at a fraction of the cost.", [("Mixtral", "8x22B")]),
+    ("Mixtral 8x7B is old. The eight by seven B was fun.", [("Mixtral", None), ("Mixtral", "8x7B")]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
@@ -581,6 +588,7 @@ def test_asr_forms_of_references(text, expected):
     "Llama 4 Scout is out. His scout troop loved it. Pro tip: a Brahms opus and a Shakespeare sonnet.",
     "GPT-4o mini launched. I drive a mini cooper, and a Mini Cooper too.",
     "Llama 3.1 is out. I compiled it on a Raspberry Pi, and it runs on the Pi fine.",
+    "Mixtral 8x7B is out. The room is 8 by 7 feet, a 2 by 4 board, and the new 32 inch screen scored 8 by 7 points.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""

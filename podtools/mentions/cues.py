@@ -14,6 +14,11 @@ from .nlp import SIZE_UNITS
 VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
 # words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
 DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}
+# words between a determiner and a size that keep the pair a reference ("the new 32B", "that old 70B")
+SIZE_ADJECTIVES = {"new", "old", "big", "little", "tiny", "huge", "original", "latest", "full", "dense", "base",
+                   "distilled", "quantized", "same", "other"}
+# an MoE's active parameters written after its total ("30B A3B", "235B-A22B"): part of the size said
+ACTIVE_SIZE = re.compile(r"^-?A\d{1,3}(\.\d)?B$")
 MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
 # words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
 # parameters"); any other content word makes it a size of something else ("8 billion people")

@@ -191,6 +191,10 @@ class Compiled:
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
                             if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)
         sizes = {s[:-1] for e in catalog.entries for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()}
+        self.models_with_size: dict[str, list] = {}  # "8x7B" -> the models of that size
+        for e in catalog.entries:
+            for size in e.sizes if e.kind == "model" else ():
+                self.models_with_size.setdefault(size, []).append(e)
         name = f"podtools_normalizer_{id(self)}"
         Language.component(name, func=make_normalizer(versions, sizes, o_names))
         first = nlp.pipe_names[0] if nlp.pipe_names else None

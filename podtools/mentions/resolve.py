@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS, VERSION_TOKEN, clean_surface,
+from .cues import (ACTIVE_SIZE, CURRENCY, DETERMINERS, SIZE_ADJECTIVES, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS, VERSION_TOKEN, clean_surface,
                    months_apart, not_this_name, product_name, size_text, version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
@@ -24,7 +24,7 @@ from .phonetic import PhoneticIndex
 from .text import atoms
 
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
-              "short": 0.7, "discourse": 0.65, "sound": 0.6, "unknown": 0.5, "ner": 0.6}
+              "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
@@ -316,10 +316,19 @@ class Resolver:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "3.1 70B": the version's size (below)
             prev = doc[s - 1].lower_ if s > 0 else ""
-            nxt = doc[e].lower_ if e < n else ""
-            if e < n and doc[e].is_title and not doc[e].is_sent_start and nxt not in MODEL_CUES and nxt != "version":
-                continue  # "the 8B Transformer": a size of something else
+            if prev in SIZE_ADJECTIVES and s > 1 and doc[s - 2].lower_ in DETERMINERS:
+                prev = doc[s - 2].lower_  # "the new 32B": as "the 32B"
             size = size_text(doc[s:e])
+            word_end = e  # "A3B" is three tokens
+            while (word_end < n and doc[word_end].text.rstrip(".").isalnum()
+                   and (word_end == e or not doc[word_end - 1].whitespace_)):
+                word_end += 1
+            if word_end > e and ACTIVE_SIZE.match(doc[e:word_end].text.rstrip(".")):
+                e = word_end  # "the 30B A3B": the total is the size, the active part goes with it
+            nxt = doc[e].lower_ if e < n else ""
+            if (e < n and doc[e].is_title and not doc[e].is_sent_start and not doc[e - 1].text.endswith(".")
+                    and nxt not in MODEL_CUES and nxt != "version"):
+                continue  # "the 8B Transformer": a size of something else
             cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
             hit = None
             if cued:  # "the 405B" right after "Llama 3.1 405B"
@@ -342,6 +351,18 @@ class Resolver:
                                        earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
+        for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
+            if covered[t] or doc[t + 1].lower_ not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
+                continue
+            end = t + 4 if t + 3 < n and doc[t + 3].lower_ in ("b", "billion") else t + 3
+            if not self._free_standing(doc, t, end):
+                continue  # "8 by 7 feet", "a 2 by 4 board"
+            size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
+            hit = self._from_discourse(t, end, lambda entry: entry.kind == "model" and size in entry.sizes, size)
+            if hit is None and len(owners := self.c.models_with_size.get(size, ())) == 1:
+                hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
+            if hit is not None:
+                take(t, end, hit)
         short_ends = {e - 1 for _, s, e in self.c.short_matcher(doc)}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
             tok = doc[t]
