@@ -40,7 +40,7 @@ class ChaptersOptions(BaseModel):
         default_factory=lambda: ["given", "embedded", "transcript", "detected"],
         description="Chapter sources in order of precedence; the first one that has chapters wins.")
     min_length: float = Field(120.0, gt=0, description="Detected chapters are at least this long.")
-    target_length: float = Field(360.0, gt=0, description="Detection aims at one chapter per this many seconds.")
+    target_length: float = Field(240.0, gt=0, description="Detection aims at one chapter per this many seconds.")
     max_length: float = Field(600.0, gt=0, description="Detection splits chapters longer than this.")
     window: float = Field(120.0, gt=0, description="Seconds of speech compared on each side of a candidate boundary.")
     semantic: float = Field(0.5, ge=0.0, le=1.0, description="Weight of meaning (sentence embeddings, wordllama) "
