@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, CURRENCY, DETERMINERS, SIZE_ADJECTIVES, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS, VERSION_TOKEN, clean_surface,
-                   months_apart, not_this_name, product_name, size_text, version_alone)
+from .cues import (ACTIVE_SIZE, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS,
+                   VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name, size_text, version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -355,7 +355,7 @@ class Resolver:
             if covered[t] or doc[t + 1].lower_ not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
                 continue
             end = t + 4 if t + 3 < n and doc[t + 3].lower_ in ("b", "billion") else t + 3
-            if not self._free_standing(doc, t, end):
+            if any(covered[k] for k in range(t, end)) or not self._free_standing(doc, t, end):
                 continue  # "8 by 7 feet", "a 2 by 4 board"
             size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
             hit = self._from_discourse(t, end, lambda entry: entry.kind == "model" and size in entry.sizes, size)
