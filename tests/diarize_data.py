@@ -68,7 +68,13 @@ def script(voices: tuple[str, ...], n_turns: int, seed: int) -> list[tuple[str, 
 def conversation(
     lines: list[tuple[str, str]], tmp: Path, seed: int = 0, pauses: tuple[float, float] = (0.2, 0.9)
 ) -> tuple[np.ndarray, list[Turn]]:
-    """Render turns with random pauses between ``pauses`` seconds and a little room noise."""
+    """Render turns with random pauses between ``pauses`` seconds and a little room noise.
+
+    A turn's true extent is its speech: flite pads every clip with 0.1-0.3 s of silence before
+    and after it (espeak-ng after it), which is nobody speaking (the real-voice references are
+    cut at the speech the same way, ``shared/realspeech``)."""
+    import librosa
+
     rng = np.random.default_rng(seed)
     pieces: list[np.ndarray] = []
     turns: list[Turn] = []
@@ -77,7 +83,8 @@ def conversation(
     for voice, text in lines:
         audio = say(text, voice, tmp)
         audio = audio * float(rng.uniform(0.5, 1.0))  # speakers are not equally loud
-        turns.append(Turn(voice, t, t + len(audio) / RATE, text))
+        _, (first, last) = librosa.effects.trim(audio, top_db=40, frame_length=400, hop_length=160)
+        turns.append(Turn(voice, t + first / RATE, t + last / RATE, text))
         pause = float(rng.uniform(*pauses))
         pieces += [audio, np.zeros(int(pause * RATE), np.float32)]
         t += len(audio) / RATE + int(pause * RATE) / RATE
@@ -86,11 +93,21 @@ def conversation(
     return mix.astype(np.float32), turns
 
 
-def reference(turns: list[Turn]):
-    """pyannote.core Annotation of the true turns."""
+def reference(turns: list[Turn], join: float = 1.0):
+    """pyannote.core Annotation of the true turns, a speaker's consecutive turns less than
+    ``join`` seconds apart made one (the convention of the real-voice reference,
+    ``shared/realspeech/README.md``)."""
     from pyannote.core import Annotation, Segment
 
     ann = Annotation()
+    current: list | None = None
     for t in turns:
-        ann[Segment(t.start, t.end)] = t.speaker
+        if current and current[2] == t.speaker and t.start - current[1] < join:
+            current[1] = t.end
+            continue
+        if current:
+            ann[Segment(current[0], current[1])] = current[2]
+        current = [t.start, t.end, t.speaker]
+    if current:
+        ann[Segment(current[0], current[1])] = current[2]
     return ann

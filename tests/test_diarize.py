@@ -587,6 +587,30 @@ def test_lone_window_founds_a_voice_only_when_far_and_whole():
         assert len(set(got.labels[:20].tolist())) == 1 and len(set(got.labels[20:40].tolist())) == 1
 
 
+
+def test_interjections_never_found_a_voice_however_alike():
+    """A handful of short windows that are nearly the same ("okay" said the same way four times,
+    which synthesized voices do) fold into their nearest voice; the same number of full windows
+    just as far from everyone is a voice of its own (a guest's sentence)."""
+    from podtools.diarize.cluster import cluster
+
+    rng = np.random.default_rng(1)
+    axes = np.eye(8, dtype=np.float32)
+
+    def voice(axis, n):
+        return axes[axis] + 0.15 * rng.standard_normal((n, 8)).astype(np.float32)
+
+    # six windows nearly identical, cosine ~0.55 to voice 0 and 0 to voice 1: below the threshold
+    okay = (0.6 * axes[0] + 0.8 * axes[5]) + 0.01 * rng.standard_normal((6, 8)).astype(np.float32)
+    for short, expected in ((True, 2), (False, 3)):
+        emb = np.concatenate([voice(0, 30), voice(1, 30), okay])
+        mask = np.zeros(len(emb), bool)
+        mask[60:] = short
+        got = cluster(emb, threshold=0.7, small_threshold=0.55, short=mask)
+        assert len(set(got.labels.tolist())) == expected, short
+        if short:  # folded into the voice they are nearest to, not the other one
+            assert set(got.labels[60:].tolist()) == {got.labels[0]}
+
 # -- overlapped speech ----------------------------------------------------------------------------
 
 

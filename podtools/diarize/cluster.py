@@ -60,6 +60,7 @@ def cluster(
     reliable: np.ndarray | None = None,
     lone: np.ndarray | None = None,
     lone_threshold: float | None = None,
+    short: np.ndarray | None = None,
 ) -> Clustering:
     """Cluster L2-normalized embeddings (n, d).
 
@@ -71,7 +72,10 @@ def cluster(
     are only assigned to the nearest speaker. Clusters of fewer than ``min_cluster_size``
     embeddings join the nearest larger cluster when their centroids' cosine similarity is at
     least ``small_threshold`` (None: always). With ``merge_ratio``, clusters whose centroid
-    similarity is at least that fraction of their own tightness are merged first.
+    similarity is at least that fraction of their own tightness are merged first. ``short``
+    (bool mask) marks embeddings of interjections too short to tell a voice by: a cluster of
+    nothing else is folded into its nearest speaker however many there are and however alike
+    they sound (an "okay" said four times the same way is still not a person).
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -88,6 +92,7 @@ def cluster(
         idx = idx[np.linspace(0, len(idx) - 1, MAX_LINKAGE_ITEMS).round().astype(int)]
     sub = emb[idx].astype(np.float64)  # the linkage (at most MAX_LINKAGE_ITEMS) in double precision
     sub_lone = None if lone is None or lone_threshold is None else np.asarray(lone, bool)[idx]
+    sub_short = None if short is None else np.asarray(short, bool)[idx]
     tree = linkage(sub, method="average", metric="cosine")
 
     def cut_k(k: int) -> np.ndarray:
@@ -107,7 +112,7 @@ def cluster(
     if merge_ratio is not None:
         sub_labels = _merge_close(sub, sub_labels, merge_ratio, min_cluster_size)
     # fold clusters too small to be a voice of their own into their nearest neighbour
-    sub_labels = _absorb_small(sub, sub_labels, min_cluster_size, small_threshold, sub_lone, lone_threshold)
+    sub_labels = _absorb_small(sub, sub_labels, min_cluster_size, small_threshold, sub_lone, lone_threshold, sub_short)
     found = k = len(set(sub_labels.tolist()))
     if num_speakers:
         sub_labels = cut_k(num_speakers)
@@ -133,22 +138,28 @@ def cluster(
 
 
 def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold: float | None,
-                  lone: np.ndarray | None = None, lone_threshold: float | None = None) -> np.ndarray:
+                  lone: np.ndarray | None = None, lone_threshold: float | None = None,
+                  short: np.ndarray | None = None) -> np.ndarray:
     """Fold clusters of fewer than ``min_size`` items into the most similar large cluster
     (all of them, or those whose centroid similarity is at least ``threshold``). One item alone,
     a single window, is enough evidence for a voice of its own only when ``lone`` marks it as a
     whole utterance and it is less similar than ``lone_threshold`` to every large cluster: a
-    window cut from a longer stretch of speech, or a short "yeah", is noise far more often."""
+    window cut from a longer stretch of speech, or a short "yeah", is noise far more often.
+    A cluster of nothing but ``short`` items is folded whatever its size and similarity."""
     labels = labels.copy()
     kept: set[int] = set()  # small clusters far from every large one: voices of their own
     while True:
         ids, counts = np.unique(labels, return_counts=True)
         if len(ids) <= 1:
             return labels
-        small = np.array([j for j in ids[counts < min_size] if int(j) not in kept], dtype=ids.dtype)
+        only_short = np.zeros(len(ids), bool) if short is None else \
+            np.array([bool(np.all(short[labels == j])) for j in ids])
+        if np.all(only_short):  # a clip of nothing but interjections: judged by size alone
+            only_short[:] = False
+        small = np.array([j for j in ids[(counts < min_size) | only_short] if int(j) not in kept], dtype=ids.dtype)
         if not len(small):
             return labels
-        big = ids[(counts >= min_size) | np.isin(ids, list(kept))]
+        big = ids[((counts >= min_size) & ~only_short) | np.isin(ids, list(kept))]
         if not len(big):  # everything is small: keep the largest as the one speaker left
             big = ids[[int(np.argmax(counts))]]
         cents = {int(j): _normalize(emb[labels == j].mean(axis=0)) for j in big}
@@ -159,7 +170,9 @@ def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold:
             target = max(cents, key=lambda b: float(c @ cents[b]))
             sim = float(c @ cents[target])
             members = np.flatnonzero(labels == j)
-            if len(members) > 1:
+            if short is not None and np.all(short[members]):
+                pass  # interjections: folded into their nearest voice
+            elif len(members) > 1:
                 if threshold is not None and sim < threshold:
                     kept.add(int(j))
                     continue

@@ -86,7 +86,7 @@ def _region_of(windows: Windows, regions: list[tuple[float, float]]) -> np.ndarr
     return np.clip(np.searchsorted(starts, windows.starts + 1e-6, side="right") - 1, 0, len(regions) - 1)
 
 
-LONE_MIN_SECONDS = 1.0  # a lone utterance shorter than this ("yeah", a laugh) never founds a voice
+LONE_MIN_SECONDS = 1.0  # an utterance shorter than this ("yeah", a laugh) never founds a voice
 
 
 def lone_utterances(windows: Windows, region_idx: np.ndarray) -> np.ndarray:
@@ -172,6 +172,7 @@ def diarize_embedded(
         reliable=None if profile["all_windows"] else (windows.ends - windows.starts) >= options.window - 0.02,
         lone=lone_utterances(windows, region_idx),
         lone_threshold=profile["lone_threshold"],
+        short=(windows.ends - windows.starts) < LONE_MIN_SECONDS,
     )
     labels, centroids = result.labels, result.centroids
     if not options.num_speakers and len(centroids) > max(1, options.min_speakers or 1):
