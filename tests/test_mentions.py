@@ -601,13 +601,27 @@ def test_names_heard_as_other_words_are_found_by_sound_in_context():
         "Qwen3 is out, and Gwen has always been good at tool use. Gwen 3 beats Fy 4 at 14 billion. "
         "The old mixed rail quants were weird, and code stroll is their coding model.") if m.kind == "model"]
     assert ("Gwen", "Qwen3", "sound") in got or ("Gwen", "Qwen", "sound") in got, got
-    assert ("Gwen 3", "Qwen3", "sound") in got and ("Fy 4", "Phi-4", "sound") in got
+    # "Fy 4 at 14 billion": one mention with its size, as "Qwen3 at 8B" is
+    assert ("Gwen 3", "Qwen3", "sound") in got and ("Fy 4 at 14 billion", "Phi-4", "sound") in got
+    assert [m.size for m in find_in_text("Gwen 3 beats Fy 4 at 14 billion.") if m.canonical == "Phi-4"] == ["14B"]
     assert ("mixed rail", "Mixtral", "sound") in got and ("code stroll", "Codestral", "sound") in got
     # the same sounds in ordinary talk, with no model under discussion, are words
     for text in ("Gwen has always been good at tennis.", "The cloud bill went up, Amy said.",
                  "We had mixed rail service this week and a code stroll in the park.",
                  "The Structure Module is an LLM thing."):
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
+
+
+def test_a_size_said_of_the_model_just_named_is_not_another_mention():
+    """"it's 24 billion" says what the model just named is; "70B is the sweet spot" and "the
+    eight billion one" refer to a model of the line under discussion."""
+    said = [(m.surface, m.canonical) for m in find_in_text(
+        "Mistral Small 3.1 is great, it's 24 billion and it has vision.") if m.kind == "model"]
+    assert len(said) == 1 and said[0][1].startswith("Mistral Small"), said
+    refs = [m.canonical for m in find_in_text(
+        "Llama 3.1 came in three sizes. Honestly 70B is the sweet spot, and the eight billion one is fine too.")
+        if m.kind == "model"]
+    assert refs == ["Llama 3.1"] * 3, refs
 
 
 def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):

@@ -32,6 +32,8 @@ PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "gra
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
+# "it's 24 billion", "which is 14B": a size said of the thing just named is what it is, not a new mention
+REFERRING_PRONOUNS = {"it", "that", "which", "this"}
 TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")
 LEAD = re.compile(r"^[\s(\[\"'\u2018\u201c]+")
 
@@ -77,6 +79,12 @@ def not_this_name(doc, s: int, e: int) -> str:
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"
     return ""
+
+
+def said_of_previous(doc, s: int) -> bool:
+    """Whether the words before ``doc[s]`` make it the complement of "it is", "that's", "which
+    was" ...: an attribute of the model just named ("Small 3.1 is great, it's 24 billion")."""
+    return s >= 2 and doc[s - 1].lower_ in BE_FORMS and doc[s - 2].lower_ in REFERRING_PRONOUNS
 
 
 def product_name(tok) -> bool:

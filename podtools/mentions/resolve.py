@@ -16,7 +16,8 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS,
-                   VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name, size_text, version_alone)
+                   VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name, said_of_previous, size_text,
+                   version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -29,6 +30,17 @@ EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier 
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
+
+
+def _size_after(doc, e: int, sizes: dict[int, int], covered: list[bool]) -> tuple[Optional[str], int]:
+    """The size said right after a model's name ending at ``e`` ("Gemma 3 27B", "Qwen3 at 8B"),
+    as (size, new end) with its words covered; (None, e) when none follows."""
+    at = e + 1 if e + 1 < len(doc) and doc[e].lower_ == "at" and e + 1 in sizes else e
+    if at not in sizes:
+        return None, e
+    for t in range(e, sizes[at]):
+        covered[t] = True
+    return size_text(doc[at:sizes[at]]), sizes[at]
 
 
 @dataclass
@@ -213,12 +225,7 @@ class Resolver:
                     covered[e] = True
                     e += 1
             if size is None and entry.mention_kind == "model":
-                at = e + 1 if e + 1 < n and doc[e].lower_ == "at" and e + 1 in sizes else e  # "Qwen3 at 8B"
-                if at in sizes:
-                    size = size_text(doc[at:sizes[at]])
-                    for t in range(e, sizes[at]):
-                        covered[t] = True
-                    e = sizes[at]
+                size, e = _size_after(doc, e, sizes, covered)
             method = how if how in CONFIDENCE else "alias"
             conf = CONFIDENCE[method]
             if entry.kind == "family" and size:
@@ -315,6 +322,8 @@ class Resolver:
         for s, e in sizes.items():
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "3.1 70B": the version's size (below)
+            if said_of_previous(doc, s):
+                continue  # "it's 24 billion": what the model just named is, not another mention
             prev = doc[s - 1].lower_ if s > 0 else ""
             if prev in SIZE_ADJECTIVES and s > 1 and doc[s - 2].lower_ in DETERMINERS:
                 prev = doc[s - 2].lower_  # "the new 32B": as "the 32B"
@@ -450,11 +459,10 @@ class Resolver:
 
     @staticmethod
     def _guessed(doc, s: int, e: int, entry: Entry, method: str, conf: float, covered, sizes) -> _Prim:
-        """A name found by sound or by spelling, with the size said right after it."""
+        """A name found by sound or by spelling, with the size said right after it ("Fy 4 at 14 billion")."""
         size = None
-        if entry.mention_kind == "model" and e in sizes:
-            size = size_text(doc[e:sizes[e]])
-            e = sizes[e]
+        if entry.mention_kind == "model":
+            size, e = _size_after(doc, e, sizes, covered)
         for t in range(s, e):
             covered[t] = True
         return _Prim(s, e, entry, method, conf, size)
