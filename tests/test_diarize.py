@@ -587,7 +587,6 @@ def test_lone_window_founds_a_voice_only_when_far_and_whole():
         assert len(set(got.labels[:20].tolist())) == 1 and len(set(got.labels[20:40].tolist())) == 1
 
 
-
 def test_interjections_never_found_a_voice_however_alike():
     """A handful of short windows that are nearly the same ("okay" said the same way four times,
     which synthesized voices do) fold into their nearest voice; the same number of full windows
@@ -610,6 +609,7 @@ def test_interjections_never_found_a_voice_however_alike():
         assert len(set(got.labels.tolist())) == expected, short
         if short:  # folded into the voice they are nearest to, not the other one
             assert set(got.labels[60:].tolist()) == {got.labels[0]}
+
 
 # -- overlapped speech ----------------------------------------------------------------------------
 
