@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Optional
 
 from .catalog import Entry
@@ -30,6 +31,11 @@ EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier 
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
+
+
+def _model_of_size(entry: Entry, size: Optional[str]) -> bool:
+    """Whether ``entry`` is a model that comes in ``size`` (a reference by size may mean it)."""
+    return entry.kind == "model" and size in entry.sizes
 
 
 def _size_after(doc, e: int, sizes: dict[int, int], covered: list[bool]) -> tuple[Optional[str], int]:
@@ -343,9 +349,9 @@ class Resolver:
             if cued:  # "the 405B" right after "Llama 3.1 405B"
                 hit = next((_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size)
                             for entry, _ in self._recent(self.base + s, BARE_WINDOW)
-                            if entry.kind == "model" and size in entry.sizes), None)
+                            if _model_of_size(entry, size)), None)
             if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
-                hit = self._from_discourse(s, e, lambda entry: entry.kind == "model" and size in entry.sizes, size,
+                hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
                                            earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
             if hit is not None:
                 take(s, e, hit)
@@ -356,18 +362,18 @@ class Resolver:
             if " " not in tok.text and (t == 0 or doc[t - 1].lower_ not in DETERMINERS | {"a", "an"}):
                 continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
             size = f"{tok.norm_}B"
-            hit = self._from_discourse(t, t + 1, lambda entry: entry.kind == "model" and size in entry.sizes, size,
+            hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
                                        earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
             if covered[t] or doc[t + 1].lower_ not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
                 continue
-            end = t + 4 if t + 3 < n and doc[t + 3].lower_ in ("b", "billion") else t + 3
+            end = t + 4 if t + 3 < n and SPELLED_UNITS.get(doc[t + 3].lower_, doc[t + 3].lower_) == "b" else t + 3
             if any(covered[k] for k in range(t, end)) or not self._free_standing(doc, t, end):
                 continue  # "8 by 7 feet", "a 2 by 4 board"
             size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
-            hit = self._from_discourse(t, end, lambda entry: entry.kind == "model" and size in entry.sizes, size)
+            hit = self._from_discourse(t, end, partial(_model_of_size, size=size), size)
             if hit is None and len(owners := self.c.models_with_size.get(size, ())) == 1:
                 hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
             if hit is not None:
