@@ -20,7 +20,8 @@ cluster check, no Viterbi smoothing) - what the extra steps buy.
 Speed: the sample episode tiled N times (default 3, ~5 min); warm models; diarization time as
 a fraction of transcription time (the default pipeline's Whisper with ingest's catalog prompt,
 same file; target <= 0.4 on CPU),
-and ASR + diarization wall time run one after the other vs concurrently (ingest's way).
+and ASR + diarization wall time run one after the other (ingest's default) vs concurrently (the gpu
+preset's way, `[diarize] concurrent`).
 """
 
 from __future__ import annotations

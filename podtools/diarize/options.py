@@ -76,7 +76,8 @@ class DiarizeOptions(BaseModel):
                                                          "encoder's, calibrated on real voices)")
     learn_voices: bool = Field(False, description="enroll speakers named in this episode (given or inferred) "
                                                   "into the voice library")
-    concurrent: bool = Field(True, description="in ingest, diarize in a thread while ASR runs")
+    concurrent: bool = Field(False, description="in ingest, diarize in a thread while ASR runs (on two CPU cores "
+                                                "one after the other is faster and smaller: pipelines/default.toml)")
 
     def clustering(self) -> dict:
         """The clustering settings calibrated for ``encoder`` (its ``ENCODER_CLUSTERING`` entry)."""
