@@ -748,3 +748,21 @@ def test_encoders_come_from_one_registry():
         assert "[campplus|resemblyzer]" in " ".join(run_cli(*command, "--help").output.split())
     bad = run_cli("voices", "add", "Ana", "x.wav", "--encoder", "ecapa")
     assert bad.exit_code == 2 and "'ecapa' is not one of 'campplus', 'resemblyzer'" in bad.output
+
+
+def test_ingest_diarizing_beside_asr_gives_the_same_speakers(sample_ingest, sample_mp3, embedded_model, own_cache,
+                                                             tmp_path):
+    """`[diarize] concurrent = true` (the gpu preset's way: diarization in a thread while ASR
+    runs) writes the same turns and the same speaker per segment as the default, one after the
+    other (the shared sample ingest)."""
+    from podtools.pipeline import ingest, load_pipeline, with_overrides
+
+    config = with_overrides(load_pipeline("default"), {"diarize": {"concurrent": True}})
+    assert config.diarize.concurrent and not load_pipeline("default").diarize.concurrent
+    with own_cache("concurrent-ingest"):
+        beside = ingest(str(sample_mp3), tmp_path / "out", config, model=embedded_model).episode
+    after = sample_ingest[0].episode
+    assert len({t.speaker for t in after.turns}) >= 2
+    assert [(t.speaker, round(t.start, 2), round(t.end, 2)) for t in beside.turns] == \
+        [(t.speaker, round(t.start, 2), round(t.end, 2)) for t in after.turns]
+    assert [s.speaker for s in beside.segments] == [s.speaker for s in after.segments]
