@@ -212,7 +212,8 @@ def ingest(
         progress.stage("decode")
         samples = audio_mod.decode(path)
         episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
-        # diarization needs only the audio: it runs in a thread while ASR runs
+        # with [diarize] concurrent (the gpu preset) diarization, which needs only the audio, runs in a
+        # thread while ASR runs; otherwise it starts after ASR, in diarize_stage
         diarizing = None if only_transcribe else start_in_background(
             samples, config.diarize, episode.id, use_cache)
         episode = transcribe_stage(episode, options, progress, audio=samples, model=model, use_cache=use_cache)
