@@ -624,6 +624,18 @@ def test_a_size_said_of_the_model_just_named_is_not_another_mention():
     assert refs == ["Llama 3.1"] * 3, refs
 
 
+def test_a_person_who_shares_a_models_name_is_not_the_model():
+    """"my co-founder Claude Bergeron", "her name is Claude", "a guy named Gemini": people; and
+    once a chapter has a person by that name, the name alone is that person there ("Claude, can
+    you send the deck?"). A model's name with a word after it that is no surname stays the model."""
+    for text in ("My co-founder is Claude Bergeron. Claude, can you send the deck?", "Her name is Claude.",
+                 "A guy named Gemini sold me a car."):
+        assert [m for m in find_in_text(text) if m.kind == "model"] == [], text
+    said = [m.canonical for m in find_in_text("Anthropic shipped a new Claude today, and Claude Code got faster.")
+            if m.kind == "model"]
+    assert said == ["Claude", "Claude"], said
+
+
 def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text("models:\n  - {name: Sparrow, org: DeepMind}\n")

@@ -7,7 +7,7 @@ product with its own version). Imports only the mentions' NLP tables.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 from .nlp import SIZE_UNITS
 
@@ -63,14 +63,21 @@ def sentence_start(doc, i: int) -> bool:
     return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
 
 
-def not_this_name(doc, s: int, e: int) -> str:
-    """Why a one-word name at ``doc[s:e]`` is something else by the words before it: "person" ("my
-    uncle Claude"), "sign" ("I'm a Gemini"), "compound" (the end of another proper name: "Raspberry
-    Pi", "a Brahms Opus"); "" when nothing says so."""
-    if e - s != 1 or s == 0:
+def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = None) -> str:
+    """Why a one-word name at ``doc[s:e]`` is something else by the words around it: "person" ("my
+    uncle Claude", "a guy named Claude", "her name is Claude", and with ``is_word`` (whether a
+    word is an English word) "Claude Bergeron": a surname after it), "sign" ("I'm a Gemini"),
+    "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when
+    nothing says so."""
+    if e - s != 1:
+        return ""
+    if is_word is not None and e < len(doc) and _surname(doc[e], is_word):
+        return "person"
+    if s == 0:
         return ""
     prev = doc[s - 1]
-    if prev.lower_.rstrip(".") in PERSON_TITLES:
+    if (prev.lower_.rstrip(".") in PERSON_TITLES or prev.lower_ == "named"
+            or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS
             and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
@@ -79,6 +86,18 @@ def not_this_name(doc, s: int, e: int) -> str:
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"
     return ""
+
+
+def _surname(tok, is_word: Callable[[str], bool]) -> bool:
+    """Whether ``tok``, right after a name, is a family name ("Claude Bergeron", "Claude Monet"):
+    a capitalized word written as a proper name (not "API"), inside a sentence and not in a Title
+    Case heading ("Pi Chatbot Will Soon Run"), that is neither a catalog name, a model word nor an
+    English word ("Claude Code", "Llama Stack")."""
+    after = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return (tok.is_alpha and tok.text[:1].isupper() and tok.text[1:].islower() and not tok.ent_id_
+            and not tok.is_stop and tok.lower_ not in MODEL_CUES and not sentence_start(tok.doc, tok.i)
+            and not is_word(tok.lower_)
+            and not (after is not None and after.is_alpha and after.text[:1].isupper()))  # a Title Case heading
 
 
 def said_of_previous(doc, s: int) -> bool:

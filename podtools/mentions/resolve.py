@@ -214,10 +214,10 @@ class Resolver:
             if how == "not":
                 continue
             if entry.kind != "org" and e - s == 1:
-                why = not_this_name(doc, s, e)
+                why = not_this_name(doc, s, e, self.fuzzy.is_word if self.fuzzy is not None else None)
                 if why:
-                    if why == "compound":
-                        self.discourse.reject(entry.name)  # "Raspberry Pi": and "the Pi" after it, in this chapter
+                    if why in ("compound", "person"):  # "Raspberry Pi", "Claude Bergeron": and "the Pi",
+                        self.discourse.reject(entry.name)  # "Claude, can you ..." after it, in this chapter
                     continue
                 if entry.name in self.discourse.rejected:
                     continue  # "on the Pi", after "Raspberry Pi"
