@@ -636,6 +636,16 @@ def test_a_person_who_shares_a_models_name_is_not_the_model():
     assert said == ["Claude", "Claude"], said
 
 
+def test_a_variant_word_after_another_name_is_that_names_variant():
+    """"Grok mini" while GPT-4o mini is discussed: the "mini" of Grok (a variant the catalog does
+    not list), not another mention of GPT-4o mini; "Mini" alone still is."""
+    def said(text):
+        return [m.canonical for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("GPT-4o mini came out last week. And Grok mini is cheap too.") == ["GPT-4o mini", "Grok"]
+    assert said("GPT-4o mini came out last week. Honestly, Mini is cheap.") == ["GPT-4o mini", "GPT-4o mini"]
+
+
 def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text("models:\n  - {name: Sparrow, org: DeepMind}\n")

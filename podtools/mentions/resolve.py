@@ -415,6 +415,8 @@ class Resolver:
         for key, s, e in self.c.short_matcher(doc):
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
+            if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
+                continue  # "Grok mini": a variant of the name just said, one the catalog does not list
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
