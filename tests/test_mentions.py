@@ -210,6 +210,9 @@ def test_unknown_model_shaped_names():
     for name in ("Foo-2", "Llama 5", "GPT-6", "DeepSeek-V4", "Zorblax-3"):
         assert name in found and found[name].known is False, name
     assert found["Foo-2"].size == "70B"
+    # a version the ASR split ("5. 1") is written whole in the name, as a known name's is
+    assert [(m.canonical, m.known) for m in find_in_text("Meta said Llama 5. 1 comes first.") if m.kind == "model"] \
+        == [("Llama 5.1", False)]
 
 
 def test_odd_unicode_and_emoji():

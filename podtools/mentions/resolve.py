@@ -291,7 +291,8 @@ class Resolver:
             vs = e - 1
             if vs - 1 > s and doc[vs - 1].norm_ in ("v", "r", "k") and not doc[vs - 1].whitespace_:
                 vs -= 1
-            version = "".join("V" if t.norm_ == "v" else t.text.rstrip("-") for t in doc[vs:e])
+            # "1. 1" (a version the ASR split, one token) is 1.1 in the name, as in a known name's
+            version = "".join("V" if t.norm_ == "v" else t.text.rstrip("-").replace(". ", ".") for t in doc[vs:e])
             size = None
             if e in sizes:
                 size = size_text(doc[e:sizes[e]])
