@@ -156,6 +156,7 @@ def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold:
             np.array([bool(np.all(short[labels == j])) for j in ids])
         if np.all(only_short):  # a clip of nothing but interjections: judged by size alone
             only_short[:] = False
+        interjections = {int(j) for j in ids[only_short]}
         small = np.array([j for j in ids[(counts < min_size) | only_short] if int(j) not in kept], dtype=ids.dtype)
         if not len(small):
             return labels
@@ -170,8 +171,8 @@ def _absorb_small(emb: np.ndarray, labels: np.ndarray, min_size: int, threshold:
             target = max(cents, key=lambda b: float(c @ cents[b]))
             sim = float(c @ cents[target])
             members = np.flatnonzero(labels == j)
-            if short is not None and np.all(short[members]):
-                pass  # interjections: folded into their nearest voice
+            if int(j) in interjections:
+                pass  # folded into their nearest voice
             elif len(members) > 1:
                 if threshold is not None and sim < threshold:
                     kept.add(int(j))

@@ -161,6 +161,7 @@ def diarize_embedded(
         return annotation
     profile = options.clustering()
     region_idx = _region_of(windows, regions)
+    lengths = windows.ends - windows.starts
     result = cluster(
         windows.embeddings,
         threshold=options.similarity_threshold(),
@@ -169,10 +170,10 @@ def diarize_embedded(
         max_speakers=options.max_speakers,
         small_threshold=profile["small_threshold"],
         merge_ratio=profile["merge_ratio"],
-        reliable=None if profile["all_windows"] else (windows.ends - windows.starts) >= options.window - 0.02,
+        reliable=None if profile["all_windows"] else lengths >= options.window - 0.02,
         lone=lone_utterances(windows, region_idx),
         lone_threshold=profile["lone_threshold"],
-        short=(windows.ends - windows.starts) < LONE_MIN_SECONDS,
+        short=lengths < LONE_MIN_SECONDS,
     )
     labels, centroids = result.labels, result.centroids
     if not options.num_speakers and len(centroids) > max(1, options.min_speakers or 1):
