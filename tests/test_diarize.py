@@ -558,6 +558,13 @@ def test_real_voices_der_and_counts(real_scores):
         assert real_scores[name].der <= 0.05, name
 
 
+def test_four_readers_two_of_whom_sound_alike(real_scores):
+    """dev4b (held out, never tuned on): two of its four readers are one cluster to the speaker
+    embeddings; the segmentation model hears them as two people where they take turns."""
+    assert real_scores["dev4b"].speakers == 4
+    assert real_scores["dev4b"].der <= 0.05
+
+
 def test_guests_who_say_one_sentence_are_counted(real_scores):
     """dev5: two of its five people say one sentence each (1.1 s and 1.9 s, a pause on both
     sides); each is a voice of its own, not folded into the nearest speaker."""
@@ -609,6 +616,45 @@ def test_interjections_never_found_a_voice_however_alike():
         assert len(set(got.labels.tolist())) == expected, short
         if short:  # folded into the voice they are nearest to, not the other one
             assert set(got.labels[60:].tolist()) == {got.labels[0]}
+
+
+def test_two_voices_that_sound_alike_are_split_when_the_segmentation_hears_two():
+    """Two voices whose embeddings are just similar enough to merge stay one cluster on their
+    own; when the segmentation model labels them as two local speakers in the chunks where both
+    talk, they are two. The same evidence of *one* local speaker, or a merge far above the
+    threshold, splits nothing."""
+    from podtools.diarize.cluster import cluster
+
+    rng = np.random.default_rng(2)
+    axes = np.eye(8, dtype=np.float32)
+
+    def voice(direction, n):
+        return direction + 0.05 * rng.standard_normal((n, 8)).astype(np.float32)
+
+    close = [axes[0], 0.6 * axes[0] + 0.8 * axes[1]]  # cosine 0.6 between the two voices
+    same = [axes[0], 0.9 * axes[0] + 0.436 * axes[1]]  # cosine 0.9: one voice
+    for voices, chunks, expected in ((close, "two", 2), (close, None, 1), (close, "one", 1), (same, "two", 1)):
+        emb = np.concatenate([voice(voices[0], 20), voice(voices[1], 20)])
+        apart = None
+        if chunks is not None:  # voice A's window i and voice B's window i share chunk i
+            apart = [[(i % 20, 0)] for i in range(20)] + [[(i % 20, 1 if chunks == "two" else 0)] for i in range(20)]
+        got = cluster(emb, threshold=0.55, apart=apart)
+        assert len(set(got.labels.tolist())) == expected, (chunks, expected)
+        if expected == 2:
+            assert len(set(got.labels[:20].tolist())) == 1 and len(set(got.labels[20:].tolist())) == 1
+
+
+def test_four_synthetic_voices_two_alike_are_four_speakers(tmp_audio):
+    """flite's rms and slt are as alike to CAM++ as one person recorded in two rooms (average
+    linkage 0.56, the threshold 0.55): in this conversation they merge on embeddings alone. The
+    segmentation model hears them take turns as two people, so all four voices are counted."""
+    from podtools.diarize import DiarizeOptions, diarize
+
+    voices = ("rms", "awb", "slt", "kal16")
+    audio, turns = conversation(script(voices, 22, 601), tmp_audio, 1)
+    hyp = diarize(audio, DiarizeOptions(device="cpu"))
+    assert len(hyp.labels()) == 4
+    assert der(turns, hyp) <= MAX_DER
 
 
 # -- overlapped speech ----------------------------------------------------------------------------

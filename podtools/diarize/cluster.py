@@ -9,6 +9,14 @@ is close to it (``small_threshold``): a voice split off by a change of room or m
 near its speaker, while a guest who says one sentence is far from everyone (measured on real
 voices: benchmarks/diarize.py). Then a few k-means style passes re-assign every window to its
 nearest speaker centroid.
+
+Where the embeddings alone would merge two voices that sound alike (two clusters joined just above
+the threshold), the segmentation model can still tell them apart: within one 10-second chunk it
+labels who speaks with *local* speakers, and two people talking in turn get two local speakers.
+A cluster whose two halves were joined within ``SPLIT_MARGIN`` of the threshold, and that the
+segmentation model heard as two local speakers in at least ``SPLIT_MIN_CHUNKS`` chunks (and at
+least twice as often as one), is split in two (measured on real voices and synthetic ones:
+benchmarks/diarize.py).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import numpy as np
 log = logging.getLogger("podtools.diarize")
 
 MAX_LINKAGE_ITEMS = 3000  # memory of the pairwise matrix grows with n^2; subsample above
+SPLIT_MARGIN = 0.1  # similarity above the threshold within which a merge may be undone by the segmentation
+SPLIT_MIN_CHUNKS = 2  # chunks in which the two halves are two local speakers, for a split
 
 
 @dataclass
@@ -61,6 +71,7 @@ def cluster(
     lone: np.ndarray | None = None,
     lone_threshold: float | None = None,
     short: np.ndarray | None = None,
+    apart: list[list[tuple[int, int]]] | None = None,
 ) -> Clustering:
     """Cluster L2-normalized embeddings (n, d).
 
@@ -75,7 +86,9 @@ def cluster(
     similarity is at least that fraction of their own tightness are merged first. ``short``
     (bool mask) marks embeddings of interjections too short to tell a voice by: a cluster of
     nothing else is folded into its nearest speaker however many there are and however alike
-    they sound (an "okay" said four times the same way is still not a person).
+    they sound (an "okay" said four times the same way is still not a person). ``apart`` gives,
+    per embedding, the (chunk, local speaker) pairs of the segmentation model (see
+    :meth:`.overlap.Segmentation.speakers`): a cluster it hears as two people is split in two.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -93,6 +106,7 @@ def cluster(
     sub = emb[idx].astype(np.float64)  # the linkage (at most MAX_LINKAGE_ITEMS) in double precision
     sub_lone = None if lone is None or lone_threshold is None else np.asarray(lone, bool)[idx]
     sub_short = None if short is None else np.asarray(short, bool)[idx]
+    sub_apart = None if apart is None else [apart[i] for i in idx]
     tree = linkage(sub, method="average", metric="cosine")
 
     def cut_k(k: int) -> np.ndarray:
@@ -113,6 +127,8 @@ def cluster(
         sub_labels = _merge_close(sub, sub_labels, merge_ratio, min_cluster_size)
     # fold clusters too small to be a voice of their own into their nearest neighbour
     sub_labels = _absorb_small(sub, sub_labels, min_cluster_size, small_threshold, sub_lone, lone_threshold, sub_short)
+    if sub_apart is not None:
+        sub_labels = _split_apart(sub, sub_labels, sub_apart, threshold, min_cluster_size)
     found = k = len(set(sub_labels.tolist()))
     if num_speakers:
         sub_labels = cut_k(num_speakers)
@@ -203,3 +219,41 @@ def _merge_close(emb: np.ndarray, labels: np.ndarray, threshold: float, min_size
         if ratio[a, b] < threshold:
             return labels
         labels[labels == big[b]] = big[a]
+
+
+def _split_apart(emb: np.ndarray, labels: np.ndarray, apart: list[list[tuple[int, int]]], threshold: float,
+                 min_size: int) -> np.ndarray:
+    """Split each cluster whose two halves (the last merge of average linkage over its items) are
+    less similar than ``threshold + SPLIT_MARGIN``, each at least ``min_size`` items, and heard by
+    the segmentation model as two local speakers in at least ``SPLIT_MIN_CHUNKS`` chunks and at
+    least twice as many chunks as it heard them as one (``apart``: per item, its (chunk, local
+    speaker) pairs). Two flite voices can sound alike to CAM++ (0.56 against a 0.55 threshold);
+    the segmentation model, which sees them take turns, does not confuse them."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    labels = labels.copy()
+    queue = sorted(set(labels.tolist()))
+    while queue:
+        c = queue.pop()
+        members = np.flatnonzero(labels == c)
+        if len(members) < 2 * min_size:
+            continue
+        tree = linkage(emb[members], method="average", metric="cosine")
+        if 1.0 - tree[-1, 2] >= threshold + SPLIT_MARGIN:
+            continue
+        half = fcluster(tree, t=2, criterion="maxclust") - 1
+        if int(np.bincount(half, minlength=2).min()) < min_size:
+            continue
+        heard: dict[int, tuple[set, set]] = {}
+        for item, h in zip(members, half):
+            for chunk, speaker in apart[item]:
+                heard.setdefault(chunk, (set(), set()))[h].add(speaker)
+        both = [(a, b) for a, b in heard.values() if a and b]
+        two = sum(1 for a, b in both if not a & b)
+        if two >= SPLIT_MIN_CHUNKS and two >= 2 * (len(both) - two):
+            log.debug("split a cluster the segmentation hears as two speakers (%d chunks against %d)",
+                      two, len(both) - two)
+            new = int(labels.max()) + 1
+            labels[members[half == 1]] = new
+            queue += [c, new]  # either half may hold two voices still
+    return labels

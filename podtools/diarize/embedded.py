@@ -20,7 +20,7 @@ import numpy as np
 from .cluster import cluster
 from .embed import Windows, embed_windows
 from .encoders import load_encoder
-from .overlap import add_overlaps, overlap_probability
+from .overlap import add_overlaps, segment
 from .vad import speech_regions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,15 +128,16 @@ def turns_from_windows(
     return merged
 
 
-def _start_overlap_pass(audio: np.ndarray, device: str) -> "Future | None":
-    """The overlap model's pass over ``audio``, started in a thread beside the speaker
-    embeddings: both are torch on CPU, and neither keeps two cores busy on its own (on the
-    5-minute sample x3, concurrent 6.9-8.0 s against 10.0-11.5 s one after the other)."""
+def _start_segmentation(audio: np.ndarray, device: str) -> "Future | None":
+    """The segmentation model's pass over ``audio`` (overlap, and local speakers for the
+    clustering), started in a thread beside the speaker embeddings: both are torch on CPU, and
+    neither keeps two cores busy on its own (on the 5-minute sample x3, concurrent 6.9-8.0 s
+    against 10.0-11.5 s one after the other)."""
     if len(audio) < 16_000:
         return None
     pool = ThreadPoolExecutor(1, thread_name_prefix="podtools-overlap")
     try:
-        return pool.submit(overlap_probability, audio, device)
+        return pool.submit(segment, audio, device)
     finally:
         pool.shutdown(wait=False)
 
@@ -149,7 +150,7 @@ def diarize_embedded(
     from pyannote.core import Annotation, Segment
 
     annotation = Annotation()
-    overlap = _start_overlap_pass(audio, device) if options.overlap else None
+    pending = _start_segmentation(audio, device) if options.overlap else None
     regions = speech_regions(audio, threshold=options.vad_threshold)
     if not regions:
         return annotation
@@ -161,6 +162,7 @@ def diarize_embedded(
         return annotation
     profile = options.clustering()
     region_idx = _region_of(windows, regions)
+    segmentation = pending.result() if pending is not None else None
     lengths = windows.ends - windows.starts
     result = cluster(
         windows.embeddings,
@@ -174,6 +176,7 @@ def diarize_embedded(
         lone=lone_utterances(windows, region_idx),
         lone_threshold=profile["lone_threshold"],
         short=lengths < LONE_MIN_SECONDS,
+        apart=None if segmentation is None else segmentation.speakers(windows.starts, windows.ends),
     )
     labels, centroids = result.labels, result.centroids
     if not options.num_speakers and len(centroids) > max(1, options.min_speakers or 1):
@@ -200,8 +203,7 @@ def diarize_embedded(
     named = [(round(s, 3), round(e, 3), order[lab]) for s, e, lab in turns]
     for s, e, spk in named:
         annotation[Segment(s, e)] = spk
-    if overlap is not None:
-        probability = overlap.result() if len(order) > 1 else None
-        for i, (s, e, spk) in enumerate(add_overlaps(audio, named, device, probability)):
+    if segmentation is not None:
+        for i, (s, e, spk) in enumerate(add_overlaps(audio, named, device, segmentation)):
             annotation[Segment(s, e), f"overlap{i}"] = spk
     return annotation

