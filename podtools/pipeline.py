@@ -217,6 +217,8 @@ def ingest(
         diarizing = None if only_transcribe else start_in_background(
             samples, config.diarize, episode.id, use_cache)
         episode = transcribe_stage(episode, options, progress, audio=samples, model=model, use_cache=use_cache)
+        model = None  # Whisper's weights and work buffers (150 MB for base) go before diarization runs; a
+        # model the caller passed in (batch) stays loaded for its next episode
     if not only_transcribe:
         episode = diarize_stage(episode, config.diarize, progress, audio=samples,
                                 pending=None if transcript_format else diarizing, use_cache=use_cache)
