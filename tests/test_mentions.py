@@ -649,6 +649,22 @@ def test_a_variant_word_after_another_name_is_that_names_variant():
     assert said("GPT-4o mini came out last week. Honestly, Mini is cheap.") == ["GPT-4o mini", "GPT-4o mini"]
 
 
+def test_a_variant_word_in_lower_case_is_a_model_only_as_the_subject_of_a_verb():
+    """While Gemini 2.0 Flash or GPT-4o mini is discussed, "the flash" and "the mini" are the
+    model when they are what a verb is said of; the same words as an object, after a preposition
+    or before "now" are ordinary words."""
+    def said(text):
+        return [m.canonical for m in find_in_text(text) if m.kind == "model"]
+
+    flash = "Gemini 2.0 Flash is fast and cheap. "
+    assert said(flash + "And the flash is honestly good at long documents.") == ["Gemini 2.0 Flash"] * 2
+    assert said(flash + "First, turn off the flash, Greg.") == ["Gemini 2.0 Flash"]
+    mini = "GPT-4o mini came out last week. "
+    assert said(mini + "Sure, mini still beats everything on price.") == ["GPT-4o mini"] * 2
+    assert said(mini + "Everything is called mini now.") == ["GPT-4o mini"]
+    assert said(mini + "Thanks to June for the mini.") == ["GPT-4o mini"]
+
+
 def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text("models:\n  - {name: Sparrow, org: DeepMind}\n")

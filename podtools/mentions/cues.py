@@ -32,6 +32,10 @@ PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "gra
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
+# words after a subject that say a verb comes: auxiliaries, modals, and adverbs said before a verb
+VERB_LEADS = {"has", "have", "had", "'ve", "does", "did", "do", "can", "could", "will", "'ll", "would", "'d", "should",
+              "might", "may", "must", "still", "also", "just", "really", "actually", "never", "always", "even",
+              "only", "probably", "basically", "definitely", "kind", "sort"}
 # "it's 24 billion", "which is 14B": a size said of the thing just named is what it is, not a new mention
 REFERRING_PRONOUNS = {"it", "that", "which", "this"}
 TRAIL = re.compile(r"(?:['\u2019]s|[\s.,;:!?)\]\"'\u2019\u201d-])+$")

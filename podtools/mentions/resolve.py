@@ -16,9 +16,9 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER, UNITLESS,
-                   VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name, said_of_previous, size_text,
-                   version_alone)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER,
+                   UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name,
+                   said_of_previous, size_text, version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -148,6 +148,15 @@ class Resolver:
         w = tok.lower_
         return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
                 and not (len(w) > 3 and (w.endswith("s") or w.endswith("ed"))))
+
+    def _verb_follows(self, tok) -> bool:
+        """Whether ``tok``, after a one-word name written in lower case, makes that word the subject
+        of a verb: a form of be, have or do, a modal, an adverb that comes before a verb, or a
+        lower-case word in -s or -ed ("mini is cheap", "preview still beats", "haiku costs")."""
+        w = tok.lower_
+        return (w in BE_FORMS or w in VERB_LEADS
+                or (tok.is_alpha and tok.is_lower and w not in self.stop and len(w) > 3
+                    and (w.endswith("s") or w.endswith("ed")) and not w.endswith("ss")))
 
     def _recent(self, pos: int, window: int):
         """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
@@ -427,6 +436,9 @@ class Resolver:
                 continue  # "a Brahms opus", "a haiku", "his scout troop", "Pro tip": common nouns
             if name not in self.c.listed_short and not doc[s].text[:1].isupper():
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one
+            if doc[s].is_lower and not (e < n and self._verb_follows(doc[e])):
+                continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
+                # model said alone as the subject of what follows ("the mini is honestly the best value")
             cands = self.c.short_of[name]
             pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
