@@ -578,6 +578,9 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     # experts times size, said as it is written ("8x22B"): a size only one model has
     ("The new small one beats the 8 by 22 at a fraction of the cost.", [("Mixtral", "8x22B")]),
     ("Mixtral 8x7B is old. The eight by seven B was fun.", [("Mixtral", None), ("Mixtral", "8x7B")]),
+    # two digits alone are a size where a verb follows or the sentence ends
+    ("Qwen2.5 72B is out. The 72 is at the top, and the old 32 still beats it on code. Is it worth it over the 7?",
+     [("Qwen2.5", "72B"), ("Qwen2.5", "72B"), ("Qwen2.5", "32B")]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
@@ -591,6 +594,7 @@ def test_asr_forms_of_references(text, expected):
     "Llama 4 Scout is out. His scout troop loved it. Pro tip: a Brahms opus and a Shakespeare sonnet.",
     "GPT-4o mini launched. I drive a mini cooper, and a Mini Cooper too.",
     "Llama 3.1 is out. I compiled it on a Raspberry Pi, and it runs on the Pi fine.",
+    "Qwen2.5 72B is out. The 72 hours after it were busy, in the 90s we had less, and the 32 of us liked it.",
     "Mixtral 8x7B is out. The room is 8 by 7 feet, a 2 by 4 board, and the new 32 inch screen scored 8 by 7 points.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):

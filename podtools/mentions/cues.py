@@ -25,6 +25,7 @@ MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "we
 SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
                            "variant", "variants", "total", "active", "dense", "moe"}
 UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
+TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")

@@ -17,8 +17,8 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER,
-                   UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name,
-                   said_of_previous, size_text, version_alone)
+                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name,
+                   product_name, said_of_previous, size_text, version_alone)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -365,12 +365,19 @@ class Resolver:
                                            earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
             if hit is not None:
                 take(s, e, hit)
-        for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five"
+        for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five", "the 72 is"
             tok = doc[t]
-            if covered[t] or not UNITLESS.match(tok.norm_) or not self._free_standing(doc, t, t + 1):
+            if covered[t] or not self._free_standing(doc, t, t + 1):
                 continue
-            if " " not in tok.text and (t == 0 or doc[t - 1].lower_ not in DETERMINERS | {"a", "an"}):
-                continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
+            prev = doc[t - 1].lower_ if t > 0 else ""
+            if prev in SIZE_ADJECTIVES and t > 1:
+                prev = doc[t - 2].lower_  # "the old 32": as "the 32"
+            if UNITLESS.match(tok.norm_):
+                if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
+                    continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
+            elif not (TWO_DIGITS.match(tok.text) and prev in DETERMINERS
+                      and (t + 1 == n or doc[t + 1].is_punct or self._verb_follows(doc[t + 1]))):
+                continue  # two digits are a size only as "the 72 is", "over the 70.": not "the 72 hours"
             size = f"{tok.norm_}B"
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
                                        earlier=False)
