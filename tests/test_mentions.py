@@ -619,6 +619,18 @@ def test_names_heard_as_other_words_are_found_by_sound_in_context():
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
 
 
+def test_a_name_said_letter_by_letter_is_found_by_the_sound_of_its_letters():
+    """MLE-bench is said "em el ee bench", which the ASR writes "Emily bench"; IFEval is "eye eff
+    eval". Where the talk is about models, those are the benchmarks; the same words elsewhere stay
+    words."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "OpenAI put out Emily bench, a benchmark of Kaggle tasks, and the new model scores well on it.")
+        if m.kind == "benchmark"]
+    assert got == [("Emily bench", "MLE-bench")], got
+    assert [m for m in find_in_text("Emily, bench the starters tonight, the kids are tired.")
+            if m.kind in ("model", "benchmark")] == []
+
+
 def test_a_size_said_of_the_model_just_named_is_not_another_mention():
     """"it's 24 billion" says what the model just named is; "70B is the sweet spot" and "the
     eight billion one" refer to a model of the line under discussion."""

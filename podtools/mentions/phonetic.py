@@ -5,7 +5,8 @@ Whisper writes a name it does not know as the words that sound the same: "mixed 
 Mixtral, "code stroll" for Codestral, "Gwen 3" or "Quinn" for Qwen, "Fy 4" for Phi-4, "big coat
 bench" for BigCodeBench. No list of such garbles can be complete, so each catalog name is keyed
 by how it sounds (Metaphone, jellyfish's, over the name's letters run together, with "qu" said
-"kw"), and a run of one to four words that sounds the same, carries the same numbers, and stands
+"kw"; a name with an acronym in it also as said letter by letter: MLE-bench as "em el ee bench",
+heard "Emily bench", and a word the ASR wrote in capitals is read the same way), and a run of one to four words that sounds the same, carries the same numbers, and stands
 where the context says a model or benchmark is meant, is that name. The context (see
 :meth:`PhoneticIndex.search`) is what keeps "cloud", "Amy" and "Sarah" ordinary words elsewhere:
 
@@ -34,6 +35,18 @@ CUES = frozenset({
     "checkpoint", "fine-tune", "finetune", "tokens", "api", "open", "llm", "llms", "context", "reasoning",
     "coding", "agent", "agents", "inference", "gpu", "gpus", "run", "running", "ran", "bench",
 })
+
+
+# how each letter is said, for names said letter by letter ("GPQA": gee pee queue ay, heard "Jeep QA")
+LETTER_NAMES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
+    "ay", "bee", "see", "dee", "ee", "ef", "jee", "aych", "eye", "jay", "kay", "el", "em", "en", "oh", "pee", "kyoo",
+    "ar", "ess", "tee", "you", "vee", "doubleyou", "ex", "why", "zee")))
+ACRONYM = re.compile(r"\b[A-Z]{2,5}\b|(?<![A-Za-z])[A-Z]{2,5}(?=[a-z]*(?:bench|eval|Eval)\b)")
+
+
+def spelled(word: str) -> str:
+    """A word said letter by letter, as letters that sound like it ("QA": kyooay)."""
+    return "".join(LETTER_NAMES.get(c, c) for c in word.lower())
 
 
 @lru_cache(maxsize=65536)
@@ -76,10 +89,15 @@ class PhoneticIndex:
             code = sound(letters)
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
                 continue  # "Phi-4" (F and 4) is kept: its number is said with it
-            name = _Name(entry, digits_of(key), code)
-            bucket = self.by_sound.setdefault(code, [])
-            if all(n.entry is not entry or n.digits != name.digits for n in bucket):
-                bucket.append(name)
+            codes = [code]
+            if ACRONYM.search(text):  # "GPQA", "MLE-bench": also as said letter by letter
+                said = re.sub(r"[^a-z]", "", ACRONYM.sub(lambda m: spelled(m.group()), text).lower())
+                codes.append(sound(said))
+            for code in codes:
+                name = _Name(entry, digits_of(key), code)
+                bucket = self.by_sound.setdefault(code, [])
+                if all(n.entry is not entry or n.digits != name.digits for n in bucket):
+                    bucket.append(name)
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
                sizes: dict[int, int]) -> list[PhoneticHit]:
@@ -89,7 +107,7 @@ class PhoneticIndex:
         n = len(doc)
         taken = list(covered)
         hits: list[PhoneticHit] = []
-        num, word, edge, apart, lower, norm = [], [], [], [], [], []
+        num, word, edge, apart, lower, norm, caps = [], [], [], [], [], [], []
         for t in doc:  # one pass: every Token access builds an object
             nm, lw = t.norm_, t.lower_
             isnum = nm[:1].isdigit()
@@ -100,11 +118,12 @@ class PhoneticIndex:
             apart.append(bool(t.whitespace_))
             lower.append(lw)
             norm.append(nm)
+            caps.append(isword and 2 <= len(lw) <= 5 and t.text.isupper())  # "QA" said as letters
         for i in range(n):
             if taken[i] or not edge[i] or (i > 0 and not apart[i - 1] and lower[i - 1] not in "([\"'"):
                 continue  # a window starts at a word said apart ("t3gwjjmk" in a link is not one)
             best: Optional[PhoneticHit] = None
-            letters, digits = "", ()
+            letters, said, digits = "", "", ()
             for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
                 k = j - 1
                 if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1]):
@@ -113,9 +132,11 @@ class PhoneticIndex:
                     digits += (norm[k],)
                 else:
                     letters += lower[k]
+                    said += spelled(lower[k]) if caps[k] else lower[k]
                 if not (edge[k] or num[k]):
                     continue  # "aid her polyglot": a window may not end on "her"
-                for name in self.by_sound.get(sound(letters), ()):
+                keys = (sound(letters),) if said == letters else (sound(letters), sound(said))
+                for name in (x for key in keys for x in self.by_sound.get(key, ())):
                     if digits == name.digits:
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
                         if how is not None:
