@@ -258,7 +258,7 @@ def main() -> None:
         t1 = time.perf_counter()
         run_diarization(audio, options)
         t2 = time.perf_counter()
-        fut = start_in_background(audio, options, None)
+        fut = start_in_background(audio, options.model_copy(update={"concurrent": True}), None)  # the gpu preset's way
         transcribe_stage(ep, topts, audio=audio, model=model)
         fut.result()
         t3 = time.perf_counter()
