@@ -6,8 +6,9 @@ Mixtral, "code stroll" for Codestral, "Gwen 3" or "Quinn" for Qwen, "Fy 4" for P
 bench" for BigCodeBench. No list of such garbles can be complete, so each catalog name is keyed
 by how it sounds (Metaphone, jellyfish's, over the name's letters run together, with "qu" said
 "kw"; a name with an acronym in it also as said letter by letter: MLE-bench as "em el ee bench",
-heard "Emily bench", and a word the ASR wrote in capitals is read the same way), and a run of one to four words that sounds the same, carries the same numbers, and stands
-where the context says a model or benchmark is meant, is that name. The context (see
+heard "Emily bench", and a word the ASR wrote in capitals is read the same way), and a run of one
+to four words that sounds the same, carries the same numbers, and stands where the context says a
+model or benchmark is meant, is that name. The context (see
 :meth:`PhoneticIndex.search`) is what keeps "cloud", "Amy" and "Sarah" ordinary words elsewhere:
 
 - the words carry the name's version or size ("Fy 4", "Gwen 3"): a word and a number that
