@@ -293,6 +293,24 @@ def test_infer_names_from_introductions_and_handoffs():
     assert infer_names(ep) == {"S0": "Alex Volkov", "S1": "Nisten", "S2": "LDJ"}
 
 
+def test_a_title_read_out_is_no_hand_off():
+    """"Psychotherapy, and the Communities." or "Camp Cloudcrest, September 12, 1914." at the end
+    of a turn, however often, names nobody: a hand-off speaks to the person named (a question,
+    "you", a request), as "Sam, what did you see this week?" does."""
+    from podtools.diarize import infer_names
+
+    lines = []
+    for _ in range(3):
+        lines += [("S0", "Psychotherapy, and the Communities."), ("S1", "It was a long winter in the valley."),
+                  ("S1", "Camp Cloudcrest, September 12, 1914."), ("S2", "The letter reached us in the spring.")]
+    assert infer_names(_talk(lines)) == {}
+    lines = []
+    for _ in range(2):
+        lines += [("S0", "Sam, what did you see this week?"), ("S1", "A new model came out."),
+                  ("S0", "Okay. Priya, go ahead."), ("S2", "I tried it.")]
+    assert infer_names(_talk(lines)) == {"S1": "Sam", "S2": "Priya"}
+
+
 def test_ambiguous_names_stay_unnamed():
     from podtools.diarize import infer_names
 

@@ -58,6 +58,9 @@ SELF_PATTERNS = [  # (pattern, strong): weak ones also need the name never writt
 THANKS = re.compile(r"^(?i:(?:oh|well|yeah|yes|okay|ok|so)[,.]?\s+)?(?i:thank you|thanks)(?i: so much| very much| a lot)?,\s+"
                     + _NAME + r"\s*[.!,]")
 HANDOFF_START = re.compile(r"^(?i:(?:so|and|okay|ok|now|alright|all right)[,.]?\s+)?" + _NAME + r",\s+\w")
+# what follows "Sam, ..." when Sam is spoken to: a question, "you", or a request ("go ahead", "tell us");
+# "Psychotherapy, and the Communities." (a title read out) or "Camp Cloudcrest, September 12." are no hand-offs
+SPOKEN_TO = re.compile(r"\?\s*$|\b(?i:you|your|yours|us|go ahead|tell|take|walk|give|share|jump|kick)\b")
 HANDOFF_END = re.compile(r"(?i:over to you|back to you|take it away|what do you think|your turn|go ahead)"
                          r",?\s+" + _NAME + r"\s*[.?!]*$")
 # "I'm Alex, your host", "this is your co-host Priya": who hosts the show, in the speaker's own words
@@ -141,7 +144,7 @@ def collect_evidence(episode: Episode) -> NameEvidence:
             last = k == len(sentences) - 1
             if m := HANDOFF_END.search(sentence):
                 addressed.append((m.group(1), nxt if last else None))
-            elif m := HANDOFF_START.match(sentence):
+            elif (m := HANDOFF_START.match(sentence)) and SPOKEN_TO.search(sentence, m.end(1)):
                 # "Sam, what is new ...?" in the last sentence hands over to Sam
                 addressed.append((m.group(1), nxt if last else None))
             elif m := VOCATIVE_END.search(sentence):
