@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sys
 import threading
 
@@ -81,3 +82,20 @@ def trimming():
             if _TRIM_USERS == 0 and _TRIM_STOP is not None:
                 _TRIM_STOP.set()
                 _TRIM_STOP = None
+
+
+# -- torch's kernel caches ---------------------------------------------------------------------------
+
+KERNEL_CACHE_CAPACITY = "64"  # oneDNN primitives (and torch's ideep cache) kept per process; both default to 1024
+_KERNEL_CACHES = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")
+
+
+def cap_kernel_caches() -> None:
+    """Keep at most ``KERNEL_CACHE_CAPACITY`` compiled oneDNN kernels in this process (unless the
+    user set these variables). CAM++ runs over stretches of speech of every length, and each new
+    input shape compiles and keeps new kernels, with their buffers, up to 1024 of them: diarizing
+    an hour of real speech (4,583 windows) peaked 320 MB higher with the default (high-water mark
+    1324-1336 MB against 988-1060 MB, two runs each, at the same speed). Read when torch first
+    runs a convolution, so this must come before the first model runs; later calls change nothing."""
+    for name in _KERNEL_CACHES:
+        os.environ.setdefault(name, KERNEL_CACHE_CAPACITY)

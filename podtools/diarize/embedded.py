@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
+from ..memory import cap_kernel_caches
 from .cluster import cluster
 from .embed import Windows, embed_windows
 from .encoders import load_encoder
@@ -149,6 +150,7 @@ def diarize_embedded(
     """Diarize 16 kHz mono ``audio``; labels SPEAKER_00, SPEAKER_01 ... by first appearance."""
     from pyannote.core import Annotation, Segment
 
+    cap_kernel_caches()  # before the first model runs: new input shapes do not pile up compiled kernels
     annotation = Annotation()
     pending = _start_segmentation(audio, device) if options.overlap else None
     regions = speech_regions(audio, threshold=options.vad_threshold)
