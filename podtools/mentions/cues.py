@@ -105,6 +105,18 @@ def _surname(tok, is_word: Callable[[str], bool]) -> bool:
             and not (after is not None and after.is_alpha and after.text[:1].isupper()))  # a Title Case heading
 
 
+def word_before(doc, i: int) -> str:
+    """The lower-case word before ``doc[i]``, past one size adjective ("the new 32B", "the old 32":
+    "the"); "" at the start."""
+    prev = doc[i - 1].lower_ if i > 0 else ""
+    return doc[i - 2].lower_ if prev in SIZE_ADJECTIVES and i > 1 else prev
+
+
+def verb_form(word: str) -> bool:
+    """Whether a lower-case ``word`` looks like a verb in -s or -ed ("costs", "beats", "shipped")."""
+    return len(word) > 3 and (word.endswith("s") or word.endswith("ed"))
+
+
 def said_of_previous(doc, s: int) -> bool:
     """Whether the words before ``doc[s]`` make it the complement of "it is", "that's", "which
     was" ...: an attribute of the model just named ("Small 3.1 is great, it's 24 billion")."""

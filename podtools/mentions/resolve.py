@@ -16,9 +16,9 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_ADJECTIVES, SIZE_NOUNS, SMALL_NUMBER,
-                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name,
-                   product_name, said_of_previous, size_text, version_alone)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, TWO_DIGITS,
+                   UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name,
+                   said_of_previous, size_text, verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -147,7 +147,7 @@ class Resolver:
         writes"): a lower-case content word that does not look like a verb in -s or -ed."""
         w = tok.lower_
         return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
-                and not (len(w) > 3 and (w.endswith("s") or w.endswith("ed"))))
+                and not verb_form(w))
 
     def _verb_follows(self, tok) -> bool:
         """Whether ``tok``, after a one-word name written in lower case, makes that word the subject
@@ -155,8 +155,7 @@ class Resolver:
         lower-case word in -s or -ed ("mini is cheap", "preview still beats", "haiku costs")."""
         w = tok.lower_
         return (w in BE_FORMS or w in VERB_LEADS
-                or (tok.is_alpha and tok.is_lower and w not in self.stop and len(w) > 3
-                    and (w.endswith("s") or w.endswith("ed")) and not w.endswith("ss")))
+                or (tok.is_alpha and tok.is_lower and w not in self.stop and verb_form(w) and not w.endswith("ss")))
 
     def _recent(self, pos: int, window: int):
         """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
@@ -340,9 +339,7 @@ class Resolver:
                 continue  # "3.1 70B": the version's size (below)
             if said_of_previous(doc, s):
                 continue  # "it's 24 billion": what the model just named is, not another mention
-            prev = doc[s - 1].lower_ if s > 0 else ""
-            if prev in SIZE_ADJECTIVES and s > 1 and doc[s - 2].lower_ in DETERMINERS:
-                prev = doc[s - 2].lower_  # "the new 32B": as "the 32B"
+            prev = word_before(doc, s)  # "the new 32B": as "the 32B"
             size = size_text(doc[s:e])
             word_end = e  # "A3B" is three tokens
             while (word_end < n and doc[word_end].text.rstrip(".").isalnum()
@@ -369,9 +366,7 @@ class Resolver:
             tok = doc[t]
             if covered[t] or not self._free_standing(doc, t, t + 1):
                 continue
-            prev = doc[t - 1].lower_ if t > 0 else ""
-            if prev in SIZE_ADJECTIVES and t > 1:
-                prev = doc[t - 2].lower_  # "the old 32": as "the 32"
+            prev = word_before(doc, t)  # "the old 32": as "the 32"
             if UNITLESS.match(tok.norm_):
                 if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
                     continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
