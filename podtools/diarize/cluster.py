@@ -238,6 +238,12 @@ def _split_apart(emb: np.ndarray, labels: np.ndarray, apart: list[list[tuple[int
         members = np.flatnonzero(labels == c)
         if len(members) < 2 * min_size:
             continue
+        heard_in: dict[int, set] = {}  # chunk -> the local speakers of this cluster's items in it
+        for item in members:
+            for chunk, speaker in apart[item]:
+                heard_in.setdefault(chunk, set()).add(speaker)
+        if sum(len(v) > 1 for v in heard_in.values()) < SPLIT_MIN_CHUNKS:
+            continue  # never two local speakers in enough chunks: no split could be heard, no linkage needed
         tree = linkage(emb[members], method="average", metric="cosine")
         if 1.0 - tree[-1, 2] >= threshold + SPLIT_MARGIN:
             continue
