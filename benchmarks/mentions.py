@@ -14,6 +14,7 @@
              speakers, garbles, sizes and versions said alone, traps), annotated before the resolver's
              discourse rules were written; (d2) heldout.txt, never looked into (--show skips it);
              (d3) dev2.txt, a third show (October 2024), added later and measured before any rule was
+             shaped on it; (d4) dev3.txt, a fourth (February 2025), the same way:
              shaped on it: chapter-set F1, instance recall, false names
 speed        a ~19k-word transcript (90 minutes of talk): the mentions stage vs stock en_core_web_sm
              (all components) over the same text, models loaded outside the timings
@@ -271,7 +272,8 @@ def audio_rows(models: list[str], options, catalog, show: bool = False) -> str:
 # -- (d) talk: long conversations with chapters, annotated before the resolver saw them ----------
 
 TALK = GOLD / "talk"
-TALK_SETS = {"dev.txt": "(d) talk, dev", "heldout.txt": "(d2) talk, held out", "dev2.txt": "(d3) talk, dev 2"}
+TALK_SETS = {"dev.txt": "(d) talk, dev", "heldout.txt": "(d2) talk, held out", "dev2.txt": "(d3) talk, dev 2",
+             "dev3.txt": "(d4) talk, dev 3"}
 _TURN = re.compile(r"^([A-Z][\w .'-]{0,30}):\s+(.+)$")
 WORD_SECONDS = 0.4  # 2.5 words a second
 
