@@ -581,6 +581,12 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     # two digits alone are a size where a verb follows or the sentence ends
     ("Qwen2.5 72B is out. The 72 is at the top, and the old 32 still beats it on code. Is it worth it over the 7?",
      [("Qwen2.5", "72B"), ("Qwen2.5", "72B"), ("Qwen2.5", "32B")]),
+    # a lettered version the ASR split or spelled: "R 1", "R one", "V 3"
+    ("DeepSeek did it again. The real R 1 has a cold start, R one wins on price, and V 3 was first.",
+     [("DeepSeek-R1", None), ("DeepSeek-R1", None), ("DeepSeek-V3", None)]),
+    # a version said in words, or one the family has only in one model ("3.7" is 3.7 Sonnet)
+    ("Claude 3.7 Sonnet is out. Three point seven is better, and 3.7 thinks.",
+     [("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None)]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
@@ -596,6 +602,8 @@ def test_asr_forms_of_references(text, expected):
     "Llama 3.1 is out. I compiled it on a Raspberry Pi, and it runs on the Pi fine.",
     "Qwen2.5 72B is out. The 72 hours after it were busy, in the 90s we had less, and the 32 of us liked it.",
     "Mixtral 8x7B is out. The room is 8 by 7 feet, a 2 by 4 board, and the new 32 inch screen scored 8 by 7 points.",
+    "DeepSeek-R1 is out. Form r 1 is due, three point five percent of us count one two three four, "
+    "and it costs three point seven dollars.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""

@@ -18,7 +18,7 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, TWO_DIGITS,
                    UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name,
-                   said_of_previous, size_text, verb_form, version_alone, word_before)
+                   said_of_previous, size_text, spelled_version, verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -398,9 +398,13 @@ class Resolver:
             version, end = None, t + 1
             if "." in tok.norm_ and VERSION_TOKEN.match(tok.norm_):
                 version = tok.norm_
-            elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and SMALL_NUMBER.match(doc[t + 1].norm_) and not tok.whitespace_
-                  and not covered[t + 1]):
-                version, end = tok.norm_ + doc[t + 1].norm_, t + 2  # "V3", "R1", "V2. 5"
+            elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and SMALL_NUMBER.match(doc[t + 1].norm_)
+                  and (not tok.whitespace_ or tok.text in ("V", "R", "K")) and not covered[t + 1]):
+                # "V3", "R1", "V2. 5"; and as the ASR splits or spells them: "V 3", "R one"
+                version, end = tok.norm_ + doc[t + 1].norm_, t + 2
+            else:
+                version, end = spelled_version(doc, t)  # "three point seven"
+                end = end if version else t + 1
             if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end):
