@@ -62,8 +62,8 @@ def main() -> None:
 
     from podtools import audio as audio_mod
     from podtools.asr import TranscribeOptions, _kwargs, load_model
-    from podtools.models import Episode
     from podtools.asr.stage import transcribe_stage
+    from podtools.models import Episode
 
     seq = TranscribeOptions(model=args.model, device=args.device, batched=False)
     bat = seq.model_copy(update={"batched": True, "fill_gaps": False})
@@ -225,9 +225,9 @@ def _child(spec: str, device: str) -> None:
 
     from podtools import audio as audio_mod
     from podtools.asr import TranscribeOptions, load_model
+    from podtools.asr.stage import transcribe_stage
     from podtools.mentions import asr_biasing
     from podtools.models import Episode
-    from podtools.asr.stage import transcribe_stage
 
     model_name, _, batch = spec.partition("@")
     options = TranscribeOptions(model=model_name, device=device, **asr_biasing())

@@ -587,6 +587,9 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     # a version said in words, or one the family has only in one model ("3.7" is 3.7 Sonnet)
     ("Claude 3.7 Sonnet is out. Three point seven is better, and 3.7 thinks.",
      [("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None)]),
+    # an acronym said letter by letter: written with periods, or heard as names ("Emma Lou")
+    ("It is second on L. M. Arena and ahead on M. M. L. U. pro.", [("Chatbot Arena", None), ("MMLU-Pro", None)]),
+    ("It is ahead on LiveBench, and about even on Emma Lou Pro.", [("LiveBench", None), ("MMLU-Pro", None)]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
@@ -604,6 +607,9 @@ def test_asr_forms_of_references(text, expected):
     "Mixtral 8x7B is out. The room is 8 by 7 feet, a 2 by 4 board, and the new 32 inch screen scored 8 by 7 points.",
     "DeepSeek-R1 is out. Form r 1 is due, three point five percent of us count one two three four, "
     "and it costs three point seven dollars.",
+    # people with a model's name: greeted, asking a question, or one letter off one ("Emma")
+    "Gemma 2 is out. The first question is from Gemma in Leeds. Hi Gemma. Thanks, Claude!",
+    "Llama 3 is out. I met Emma Lou at the store, and Clod was there too.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""

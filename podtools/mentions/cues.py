@@ -28,11 +28,13 @@ UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers a
 TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
 DIGIT_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
                "eight": "8", "nine": "9"}  # "three point seven": a version said in words
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
+GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome"}
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
 # words after a subject that say a verb comes: auxiliaries, modals, and adverbs said before a verb
@@ -72,7 +74,8 @@ def sentence_start(doc, i: int) -> bool:
 
 def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = None) -> str:
     """Why a one-word name at ``doc[s:e]`` is something else by the words around it: "person" ("my
-    uncle Claude", "a guy named Claude", "her name is Claude", and with ``is_word`` (whether a
+    uncle Claude", "a guy named Claude", "her name is Claude", "Hi Gemma.", "a question from Claude
+    in Lyon", and with ``is_word`` (whether a
     word is an English word) "Claude Bergeron": a surname after it), "sign" ("I'm a Gemini"),
     "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when
     nothing says so."""
@@ -86,6 +89,12 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (prev.lower_.rstrip(".") in PERSON_TITLES or prev.lower_ == "named"
             or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"
+    greeted = prev.lower_ in GREETINGS or (prev.text == "," and s >= 2 and doc[s - 2].lower_ in GREETINGS)
+    if greeted and (e == len(doc) or doc[e].is_punct):
+        return "person"  # "Hi Gemma.", "thanks, Claude": a person spoken to
+    if (prev.lower_ == "from" and e + 1 < len(doc) and doc[e].lower_ in ("in", "at") and doc[e + 1].is_alpha
+            and doc[e + 1].text[:1].isupper() and not doc[e + 1].ent_id_):
+        return "person"  # "a question from Gemma in Leeds"
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS
             and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"

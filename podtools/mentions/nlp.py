@@ -83,7 +83,9 @@ def _num(tok) -> str:
 
 
 def _spelled_letter(tok) -> bool:
-    return len(tok.text) == 1 and tok.text.isascii() and tok.text.isupper()
+    """A capital letter alone ("M"), or with the period ASR gives a letter said alone ("M.")."""
+    t = tok.text
+    return (len(t) == 1 or len(t) == 2 and t[1] == ".") and t[0].isascii() and t[0].isupper()
 
 
 def _is_digit_word(tok) -> bool:
@@ -125,8 +127,9 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 j += 1
                 if not doc[j - 1].whitespace_:
                     break
-            if j - i >= 3:  # "M M L U": an acronym spelled letter by letter
-                merges.append((doc[i:j], "".join(t.text for t in doc[i:j]).lower()))
+            if j - i >= 3 or j - i == 2 and all(doc[k].text.endswith(".") for k in range(i, j)):
+                # "M M L U", "L. M. Arena": an acronym spelled letter by letter ("I I think" is not)
+                merges.append((doc[i:j], "".join(t.text for t in doc[i:j]).replace(".", "").lower()))
                 i = j
                 continue
             if (a.is_digit and len(a) <= 2 and b.text == "." and not a.whitespace_ and b.whitespace_

@@ -6,7 +6,8 @@ Mixtral, "code stroll" for Codestral, "Gwen 3" or "Quinn" for Qwen, "Fy 4" for P
 bench" for BigCodeBench. No list of such garbles can be complete, so each catalog name is keyed
 by how it sounds (Metaphone, jellyfish's, over the name's letters run together, with "qu" said
 "kw"; a name with an acronym in it also as said letter by letter: MLE-bench as "em el ee bench",
-heard "Emily bench", and a word the ASR wrote in capitals is read the same way), and a run of one
+heard "Emily bench", and a word the ASR wrote in capitals is read the same way; letters said one
+by one also blur into fewer sounds: MMLU-Pro heard "Emma Lou Pro"), and a run of one
 to four words that sounds the same, carries the same numbers, and stands where the context says a
 model or benchmark is meant, is that name. The context (see
 :meth:`PhoneticIndex.search`) is what keeps "cloud", "Amy" and "Sarah" ordinary words elsewhere:
@@ -59,6 +60,16 @@ def sound(letters: str) -> str:
     return jellyfish.metaphone(letters) if letters else ""
 
 
+def blurred(code: str) -> str:
+    """A sound key as letters said one by one run together: Y, W and H after the first sound
+    gone, a sound said twice once ("em em el you": EMMLY -> EML, as "Emma Lou" is EML)."""
+    out = code[:1]
+    for c in code[1:]:
+        if c not in "YWH" and c != out[-1]:
+            out += c
+    return out
+
+
 @dataclass(frozen=True)
 class _Name:
     entry: object
@@ -81,6 +92,7 @@ class PhoneticIndex:
         self.stop = stop_words
         self.is_word = is_word
         self.by_sound: dict[str, list[_Name]] = {}
+        self.by_blur: dict[str, list[_Name]] = {}  # names with an acronym, said letter by letter, blurred
         for key, (entry, how, text) in by_atoms.items():
             if how == "cased" or getattr(entry, "kind", "") not in ("model", "benchmark", "family"):
                 continue
@@ -90,13 +102,15 @@ class PhoneticIndex:
             code = sound(letters)
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
                 continue  # "Phi-4" (F and 4) is kept: its number is said with it
-            codes = [code]
+            codes = [(code, self.by_sound)]
             if ACRONYM.search(text):  # "GPQA", "MLE-bench": also as said letter by letter
                 said = re.sub(r"[^a-z]", "", ACRONYM.sub(lambda m: spelled(m.group()), text).lower())
-                codes.append(sound(said))
-            for code in codes:
+                codes.append((sound(said), self.by_sound))
+                if len(blurred(sound(said))) >= LONG_SOUND:  # "Emma Lou Pro": MMLU-Pro
+                    codes.append((blurred(sound(said)), self.by_blur))
+            for code, index in codes:
                 name = _Name(entry, digits_of(key), code)
-                bucket = self.by_sound.setdefault(code, [])
+                bucket = index.setdefault(code, [])
                 if all(n.entry is not entry or n.digits != name.digits for n in bucket):
                     bucket.append(name)
 
@@ -137,7 +151,8 @@ class PhoneticIndex:
                 if not (edge[k] or num[k]):
                     continue  # "aid her polyglot": a window may not end on "her"
                 keys = (sound(letters),) if said == letters else (sound(letters), sound(said))
-                for name in (x for key in keys for x in self.by_sound.get(key, ())):
+                blurs = self.by_blur.get(blurred(keys[0]), ()) if self.by_blur else ()
+                for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
                     if digits == name.digits:
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
                         if how is not None:

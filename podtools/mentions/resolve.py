@@ -16,15 +16,16 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, TWO_DIGITS,
-                   UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name, product_name,
-                   said_of_previous, size_text, spelled_version, verb_form, version_alone, word_before)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS,
+                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name,
+                   product_name, said_of_previous, size_text, spelled_version, verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
-from .phonetic import PhoneticIndex
-from .text import atoms
+from .phonetic import CUES, NEAR, PhoneticIndex
+from .text import atoms, digits_of
 
+SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
@@ -210,7 +211,8 @@ class Resolver:
                 continue
             entry, how, text = c.ids[pid]
             s, e = ent.start, ent.end
-            cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_), None)
+            cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_
+                        and not SPELLED_LETTERS.match(doc[t].text)), None)  # "L. M. Arena" is no sentence end
             if cut is not None:  # a match across a sentence end ("GPT-4o. Mini is ..."): keep the first part
                 shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:cut + 1]))
                 if shorter is None:
@@ -263,6 +265,9 @@ class Resolver:
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
             for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
+                if (hit.end - hit.start == 1 and len(norms[hit.start]) <= SHORT_NEAR_MISS and not digits_of(norms[hit.start])
+                        and not self._in_context(doc, hit)):
+                    continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(prims, noted)
@@ -506,6 +511,15 @@ class Resolver:
                     self.discourse.note(self.base + p.s, fam)
             else:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
+
+    def _in_context(self, doc, hit) -> bool:
+        """Whether a one-word near miss of a name stands where models are talked about: its family
+        (or the name) under discussion, or a model word ("benchmark", "weights" ...) or a size
+        within a few words (another model's name near it is not enough: "Llama 3 is out. I met Emma")."""
+        if self._discussed(hit.entry, hit.start):
+            return True
+        lo, hi = max(0, hit.start - NEAR), min(len(doc), hit.end + NEAR)
+        return any(doc[t].lower_ in CUES or doc[t].norm_ in SIZE_UNITS for t in range(lo, hi))
 
     def _discussed(self, entry: Entry, i: int) -> bool:
         """Whether ``entry``'s family (or the entry itself) is under discussion at token ``i`` of the doc."""
