@@ -590,6 +590,9 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     # an acronym said letter by letter: written with periods, or heard as names ("Emma Lou")
     ("It is second on L. M. Arena and ahead on M. M. L. U. pro.", [("Chatbot Arena", None), ("MMLU-Pro", None)]),
     ("It is ahead on LiveBench, and about even on Emma Lou Pro.", [("LiveBench", None), ("MMLU-Pro", None)]),
+    # a variant word with the rest of one of the model's names: "Flash-Lite", "Flash Thinking"
+    ("Gemini 2.0 Flash is out, and Flash-Lite is cheaper. Flash Thinking shows its thoughts.",
+     [("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None)]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]

@@ -266,7 +266,7 @@ class Compiled:
             if fam.org:
                 self.families_of_org.setdefault(fam.org, []).append(fam)
         for e in catalog.entries:
-            for s in dict.fromkeys([*e.short, *variant_words(e)]):
+            for s in dict.fromkeys([*e.short, *variant_words(e), *variant_tails(e)]):
                 key = " ".join(atoms(s))
                 if key not in self.short_of:
                     self.short_matcher.add(key, [self._norm_doc(s)])
@@ -322,6 +322,22 @@ def variant_words(entry) -> list[str]:
     if entry.kind != "model" or not entry.version:
         return []
     return [w for w in re.split(r"[\s\-]+", entry.version) if w.isalpha() and len(w) >= 3]
+
+
+def variant_tails(entry) -> list[str]:
+    """The ends of a model's aliases that start with one of its variant words and go on in words
+    ("Gemini 2.0 Flash-Lite" -> "Flash-Lite", "... Flash Thinking" -> "Flash Thinking"): said alone
+    like the variant word, once the model is the topic."""
+    words = {w.lower() for w in [*entry.short, *variant_words(entry)] if " " not in w}
+    out = []
+    for alias in entry.aliases:
+        parts = re.split(r"([\s\-]+)", alias)
+        for i in range(0, len(parts) - 2, 2):
+            rest = parts[i + 2::2]
+            if parts[i].lower() in words and rest and all(w.isalpha() for w in rest):
+                out.append("".join(parts[i:]))
+                break
+    return out
 
 
 def cased_ok(span, text: str) -> bool:

@@ -433,7 +433,7 @@ class Resolver:
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
-        for key, s, e in self.c.short_matcher(doc):
+        for key, s, e in sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2])):  # "Flash-Lite" before "Flash"
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
