@@ -76,7 +76,7 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     """Why a one-word name at ``doc[s:e]`` is something else by the words around it: "person" ("my
     uncle Claude", "a guy named Claude", "her name is Claude", "Hi Gemma.", "a question from Claude
     in Lyon", and with ``is_word`` (whether a
-    word is an English word) "Claude Bergeron": a surname after it), "sign" ("I'm a Gemini"),
+    word is an English word) "Claude Bergeron": a surname after it), "sign" ("I'm a Gemini", "my son, who is a Gemini"),
     "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when
     nothing says so."""
     if e - s != 1:
@@ -95,7 +95,7 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (prev.lower_ == "from" and e + 1 < len(doc) and doc[e].lower_ in ("in", "at") and doc[e + 1].is_alpha
             and doc[e + 1].text[:1].isupper() and not doc[e + 1].ent_id_):
         return "person"  # "a question from Gemma in Leeds"
-    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS
+    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS | {"who"}
             and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop

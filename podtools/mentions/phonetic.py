@@ -103,6 +103,12 @@ class PhoneticIndex:
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
                 continue  # "Phi-4" (F and 4) is kept: its number is said with it
             codes = [(code, self.by_sound)]
+            lettered = [k for k, a in enumerate(key) if len(a) == 1 and a.isalpha() and k + 1 < len(key)
+                        and key[k + 1][:1].isdigit()]
+            if lettered:  # "Kimi k1.5" heard "Kimmy 1.5": the version's letter lost
+                bare = "".join(a for k, a in enumerate(key) if a.isalpha() and k not in lettered)
+                if len(sound(bare)) >= 2:
+                    codes.append((sound(bare), self.by_sound))
             if ACRONYM.search(text):  # "GPQA", "MLE-bench": also as said letter by letter
                 said = re.sub(r"[^a-z]", "", ACRONYM.sub(lambda m: spelled(m.group()), text).lower())
                 codes.append((sound(said), self.by_sound))

@@ -412,6 +412,8 @@ class Resolver:
                 end = end if version else t + 1
             if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
+            if end < n and doc[end].lower_ == "of":
+                continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end):
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
             said = [(version, end)]
