@@ -75,9 +75,9 @@ def sentence_start(doc, i: int) -> bool:
 def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = None) -> str:
     """Why a one-word name at ``doc[s:e]`` is something else by the words around it: "person" ("my
     uncle Claude", "a guy named Claude", "her name is Claude", "Hi Gemma.", "a question from Claude
-    in Lyon", and with ``is_word`` (whether a
-    word is an English word) "Claude Bergeron": a surname after it), "sign" ("I'm a Gemini", "my son, who is a Gemini"),
-    "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when
+    in Lyon", and with ``is_word`` (whether a word is an English word) "Claude Bergeron": a surname
+    after it), "sign" ("I'm a Gemini", "my son, who is a Gemini"), "compound" (the end of another
+    proper name: "Raspberry Pi", "a Brahms Opus"); "" when
     nothing says so."""
     if e - s != 1:
         return ""
@@ -95,8 +95,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (prev.lower_ == "from" and e + 1 < len(doc) and doc[e].lower_ in ("in", "at") and doc[e + 1].is_alpha
             and doc[e + 1].text[:1].isupper() and not doc[e + 1].ent_id_):
         return "person"  # "a question from Gemma in Leeds"
-    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS and doc[s - 3].lower_ in PRONOUNS | {"who"}
-            and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
+    if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS
+            and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
@@ -133,7 +133,8 @@ def spelled_version(doc, t: int) -> tuple[Optional[str], int]:
     end), or (None, t). Two digit words alone ("three seven") are not taken: "four five people"."""
     first = DIGIT_WORDS.get(doc[t].lower_)
     n = len(doc)
-    if first is None or t + 2 >= n or not doc[t].whitespace_ or doc[t + 1].lower_ != "point" or not doc[t + 1].whitespace_:
+    if (first is None or t + 2 >= n or not doc[t].whitespace_ or doc[t + 1].lower_ != "point"
+            or not doc[t + 1].whitespace_):
         return None, t
     second = DIGIT_WORDS.get(doc[t + 2].lower_, "0" if doc[t + 2].lower_ == "oh" else None)
     return (f"{first}.{second}", t + 3) if second is not None else (None, t)

@@ -265,7 +265,8 @@ class Resolver:
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
             for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
-                if (hit.end - hit.start == 1 and len(norms[hit.start]) <= SHORT_NEAR_MISS and not digits_of(norms[hit.start])
+                one = norms[hit.start]
+                if (hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
                         and not self._in_context(doc, hit)):
                     continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models
                 conf = round(0.9 * hit.score / 100, 3)
@@ -435,7 +436,8 @@ class Resolver:
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
-        for key, s, e in sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2])):  # "Flash-Lite" before "Flash"
+        shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
+        for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
