@@ -595,6 +595,8 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
      [("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None)]),
     # a lettered version heard without its letter: "Kimmy 1. 5" is Kimi k1.5
     ("Moonshot put out Kimmy 1. 5 the same day.", [("Kimi k1.5", None)]),
+    # a name with its number, heard as a name whose sounds blur into it: "Cohen 3" (Qwen3)
+    ("Try Cohen 3 before Llama 4.", [("Qwen3", None), ("Llama 4", None)]),
 ])
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
@@ -614,7 +616,7 @@ def test_asr_forms_of_references(text, expected):
     "and it costs three point seven dollars.",
     # people with a model's name: greeted, asking a question, or one letter off one ("Emma")
     "Gemma 2 is out. The first question is from Gemma in Leeds. Hi Gemma. Thanks, Claude!",
-    "Llama 3 is out. I met Emma Lou at the store, and Clod was there too.",
+    "Llama 3 is out. I met Emma Lou at the store, and Clod was there too. Ken 3 people came, sorry, Claude.",
     "DeepSeek-V3 is out. The intro music is V3 of the jingle, and my son, who is a Gemini, made it.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):

@@ -34,7 +34,7 @@ DIGIT_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
-GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome"}
+GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrats", "cheers"}  # "sorry, Claude."
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
 # words after a subject that say a verb comes: auxiliaries, modals, and adverbs said before a verb

@@ -7,7 +7,8 @@ bench" for BigCodeBench. No list of such garbles can be complete, so each catalo
 by how it sounds (Metaphone, jellyfish's, over the name's letters run together, with "qu" said
 "kw"; a name with an acronym in it also as said letter by letter: MLE-bench as "em el ee bench",
 heard "Emily bench", and a word the ASR wrote in capitals is read the same way; letters said one
-by one also blur into fewer sounds: MMLU-Pro heard "Emma Lou Pro"), and a run of one
+by one also blur into fewer sounds: MMLU-Pro heard "Emma Lou Pro", and so does a name said with its
+number: Qwen 3 heard "Cohen 3"), and a run of one
 to four words that sounds the same, carries the same numbers, and stands where the context says a
 model or benchmark is meant, is that name. The context (see
 :meth:`PhoneticIndex.search`) is what keeps "cloud", "Amy" and "Sarah" ordinary words elsewhere:
@@ -109,6 +110,8 @@ class PhoneticIndex:
                 bare = "".join(a for k, a in enumerate(key) if a.isalpha() and k not in lettered)
                 if len(sound(bare)) >= 2:
                     codes.append((sound(bare), self.by_sound))
+            if digits_of(key) and len(blurred(code)) >= 2:  # "Cohen 3", "Coin 2. 5": Qwen with its number
+                codes.append((blurred(code), self.by_blur))
             if ACRONYM.search(text):  # "GPQA", "MLE-bench": also as said letter by letter
                 said = re.sub(r"[^a-z]", "", ACRONYM.sub(lambda m: spelled(m.group()), text).lower())
                 codes.append((sound(said), self.by_sound))
@@ -158,6 +161,9 @@ class PhoneticIndex:
                     continue  # "aid her polyglot": a window may not end on "her"
                 keys = (sound(letters),) if said == letters else (sound(letters), sound(said))
                 blurs = self.by_blur.get(blurred(keys[0]), ()) if self.by_blur else ()
+                if digits and (not doc[i].text[:1].isupper() or (j < n and word[j] and lower[j] not in self.stop)):
+                    blurs = ()  # a blurred sound with the name's number counts for a word written as a name,
+                    # not when the number counts what follows ("Ken 3 people")
                 for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
                     if digits == name.digits:
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
