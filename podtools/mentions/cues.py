@@ -29,8 +29,6 @@ TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without it
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
-DIGIT_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-               "eight": "8", "nine": "9"}  # "three point seven": a version said in words
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
@@ -126,18 +124,6 @@ def word_before(doc, i: int) -> str:
 def verb_form(word: str) -> bool:
     """Whether a lower-case ``word`` looks like a verb in -s or -ed ("costs", "beats", "shipped")."""
     return len(word) > 3 and (word.endswith("s") or word.endswith("ed"))
-
-
-def spelled_version(doc, t: int) -> tuple[Optional[str], int]:
-    """A version said in words at ``doc[t]``: "three point seven", "two point oh" (3.7, 2.0): (version,
-    end), or (None, t). Two digit words alone ("three seven") are not taken: "four five people"."""
-    first = DIGIT_WORDS.get(doc[t].lower_)
-    n = len(doc)
-    if (first is None or t + 2 >= n or not doc[t].whitespace_ or doc[t + 1].lower_ != "point"
-            or not doc[t + 1].whitespace_):
-        return None, t
-    second = DIGIT_WORDS.get(doc[t + 2].lower_, "0" if doc[t + 2].lower_ == "oh" else None)
-    return (f"{first}.{second}", t + 3) if second is not None else (None, t)
 
 
 def said_of_previous(doc, s: int) -> bool:

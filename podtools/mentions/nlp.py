@@ -74,24 +74,6 @@ def _customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
-def _is_num(tok) -> bool:
-    return tok.is_digit or tok.lower_ in NUMBER_WORDS
-
-
-def _num(tok) -> str:
-    return NUMBER_WORDS.get(tok.lower_, tok.text)
-
-
-def _spelled_letter(tok) -> bool:
-    """A capital letter alone ("M"), or with the period ASR gives a letter said alone ("M.")."""
-    t = tok.text
-    return (len(t) == 1 or len(t) == 2 and t[1] == ".") and t[0].isascii() and t[0].isupper()
-
-
-def _is_digit_word(tok) -> bool:
-    return len(_num(tok)) == 1 and _num(tok).isdigit()
-
-
 def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset()):
     """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, and
     the names of OpenAI's o-series, "o1" ... , which ASR writes "oh one", "O1" or "01")."""
@@ -119,32 +101,52 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         # 2. merge "3. 1" / "three point one" / "3 point 1" into one version token
         merges = []
         n = len(doc)
+        text, ws, lower, digit, alpha, stop = [], [], [], [], [], []
+        for t in doc:  # one pass: every Token access builds an object
+            text.append(t.text)
+            ws.append(bool(t.whitespace_))
+            lower.append(t.lower_)
+            digit.append(t.is_digit)
+            alpha.append(t.is_alpha)
+            stop.append(t.is_stop)
+        # a capital letter alone ("M"), or with the period ASR gives a letter said alone ("M.")
+        letter = [(len(x) == 1 or len(x) == 2 and x[1] == ".") and x[0].isascii() and x[0].isupper() for x in text]
+
+        def num(k: int) -> str:
+            return NUMBER_WORDS.get(lower[k], text[k])
+
+        def is_num(k: int) -> bool:
+            return digit[k] or lower[k] in NUMBER_WORDS
+
+        def digit_word(k: int) -> bool:
+            return len(num(k)) == 1 and num(k).isdigit()
+
         i = 0
         while i < n - 2:
-            a, b, c = doc[i], doc[i + 1], doc[i + 2]
             j = i
-            while j < n and _spelled_letter(doc[j]):
+            while j < n and letter[j]:
                 j += 1
-                if not doc[j - 1].whitespace_:
+                if not ws[j - 1]:
                     break
-            if j - i >= 3 or j - i == 2 and all(doc[k].text.endswith(".") for k in range(i, j)):
+            if j - i >= 3 or j - i == 2 and all(text[k].endswith(".") for k in range(i, j)):
                 # "M M L U", "L. M. Arena": an acronym spelled letter by letter ("I I think" is not)
-                merges.append((doc[i:j], "".join(t.text for t in doc[i:j]).replace(".", "").lower()))
+                merges.append((doc[i:j], "".join(text[i:j]).replace(".", "").lower()))
                 i = j
                 continue
-            if (a.is_digit and len(a) <= 2 and b.text == "." and not a.whitespace_ and b.whitespace_
-                    and c.is_digit and len(c) <= 2
-                    and (i > 0 and doc[i - 1].is_alpha and not doc[i - 1].is_stop or f"{a.text}.{c.text}" in versions)):
-                merges.append((doc[i:i + 3], f"{a.text}.{c.text}"))  # "Llama 3. 1"; "3. 1 is out" (a known version)
+            a, b, c = i, i + 1, i + 2
+            if (digit[a] and len(text[a]) <= 2 and text[b] == "." and not ws[a] and ws[b]
+                    and digit[c] and len(text[c]) <= 2
+                    and (i > 0 and alpha[i - 1] and not stop[i - 1] or f"{text[a]}.{text[c]}" in versions)):
+                merges.append((doc[i:i + 3], f"{text[a]}.{text[c]}"))  # "Llama 3. 1"; "3. 1 is out" (a known version)
                 i += 3
                 continue
-            if _is_num(a) and b.lower_ == "point" and _is_num(c):
-                merges.append((doc[i:i + 3], f"{_num(a)}.{_num(c)}"))
+            if is_num(a) and lower[b] == "point" and is_num(c):
+                merges.append((doc[i:i + 3], f"{num(a)}.{num(c)}"))
                 i += 3
                 continue
-            if (_is_digit_word(a) and b.lower_ in ("oh", "o", "zero") and _is_digit_word(c)
-                    and f"{_num(a)}0{_num(c)}" in sizes):
-                merges.append((doc[i:i + 3], f"{_num(a)}0{_num(c)}"))  # "four oh five": 405, a size
+            if (digit_word(a) and lower[b] in ("oh", "o", "zero") and digit_word(c)
+                    and f"{num(a)}0{num(c)}" in sizes):
+                merges.append((doc[i:i + 3], f"{num(a)}0{num(c)}"))  # "four oh five": 405, a size
                 i += 3
                 continue
             i += 1

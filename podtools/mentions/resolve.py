@@ -18,7 +18,7 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS,
                    TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name,
-                   product_name, said_of_previous, size_text, spelled_version, verb_form, version_alone, word_before)
+                   product_name, said_of_previous, size_text, verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -408,9 +408,6 @@ class Resolver:
                   and (not tok.whitespace_ or tok.text in ("V", "R", "K")) and not covered[t + 1]):
                 # "V3", "R1", "V2. 5"; and as the ASR splits or spells them: "V 3", "R one"
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2
-            else:
-                version, end = spelled_version(doc, t)  # "three point seven"
-                end = end if version else t + 1
             if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
