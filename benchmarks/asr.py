@@ -190,7 +190,8 @@ def _real_wer(model, options) -> list[dict]:
         if lang != "en" and english_only:
             continue
         norm = EnglishTextNormalizer() if lang == "en" else BasicTextNormalizer()
-        # English: the language is known, as it is for an English show; others: detected per clip
+        # English: ingest's settings; other languages without the catalog prompt (English names
+        # in the prompt pull Whisper towards English), each clip's language detected
         opts = options if lang == "en" else options.model_copy(
             update={"language": None, "initial_prompt": None, "hotwords": None})
         refs, hyps, right, seconds, wall = [], [], 0, 0.0, 0.0
