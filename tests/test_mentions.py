@@ -618,6 +618,7 @@ def test_asr_forms_of_references(text, expected):
     "Gemma 2 is out. The first question is from Gemma in Leeds. Hi Gemma. Thanks, Claude!",
     "Llama 3 is out. I met Emma Lou at the store, and Clod was there too. Ken 3 people came, sorry, Claude.",
     "DeepSeek-V3 is out. The intro music is V3 of the jingle, and my son, who is a Gemini, made it.",
+    "Mistral Large 2 came out the next day, with 123 billion parameters.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""

@@ -126,10 +126,14 @@ def verb_form(word: str) -> bool:
     return len(word) > 3 and (word.endswith("s") or word.endswith("ed"))
 
 
-def said_of_previous(doc, s: int) -> bool:
-    """Whether the words before ``doc[s]`` make it the complement of "it is", "that's", "which
-    was" ...: an attribute of the model just named ("Small 3.1 is great, it's 24 billion")."""
-    return s >= 2 and doc[s - 1].lower_ in BE_FORMS and doc[s - 2].lower_ in REFERRING_PRONOUNS
+def said_of_previous(doc, s: int, e: int) -> bool:
+    """Whether the size at ``doc[s:e]`` is an attribute of the model just named, not another
+    mention: the complement of "it is", "that's", "which was" ... ("Small 3.1 is great, it's 24
+    billion"), or a parameter count it has ("Mistral Large 2, with 123 billion parameters")."""
+    if s >= 2 and doc[s - 1].lower_ in BE_FORMS and doc[s - 2].lower_ in REFERRING_PRONOUNS:
+        return True
+    return (s >= 1 and doc[s - 1].lower_ in ("with", "has", "have", "had") and e < len(doc)
+            and doc[e].lower_ in ("parameters", "params", "parameter"))
 
 
 def product_name(tok) -> bool:

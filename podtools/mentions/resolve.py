@@ -343,8 +343,8 @@ class Resolver:
         for s, e in sizes.items():
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "3.1 70B": the version's size (below)
-            if said_of_previous(doc, s):
-                continue  # "it's 24 billion": what the model just named is, not another mention
+            if said_of_previous(doc, s, e):
+                continue  # "it's 24 billion", "with 405 billion parameters": what the model just named is
             prev = word_before(doc, s)  # "the new 32B": as "the 32B"
             size = size_text(doc[s:e])
             word_end = e  # "A3B" is three tokens
