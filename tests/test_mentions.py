@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from podtools.cli import cli
 from podtools.errors import ConfigError
-from podtools.mentions import MentionsOptions, find_in_text, iter_mentions
+from podtools.mentions import MentionsOptions, find_in_text, find_spans, iter_mentions
 from podtools.mentions.stage import mentions_stage
 from podtools.mentions.catalog import load_catalog
 from podtools.models import Chapter, Episode, Segment, Word
@@ -601,6 +601,13 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
 def test_asr_forms_of_references(text, expected):
     got = [(m.canonical, m.size) for m in find_in_text(text) if m.kind in ("model", "benchmark")]
     assert got == expected
+
+
+def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
+    """In plain text (find_spans keeps the line breaks) a line break before "3. 3" is no glue."""
+    text = "Llama 3.3 is good, a fire hazard.\n3. 3 is basically the new default."
+    got = [(text[r.start_char:r.end_char], r.canonical) for r in find_spans(text) if r.kind == "model"]
+    assert got == [("Llama 3.3", "Llama 3.3"), ("3. 3", "Llama 3.3")]
 
 
 @pytest.mark.parametrize("text", [

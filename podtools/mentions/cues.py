@@ -58,8 +58,9 @@ QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage",
 def version_alone(doc, s: int, e: int) -> bool:
     """Whether the number at ``doc[s:e]`` may be a version said alone, not a quantity: nothing glued
     to it ("2.1e25", "1.5B") and no quantity words around it ("around 3.3", "3.5 percent")."""
-    if s > 0 and (doc[s - 1].lower_ in QUANTITY_BEFORE or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha):
-        return False
+    if s > 0 and (doc[s - 1].lower_ in QUANTITY_BEFORE
+                  or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha and not doc[s - 1].is_space):
+        return False  # a line break before it is no glue
     if e < len(doc) and (doc[e].lower_ in QUANTITY_AFTER or not doc[e - 1].whitespace_ and doc[e].is_alpha
                          and doc[e].norm_ in SIZE_UNITS):
         return False
