@@ -114,7 +114,9 @@ def test_a_phrase_really_said_twelve_times_is_kept(model):
     audio = np.concatenate([np.concatenate([phrase, np.zeros(int(0.4 * SR), np.float32)]) for _ in range(12)])
     segments, actions = run(audio, model)
     text = words(" ".join(s.text for s in segments))
-    assert text.count("fellow american") >= 10  # not dropped as a loop
+    # not dropped as a loop; the cut at 2.2 s leaves "americans" half said, and tiny.en writes it
+    # "america" or "american" depending on the CPU's int8 kernels
+    assert text.count("fellow america") >= 10
     assert all(a["action"] == "re-decoded" for a in actions)
 
 
