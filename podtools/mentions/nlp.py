@@ -307,14 +307,14 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
             out.setdefault((e.family, v), e)
             if re.fullmatch(r"\d{1,2}o", v):
                 out.setdefault((e.family, f"{v[:-1]}.0"), e)
-    prefixes: dict[tuple[str, str], set] = {}
+    prefixes: dict[tuple[str, str], dict] = {}  # (family, "3.7") -> the models whose version starts so, by name
     for (fam, v), e in out.items():
         m = _DECIMAL_PREFIX.match(v)
         if m and m.group() != v:
-            prefixes.setdefault((fam, m.group()), set()).add(e.name)
-    for key, names in prefixes.items():  # "3.7" alone is Claude 3.7 Sonnet, the family's only 3.7
-        if key not in out and len(names) == 1:
-            out[key] = next(e for (fam, v), e in out.items() if fam == key[0] and e.name in names)
+            prefixes.setdefault((fam, m.group()), {})[e.name] = e
+    for key, models in prefixes.items():  # "3.7" alone is Claude 3.7 Sonnet, the family's only 3.7
+        if key not in out and len(models) == 1:
+            out[key] = next(iter(models.values()))
     return out
 
 

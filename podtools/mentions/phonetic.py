@@ -61,6 +61,7 @@ def sound(letters: str) -> str:
     return jellyfish.metaphone(letters) if letters else ""
 
 
+@lru_cache(maxsize=65536)
 def blurred(code: str) -> str:
     """A sound key as letters said one by one run together: Y, W and H after the first sound
     gone, a sound said twice once ("em em el you": EMMLY -> EML, as "Emma Lou" is EML)."""

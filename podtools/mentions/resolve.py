@@ -396,7 +396,8 @@ class Resolver:
                 hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
             if hit is not None:
                 take(t, end, hit)
-        short_ends = {e - 1 for _, s, e in self.c.short_matcher(doc)}
+        shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
+        short_ends = {e - 1 for _, s, e in shorts}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
             tok = doc[t]
             if covered[t]:
@@ -433,7 +434,6 @@ class Resolver:
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
-        shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
