@@ -592,7 +592,13 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     ("It is ahead on LiveBench, and about even on Emma Lou Pro.", [("LiveBench", None), ("MMLU-Pro", None)]),
     # a variant word with the rest of one of the model's names: "Flash-Lite", "Flash Thinking"
     ("Gemini 2.0 Flash is out, and Flash-Lite is cheaper. Flash Thinking shows its thoughts.",
-     [("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash", None)]),
+     [("Gemini 2.0 Flash", None), ("Gemini 2.0 Flash-Lite", None), ("Gemini 2.0 Flash", None)]),
+    # the variant word of a variant, with an effort level: "mini high" is o3-mini (set to high effort)
+    ("o3-mini is out. On SWE-bench Verified, mini high was at 49.",
+     [("o3-mini", None), ("SWE-bench Verified", None), ("o3-mini", None)]),
+    # a model's distilled line, by its name, its base, or a size with the variant word
+    ("DeepSeek-R1 is out, and the R1 distill Llama 70B is fast. The 1. 5B distill is tiny.",
+     [("DeepSeek-R1", None), ("DeepSeek-R1-Distill", "70B"), ("DeepSeek-R1-Distill", "1.5B")]),
     # a lettered version heard without its letter: "Kimmy 1. 5" is Kimi k1.5
     ("Moonshot put out Kimmy 1. 5 the same day.", [("Kimi k1.5", None)]),
     # a name with its number, heard as a name whose sounds blur into it: "Cohen 3" (Qwen3)
@@ -626,6 +632,9 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     "Llama 3 is out. I met Emma Lou at the store, and Clod was there too. Ken 3 people came, sorry, Claude.",
     "DeepSeek-V3 is out. The intro music is V3 of the jingle, and my son, who is a Gemini, made it.",
     "Mistral Large 2 came out the next day, with 123 billion parameters.",
+    # a variant word as a verb; a listener with a model's name, introduced between commas
+    "DeepSeek-R1 is out, MIT licensed. Distill it, sell it, put it in a toaster.",
+    "Claude 3.5 Sonnet is out. The next one is from Claude, a longtime listener, in Lyon. Claude asks about it.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""
@@ -693,6 +702,20 @@ def test_a_variant_word_after_another_name_is_that_names_variant():
 
     assert said("GPT-4o mini came out last week. And Grok mini is cheap too.") == ["GPT-4o mini", "Grok"]
     assert said("GPT-4o mini came out last week. Honestly, Mini is cheap.") == ["GPT-4o mini", "GPT-4o mini"]
+
+
+def test_a_variant_word_is_the_variant_the_chapter_talks_about():
+    """"mini" right after "o1" is o1-mini, unless the talk is about another mini already: then it is
+    that one ("o3-mini ... above o1. Honestly, mini is great" is o3-mini)."""
+    def said(text):
+        return [m.canonical for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("o1 is out. Mini is cheap.") == ["o1", "o1-mini"]
+    assert said("o3-mini is out, above o1 on math. Honestly, mini is great at algorithms.") == [
+        "o3-mini", "o1", "o3-mini"]
+    assert said("o3-mini is out, above o1 on math. Honestly, Mini is great at algorithms.") == [
+        "o3-mini", "o1", "o3-mini"]
+    assert said("And Grok 3 mini? Mini was actually the more interesting one.") == ["Grok 3 mini"] * 2
 
 
 def test_a_variant_word_in_lower_case_is_a_model_only_as_the_subject_of_a_verb():

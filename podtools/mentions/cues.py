@@ -34,6 +34,8 @@ PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "gra
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
 GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrats", "cheers"}  # "sorry, Claude."
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
+# a word right before one of these is a verb, not a name said alone: "Distill it, sell it", "flash them"
+OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
 # words after a subject that say a verb comes: auxiliaries, modals, and adverbs said before a verb
 VERB_LEADS = {"has", "have", "had", "'ve", "does", "did", "do", "can", "could", "will", "'ll", "would", "'d", "should",
@@ -91,9 +93,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     greeted = prev.lower_ in GREETINGS or (prev.text == "," and s >= 2 and doc[s - 2].lower_ in GREETINGS)
     if greeted and (e == len(doc) or doc[e].is_punct):
         return "person"  # "Hi Gemma.", "thanks, Claude": a person spoken to
-    if (prev.lower_ == "from" and e + 1 < len(doc) and doc[e].lower_ in ("in", "at") and doc[e + 1].is_alpha
-            and doc[e + 1].text[:1].isupper() and not doc[e + 1].ent_id_):
-        return "person"  # "a question from Gemma in Leeds"
+    if prev.lower_ == "from" and _from_place(doc, e):
+        return "person"  # "a question from Gemma in Leeds", "from Claude, a listener, in Lyon"
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
@@ -101,6 +102,18 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"
     return ""
+
+
+def _from_place(doc, e: int) -> bool:
+    """Whether "in Leeds" (or "at ...") follows a name said after "from", directly or after a short
+    apposition between commas ("from Claude, a longtime listener, in Lyon"): where a person writes from."""
+    if e < len(doc) and doc[e].text == ",":  # the apposition: a few words up to the next comma
+        k = next((k for k in range(e + 1, min(len(doc), e + 8)) if doc[k].is_punct), None)
+        if k is None or doc[k].text != "," or k == e + 1:
+            return False
+        e = k + 1
+    return (e + 1 < len(doc) and doc[e].lower_ in ("in", "at") and doc[e + 1].is_alpha
+            and doc[e + 1].text[:1].isupper() and not doc[e + 1].ent_id_)
 
 
 def _surname(tok, is_word: Callable[[str], bool]) -> bool:

@@ -16,9 +16,9 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS,
-                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart, not_this_name,
-                   product_name, said_of_previous, size_text, verb_form, version_alone, word_before)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER,
+                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart,
+                   not_this_name, product_name, said_of_previous, size_text, verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -340,9 +340,16 @@ class Resolver:
             if prim.entry is not None:  # the reference just resolved is now the nearest of its line
                 self.discourse.note(self.base + s, prim.entry, prim.size)
 
+        shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
+        short_at = {s: (key, e) for key, s, e in reversed(shorts)}  # the longest one at each start
         for s, e in sizes.items():
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "3.1 70B": the version's size (below)
+            if e in short_at:  # "the 1.5B distill", "a 32B Coder": the variant of that size
+                hit = self._sized_variant(doc, s, e, short_at[e], size_text(doc[s:e]))
+                if hit is not None:
+                    take(s, hit.e, hit)
+                    continue
             if said_of_previous(doc, s, e):
                 continue  # "it's 24 billion", "with 405 billion parameters": what the model just named is
             prev = word_before(doc, s)  # "the new 32B": as "the 32B"
@@ -396,7 +403,6 @@ class Resolver:
                 hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
             if hit is not None:
                 take(t, end, hit)
-        shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
         short_ends = {e - 1 for _, s, e in shorts}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
             tok = doc[t]
@@ -446,8 +452,11 @@ class Resolver:
             marked = doc[s].text[:1].isupper() or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an") or (e < n and self._noun_follows(doc[e])):
                 continue  # "a Brahms opus", "a haiku", "his scout troop", "Pro tip": common nouns
-            if name not in self.c.listed_short and not doc[s].text[:1].isupper():
-                continue  # a word of a version ("Coder", "Math") is a name only when written as one
+            if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
+                continue  # "Distill it, sell it": a verb
+            if name.split(" ")[0] not in self.c.listed_short and not doc[s].text[:1].isupper():
+                continue  # a word of a version ("Coder", "Math") is a name only when written as one;
+                # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
             if doc[s].is_lower and not (e < n and self._verb_follows(doc[e])):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value")
@@ -462,6 +471,21 @@ class Resolver:
             if hit is not None:
                 take(s, e, hit)
         return out
+
+    def _sized_variant(self, doc, s: int, e: int, short: tuple, size: str) -> Optional[_Prim]:
+        """A size said with a variant's bare name ("the 1.5B distill"): the variant of that name that
+        comes in that size, one of the line under discussion where several do."""
+        key, end = short
+        if any(doc[t].is_punct for t in range(e, end)) or (end < len(doc) and doc[end].is_title
+                                                              and not doc[end].is_sent_start):
+            return None
+        fits = [c for c in self.c.short_of[self.c.nlp.vocab.strings[key]] if size in c.sizes]
+        if not fits:
+            return None
+        hit = self._from_discourse(s, end, lambda entry: False, size, variants=fits, earlier=False)
+        if hit is None and len(fits) == 1:
+            hit = _Prim(s, end, fits[0], "short", CONFIDENCE["short"], size)
+        return hit
 
     def _from_discourse(self, s: int, e: int, fits, size: Optional[str], version: Optional[str] = None,
                         variants: list[Entry] = (), earlier: bool = True) -> Optional[_Prim]:
@@ -482,6 +506,8 @@ class Resolver:
             if pick is None and variants:
                 pick = next((c for c in variants if c.name == entry.name
                              or (c.parent and c.parent in (entry.name, entry.parent))), None)
+                if pick is not None and pick.name != entry.name:  # a sibling: one named here comes first
+                    pick = self._named_variant(variants, self.base + s) or pick
                 same = [c for c in variants if fam and c.family == fam]
                 if pick is None and same:  # "Opus" while Claude 3.5 Sonnet is discussed: the nearest release
                     pick = min(same, key=lambda c: months_apart(c.released, entry.released))
@@ -545,7 +571,9 @@ class Resolver:
                 if c.name == recent.name:
                     return c  # "Mini" right after "GPT-4o mini": the same model, named again
                 if c.parent and (c.parent == recent.name or c.parent == recent.parent):
-                    return c
+                    # "o3-mini ... above o1. And mini is great": a variant the chapter talks about
+                    # (named in it) before one only its parent's name suggests
+                    return self._named_variant(cands, pos) or c
             if recent.kind in ("model", "family"):
                 fam = family_of(recent)
                 same = [c for c in cands if fam and c.family == fam]
@@ -554,6 +582,12 @@ class Resolver:
                     return min(same, key=lambda c: months_apart(c.released, recent.released))
             return None  # only the most recent model counts
         return None
+
+    def _named_variant(self, cands: list[Entry], pos: int) -> Optional[Entry]:
+        """The one of ``cands`` named last in the current discussion, if any is."""
+        names = {c.name: c for c in cands}
+        return next((names[d.entry.name] for d, where in self.discourse.candidates(pos)
+                     if where == IN_DISCUSSION and d.entry.name in names), None)
 
     def _unknown_shaped(self, doc, covered, sizes) -> list[_Prim]:
         """Model-shaped names the catalog does not know: "Foo-2 70B", or "Foo-2" next to "model"."""
