@@ -635,6 +635,9 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # a variant word as a verb; a listener with a model's name, introduced between commas
     "DeepSeek-R1 is out, MIT licensed. Distill it, sell it, put it in a toaster.",
     "Claude 3.5 Sonnet is out. The next one is from Claude, a longtime listener, in Lyon. Claude asks about it.",
+    # sizes in words that are no model's: a count of people, an attribute of the model just named
+    "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
+    "Mistral Saba is out, which is also twenty-four billion parameters.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""
@@ -702,6 +705,28 @@ def test_a_variant_word_after_another_name_is_that_names_variant():
 
     assert said("GPT-4o mini came out last week. And Grok mini is cheap too.") == ["GPT-4o mini", "Grok"]
     assert said("GPT-4o mini came out last week. Honestly, Mini is cheap.") == ["GPT-4o mini", "GPT-4o mini"]
+
+
+def test_sizes_said_in_words_refer_like_sizes_in_digits():
+    """"the seventy", "thirty-two B", "seventy billion": how hosts say 70B and 32B."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Llama 3.1 came in three sizes. Honestly the seventy is the sweet spot, and seventy billion is plenty.")
+        if m.kind == "model"]
+    assert got == [("Llama 3.1", "Llama 3.1"), ("seventy", "Llama 3.1"), ("seventy billion", "Llama 3.1")], got
+    got = [(m.canonical, m.size) for m in find_in_text("Qwen 2.5 is out. And the thirty-two B is the sweet spot.")
+           if m.kind == "model"]
+    assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
+
+
+def test_a_model_named_as_a_base_is_not_what_a_size_after_it_refers_to():
+    """"four on Qwen 2.5, two on Llama 3.1": the models other models were built on; "the 32B" after
+    that is not Qwen 2.5 (it would be, with Qwen 2.5 the topic)."""
+    def said(text):
+        return [m.canonical for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("DeepSeek-R1 is out. They fine-tuned six models on it: four on Qwen 2.5, two on Llama 3.1. "
+                "The 32B is the sweet spot.") == ["DeepSeek-R1", "Qwen2.5", "Llama 3.1"]
+    assert said("Qwen 2.5 is out. The 32B is the sweet spot.") == ["Qwen2.5", "Qwen2.5"]
 
 
 def test_a_variant_word_is_the_variant_the_chapter_talks_about():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from .catalog import NameCatalog
-from .text import NUMBER_WORDS, atoms, clean, norm_token
+from .text import NUMBER_WORDS, TENS, atoms, clean, norm_token
 
 log = logging.getLogger("podtools.mentions")
 
@@ -134,6 +134,10 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 i = j
                 continue
             a, b, c = i, i + 1, i + 2
+            if text[a].endswith("-") and not ws[a] and lower[a][:-1] in TENS and digit_word(b) and num(b) != "0":
+                merges.append((doc[a:c], str(int(NUMBER_WORDS[lower[a][:-1]]) + int(num(b)))))  # "thirty-two": 32, as "32"
+                i += 2
+                continue
             if (digit[a] and len(text[a]) <= 2 and text[b] == "." and not ws[a] and ws[b]
                     and digit[c] and len(text[c]) <= 2
                     and (i > 0 and alpha[i - 1] and not stop[i - 1] or f"{text[a]}.{text[c]}" in versions)):
@@ -160,7 +164,7 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         prev_digit = False
         for tok in doc:
             text = tok.text
-            norm = merged.get(text) if merges and (" " in text) else None
+            norm = merged.get(text) if merges and (" " in text or "-" in text) else None
             if norm is None:
                 norm = norm_token(text)
                 if o_names and norm in ("oh", "0") and tok.i + 1 < len(doc) and \

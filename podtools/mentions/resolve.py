@@ -17,8 +17,9 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER,
-                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, clean_surface, months_apart,
-                   not_this_name, product_name, said_of_previous, size_text, verb_form, version_alone, word_before)
+                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface,
+                   months_apart, not_this_name, product_name, said_of_previous, size_text, verb_form, version_alone,
+                   word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -78,6 +79,7 @@ class _Prim:
     canonical: Optional[str] = None  # unknown names
     kind: Optional[str] = None
     known: bool = True
+    base: bool = False  # named as what another model is built on ("four on Qwen 2.5"): not the topic
 
 
 class Resolver:
@@ -257,11 +259,11 @@ class Resolver:
         if self.unknown_on:
             self._family_versions(doc, covered, prims, sizes)
         noted: set[int] = set()
-        self._note(prims, noted)
+        self._note(doc, prims, noted)
         if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
             for hit in self.phonetic.search(doc, covered, self._discussed, sizes):
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
-            self._note(prims, noted)
+            self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = [t.norm_ for t in doc]
             for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
@@ -271,10 +273,11 @@ class Resolver:
                     continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
-            self._note(prims, noted)
+            self._note(doc, prims, noted)
 
         prims.sort(key=lambda p: p.s)
-        self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims if p.entry is not None and p.known]
+        self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims
+                          if p.entry is not None and p.known and not p.base]
         self._doc_pos = [h[0] for h in self._doc_hist]
         refs = self._references(doc, covered, sizes) if self.bare_on else []
         self.history.extend(self._doc_hist)
@@ -383,9 +386,10 @@ class Resolver:
             if UNITLESS.match(tok.norm_):
                 if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
                     continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
-            elif not (TWO_DIGITS.match(tok.text) and prev in DETERMINERS
+            elif not (TWO_DIGITS.match(tok.norm_) and prev in DETERMINERS
                       and (t + 1 == n or doc[t + 1].is_punct or self._verb_follows(doc[t + 1]))):
-                continue  # two digits are a size only as "the 72 is", "over the 70.": not "the 72 hours"
+                continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
+                # "we tried the seventy, no": not "the 72 hours"
             size = f"{tok.norm_}B"
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
                                        earlier=False)
@@ -526,13 +530,17 @@ class Resolver:
             covered[t] = True
         return _Prim(s, e, entry, method, conf, size)
 
-    def _note(self, prims: list[_Prim], noted: set[int]) -> None:
+    def _note(self, doc, prims: list[_Prim], noted: set[int]) -> None:
         """Tell the discourse the names found in this doc so far (once each); a lab's name makes its
-        model families the topic ("DeepSeek ... V3 ... R1")."""
+        model families the topic ("DeepSeek ... V3 ... R1"); a base ("fine-tuned on Qwen 2.5") is not
+        what "the 1.5B" that follows is about."""
         for p in prims:
             if id(p) in noted or p.entry is None or not p.known:
                 continue
             noted.add(id(p))
+            p.base = built_on(doc, p.s)
+            if p.base:
+                continue
             if p.entry.kind == "org":
                 for fam in self.c.families_of_org.get(p.entry.name, ()):
                     self.discourse.note(self.base + p.s, fam)

@@ -14,8 +14,12 @@ from functools import lru_cache
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+    "eighty": "80", "ninety": "90",
     "version": "v",  # "DeepSeek Coder version 2" is how "DeepSeek-Coder-V2" is said
 }
+TENS = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}  # "thirty-two": 32
 SEPARATORS = "-\u2010\u2011\u2012\u2013_/\u00b7"
 _SEP_RE = re.compile(f"[{re.escape(SEPARATORS)}\\s]+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_]\.)(?=\d)")
