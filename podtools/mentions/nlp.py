@@ -135,7 +135,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 continue
             a, b, c = i, i + 1, i + 2
             if text[a].endswith("-") and not ws[a] and lower[a][:-1] in TENS and digit_word(b) and num(b) != "0":
-                merges.append((doc[a:c], str(int(NUMBER_WORDS[lower[a][:-1]]) + int(num(b)))))  # "thirty-two": 32, as "32"
+                tens = int(NUMBER_WORDS[lower[a][:-1]])
+                merges.append((doc[a:c], str(tens + int(num(b)))))  # "thirty-two": 32, as "32"
                 i += 2
                 continue
             if (digit[a] and len(text[a]) <= 2 and text[b] == "." and not ws[a] and ws[b]
