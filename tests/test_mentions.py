@@ -729,6 +729,20 @@ def test_a_model_named_as_a_base_is_not_what_a_size_after_it_refers_to():
     assert said("Qwen 2.5 is out. The 32B is the sweet spot.") == ["Qwen2.5", "Qwen2.5"]
 
 
+def test_a_labs_name_used_as_a_tool_is_its_model():
+    """"She asked DeepSeek for a recipe", "routing the easy stuff to DeepSeek": what the lab makes,
+    the model of its families talked about last (or the family); as a subject or a possessive it
+    stays the lab."""
+    def said(text):
+        return [(m.canonical, m.kind) for m in find_in_text(text) if m.kind in ("model", "org")]
+
+    assert said("DeepSeek-R1 is out. My mom asked DeepSeek for a curry recipe.") == [
+        ("DeepSeek-R1", "model"), ("DeepSeek-R1", "model")]
+    assert said("We started routing the easy stuff to DeepSeek.") == [("DeepSeek", "model")]
+    assert said("Three days later DeepSeek drops R1. We use DeepSeek's API.") == [
+        ("DeepSeek", "org"), ("DeepSeek-R1", "model"), ("DeepSeek", "org")]
+
+
 def test_a_variant_word_is_the_variant_the_chapter_talks_about():
     """"mini" right after "o1" is o1-mini, unless the talk is about another mini already: then it is
     that one ("o3-mini ... above o1. Honestly, mini is great" is o3-mini)."""

@@ -153,6 +153,27 @@ def said_of_previous(doc, s: int, e: int) -> bool:
 
 
 BASE_WORDS = {"built", "based", "trained", "tuned", "finetuned", "distilled"}
+# verbs whose object is a tool: a lab's name there is its model or app ("asked DeepSeek for a recipe")
+TOOL_VERBS = {"use", "uses", "used", "using", "ask", "asks", "asked", "asking", "try", "tries", "tried", "trying",
+              "prompt", "prompts", "prompted", "prompting"}
+MOVE_VERBS = {"route", "routes", "routed", "routing", "switch", "switches", "switched", "switching", "move", "moved",
+              "moving", "migrate", "migrated", "migrating"}  # "routing the easy stuff to DeepSeek"
+
+
+def used_as_tool(doc, s: int, e: int) -> bool:
+    """Whether the lab's name at ``doc[s:e]`` stands for what it makes, a model or its app: the
+    object of a verb of use ("we use DeepSeek for code", "she asked DeepSeek"), where work is moved
+    ("routing the easy stuff to DeepSeek"), or what something still is ("it's still Mistral"); not
+    its possessive ("use DeepSeek's API")."""
+    if s == 0 or (e < len(doc) and doc[e].lower_ in ("'s", "’s")):
+        return False
+    prev = doc[s - 1].lower_
+    if prev in TOOL_VERBS:
+        return True
+    if prev == "to":
+        return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
+    return (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
+            and doc[s - 3].lower_ in REFERRING_PRONOUNS)
 
 
 def built_on(doc, s: int) -> bool:

@@ -18,8 +18,8 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER,
                    SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface,
-                   months_apart, not_this_name, product_name, said_of_previous, size_text, verb_form, version_alone,
-                   word_before)
+                   months_apart, not_this_name, product_name, said_of_previous, size_text, used_as_tool, verb_form,
+                   version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -256,6 +256,11 @@ class Resolver:
                         (entry, size), conf = glued, CONFIDENCE["asr"]
             prims.append(_Prim(s, e, entry, method, conf, size))
 
+        for p in prims:
+            if p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e):
+                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s])
+                if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
+                    p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
             self._family_versions(doc, covered, prims, sizes)
         noted: set[int] = set()
@@ -546,6 +551,19 @@ class Resolver:
                     self.discourse.note(self.base + p.s, fam)
             else:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
+
+    def _made_by(self, org: Entry, pos: int, before: list[_Prim]) -> Optional[Entry]:
+        """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
+        the chapter), one of its model families where it has any (its chat models, not "Janus");
+        else its only family."""
+        families = self.c.families_of_org.get(org.name, ())
+
+        def made(entry: Entry) -> bool:
+            return entry.org == org.name and (not families or family_of(entry) in {f.name for f in families})
+
+        said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
+        said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
+        return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
 
     def _in_context(self, doc, hit) -> bool:
         """Whether a one-word near miss of a name stands where models are talked about: its family
