@@ -558,6 +558,20 @@ def test_sizes_versions_and_variants_said_alone_refer_to_the_chapters_models():
     assert sizes["70B"] == "70B" and sizes["eight billion"] == "8B" and sizes["four oh five"] == "405B"
 
 
+def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
+    """"with style control on, Sonnet goes up": a variant word capitalized inside a sentence is a
+    name, which the episode's earlier chapters resolve; at a sentence start ("Small, private,
+    free.") a capital says nothing, and only the current chapter counts."""
+    filler = " ".join(["and we went on about something else entirely for a while"] * 30)
+    ep = mentions_stage(_chaptered([
+        ["Claude 3.5 Sonnet is out.", filler, "Mistral Small 3 is out too."],
+        ["On the arena, with style control on, Sonnet goes up.", filler, "Small, private, free."],
+    ]), MentionsOptions(chunk_words=100))
+    got = [(m.chapter, m.surface, m.canonical) for m in ep.mentions if m.kind == "model"]
+    assert got == [(0, "Claude 3.5 Sonnet", "Claude 3.5 Sonnet"), (0, "Mistral Small 3", "Mistral Small"),
+                   (1, "Sonnet", "Claude 3.5 Sonnet")], got
+
+
 @pytest.mark.parametrize("text, expected", [
     ("Llama 3.1 is out. A 405 on my laptop? No.", [("Llama 3.1", None), ("Llama 3.1", "405B")]),
     ("DeepSeek shipped again. The V2. 5 merged the coder, then V3 and R1 came out.",
@@ -635,6 +649,8 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # a variant word as a verb; a listener with a model's name, introduced between commas
     "DeepSeek-R1 is out, MIT licensed. Distill it, sell it, put it in a toaster.",
     "Claude 3.5 Sonnet is out. The next one is from Claude, a longtime listener, in Lyon. Claude asks about it.",
+    "Qwen2.5-Max is out. Next, from Max, in Rotterdam: is it open?",
+    "o1 is out. My brother is on an O-1 visa, and O1 visas are hard to get.",
     # sizes in words that are no model's: a count of people, an attribute of the model just named
     "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
     "Mistral Saba is out, which is also twenty-four billion parameters.",

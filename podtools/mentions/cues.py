@@ -107,7 +107,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
 def _from_place(doc, e: int) -> bool:
     """Whether "in Leeds" (or "at ...") follows a name said after "from", directly or after a short
     apposition between commas ("from Claude, a longtime listener, in Lyon"): where a person writes from."""
-    if e < len(doc) and doc[e].text == ",":  # the apposition: a few words up to the next comma
+    if e + 1 < len(doc) and doc[e].text == "," and doc[e + 1].lower_ in ("in", "at"):
+        e += 1  # "from Max, in Rotterdam"
+    elif e < len(doc) and doc[e].text == ",":  # the apposition: a few words up to the next comma
         k = next((k for k in range(e + 1, min(len(doc), e + 8)) if doc[k].is_punct), None)
         if k is None or doc[k].text != "," or k == e + 1:
             return False

@@ -18,8 +18,8 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER,
                    SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface,
-                   months_apart, not_this_name, product_name, said_of_previous, size_text, used_as_tool, verb_form,
-                   version_alone, word_before)
+                   months_apart, not_this_name, product_name, said_of_previous, sentence_start, size_text, used_as_tool,
+                   verb_form, version_alone, word_before)
 from .discourse import IN_DISCUSSION, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -476,7 +476,10 @@ class Resolver:
                 continue
             if not (marked or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
-            hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=False)
+            # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
+            # an earlier chapter's model
+            written = doc[s].text[:1].isupper() and prev not in DETERMINERS and not sentence_start(doc, s)
+            hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=written)
             if hit is not None:
                 take(s, e, hit)
         return out
