@@ -582,6 +582,9 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
      [("Gemma 3", "4B"), ("Llama 3.2", "3B"), ("Qwen3", "8B"), ("Llama 3.1", "70B")]),
     ("O1, O3, then 04 mini, and oh one is old now.", [("o1", None), ("o3", None), ("o4-mini", None), ("o1", None)]),
     ("Everybody was overfitting M M L U pro.", [("MMLU-Pro", None)]),
+    # a version and a size glued only where a model has that version in that size: "3. 24B" after
+    # Mistral Small is version 3 and then 24B (no model is a "3.2" at 4B)
+    ("Mistral put out Mistral Small 3. 24B, Apache two.", [("Mistral Small", None), ("Mistral Small", "24B")]),
     ("Llama 3.1 is old. The 3. 18 billion is still the hello world, and 3. 1 70B too.",
      [("Llama 3.1", None), ("Llama 3.1", "8B"), ("Llama 3.1", "70B")]),
     ("GPT-4o mini launched. Mini costs fifteen cents.", [("GPT-4o mini", None), ("GPT-4o mini", None)]),

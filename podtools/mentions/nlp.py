@@ -74,23 +74,26 @@ def _customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
-def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset()):
-    """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, and
-    the names of OpenAI's o-series, "o1" ... , which ASR writes "oh one", "O1" or "01")."""
+def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset(),
+                    sized_versions: frozenset[tuple[str, str]] = frozenset()):
+    """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, the
+    (version, size) pairs of its models, and the names of OpenAI's o-series, "o1" ... , which ASR
+    writes "oh one", "O1" or "01")."""
     from spacy.tokens import Doc
 
     def normalizer(doc: Doc) -> Doc:
-        # 1. split "3.1405" and "3. 170" (ASR glued a version to a size) where the catalog knows both halves
+        # 1. split "3.1405" and "3. 170" (ASR glued a version to a size) where a model of the catalog
+        # has that version in that size (Llama 3.1 405B); "Mistral Small 3. 24B" is no "3.2" at 4B
         splits = []
         for tok in doc:
             m = _LONG_DECIMAL.match(tok.text)
-            if m and m.group(1) in versions and m.group(2) in sizes:
+            if m and (m.group(1), m.group(2)) in sized_versions:
                 splits.append((tok, [m.group(1), m.group(2)]))
             elif (tok.is_digit and (3 <= len(tok) <= 4 or len(tok) == 2 and tok.i + 1 < len(doc)
                                     and doc[tok.i + 1].lower_ in ("b", "billion"))
                   and tok.i >= 2 and doc[tok.i - 1].text == "."
                   and doc[tok.i - 2].is_digit and not doc[tok.i - 2].whitespace_ and doc[tok.i - 1].whitespace_
-                  and f"{doc[tok.i - 2].text}.{tok.text[0]}" in versions and tok.text[1:] in sizes):
+                  and (f"{doc[tok.i - 2].text}.{tok.text[0]}", tok.text[1:]) in sized_versions):
                 splits.append((tok, [tok.text[0], tok.text[1:]]))
             elif len(tok.text) == 2 and tok.text[0] == "0" and tok.text[1].isdigit() and f"o{tok.text[1]}" in o_names:
                 splits.append((tok, ["0", tok.text[1]]))  # "04 mini": o4-mini, the letter heard as a zero
@@ -141,6 +144,7 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 continue
             if (digit[a] and len(text[a]) <= 2 and text[b] == "." and not ws[a] and ws[b]
                     and digit[c] and len(text[c]) <= 2
+                    and not (len(text[c]) == 2 and c + 1 < n and not ws[c] and lower[c + 1] == "b")  # "3. 24B"
                     and (i > 0 and alpha[i - 1] and not stop[i - 1] or f"{text[a]}.{text[c]}" in versions)):
                 merges.append((doc[i:i + 3], f"{text[a]}.{text[c]}"))  # "Llama 3. 1"; "3. 1 is out" (a known version)
                 i += 3
@@ -206,7 +210,10 @@ class Compiled:
             for size in e.sizes if e.kind == "model" else ():
                 self.models_with_size.setdefault(size, []).append(e)
         name = f"podtools_normalizer_{id(self)}"
-        Language.component(name, func=make_normalizer(versions, sizes, o_names))
+        sized_versions = frozenset((m.group(), s[:-1]) for (_, v), e in self.by_version.items()
+                                   for m in [_DECIMAL_PREFIX.match(v)] if m
+                                   for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit())
+        Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM
