@@ -31,6 +31,7 @@ from .text import digits_of
 
 MAX_WORDS = 4  # words in a garbled name ("aid her polyglot", "humanities last exam")
 LONG_SOUND = 5  # sounds (Metaphone letters) for a name to be found without its version or family
+NEAR_SOUND = 6  # sounds for a name to be found one sound off ("Sweet Lancer": SWTLNSR, SWE-Lancer SWLNSR)
 NEAR = 12  # tokens either side in which a model word, another name or a size makes the context
 CUES = frozenset({
     "model", "models", "benchmark", "benchmarks", "leaderboard", "eval", "evals", "score", "scores", "scored",
@@ -72,11 +73,27 @@ def blurred(code: str) -> str:
     return out
 
 
+def _deletions(code: str) -> set[str]:
+    return {code[:k] + code[k + 1:] for k in range(len(code))}
+
+
+def one_off(a: str, b: str) -> bool:
+    """Whether two sound keys differ by at most one sound added, dropped or changed."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return short in _deletions(long_)
+
+
 @dataclass(frozen=True)
 class _Name:
     entry: object
     digits: tuple[str, ...]
     sound: str
+    words: frozenset = frozenset()  # the words of the entry's names as written ("swe", "bench", "verified")
+    count: int = 0  # the words of this name
 
 
 @dataclass
@@ -95,6 +112,11 @@ class PhoneticIndex:
         self.is_word = is_word
         self.by_sound: dict[str, list[_Name]] = {}
         self.by_blur: dict[str, list[_Name]] = {}  # names with an acronym, said letter by letter, blurred
+        entry_words: dict[int, frozenset] = {}  # the words of an entry's names as written (not its garbles)
+        for key, (entry, how, text) in by_atoms.items():
+            if how != "asr":
+                entry_words[id(entry)] = entry_words.get(id(entry), frozenset()) | {
+                    a for a in key if a.isalpha() and len(a) >= 3}
         for key, (entry, how, text) in by_atoms.items():
             if how == "cased" or getattr(entry, "kind", "") not in ("model", "benchmark", "family"):
                 continue
@@ -118,11 +140,20 @@ class PhoneticIndex:
                 codes.append((sound(said), self.by_sound))
                 if len(blurred(sound(said))) >= LONG_SOUND:  # "Emma Lou Pro": MMLU-Pro
                     codes.append((blurred(sound(said)), self.by_blur))
+            words = entry_words.get(id(entry), frozenset())
             for code, index in codes:
-                name = _Name(entry, digits_of(key), code)
+                name = _Name(entry, digits_of(key), code, words, sum(a.isalpha() for a in key))
                 bucket = index.setdefault(code, [])
                 if all(n.entry is not entry or n.digits != name.digits for n in bucket):
                     bucket.append(name)
+        # long sounds also one sound off ("Sweep bench"), keyed by the words of their names: one of
+        # them must be heard right
+        self.by_word: dict[str, list[_Name]] = {}
+        for names in self.by_sound.values():
+            for name in names:
+                if len(name.sound) >= NEAR_SOUND:
+                    for w in name.words:
+                        self.by_word.setdefault(w, []).append(name)
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
                sizes: dict[int, int]) -> list[PhoneticHit]:
@@ -149,6 +180,7 @@ class PhoneticIndex:
                 continue  # a window starts at a word said apart ("t3gwjjmk" in a link is not one)
             best: Optional[PhoneticHit] = None
             letters, said, digits = "", "", ()
+            anchors: list[str] = []  # words of the window that are words of long names
             for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
                 k = j - 1
                 if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1]):
@@ -165,17 +197,43 @@ class PhoneticIndex:
                 if digits and (not doc[i].text[:1].isupper() or (j < n and word[j] and lower[j] not in self.stop)):
                     blurs = ()  # a blurred sound with the name's number counts for a word written as a name,
                     # not when the number counts what follows ("Ken 3 people")
+                found = None
                 for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
                     if digits == name.digits:
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
                         if how is not None:
-                            best = PhoneticHit(i, j, name.entry, how)  # the longest window that fits wins
+                            found = PhoneticHit(i, j, name.entry, how)
                             break
+                if lower[k] in self.by_word:
+                    anchors.append(lower[k])
+                if found is None and anchors and j - i >= 2 and len(keys[0]) >= NEAR_SOUND - 1:
+                    found = self._near(doc, i, j, keys, digits, anchors, covered, sizes)
+                if found is not None:
+                    best = found  # the longest window that fits wins
             if best is not None:
                 hits.append(best)
                 for t in range(best.start, best.end):
                     taken[t] = True
         return hits
+
+    def _near(self, doc, i: int, j: int, keys, digits, anchors: list[str], covered, sizes) -> Optional[PhoneticHit]:
+        """A name of a long sound one sound off the words at ``doc[i:j]`` (two words or more), its
+        first sound kept and one of its words heard right (``anchors``: a misheard name keeps its
+        onset, and a long one a word of it), where a model word, another name or a size is near:
+        "Sweet Lancer" (SWE-Lancer), "Sweep bench verified"; not "fine print" or "folks added"."""
+        fits = [name for w in anchors for name in self.by_word[w]
+                if name.digits == digits and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
+        if not fits or not self._cued(doc, i, j, covered, sizes):
+            return None
+        words = sum(doc[k].is_alpha for k in range(i, j))
+        best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
+        return PhoneticHit(i, j, best.entry, "near")
+
+    def _cued(self, doc, i: int, j: int, covered, sizes) -> bool:
+        """Whether a model word, another name or a size is within ``NEAR`` tokens of ``doc[i:j]``."""
+        lo, hi = max(0, i - NEAR), min(len(doc), j + NEAR)
+        return (any(doc[t].lower_ in CUES for t in range(lo, hi))
+                or any(covered[t] for t in range(lo, hi) if not i <= t < j) or any(lo <= s < hi for s in sizes))
 
     def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes) -> Optional[str]:
         if digits:
@@ -186,10 +244,7 @@ class PhoneticIndex:
         starts = i == 0 or doc[i - 1].text in (".", "!", "?")
         if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
             return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
-        if len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_)):
-            lo, hi = max(0, i - NEAR), min(len(doc), j + NEAR)
-            near = range(lo, hi)
-            if (any(doc[t].lower_ in CUES for t in near) or any(covered[t] for t in near if not i <= t < j)
-                    or any(lo <= s < hi for s in sizes)):
-                return "context"
+        if (len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_))
+                and self._cued(doc, i, j, covered, sizes)):
+            return "context"
         return None
