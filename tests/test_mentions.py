@@ -764,8 +764,8 @@ def test_a_model_named_as_a_base_is_not_what_a_size_after_it_refers_to():
 
 def test_a_labs_name_used_as_a_tool_is_its_model():
     """"She asked DeepSeek for a recipe", "routing the easy stuff to DeepSeek": what the lab makes,
-    the model of its families talked about last (or the family); as a subject or a possessive it
-    stays the lab."""
+    named with that word, the model of its families talked about last (or the family); as a
+    subject or a possessive it stays the lab."""
     def said(text):
         return [(m.canonical, m.kind) for m in find_in_text(text) if m.kind in ("model", "org")]
 
@@ -774,6 +774,9 @@ def test_a_labs_name_used_as_a_tool_is_its_model():
     assert said("We started routing the easy stuff to DeepSeek.") == [("DeepSeek", "model")]
     assert said("Three days later DeepSeek drops R1. We use DeepSeek's API.") == [
         ("DeepSeek", "org"), ("DeepSeek-R1", "model"), ("DeepSeek", "org")]
+    # a lab whose models go by other names is the lab there too ("we use Microsoft for email")
+    assert said("Phi-4 is out. We use Microsoft for email, and I asked Google for directions.") == [
+        ("Phi-4", "model"), ("Microsoft", "org"), ("Google", "org")]
 
 
 def test_a_variant_word_is_the_variant_the_chapter_talks_about():

@@ -205,6 +205,10 @@ class Compiled:
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
                             if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)
         sizes = {s[:-1] for e in catalog.entries for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()}
+        # (lab, word) where the lab's models are named with the word ("DeepSeek-V3", "Mistral Small"):
+        # that word alone may mean the model ("asked DeepSeek"); "Microsoft" or "Meta" never does
+        self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries
+                               if e.kind in ("model", "family") and e.org and atoms(e.name)}
         self.models_with_size: dict[str, list] = {}  # "8x7B" -> the models of that size
         for e in catalog.entries:
             for size in e.sizes if e.kind == "model" else ():

@@ -257,7 +257,8 @@ class Resolver:
             prims.append(_Prim(s, e, entry, method, conf, size))
 
         for p in prims:
-            if p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e):
+            if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
+                    and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
                 made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s])
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
