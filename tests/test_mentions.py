@@ -214,6 +214,25 @@ def test_unknown_model_shaped_names():
     # a version the ASR split ("5. 1") is written whole in the name, as a known name's is
     assert [(m.canonical, m.known) for m in find_in_text("Meta said Llama 5. 1 comes first.") if m.kind == "model"] \
         == [("Llama 5.1", False)]
+    # a version said in words is written in digits: a known name ("Quen three" is Qwen3) or a new one
+    assert [(m.canonical, m.known) for m in find_in_text("So, the Quen three family, and Llama five next.")
+            if m.kind == "model"] == [("Qwen3", True), ("Llama 5", False)]
+
+
+def test_a_benchmark_said_by_a_word_of_its_name_after_it_was_named():
+    """"best on Verified" after SWE-bench Verified, "the Arena" after Chatbot Arena: written as a
+    name inside a sentence, once the benchmark was named in the episode; not before it, and not at
+    a sentence start ("Verified accounts")."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "benchmark"]
+
+    assert said("SWE-bench Verified is the standard. It claims open-model best on Verified, high sixties.") == [
+        ("SWE-bench Verified", "SWE-bench Verified"), ("Verified", "SWE-bench Verified")]
+    assert said("On Chatbot Arena it is first. And the Arena? It loves markdown.") == [
+        ("Chatbot Arena", "Chatbot Arena"), ("Arena", "Chatbot Arena")]
+    assert said("The numbers are Verified by the team, at the Arena downtown.") == []
+    assert said("SWE-bench Verified is the standard. Verified accounts are everywhere.") == [
+        ("SWE-bench Verified", "SWE-bench Verified")]
 
 
 def test_odd_unicode_and_emoji():

@@ -13,6 +13,7 @@ import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from typing import Optional
 
 from .catalog import Entry
@@ -314,8 +315,10 @@ class Resolver:
             vs = e - 1
             if vs - 1 > s and doc[vs - 1].norm_ in ("v", "r", "k") and not doc[vs - 1].whitespace_:
                 vs -= 1
-            # "1. 1" (a version the ASR split, one token) is 1.1 in the name, as in a known name's
-            version = "".join("V" if t.norm_ == "v" else t.text.rstrip("-").replace(". ", ".") for t in doc[vs:e])
+            # "1. 1" (a version the ASR split, one token) is 1.1 in the name, as in a known name's; a
+            # number said in words is written in digits ("Quen three" is Qwen3, "Llama five" Llama 5)
+            version = "".join("V" if t.norm_ == "v" else t.norm_ if t.is_alpha and t.norm_.isdigit()
+                              else t.text.rstrip("-").replace(". ", ".") for t in doc[vs:e])
             size = None
             if e in sizes:
                 size = size_text(doc[e:sizes[e]])
@@ -471,6 +474,12 @@ class Resolver:
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value")
             cands = self.c.short_of[name]
+            if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
+                pick = (self._benchmark_said(cands, self.base + s)
+                        if doc[s].text[:1].isupper() and not sentence_start(doc, s) else None)
+                if pick is not None:
+                    take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
+                continue
             pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
@@ -611,6 +620,17 @@ class Resolver:
                     # "Opus" after "Claude 3.5 Sonnet": the Opus released nearest to that model
                     return min(same, key=lambda c: months_apart(c.released, recent.released))
             return None  # only the most recent model counts
+        return None
+
+    def _benchmark_said(self, cands: list[Entry], pos: int) -> Optional[Entry]:
+        """The one of ``cands`` (benchmarks said by a word of their name, "Verified", "Arena") whose
+        line was named earlier in the episode: itself, its parent or a sibling (SWE-bench)."""
+        for hpos, entry, _ in chain(reversed(self._doc_hist), reversed(self.history)):
+            if hpos >= pos or entry.kind != "benchmark":
+                continue
+            for c in cands:
+                if entry is c or (c.parent and c.parent in (entry.name, entry.parent)):
+                    return c
         return None
 
     def _named_variant(self, cands: list[Entry], pos: int) -> Optional[Entry]:
