@@ -602,6 +602,12 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
      [("Gemma 3", "4B"), ("Llama 3.2", "3B"), ("Qwen3", "8B"), ("Llama 3.1", "70B")]),
     ("O1, O3, then 04 mini, and oh one is old now.", [("o1", None), ("o3", None), ("o4-mini", None), ("o1", None)]),
     ("Everybody was overfitting M M L U pro.", [("MMLU-Pro", None)]),
+    # a version the family has in one model only, after a variant word ("Opus 4.1"); a whole version
+    # with a variant word ("five mini") while that family is talked about; "4. 0 mini" is 4o mini
+    ("Anthropic shipped Claude Opus 4.1. And 4. 1 is 74.5 on SWE-bench Verified.",
+     [("Claude Opus 4.1", None), ("Claude Opus 4.1", None), ("SWE-bench Verified", None)]),
+    ("GPT-5 mini is cheap. It used to be 4. 0 mini, now it's five mini.",
+     [("GPT-5 mini", None), ("GPT-4o mini", None), ("GPT-5 mini", None)]),
     # a version and a size glued only where a model has that version in that size: "3. 24B" after
     # Mistral Small is version 3 and then 24B (no model is a "3.2" at 4B)
     ("Mistral put out Mistral Small 3. 24B, Apache two.", [("Mistral Small", None), ("Mistral Small", "24B")]),

@@ -35,6 +35,7 @@ SIZE_UNITS = ("b", "m", "t")
 SPELLED_UNITS = {"billion": "b", "million": "m", "trillion": "t"}
 _LOCK = threading.Lock()
 _DECIMAL_PREFIX = re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)")  # "3.7" of "3.7sonnet"
+_DECIMAL_SUFFIX = re.compile(r"(?<=[a-z])\d{1,2}\.\d{1,2}$")  # "opus4.1": a variant word, then its version
 _LONG_DECIMAL = re.compile(r"^(\d{1,2}\.\d)(\d{1,3})$")
 _NUM = re.compile(r"^\d+(\.\d+)?$")
 
@@ -321,11 +322,11 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
         for v in said:
             v = v.lower().replace(" ", "")
             out.setdefault((e.family, v), e)
-            if re.fullmatch(r"\d{1,2}o", v):
-                out.setdefault((e.family, f"{v[:-1]}.0"), e)
+            if (m := re.fullmatch(r"(\d{1,2})o([a-z]*)", v)) is not None:  # "4. 0 mini" is 4o mini
+                out.setdefault((e.family, f"{m[1]}.0{m[2]}"), e)
     prefixes: dict[tuple[str, str], dict] = {}  # (family, "3.7") -> the models whose version starts so, by name
     for (fam, v), e in out.items():
-        m = _DECIMAL_PREFIX.match(v)
+        m = _DECIMAL_PREFIX.match(v) or _DECIMAL_SUFFIX.search(v)  # "3.7 Sonnet"; "Opus 4.1"
         if m and m.group() != v:
             prefixes.setdefault((fam, m.group()), {})[e.name] = e
     for key, models in prefixes.items():  # "3.7" alone is Claude 3.7 Sonnet, the family's only 3.7

@@ -417,6 +417,7 @@ class Resolver:
             if hit is not None:
                 take(t, end, hit)
         short_ends = {e - 1 for _, s, e in shorts}
+        short_starts = {s for _, s, e in shorts}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
             tok = doc[t]
             if covered[t]:
@@ -428,6 +429,16 @@ class Resolver:
                   and (not tok.whitespace_ or tok.text in ("V", "R", "K")) and not covered[t + 1]):
                 # "V3", "R1", "V2. 5"; and as the ASR splits or spells them: "V 3", "R one"
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2
+            elif (tok.norm_.isdigit() and len(tok.norm_) <= 2 and tok.whitespace_ and t + 1 < n
+                  and doc[t + 1].is_alpha and not covered[t + 1] and t + 1 in short_starts
+                  and not (t > 0 and (product_name(doc[t - 1]) or covered[t - 1]))):
+                # "now it's five mini", "three Opus": a whole version and a variant word, of a family
+                # talked about in this chapter
+                hit = self._from_discourse(t, t + 2, lambda entry: False, None,
+                                           version=tok.norm_ + doc[t + 1].norm_, earlier=False)
+                if hit is not None:
+                    take(t, t + 2, hit)
+                continue
             if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
