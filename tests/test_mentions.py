@@ -719,6 +719,18 @@ def test_a_long_name_heard_one_sound_off_with_a_word_of_it_right():
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
 
 
+def test_a_benchmark_heard_as_words_where_benchmarks_are_the_topic():
+    """A benchmark's name heard as other words counts, without a model word near it, once another
+    benchmark was named in the chapter; the same words elsewhere stay words."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "The one I watch is LiveCodeBench, and nobody argues about that one, honestly, not even on the forums "
+        "where people argue about everything. And Humanities last exam, is it getting close to done?")
+        if m.kind == "benchmark"]
+    assert ("Humanities last exam", "Humanity's Last Exam") in got, got
+    assert [m for m in find_in_text("The humanities last exam is on Friday, said the dean.")
+            if m.kind == "benchmark"] == []
+
+
 def test_a_name_said_letter_by_letter_is_found_by_the_sound_of_its_letters():
     """MLE-bench is said "em el ee bench", which the ASR writes "Emily bench"; IFEval is "eye eff
     eval". Where the talk is about models, those are the benchmarks; the same words elsewhere stay

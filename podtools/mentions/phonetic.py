@@ -156,7 +156,7 @@ class PhoneticIndex:
                         self.by_word.setdefault(w, []).append(name)
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
-               sizes: dict[int, int]) -> list[PhoneticHit]:
+               sizes: dict[int, int], benchmark_talk: Callable[[int], bool] = lambda i: False) -> list[PhoneticHit]:
         """Hits in ``doc`` among tokens not ``covered``; ``discussed(entry, i)`` says whether the
         entry's family is under discussion at token ``i``; ``sizes`` are the doc's sizes (start ->
         end), part of the context."""
@@ -200,14 +200,14 @@ class PhoneticIndex:
                 found = None
                 for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
                     if digits == name.digits:
-                        how = self._context(doc, i, j, name, digits, discussed, covered, sizes)
+                        how = self._context(doc, i, j, name, digits, discussed, covered, sizes, benchmark_talk)
                         if how is not None:
                             found = PhoneticHit(i, j, name.entry, how)
                             break
                 if lower[k] in self.by_word:
                     anchors.append(lower[k])
                 if found is None and anchors and j - i >= 2 and len(keys[0]) >= NEAR_SOUND - 1:
-                    found = self._near(doc, i, j, keys, digits, anchors, covered, sizes)
+                    found = self._near(doc, i, j, keys, digits, anchors, covered, sizes, benchmark_talk)
                 if found is not None:
                     best = found  # the longest window that fits wins
             if best is not None:
@@ -216,15 +216,20 @@ class PhoneticIndex:
                     taken[t] = True
         return hits
 
-    def _near(self, doc, i: int, j: int, keys, digits, anchors: list[str], covered, sizes) -> Optional[PhoneticHit]:
+    def _near(self, doc, i: int, j: int, keys, digits, anchors: list[str], covered, sizes,
+              benchmark_talk: Callable[[int], bool]) -> Optional[PhoneticHit]:
         """A name of a long sound one sound off the words at ``doc[i:j]`` (two words or more), its
         first sound kept and one of its words heard right (``anchors``: a misheard name keeps its
         onset, and a long one a word of it), where a model word, another name or a size is near:
         "Sweet Lancer" (SWE-Lancer), "Sweep bench verified"; not "fine print" or "folks added"."""
         fits = [name for w in anchors for name in self.by_word[w]
                 if name.digits == digits and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
-        if not fits or not self._cued(doc, i, j, covered, sizes):
+        if not fits:
             return None
+        if not self._cued(doc, i, j, covered, sizes):  # or, for a benchmark, one named in this chapter
+            fits = [name for name in fits if getattr(name.entry, "kind", "") == "benchmark"]
+            if not fits or not benchmark_talk(i):
+                return None
         words = sum(doc[k].is_alpha for k in range(i, j))
         best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
         return PhoneticHit(i, j, best.entry, "near")
@@ -235,7 +240,8 @@ class PhoneticIndex:
         return (any(doc[t].lower_ in CUES for t in range(lo, hi))
                 or any(covered[t] for t in range(lo, hi) if not i <= t < j) or any(lo <= s < hi for s in sizes))
 
-    def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes) -> Optional[str]:
+    def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes,
+                 benchmark_talk: Callable[[int], bool] = lambda i: False) -> Optional[str]:
         if digits:
             return "numbers"  # "Fy 4", "Gwen 3": a sound-alike word and the name's own number
         first = doc[i]
@@ -245,6 +251,7 @@ class PhoneticIndex:
         if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
             return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
         if (len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_))
-                and self._cued(doc, i, j, covered, sizes)):
-            return "context"
+                and (self._cued(doc, i, j, covered, sizes)
+                     or getattr(name.entry, "kind", "") == "benchmark" and benchmark_talk(i))):
+            return "context"  # model talk near, or (for a benchmark) another benchmark named in the chapter
         return None

@@ -21,7 +21,7 @@ from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJ
                    SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface,
                    months_apart, not_this_name, product_name, said_of_previous, sentence_start, size_text, used_as_tool,
                    verb_form, version_alone, word_before)
-from .discourse import IN_DISCUSSION, Discourse, family_of
+from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
 from .phonetic import CUES, NEAR, PhoneticIndex
@@ -101,10 +101,22 @@ class Resolver:
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
         self._doc_pos: list[int] = []
         self.base = 0  # token offset of the current doc within the whole transcript
+        self._chapter_start = 0  # token position where the current chapter began
+        self._benchmarks: list[int] = []  # token positions of the benchmarks named (the latest ones), sorted
 
     def enter(self, chapter: object) -> None:
         """The docs that follow belong to ``chapter`` (an index; None where there are no chapters)."""
+        if chapter != self.discourse.scope:
+            self._chapter_start = self.base
         self.discourse.enter(chapter)
+
+    def _benchmark_talk(self, i: int) -> bool:
+        """Whether a benchmark was named in this chapter before token ``i`` of the doc (without
+        chapters: in the last ``SPAN`` tokens)."""
+        pos = self.base + i
+        start = self._chapter_start if self.discourse.scope is not None else pos - SPAN
+        k = bisect.bisect_left(self._benchmarks, pos)
+        return k > 0 and self._benchmarks[k - 1] >= start
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -268,7 +280,7 @@ class Resolver:
         noted: set[int] = set()
         self._note(doc, prims, noted)
         if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
-            for hit in self.phonetic.search(doc, covered, self._discussed, sizes):
+            for hit in self.phonetic.search(doc, covered, self._discussed, sizes, self._benchmark_talk):
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
@@ -570,6 +582,10 @@ class Resolver:
             p.base = built_on(doc, p.s)
             if p.base:
                 continue
+            if p.entry.kind == "benchmark":
+                bisect.insort(self._benchmarks, self.base + p.s)
+                if len(self._benchmarks) > 2 * EPISODE_MEMORY:  # a talk of hours: memory stays bounded
+                    del self._benchmarks[:EPISODE_MEMORY]
             if p.entry.kind == "org":
                 for fam in self.c.families_of_org.get(p.entry.name, ()):
                     self.discourse.note(self.base + p.s, fam)
