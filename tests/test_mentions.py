@@ -680,6 +680,9 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     "Claude 3.5 Sonnet is out. The next one is from Claude, a longtime listener, in Lyon. Claude asks about it.",
     "Qwen2.5-Max is out. Next, from Max, in Rotterdam: is it open?",
     "o1 is out. My brother is on an O-1 visa, and O1 visas are hard to get.",
+    # a place a listener writes from; an idiom that is also a benchmark's name, written as words
+    "o3 is out. Next, from Dana in Aurora, Colorado: is it good?",
+    "o3 is out. Finding that bug was like finding a needle in a haystack.",
     # sizes in words that are no model's: a count of people, an attribute of the model just named
     "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
     "Mistral Saba is out, which is also twenty-four billion parameters.",

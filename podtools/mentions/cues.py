@@ -77,9 +77,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     """Why a one-word name at ``doc[s:e]`` is something else by the words around it: "person" ("my
     uncle Claude", "a guy named Claude", "her name is Claude", "Hi Gemma.", "a question from Claude
     in Lyon", and with ``is_word`` (whether a word is an English word) "Claude Bergeron": a surname
-    after it), "sign" ("I'm a Gemini", "my son, who is a Gemini"), "compound" (the end of another
-    proper name: "Raspberry Pi", "a Brahms Opus"); "" when
-    nothing says so."""
+    after it), "place" ("from Dana in Aurora"), "sign" ("I'm a Gemini", "my son, who is a Gemini"),
+    "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when nothing
+    says so."""
     if e - s != 1:
         return ""
     if is_word is not None and e < len(doc) and _surname(doc[e], is_word):
@@ -95,6 +95,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
         return "person"  # "Hi Gemma.", "thanks, Claude": a person spoken to
     if prev.lower_ == "from" and _from_place(doc, e):
         return "person"  # "a question from Gemma in Leeds", "from Claude, a listener, in Lyon"
+    if (prev.lower_ in ("in", "at") and s >= 3 and doc[s - 3].lower_ == "from" and doc[s - 2].is_alpha
+            and doc[s - 2].text[:1].isupper()):
+        return "place"  # "from Dana in Aurora, Colorado": where a listener writes from
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
