@@ -101,7 +101,7 @@ class PhoneticHit:
     start: int
     end: int
     entry: object
-    how: str  # "numbers" | "discussed" | "context"
+    how: str  # "numbers" | "discussed" | "context" | "near" (one sound off)
 
 
 class PhoneticIndex:
