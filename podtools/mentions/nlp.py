@@ -75,6 +75,11 @@ def _customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
+def _billions(entry) -> list[str]:
+    """The entry's whole sizes in billions, as digits ("70B" -> "70"; not "0.5B" or "8x7B")."""
+    return [s[:-1] for s in entry.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()]
+
+
 def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset(),
                     sized_versions: frozenset[tuple[str, str]] = frozenset()):
     """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, the
@@ -205,7 +210,7 @@ class Compiled:
         versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
                             if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)
-        sizes = {s[:-1] for e in catalog.entries for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()}
+        sizes = {s for e in catalog.entries for s in _billions(e)}
         # (lab, word) where the lab's models are named with the word ("DeepSeek-V3", "Mistral Small"):
         # that word alone may mean the model ("asked DeepSeek"); "Microsoft" or "Meta" never does
         self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries
@@ -215,9 +220,8 @@ class Compiled:
             for size in e.sizes if e.kind == "model" else ():
                 self.models_with_size.setdefault(size, []).append(e)
         name = f"podtools_normalizer_{id(self)}"
-        sized_versions = frozenset((m.group(), s[:-1]) for (_, v), e in self.by_version.items()
-                                   for m in [_DECIMAL_PREFIX.match(v)] if m
-                                   for s in e.sizes if s[-1:].lower() == "b" and s[:-1].isdigit())
+        sized_versions = frozenset((m.group(), s) for (_, v), e in self.by_version.items()
+                                   for m in [_DECIMAL_PREFIX.match(v)] if m for s in _billions(e))
         Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")

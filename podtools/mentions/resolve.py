@@ -13,7 +13,6 @@ import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain
 from typing import Optional
 
 from .catalog import Entry
@@ -174,7 +173,8 @@ class Resolver:
                 or (tok.is_alpha and tok.is_lower and w not in self.stop and verb_form(w) and not w.endswith("ss")))
 
     def _recent(self, pos: int, window: int):
-        """Models mentioned before token ``pos`` (global), nearest first, at most ``window`` back."""
+        """Names (models, benchmarks) mentioned before token ``pos`` (global), nearest first, at most
+        ``window`` back."""
         k = bisect.bisect_left(self._doc_pos, pos)
         for i in range(k - 1, -1, -1):
             hpos, entry, size = self._doc_hist[i]
@@ -497,9 +497,9 @@ class Resolver:
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value")
             cands = self.c.short_of[name]
+            inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
-                pick = (self._benchmark_said(cands, self.base + s)
-                        if doc[s].text[:1].isupper() and not sentence_start(doc, s) else None)
+                pick = self._benchmark_said(cands, self.base + s) if inside else None
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
@@ -511,8 +511,8 @@ class Resolver:
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
             # an earlier chapter's model
-            written = doc[s].text[:1].isupper() and prev not in DETERMINERS and not sentence_start(doc, s)
-            hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=written)
+            hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands,
+                                       earlier=inside and prev not in DETERMINERS)
             if hit is not None:
                 take(s, e, hit)
         return out
@@ -597,9 +597,10 @@ class Resolver:
         the chapter), one of its model families where it has any (its chat models, not "Janus");
         else its only family."""
         families = self.c.families_of_org.get(org.name, ())
+        family_names = {f.name for f in families}
 
         def made(entry: Entry) -> bool:
-            return entry.org == org.name and (not families or family_of(entry) in {f.name for f in families})
+            return entry.org == org.name and (not families or family_of(entry) in family_names)
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
@@ -652,8 +653,8 @@ class Resolver:
     def _benchmark_said(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         """The one of ``cands`` (benchmarks said by a word of their name, "Verified", "Arena") whose
         line was named earlier in the episode: itself, its parent or a sibling (SWE-bench)."""
-        for hpos, entry, _ in chain(reversed(self._doc_hist), reversed(self.history)):
-            if hpos >= pos or entry.kind != "benchmark":
+        for entry, _ in self._recent(pos, pos):  # the whole episode (as far as its history goes)
+            if entry.kind != "benchmark":
                 continue
             for c in cands:
                 if entry is c or (c.parent and c.parent in (entry.name, entry.parent)):
