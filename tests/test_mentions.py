@@ -633,6 +633,9 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
     # an acronym said letter by letter: written with periods, or heard as names ("Emma Lou")
     ("It is second on L. M. Arena and ahead on M. M. L. U. pro.", [("Chatbot Arena", None), ("MMLU-Pro", None)]),
     ("It is ahead on LiveBench, and about even on Emma Lou Pro.", [("LiveBench", None), ("MMLU-Pro", None)]),
+    # a version said as its two digits, a known one ("three seven"); a count stays a count
+    ("Claude 3.7 Sonnet is out. We A/B three seven thinking against o1, and it won three seven times, one two three.",
+     [("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None), ("o1", None)]),
     # names of July 2025 the catalog once folded into older ones: Qwen3-Coder's own sizes, GLM-4.5 Air
     ("Then Qwen3 coder, 480B, 35 billion active. And GLM 4. 5 Air, 106 total. Air is the one I run.",
      [("Qwen3-Coder", None), ("Qwen3-Coder", "480B"), ("GLM-4.5 Air", None), ("GLM-4.5 Air", None)]),

@@ -192,8 +192,8 @@ def built_on(doc, s: int) -> bool:
 
 def product_name(tok) -> bool:
     """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18"):
-    a capitalized word that is no catalog name."""
-    return tok.is_alpha and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
+    a capitalized word that is no catalog name (not a letter: "we A/B 3.7 against R1")."""
+    return tok.is_alpha and len(tok) > 1 and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
         and not tok.is_stop and tok.lower_ not in ("version", "v")
 
 

@@ -159,6 +159,11 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 merges.append((doc[i:i + 3], f"{num(a)}.{num(c)}"))
                 i += 3
                 continue
+            if (alpha[a] and alpha[b] and digit_word(a) and digit_word(b) and ws[a] and num(a) != "0"
+                    and f"{num(a)}.{num(b)}" in versions and not (i > 0 and is_num(i - 1)) and not is_num(c)):
+                merges.append((doc[a:c], f"{num(a)}.{num(b)}"))  # "three seven", "two five pro": 3.7, 2.5,
+                i += 2  # a version said as its two digits (a known one; not "one two three")
+                continue
             if (digit_word(a) and lower[b] in ("oh", "o", "zero") and digit_word(c)
                     and f"{num(a)}0{num(c)}" in sizes):
                 merges.append((doc[i:i + 3], f"{num(a)}0{num(c)}"))  # "four oh five": 405, a size
