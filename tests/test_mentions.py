@@ -715,6 +715,19 @@ def test_names_heard_as_other_words_are_found_by_sound_in_context():
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
 
 
+def test_a_name_heard_whole_by_sound_with_a_word_of_it_right():
+    """"Tao bench" (tau-bench) sounds as the name does and keeps one of its words: with model talk
+    near (other than that word), it is the name; a hyphen inside a word joins its parts ("Live
+    Co-Bench") only with such a word, so "fine-grained" (as "Vino Grande" sounds) stays a word."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Claude 3.5 Sonnet is out. On Tao bench it is close, and I like Live Co-Bench because it keeps adding "
+        "problems.") if m.kind == "benchmark"]
+    assert got == [("Tao bench", "tau-bench"), ("Live Co-Bench", "LiveCodeBench")], got
+    for text in ("We sat on the tow bench in the park.", "It allows ﬁne-grained control of the model.",
+                 "It allows fine-grained control of the model."):
+        assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text
+
+
 def test_a_long_name_heard_one_sound_off_with_a_word_of_it_right():
     """"Sweep bench verified" (SWE-bench Verified), "Sweet Lancer" (SWE-Lancer): a long name whose
     sound is one sound off, its first sound and one of its words heard right, where the talk is

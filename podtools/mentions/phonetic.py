@@ -23,6 +23,7 @@ model or benchmark is meant, is that name. The context (see
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
@@ -58,7 +59,7 @@ def sound(letters: str) -> str:
     """How a run of letters sounds, as a Metaphone key ("mixedrail" and "mixtral": MKSTRL)."""
     import jellyfish
 
-    letters = re.sub(r"qu", "kw", letters.lower())
+    letters = re.sub(r"qu", "kw", unicodedata.normalize("NFKC", letters).lower())  # the "fi" ligature as "fi"
     return jellyfish.metaphone(letters) if letters else ""
 
 
@@ -164,10 +165,15 @@ class PhoneticIndex:
         taken = list(covered)
         hits: list[PhoneticHit] = []
         num, word, edge, apart, lower, norm, caps = [], [], [], [], [], [], []
+        hyphened = []  # "Co-" in "Live Co-Bench": a word's part, joined to the next by its hyphen
         for t in doc:  # one pass: every Token access builds an object
             nm, lw = t.norm_, t.lower_
             isnum = nm[:1].isdigit()
-            isword = t.is_alpha and not isnum
+            joins = len(lw) >= 3 and lw[-1] == "-" and lw[:-1].isalpha() and not t.whitespace_
+            if joins:
+                lw = lw[:-1]
+            hyphened.append(joins)
+            isword = (t.is_alpha or joins) and not isnum
             num.append(isnum)
             word.append(isword)
             edge.append(isword and len(lw) >= 2 and lw not in self.stop)
@@ -183,7 +189,7 @@ class PhoneticIndex:
             anchors: list[str] = []  # words of the window that are words of long names
             for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
                 k = j - 1
-                if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1]):
+                if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1] and not hyphened[k - 1]):
                     break
                 if num[k]:
                     digits += (norm[k],)
@@ -198,8 +204,10 @@ class PhoneticIndex:
                     blurs = ()  # a blurred sound with the name's number counts for a word written as a name,
                     # not when the number counts what follows ("Ken 3 people")
                 found = None
+                joined = any(hyphened[x] for x in range(i, k))  # "fine-grained" is one English word, not
+                # "Vino Grande": a hyphened window needs a word of the name heard right ("Live Co-Bench")
                 for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
-                    if digits == name.digits:
+                    if digits == name.digits and (not joined or any(lower[x] in name.words for x in range(i, j))):
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes, benchmark_talk)
                         if how is not None:
                             found = PhoneticHit(i, j, name.entry, how)
@@ -234,10 +242,11 @@ class PhoneticIndex:
         best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
         return PhoneticHit(i, j, best.entry, "near")
 
-    def _cued(self, doc, i: int, j: int, covered, sizes) -> bool:
-        """Whether a model word, another name or a size is within ``NEAR`` tokens of ``doc[i:j]``."""
+    def _cued(self, doc, i: int, j: int, covered, sizes, outside: bool = False) -> bool:
+        """Whether a model word, another name or a size is within ``NEAR`` tokens of ``doc[i:j]``
+        (``outside``: a model word of the window itself, "bench", does not count)."""
         lo, hi = max(0, i - NEAR), min(len(doc), j + NEAR)
-        return (any(doc[t].lower_ in CUES for t in range(lo, hi))
+        return (any(doc[t].lower_ in CUES for t in range(lo, hi) if not (outside and i <= t < j))
                 or any(covered[t] for t in range(lo, hi) if not i <= t < j) or any(lo <= s < hi for s in sizes))
 
     def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes,
@@ -250,6 +259,10 @@ class PhoneticIndex:
         starts = i == 0 or doc[i - 1].text in (".", "!", "?")
         if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
             return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
+        if (j - i >= 2 and len(name.sound) >= 3 and any(doc[k].lower_ in name.words for k in range(i, j))
+                and self._cued(doc, i, j, covered, sizes, outside=True)):
+            return "context"  # "on Tao bench it's close": the sound of the whole name, a word of it heard
+            # right, and model talk near
         if (len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_))
                 and (self._cued(doc, i, j, covered, sizes)
                      or getattr(name.entry, "kind", "") == "benchmark" and benchmark_talk(i))):
