@@ -636,6 +636,18 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
     # a version said as its two digits, a known one ("three seven"); a count stays a count
     ("Claude 3.7 Sonnet is out. We A/B three seven thinking against o1, and it won three seven times, one two three.",
      [("Claude 3.7 Sonnet", None), ("Claude 3.7 Sonnet", None), ("o1", None)]),
+    # a brand's "Lite" written as the word; a variant word said alone of a line the catalog lists
+    ("Amazon shipped Nova Micro, Nova Light and Nova Pro. Micro is text only. Lite is multimodal.",
+     [("Amazon Nova Micro", None), ("Amazon Nova Lite", None), ("Amazon Nova Pro", None), ("Amazon Nova Micro", None),
+      ("Amazon Nova Lite", None)]),
+    # sizes right after a version said alone are that version's, though sizes are read first
+    ("Llama 3.3 70B is out, text only. The vision ones are still 3. 2, the 11B and the 90B.",
+     [("Llama 3.3", "70B"), ("Llama 3.2", None), ("Llama 3.2", "11B"), ("Llama 3.2", "90B")]),
+    # tens and units said apart are one number ("thirty seven billion" is no 7B)
+    ("Qwen 2.5 is out. DeepSeek V3 runs at home since only thirty seven billion are active.",
+     [("Qwen2.5", None), ("DeepSeek-V3", None)]),
+    # a variant word as the subject of a past tense that does not end in -ed
+    ("Claude 3 Haiku is old. Haiku got smarter and the price went up.", [("Claude 3 Haiku", None)] * 2),
     # names of July 2025 the catalog once folded into older ones: Qwen3-Coder's own sizes, GLM-4.5 Air
     ("Then Qwen3 coder, 480B, 35 billion active. And GLM 4. 5 Air, 106 total. Air is the one I run.",
      [("Qwen3-Coder", None), ("Qwen3-Coder", "480B"), ("GLM-4.5 Air", None), ("GLM-4.5 Air", None)]),
@@ -692,6 +704,8 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # sizes in words that are no model's: a count of people, an attribute of the model just named
     "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
     "Mistral Saba is out, which is also twenty-four billion parameters.",
+    # a variant word of another product: a chip's, a computer's
+    "Gemini 2.0 Pro is out. The Mac mini with the M4 Pro has 64 gigs, and the flash went off.",
 ])
 def test_words_that_look_like_references_are_left_alone(text):
     """After a model is named, the ordinary uses of its sizes, versions and variant words stay ordinary."""
@@ -723,6 +737,9 @@ def test_a_name_heard_whole_by_sound_with_a_word_of_it_right():
         "Claude 3.5 Sonnet is out. On Tao bench it is close, and I like Live Co-Bench because it keeps adding "
         "problems.") if m.kind == "benchmark"]
     assert got == [("Tao bench", "tau-bench"), ("Live Co-Bench", "LiveCodeBench")], got
+    # a name heard as a possessive: "Ada's polyglot benchmark" (Aider Polyglot)
+    got = [(m.surface, m.canonical) for m in find_in_text("But on Ada's polyglot benchmark, the harder one, it is 45.")]
+    assert got == [("Ada's polyglot benchmark", "Aider Polyglot")], got
     for text in ("We sat on the tow bench in the park.", "It allows ﬁne-grained control of the model.",
                  "It allows fine-grained control of the model."):
         assert [m for m in find_in_text(text) if m.kind in ("model", "benchmark")] == [], text

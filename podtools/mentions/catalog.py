@@ -25,6 +25,10 @@ SECTIONS = {"families": "family", "models": "model", "benchmarks": "benchmark", 
 _STR_FIELDS = {"name", "org", "family", "version", "released", "parent", "full_name", "sep"}
 _LIST_FIELDS = {"sizes", "aliases", "asr", "cased", "short", "not"}
 _BOOL_FIELDS = {"standalone"}
+# words that brands spell their own way, and speech recognition writes as the word ("Flash-Lite"
+# heard "Flash Light"): every name with one is also matched, as a garble, with the word
+HEARD_AS = {"lite": "Light"}
+_HEARD = re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(HEARD_AS) + r")(?![^\W\d_])")
 _ALLOWED = {
     "family": {"name", "org", "sep", "standalone", "aliases", "asr", "cased", "not"},
     "model": {"name", "org", "family", "version", "sizes", "released", "parent", "aliases", "asr", "cased", "short", "not"},
@@ -70,6 +74,9 @@ class Entry:
             out += [(a, "alias") for a in self.aliases]
             out += [(a, "cased") for a in self.cased]
             out += [(a, "asr") for a in self.asr]
+            # a brand's spelling of a word, as speech recognition writes the word: "Nova Light"
+            out += [(_HEARD.sub(lambda m: HEARD_AS[m.group().lower()], text), "asr") for text, how in list(out)
+                    if how != "cased" and _HEARD.search(text)]
         seen: set[tuple[str, ...]] = set()
         unique = []
         for text, how in out:  # one spelling per atom sequence: the most exact one decides the confidence

@@ -27,6 +27,7 @@ SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", 
 UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
 TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
+CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, whose variant follows ("M4 Pro")
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
@@ -140,6 +141,12 @@ def word_before(doc, i: int) -> str:
     return doc[i - 2].lower_ if prev in SIZE_ADJECTIVES and i > 1 else prev
 
 
+# the past tenses that do not end in -ed, of verbs said of models ("Haiku got smarter", "Opus won")
+IRREGULAR_PAST = frozenset(
+    "got went came made took gave won beat ran hit put kept left lost felt found thought knew grew drew fell held "
+    "brought bought caught taught sold told wrote broke spoke chose rose shot stood understood became began".split())
+
+
 def verb_form(word: str) -> bool:
     """Whether a lower-case ``word`` looks like a verb in -s or -ed ("costs", "beats", "shipped")."""
     return len(word) > 3 and (word.endswith("s") or word.endswith("ed"))
@@ -188,6 +195,14 @@ def built_on(doc, s: int) -> bool:
         return False
     before = doc[s - 2]
     return before.lower_ in BASE_WORDS or before.norm_.isdigit()
+
+
+def word_said(doc, i: int) -> str:
+    """The text of the word that ends at token ``i``, tokens written together ("M4" is "M", "4")."""
+    k = i
+    while k > 0 and not doc[k - 1].whitespace_ and not doc[k - 1].is_punct and i - k < 3:
+        k -= 1
+    return doc[k:i + 1].text
 
 
 def product_name(tok) -> bool:

@@ -143,9 +143,10 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 i = j
                 continue
             a, b, c = i, i + 1, i + 2
-            if text[a].endswith("-") and not ws[a] and lower[a][:-1] in TENS and digit_word(b) and num(b) != "0":
-                tens = int(NUMBER_WORDS[lower[a][:-1]])
-                merges.append((doc[a:c], str(tens + int(num(b)))))  # "thirty-two": 32, as "32"
+            if (text[a].endswith("-") and not ws[a] and lower[a][:-1] in TENS or lower[a] in TENS and ws[a]) \
+                    and alpha[b] and digit_word(b) and num(b) != "0":
+                tens = int(NUMBER_WORDS[lower[a].rstrip("-")])
+                merges.append((doc[a:c], str(tens + int(num(b)))))  # "thirty-two", "thirty seven": 32, 37
                 i += 2
                 continue
             if (digit[a] and len(text[a]) <= 2 and text[b] == "." and not ws[a] and ws[b]

@@ -189,6 +189,8 @@ class PhoneticIndex:
             anchors: list[str] = []  # words of the window that are words of long names
             for j in range(i + 1, min(n, i + MAX_WORDS) + 1):
                 k = j - 1
+                if k > i and lower[k] in ("'s", "\u2019s") and not apart[k - 1] and apart[k]:
+                    continue  # "Ada's polyglot benchmark": a name heard as a possessive
                 if taken[k] or not (word[k] or num[k]) or (k > i and not apart[k - 1] and not hyphened[k - 1]):
                     break
                 if num[k]:

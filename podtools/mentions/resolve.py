@@ -16,10 +16,10 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CURRENCY, DETERMINERS, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER,
-                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface,
-                   months_apart, not_this_name, product_name, said_of_previous, sentence_start, size_text, used_as_tool,
-                   verb_form, version_alone, word_before)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CHIP, CURRENCY, DETERMINERS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
+                   SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on,
+                   clean_surface, months_apart, not_this_name, product_name, said_of_previous, sentence_start,
+                   size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -159,10 +159,11 @@ class Resolver:
     def _noun_follows(self, tok) -> bool:
         """Whether ``tok``, after a one-word name, makes that word part of a noun phrase ("scout
         troop", "Pro tip", "mini fridge") rather than the subject of a verb ("Mini costs", "Opus
-        writes"): a lower-case content word that does not look like a verb in -s or -ed."""
+        writes", "Haiku got smarter"): a lower-case content word that does not look like a verb in -s
+        or -ed and is no past tense of another form."""
         w = tok.lower_
         return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
-                and not verb_form(w))
+                and not verb_form(w) and w not in IRREGULAR_PAST)
 
     def _verb_follows(self, tok) -> bool:
         """Whether ``tok``, after a one-word name written in lower case, makes that word the subject
@@ -366,39 +367,43 @@ class Resolver:
 
         shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
         short_at = {s: (key, e) for key, s, e in reversed(shorts)}  # the longest one at each start
-        for s, e in sizes.items():
-            if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
-                continue  # "3.1 70B": the version's size (below)
-            if e in short_at:  # "the 1.5B distill", "a 32B Coder": the variant of that size
-                hit = self._sized_variant(doc, s, e, short_at[e], size_text(doc[s:e]))
+
+        def sized_refs() -> None:  # "the 405B", "70B is the sweet spot": sizes of the models talked about
+            for s, e in sizes.items():
+                if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
+                    continue  # "3.1 70B": the version's size (below)
+                if e in short_at:  # "the 1.5B distill", "a 32B Coder": the variant of that size
+                    hit = self._sized_variant(doc, s, e, short_at[e], size_text(doc[s:e]))
+                    if hit is not None:
+                        take(s, hit.e, hit)
+                        continue
+                if said_of_previous(doc, s, e):
+                    continue  # "it's 24 billion", "with 405 billion parameters": what the model just named is
+                prev = word_before(doc, s)  # "the new 32B": as "the 32B"
+                size = size_text(doc[s:e])
+                word_end = e  # "A3B" is three tokens
+                while (word_end < n and doc[word_end].text.rstrip(".").isalnum()
+                       and (word_end == e or not doc[word_end - 1].whitespace_)):
+                    word_end += 1
+                if word_end > e and ACTIVE_SIZE.match(doc[e:word_end].text.rstrip(".")):
+                    e = word_end  # "the 30B A3B": the total is the size, the active part goes with it
+                nxt = doc[e].lower_ if e < n else ""
+                if (e < n and doc[e].is_title and not doc[e].is_sent_start and not doc[e - 1].text.endswith(".")
+                        and nxt not in MODEL_CUES and nxt != "version"):
+                    continue  # "the 8B Transformer": a size of something else
+                cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
+                hit = None
+                if cued:  # "the 405B" right after "Llama 3.1 405B"
+                    hit = next((_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size)
+                                for entry, _ in self._recent(self.base + s, BARE_WINDOW)
+                                if _model_of_size(entry, size)), None)
+                if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
+                    hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
+                                               earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
                 if hit is not None:
-                    take(s, hit.e, hit)
-                    continue
-            if said_of_previous(doc, s, e):
-                continue  # "it's 24 billion", "with 405 billion parameters": what the model just named is
-            prev = word_before(doc, s)  # "the new 32B": as "the 32B"
-            size = size_text(doc[s:e])
-            word_end = e  # "A3B" is three tokens
-            while (word_end < n and doc[word_end].text.rstrip(".").isalnum()
-                   and (word_end == e or not doc[word_end - 1].whitespace_)):
-                word_end += 1
-            if word_end > e and ACTIVE_SIZE.match(doc[e:word_end].text.rstrip(".")):
-                e = word_end  # "the 30B A3B": the total is the size, the active part goes with it
-            nxt = doc[e].lower_ if e < n else ""
-            if (e < n and doc[e].is_title and not doc[e].is_sent_start and not doc[e - 1].text.endswith(".")
-                    and nxt not in MODEL_CUES and nxt != "version"):
-                continue  # "the 8B Transformer": a size of something else
-            cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
-            hit = None
-            if cued:  # "the 405B" right after "Llama 3.1 405B"
-                hit = next((_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size)
-                            for entry, _ in self._recent(self.base + s, BARE_WINDOW)
-                            if _model_of_size(entry, size)), None)
-            if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
-                hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
-                                           earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
-            if hit is not None:
-                take(s, e, hit)
+                    take(s, e, hit)
+
+        sized_refs()
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five", "the 72 is"
             tok = doc[t]
             if covered[t] or not self._free_standing(doc, t, t + 1):
@@ -476,11 +481,14 @@ class Resolver:
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
+        sized_refs()  # again, with the versions said alone known: "still 3. 2, the 11B and the 90B"
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
                 continue  # "Grok mini": a variant of the name just said, one the catalog does not list
+            if s > 0 and doc[s - 1].whitespace_ and (product_name(doc[s - 1]) or CHIP.match(word_said(doc, s - 1))):
+                continue  # "the Mac mini", "the M4 Pro", "a MacBook Air": the variant of another product
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
