@@ -648,6 +648,9 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
      [("Qwen2.5", None), ("DeepSeek-V3", None)]),
     # a variant word as the subject of a past tense that does not end in -ed
     ("Claude 3 Haiku is old. Haiku got smarter and the price went up.", [("Claude 3 Haiku", None)] * 2),
+    # a license's version is no model's, at the start of a sentence too; "the 1.5B." is a size, not version 1.5
+    ("Gemini 2.0 is out, and Granite 3. 0. Apache 2.0. Kimi k1.5 too. DeepSeek-R1 is dumb, they say, and it's the 1.5B.",
+     [("Gemini 2.0", None), ("Granite 3.0", None), ("Kimi k1.5", None), ("DeepSeek-R1", None)]),
     # names of July 2025 the catalog once folded into older ones: Qwen3-Coder's own sizes, GLM-4.5 Air
     ("Then Qwen3 coder, 480B, 35 billion active. And GLM 4. 5 Air, 106 total. Air is the one I run.",
      [("Qwen3-Coder", None), ("Qwen3-Coder", "480B"), ("GLM-4.5 Air", None), ("GLM-4.5 Air", None)]),
@@ -704,6 +707,8 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # sizes in words that are no model's: a count of people, an attribute of the model just named
     "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
     "Mistral Saba is out, which is also twenty-four billion parameters.",
+    # a name said to be a kind of thing no model is
+    "Grok 2 is out. You use Grok, the chip company, or Gemini, the crypto exchange. Janus is the two-faced Roman god.",
     # a variant word of another product: a chip's, a computer's
     "Gemini 2.0 Pro is out. The Mac mini with the M4 Pro has 64 gigs, and the flash went off.",
 ])

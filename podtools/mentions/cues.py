@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional
 
-from .nlp import SIZE_UNITS
 
 VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
 # words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
@@ -64,10 +63,9 @@ def version_alone(doc, s: int, e: int) -> bool:
     if s > 0 and (doc[s - 1].lower_ in QUANTITY_BEFORE
                   or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha and not doc[s - 1].is_space):
         return False  # a line break before it is no glue
-    if e < len(doc) and (doc[e].lower_ in QUANTITY_AFTER or not doc[e - 1].whitespace_ and doc[e].is_alpha
-                         and doc[e].norm_ in SIZE_UNITS):
+    if e < len(doc) and doc[e].lower_ in QUANTITY_AFTER:
         return False
-    return not (e < len(doc) and not doc[e - 1].whitespace_ and (doc[e].is_alpha or doc[e].is_digit))
+    return not (e < len(doc) and not doc[e - 1].whitespace_ and doc[e].text.rstrip(".").isalnum())  # "1.5B."
 
 
 def sentence_start(doc, i: int) -> bool:
@@ -79,12 +77,14 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     uncle Claude", "a guy named Claude", "her name is Claude", "Hi Gemma.", "a question from Claude
     in Lyon", and with ``is_word`` (whether a word is an English word) "Claude Bergeron": a surname
     after it), "place" ("from Dana in Aurora"), "sign" ("I'm a Gemini", "my son, who is a Gemini"),
-    "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"); "" when nothing
-    says so."""
+    "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"), "other" (said to be
+    a kind of thing no model is: "Grok, the chip company"); "" when nothing says so."""
     if e - s != 1:
         return ""
     if is_word is not None and e < len(doc) and _surname(doc[e], is_word):
         return "person"
+    if _defined_as_other(doc, e):
+        return "other"  # "Grok, the chip company", "Janus is the two-faced Roman god"
     if s == 0:
         return ""
     prev = doc[s - 1]
@@ -106,6 +106,24 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"
     return ""
+
+
+def _defined_as_other(doc, e: int) -> bool:
+    """Whether the words after a name at ``..e`` say what it is, and it is no model: an apposition
+    or "is (literally) the/a ..." whose noun, within a few words, is a kind of thing models are not
+    ("Grok, the chip company", "Gemini, the crypto exchange", "Janus is the two-faced Roman god")."""
+    k = e
+    if k < len(doc) and (doc[k].text == "," or doc[k].lower_ in BE_FORMS):
+        k += 1
+        if k < len(doc) and doc[k].lower_ in ("literally", "just", "actually", "also"):
+            k += 1
+        if k < len(doc) and doc[k].lower_ in ("the", "a", "an"):
+            for t in range(k + 1, min(len(doc), k + 7)):
+                if doc[t].is_punct and doc[t].text != "-":
+                    break
+                if doc[t].lower_ in OTHER_KINDS:
+                    return True
+    return False
 
 
 def _from_place(doc, e: int) -> bool:
@@ -141,6 +159,12 @@ def word_before(doc, i: int) -> str:
     return doc[i - 2].lower_ if prev in SIZE_ADJECTIVES and i > 1 else prev
 
 
+# kinds of things a name may be said to be that a model is not ("Gemini, the crypto exchange")
+OTHER_KINDS = frozenset(
+    "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "
+    "painter game character planet star bank brand restaurant car drink dog cat horse animal rocket chipmaker "
+    "university school".split())
+LICENSES = frozenset({"apache", "gpl", "agpl", "lgpl", "mpl", "cc-by", "openrail"})  # "Apache 2.0": a license's version
 # the past tenses that do not end in -ed, of verbs said of models ("Haiku got smarter", "Opus won")
 IRREGULAR_PAST = frozenset(
     "got went came made took gave won beat ran hit put kept left lost felt found thought knew grew drew fell held "
@@ -206,10 +230,13 @@ def word_said(doc, i: int) -> str:
 
 
 def product_name(tok) -> bool:
-    """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18"):
-    a capitalized word that is no catalog name (not a letter: "we A/B 3.7 against R1")."""
-    return tok.is_alpha and len(tok) > 1 and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i) and not tok.ent_id_ \
-        and not tok.is_stop and tok.lower_ not in ("version", "v")
+    """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18",
+    "Apache 2.0" even at the start of a sentence): a capitalized word that is no catalog name (not a
+    letter: "we A/B 3.7 against R1")."""
+    if tok.lower_ in LICENSES:
+        return True
+    return (tok.is_alpha and len(tok) > 1 and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i)
+            and not tok.ent_id_ and not tok.is_stop and tok.lower_ not in ("version", "v"))
 
 
 def months_apart(a: Optional[str], b: Optional[str]) -> int:
