@@ -592,8 +592,27 @@ def test_a_variant_written_as_a_name_may_be_an_earlier_chapters_model():
                    (1, "Sonnet", "Claude 3.5 Sonnet")], got
 
 
+def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
+    """"the four oh five", said digit by digit, is a model's size even chapters after it was named;
+    "the 405" written as digits is one only in the chapter that talks about it (the freeway)."""
+    filler = " ".join(["and we went on about something else entirely for a while"] * 30)
+    ep = mentions_stage(_chaptered([
+        ["Llama 3.1 405B is out.", filler],
+        ["Now questions.", filler, "The only way to run the four oh five at home is a Mac. I was on the 405 today."],
+    ]), MentionsOptions(chunk_words=100))
+    got = [(m.chapter, m.surface, m.canonical, m.size) for m in ep.mentions if m.kind == "model"]
+    assert got == [(0, "Llama 3.1 405B", "Llama 3.1", "405B"), (1, "four oh five", "Llama 3.1", "405B")], got
+
+
 @pytest.mark.parametrize("text, expected", [
     ("Llama 3.1 is out. A 405 on my laptop? No.", [("Llama 3.1", None), ("Llama 3.1", "405B")]),
+    # two digits alone as the subject of a verb, or quantized "at four bit"; not what a count counts
+    ("Can I run Llama 3. 370B? The seventy at four bit is forty gigs. On the 3090s the seventy generates fast. "
+     "The 70 tokens took 72 hours, and the 70 hours passed.",
+     [("Llama 3.3", "70B"), ("Llama 3.3", "70B"), ("Llama 3.3", "70B")]),
+    # a size spaced from its unit after a version, and "the 32B" is the model named in that size
+    ("Qwen 2. 5 32 B at four bit is twenty gigs. QwQ if you want reasoning. The 32B for everything else.",
+     [("Qwen2.5", "32B"), ("QwQ", None), ("Qwen2.5", "32B")]),
     ("DeepSeek shipped again. The V2. 5 merged the coder, then V3 and R1 came out.",
      [("DeepSeek-V2.5", None), ("DeepSeek-V3", None), ("DeepSeek-R1", None)]),
     ("Gemini is everywhere. We moved from 2. 0 Flash to 1. 5 Pro.", [("Gemini", None), ("Gemini 2.0 Flash", None),

@@ -23,6 +23,12 @@ MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "we
 # parameters"); any other content word makes it a size of something else ("8 billion people")
 SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
                            "variant", "variants", "total", "active", "dense", "moe"}
+# what a number counts, said after it: plurals that are no verbs ("the 72 hours", "the 120 tokens")
+COUNT_NOUNS = frozenset(
+    "seconds minutes hours days weeks months years times points percent dollars bucks cents euros pounds tokens "
+    "gigs gigabytes terabytes people users folks miles feet inches meters kilometers pages lines steps questions "
+    "problems tasks examples samples languages episodes bits layers experts heads stars votes calls requests "
+    "chips cards gpus".split())
 UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
 TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}

@@ -16,10 +16,10 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CHIP, CURRENCY, DETERMINERS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
-                   SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on,
-                   clean_surface, months_apart, not_this_name, product_name, said_of_previous, sentence_start,
-                   size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS, IRREGULAR_PAST, MODEL_CUES,
+                   OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
+                   VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name, product_name, said_of_previous,
+                   sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
@@ -123,14 +123,14 @@ class Resolver:
         out: dict[int, int] = {}
         for _, s, e in self.c.size_matcher(doc):
             # the number and its unit are written together ("405B", "8x7B"); ASR also writes "405 B",
-            # which counts only as "the 405 B" / "405 B model" with a capital B
+            # which counts only as "the 405 B" / "405 B model" / "Qwen 2.5 32 B" with a capital B
             if e - s == 2 and doc[e - 1].lower_ in SPELLED_UNITS:  # "70 billion", as said
                 if not self._free_standing(doc, s, e):
                     continue  # "8 billion people", "$70 billion"
             elif any(doc[t].whitespace_ for t in range(s, e - 1)):
                 spaced = (e - s == 2 and doc[e - 1].text.rstrip("-") == "B"
-                          and ((s > 0 and doc[s - 1].lower_ in DETERMINERS)
-                               or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))
+                          and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)))
+                               or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))  # "Qwen 2. 5 32 B"
                 if not spaced:
                     continue
             if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_ and not doc[e - 1].text.endswith("-"):
@@ -393,10 +393,11 @@ class Resolver:
                     continue  # "the 8B Transformer": a size of something else
                 cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
                 hit = None
-                if cued:  # "the 405B" right after "Llama 3.1 405B"
-                    hit = next((_Prim(s, e, entry, "bare", CONFIDENCE["bare"], size)
-                                for entry, _ in self._recent(self.base + s, BARE_WINDOW)
-                                if _model_of_size(entry, size)), None)
+                if cued:  # "the 405B" right after "Llama 3.1 405B": a model named in that size first
+                    fits = [(entry, said) for entry, said in self._recent(self.base + s, BARE_WINDOW)
+                            if _model_of_size(entry, size)]
+                    pick = next((entry for entry, said in fits if said == size), fits[0][0] if fits else None)
+                    hit = _Prim(s, e, pick, "bare", CONFIDENCE["bare"], size) if pick is not None else None
                 if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
                     hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
                                                earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
@@ -406,19 +407,24 @@ class Resolver:
         sized_refs()
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five", "the 72 is"
             tok = doc[t]
-            if covered[t] or not self._free_standing(doc, t, t + 1):
+            if covered[t] or not (UNITLESS.match(tok.norm_) or TWO_DIGITS.match(tok.norm_)):
                 continue
+            nxt = doc[t + 1] if t + 1 < n else None
+            verb = nxt is not None and self._verb_follows(nxt) and nxt.lower_ not in COUNT_NOUNS
+            if not (verb or self._free_standing(doc, t, t + 1)):
+                continue  # "the 120 fits", "the seventy generates"; not "the 72 hours"
             prev = word_before(doc, t)  # "the old 32": as "the 32"
             if UNITLESS.match(tok.norm_):
                 if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
                     continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
-            elif not (TWO_DIGITS.match(tok.norm_) and prev in DETERMINERS
-                      and (t + 1 == n or doc[t + 1].is_punct or self._verb_follows(doc[t + 1]))):
+            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or (
+                    nxt.lower_ == "at" and t + 2 < n and (doc[t + 2].like_num or doc[t + 2].lower_[:1] == "q")))):
                 continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
-                # "we tried the seventy, no": not "the 72 hours"
+                # "we tried the seventy, no", "the seventy at four bit": not "the 72 hours"
             size = f"{tok.norm_}B"
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
-                                       earlier=False)
+                                       earlier=" " in tok.text)  # "the four oh five", said digit by digit,
+            # may be an earlier chapter's
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
