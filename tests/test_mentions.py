@@ -667,6 +667,10 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
      [("Qwen2.5", None), ("DeepSeek-V3", None)]),
     # a variant word as the subject of a past tense that does not end in -ed
     ("Claude 3 Haiku is old. Haiku got smarter and the price went up.", [("Claude 3 Haiku", None)] * 2),
+    # a benchmark said by a word of its name where scores are given ("on verified,") or as a subject
+    ("SWE-bench Verified is hard. It is at 40 percent on verified, which is good. Verified is 500 problems. "
+     "My account is verified. Chatbot Arena is up; it went to number one on the arena. The arena floor was wet.",
+     [("SWE-bench Verified", None)] * 3 + [("Chatbot Arena", None)] * 2),
     # a license's version is no model's, at the start of a sentence too; "the 1.5B." is a size, not version 1.5
     ("Gemini 2.0 is out, and Granite 3. 0. Apache 2.0. Kimi k1.5 too. DeepSeek-R1 is dumb, they say, and it's the 1.5B.",
      [("Gemini 2.0", None), ("Granite 3.0", None), ("Kimi k1.5", None), ("DeepSeek-R1", None)]),

@@ -507,16 +507,21 @@ class Resolver:
             if name.split(" ")[0] not in self.c.listed_short and not doc[s].text[:1].isupper():
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
-            if doc[s].is_lower and not (e < n and self._verb_follows(doc[e])):
-                continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
-                # model said alone as the subject of what follows ("the mini is honestly the best value")
             cands = self.c.short_of[name]
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
+            verb = e < n and self._verb_follows(doc[e])
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
-                pick = self._benchmark_said(cands, self.base + s) if inside else None
+                scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
+                    and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
+                said = inside or scored_on or (doc[s].text[:1].isupper() and e < n  # "Verified is the 500 problems",
+                                               and doc[e].lower_ in BE_FORMS | VERB_LEADS)  # not "Verified accounts"
+                pick = self._benchmark_said(cands, self.base + s) if said else None
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
+            if doc[s].is_lower and not verb:
+                continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
+                # model said alone as the subject of what follows ("the mini is honestly the best value")
             pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
