@@ -9,8 +9,8 @@
     entity_ruler     phrase patterns over NORM from every name, alias and ASR spelling in the
                      catalog; negative phrases ("Chinchilla-optimal") win by being longer
     ner (optional)   en_core_web_sm's NER for ORG and PERSON, around the ruler's entities
-    podtools_refs    Matchers for sizes ("405B"), bare references ("Mini") and family + version
-                     ("Llama 5") into doc.spans, for the resolver
+    (resolver)       a PhraseMatcher for bare references ("Mini"), and scans of the NORMs for
+                     sizes ("405B") and family + version ("Llama 5")
 
 Only the tokenizer's vocabulary and (optionally) the NER model are loaded from en_core_web_sm:
 the tagger, parser, lemmatizer and attribute ruler are excluded, which is what makes it fast.
@@ -38,6 +38,7 @@ _DECIMAL_PREFIX = re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)")  # "3.7" of "3.7sonnet"
 _DECIMAL_SUFFIX = re.compile(r"(?<=[a-z])\d{1,2}\.\d{1,2}$")  # "opus4.1": a variant word, then its version
 _LONG_DECIMAL = re.compile(r"^(\d{1,2}\.\d)(\d{1,3})$")
 _NUM = re.compile(r"^\d+(\.\d+)?$")
+_FAMILY_VERSION = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 
 
 def _load_base(ner: bool):
@@ -75,6 +76,16 @@ def _customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
+def _attributes(doc) -> tuple[list[str], list[bool], list[str], list[bool], list[bool], list[bool]]:
+    """(text, whitespace after, lower, is_digit, is_alpha, is_stop) of every token, read at once."""
+    from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_STOP, LOWER, ORTH, SPACY
+
+    strings = doc.vocab.strings
+    rows = doc.to_array([ORTH, SPACY, LOWER, IS_DIGIT, IS_ALPHA, IS_STOP]).tolist() if len(doc) else []
+    return ([strings[r[0]] for r in rows], [bool(r[1]) for r in rows], [strings[r[2]] for r in rows],
+            [bool(r[3]) for r in rows], [bool(r[4]) for r in rows], [bool(r[5]) for r in rows])
+
+
 def _billions(entry) -> list[str]:
     """The entry's whole sizes in billions, as digits ("70B" -> "70"; not "0.5B" or "8x7B")."""
     return [s[:-1] for s in entry.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()]
@@ -91,33 +102,29 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         # 1. split "3.1405" and "3. 170" (ASR glued a version to a size) where a model of the catalog
         # has that version in that size (Llama 3.1 405B); "Mistral Small 3. 24B" is no "3.2" at 4B
         splits = []
-        for tok in doc:
-            m = _LONG_DECIMAL.match(tok.text)
+        text, ws, lower, digit, alpha, stop = _attributes(doc)  # one read: a Token object per access is slow
+        n = len(doc)
+        for i, tx in enumerate(text):
+            if not tx[:1].isdigit():
+                continue
+            m = _LONG_DECIMAL.match(tx)
             if m and (m.group(1), m.group(2)) in sized_versions:
-                splits.append((tok, [m.group(1), m.group(2)]))
-            elif (tok.is_digit and (3 <= len(tok) <= 4 or len(tok) == 2 and tok.i + 1 < len(doc)
-                                    and doc[tok.i + 1].lower_ in ("b", "billion"))
-                  and tok.i >= 2 and doc[tok.i - 1].text == "."
-                  and doc[tok.i - 2].is_digit and not doc[tok.i - 2].whitespace_ and doc[tok.i - 1].whitespace_
-                  and (f"{doc[tok.i - 2].text}.{tok.text[0]}", tok.text[1:]) in sized_versions):
-                splits.append((tok, [tok.text[0], tok.text[1:]]))
-            elif len(tok.text) == 2 and tok.text[0] == "0" and tok.text[1].isdigit() and f"o{tok.text[1]}" in o_names:
-                splits.append((tok, ["0", tok.text[1]]))  # "04 mini": o4-mini, the letter heard as a zero
+                splits.append((doc[i], [m.group(1), m.group(2)]))
+            elif (digit[i] and (3 <= len(tx) <= 4 or len(tx) == 2 and i + 1 < n and lower[i + 1] in ("b", "billion"))
+                  and i >= 2 and text[i - 1] == "." and digit[i - 2] and not ws[i - 2] and ws[i - 1]
+                  and (f"{text[i - 2]}.{tx[0]}", tx[1:]) in sized_versions):
+                splits.append((doc[i], [tx[0], tx[1:]]))
+            elif len(tx) == 2 and tx[0] == "0" and tx[1].isdigit() and f"o{tx[1]}" in o_names:
+                splits.append((doc[i], ["0", tx[1]]))  # "04 mini": o4-mini, the letter heard as a zero
         if splits:
             with doc.retokenize() as rt:
                 for tok, parts in splits:
                     rt.split(tok, parts, heads=[(tok, 0), (tok, 1)])
         # 2. merge "3. 1" / "three point one" / "3 point 1" into one version token
         merges = []
-        n = len(doc)
-        text, ws, lower, digit, alpha, stop = [], [], [], [], [], []
-        for t in doc:  # one pass: every Token access builds an object
-            text.append(t.text)
-            ws.append(bool(t.whitespace_))
-            lower.append(t.lower_)
-            digit.append(t.is_digit)
-            alpha.append(t.is_alpha)
-            stop.append(t.is_stop)
+        if splits:
+            text, ws, lower, digit, alpha, stop = _attributes(doc)
+            n = len(doc)
         # a capital letter alone ("M"), or with the period ASR gives a letter said alone ("M.")
         letter = [(len(x) == 1 or len(x) == 2 and x[1] == ".") and x[0].isascii() and x[0].isupper() for x in text]
 
@@ -178,27 +185,80 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                     rt.merge(span)
         split_parts = {tuple(parts) for _, parts in splits}
         # 3. NORM of every token (retokenizing moved indices: merged tokens are found by text)
+        if merges:
+            text, ws = _attributes(doc)[:2]
         prev_digit = False
-        for tok in doc:
-            text = tok.text
-            norm = merged.get(text) if merges and (" " in text or "-" in text) else None
+        norms = []
+        for i, tx in enumerate(text):
+            norm = merged.get(tx) if merges and (" " in tx or "-" in tx) else None
             if norm is None:
-                norm = norm_token(text)
-                if o_names and norm in ("oh", "0") and tok.i + 1 < len(doc) and \
-                        f"o{norm_token(doc[tok.i + 1].text)}" in o_names and (norm == "oh" or not tok.whitespace_):
+                norm = norm_token(tx)
+                if o_names and norm in ("oh", "0") and i + 1 < len(text) and \
+                        f"o{norm_token(text[i + 1])}" in o_names and (norm == "oh" or not ws[i]):
                     norm = "o"  # "oh one", "04 mini": o1, o4-mini
                 elif prev_digit and norm == "oh":
                     norm = "o"
                 elif prev_digit and norm in SPELLED_UNITS:
                     norm = SPELLED_UNITS[norm]  # "70 billion": a size, as "70B"
-                elif (split_parts and len(norm) == 1 and norm.isalpha() and tok.i >= 2
-                      and (doc[tok.i - 2].text, doc[tok.i - 1].text) in split_parts):
+                elif split_parts and len(norm) == 1 and norm.isalpha() and i >= 2 and (text[i - 2], text[i - 1]) in split_parts:
                     norm = "b"  # "3.1405g": the size unit, misheard
-            tok.norm_ = norm
+            norms.append(norm)
             prev_digit = norm[:1].isdigit()
+        if norms:  # set as an array: no Token objects
+            import numpy
+
+            from spacy.attrs import NORM
+
+            doc.from_array([NORM], numpy.array([[doc.vocab.strings.add(x)] for x in norms], dtype="uint64"))
         return doc
 
     return normalizer
+
+
+def size_spans(doc) -> list[tuple[int, int]]:
+    """(start, end) of every size written as one ("405B", "70 billion" once normalized, "8x7B"):
+    a number and a unit, or experts "x" size and a unit (a scan of the NORMs; a spaCy Matcher with a
+    regex builds a Token object per token)."""
+    norm = table(doc).norm
+    n = len(norm)
+    out = []
+    for i, nm in enumerate(norm):
+        if not (nm[:1].isdigit() and _NUM.match(nm)):
+            continue
+        if i + 1 < n and norm[i + 1] in SIZE_UNITS:
+            out.append((i, i + 2))
+        if i + 3 < n and norm[i + 1] == "x" and _NUM.match(norm[i + 2]) and norm[i + 3] in SIZE_UNITS:
+            out.append((i, i + 4))
+    return out
+
+
+class Table:
+    """A doc's token attributes as plain lists, read once with ``Doc.to_array`` after the pipeline
+    ran: the resolver's and the searches' passes over every token read these, since each ``doc[i]``
+    builds a Token object (most of the stage's time, before this table)."""
+
+    __slots__ = ("text", "norm", "lower", "ws", "alpha", "digit", "punct")
+
+    def __init__(self, doc) -> None:
+        from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_PUNCT, LOWER, NORM, ORTH, SPACY
+
+        strings = doc.vocab.strings
+        rows = doc.to_array([ORTH, NORM, LOWER, SPACY, IS_ALPHA, IS_DIGIT, IS_PUNCT]).tolist() if len(doc) else []
+        self.text = [strings[r[0]] for r in rows]
+        self.norm = [strings[r[1]] for r in rows]
+        self.lower = [strings[r[2]] for r in rows]
+        self.ws = [bool(r[3]) for r in rows]  # whitespace after the token
+        self.alpha = [bool(r[4]) for r in rows]
+        self.digit = [bool(r[5]) for r in rows]
+        self.punct = [bool(r[6]) for r in rows]
+
+
+def table(doc) -> Table:
+    """The doc's :class:`Table` (built on first use; the doc must not change after)."""
+    got = doc.user_data.get("podtools_table")
+    if got is None or len(got.text) != len(doc):
+        got = doc.user_data["podtools_table"] = Table(doc)
+    return got
 
 
 class Compiled:
@@ -206,7 +266,7 @@ class Compiled:
 
     def __init__(self, catalog: NameCatalog, ner: bool):
         from spacy.language import Language
-        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.matcher import PhraseMatcher
 
         self.catalog = catalog
         self.ner = ner
@@ -283,10 +343,6 @@ class Compiled:
                 self.by_atoms.setdefault(atoms(text), (e, how, text))
         # matchers run by the resolver on each doc
         vocab = nlp.vocab
-        self.size_matcher = Matcher(vocab)
-        num = {"NORM": {"REGEX": r"^\d+(\.\d+)?$"}}
-        unit = {"NORM": {"IN": list(SIZE_UNITS)}}
-        self.size_matcher.add("SIZE", [[num, unit], [num, {"NORM": "x"}, num, unit]])
         self.short_matcher = PhraseMatcher(vocab, attr="NORM")
         self.short_of: dict[str, list] = {}
         self.listed_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short}  # the rest: variant_words
@@ -301,14 +357,29 @@ class Compiled:
                     self.short_matcher.add(key, [self._norm_doc(s)])
                 if e not in self.short_of.setdefault(key, []):
                     self.short_of[key].append(e)
-        self.version_matcher = Matcher(vocab)
-        self.family_of: dict[str, object] = {}
-        version = [{"NORM": {"IN": ["v", "r", "k"]}, "OP": "?"}, {"NORM": {"REGEX": r"^\d{1,2}(\.\d{1,2})?$"}}]
+        self.family_names: dict[str, list[tuple[tuple[str, ...], object]]] = {}  # first atom -> (atoms, family)
         for fam in catalog.families.values():
             for text in [fam.name, *fam.aliases, *fam.asr, *fam.cased]:
-                key = f"FAM:{fam.name}"
-                self.family_of[key] = fam
-                self.version_matcher.add(key, [[{"NORM": a} for a in self._norm_doc_atoms(text)] + version])
+                said = tuple(self._norm_doc_atoms(text))
+                if said and (said, fam) not in self.family_names.get(said[0], []):
+                    self.family_names.setdefault(said[0], []).append((said, fam))
+
+    def family_versions(self, doc) -> list[tuple[object, int, int]]:
+        """(family, start, end) of a family's name and a version after it ("Llama 5", "DeepSeek V 4"),
+        by a scan of the NORMs (a spaCy Matcher builds a Token object per token)."""
+        norm = table(doc).norm
+        n = len(norm)
+        out = []
+        for i, first in enumerate(norm):
+            for said, fam in self.family_names.get(first, ()):
+                k = i + len(said)
+                if tuple(norm[i:k]) != said:
+                    continue
+                if k < n and norm[k] in ("v", "r", "k"):
+                    k += 1
+                if k < n and _FAMILY_VERSION.match(norm[k]):
+                    out.append((fam, i, k + 1))
+        return out
 
     def _norm_doc(self, text: str):
         return self.nlp.get_pipe("normalizer")(self.nlp.make_doc(text))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
+from .nlp import table
 from .text import digits_of
 
 MAX_WORDS = 4  # words in a garbled name ("aid her polyglot", "humanities last exam")
@@ -166,21 +167,21 @@ class PhoneticIndex:
         hits: list[PhoneticHit] = []
         num, word, edge, apart, lower, norm, caps = [], [], [], [], [], [], []
         hyphened = []  # "Co-" in "Live Co-Bench": a word's part, joined to the next by its hyphen
-        for t in doc:  # one pass: every Token access builds an object
-            nm, lw = t.norm_, t.lower_
+        tb = table(doc)  # the tokens' attributes, read once (a Token object per access is slow)
+        for text, nm, lw, ws, alpha in zip(tb.text, tb.norm, tb.lower, tb.ws, tb.alpha):
             isnum = nm[:1].isdigit()
-            joins = len(lw) >= 3 and lw[-1] == "-" and lw[:-1].isalpha() and not t.whitespace_
+            joins = len(lw) >= 3 and lw[-1] == "-" and lw[:-1].isalpha() and not ws
             if joins:
                 lw = lw[:-1]
             hyphened.append(joins)
-            isword = (t.is_alpha or joins) and not isnum
+            isword = (alpha or joins) and not isnum
             num.append(isnum)
             word.append(isword)
             edge.append(isword and len(lw) >= 2 and lw not in self.stop)
-            apart.append(bool(t.whitespace_))
+            apart.append(ws)
             lower.append(lw)
             norm.append(nm)
-            caps.append(isword and 2 <= len(lw) <= 5 and t.text.isupper())  # "QA" said as letters
+            caps.append(isword and 2 <= len(lw) <= 5 and text.isupper())  # "QA" said as letters
         for i in range(n):
             if taken[i] or not edge[i] or (i > 0 and not apart[i - 1] and lower[i - 1] not in "([\"'"):
                 continue  # a window starts at a word said apart ("t3gwjjmk" in a link is not one)

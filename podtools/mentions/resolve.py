@@ -22,7 +22,7 @@ from .cues import (ACTIVE_SIZE, BE_FORMS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINE
                    sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
-from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words
+from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words, size_spans, table
 from .phonetic import CUES, NEAR, PhoneticIndex
 from .text import atoms, digits_of
 
@@ -121,7 +121,7 @@ class Resolver:
 
     def _sizes(self, doc) -> dict[int, int]:
         out: dict[int, int] = {}
-        for _, s, e in self.c.size_matcher(doc):
+        for s, e in size_spans(doc):
             # the number and its unit are written together ("405B", "8x7B"); ASR also writes "405 B",
             # which counts only as "the 405 B" / "405 B model" / "Qwen 2.5 32 B" with a capital B
             if e - s == 2 and doc[e - 1].lower_ in SPELLED_UNITS:  # "70 billion", as said
@@ -285,8 +285,8 @@ class Resolver:
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
-            norms = [t.norm_ for t in doc]
-            for hit in self.fuzzy.search(norms, covered, [t.text for t in doc]):
+            norms = table(doc).norm
+            for hit in self.fuzzy.search(norms, covered, table(doc).text):
                 one = norms[hit.start]
                 if (hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
                         and not self._in_context(doc, hit)):
@@ -314,8 +314,7 @@ class Resolver:
     def _family_versions(self, doc, covered, prims: list[_Prim], sizes) -> None:
         """"Llama 5", "DeepSeek V4": a family name and a version the catalog does not know."""
         n = len(doc)
-        for key, s, e in self.c.version_matcher(doc):
-            fam = self.c.family_of[self.c.nlp.vocab.strings[key]]
+        for fam, s, e in self.c.family_versions(doc):
             if e < n and doc[e].norm_ in SIZE_UNITS and not doc[e - 1].whitespace_:
                 continue  # "Llama 70B": a size, not a version
             clash = [p for p in prims if p.s < e and s < p.e]
@@ -405,10 +404,11 @@ class Resolver:
                     take(s, e, hit)
 
         sized_refs()
+        tb = table(doc)
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five", "the 72 is"
-            tok = doc[t]
-            if covered[t] or not (UNITLESS.match(tok.norm_) or TWO_DIGITS.match(tok.norm_)):
+            if covered[t] or not (UNITLESS.match(tb.norm[t]) or TWO_DIGITS.match(tb.norm[t])):
                 continue
+            tok = doc[t]
             nxt = doc[t + 1] if t + 1 < n else None
             verb = nxt is not None and self._verb_follows(nxt) and nxt.lower_ not in COUNT_NOUNS
             if not (verb or self._free_standing(doc, t, t + 1)):
@@ -428,7 +428,7 @@ class Resolver:
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
-            if covered[t] or doc[t + 1].lower_ not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
+            if covered[t] or tb.lower[t + 1] not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
                 continue
             end = t + 4 if t + 3 < n and SPELLED_UNITS.get(doc[t + 3].lower_, doc[t + 3].lower_) == "b" else t + 3
             if any(covered[k] for k in range(t, end)) or not self._free_standing(doc, t, end):
@@ -442,9 +442,10 @@ class Resolver:
         short_ends = {e - 1 for _, s, e in shorts}
         short_starts = {s for _, s, e in shorts}
         for t in range(n):  # a version said alone: "3.1 is out", "the 3.5 one", "V3"
+            nm = tb.norm[t]
+            if covered[t] or not ("." in nm or nm in ("v", "r", "k") or nm.isdigit() and len(nm) <= 2):
+                continue  # (each branch below starts with one of these)
             tok = doc[t]
-            if covered[t]:
-                continue
             version, end = None, t + 1
             if "." in tok.norm_ and VERSION_TOKEN.match(tok.norm_):
                 version = tok.norm_
@@ -719,9 +720,12 @@ class Resolver:
                 out.append(_Prim(i, e, None, "unknown", CONFIDENCE["unknown"], size, name, "model", False))
             for t in range(i, e):
                 covered[t] = True
+        tb = table(doc)
         for i in range(n - 1):
-            tok, nxt = doc[i], doc[i + 1]
-            if covered[i] or covered[i + 1] or tok.whitespace_ or not nxt.is_digit or not namelike(tok):
+            if covered[i] or covered[i + 1] or tb.ws[i] or not tb.digit[i + 1]:
+                continue
+            tok = doc[i]
+            if not namelike(tok):
                 continue
             near = {t.lower_ for t in doc[max(0, i - 3):min(n, i + 6)]}
             if not near & MODEL_CUES:
