@@ -200,7 +200,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                     norm = "o"
                 elif prev_digit and norm in SPELLED_UNITS:
                     norm = SPELLED_UNITS[norm]  # "70 billion": a size, as "70B"
-                elif split_parts and len(norm) == 1 and norm.isalpha() and i >= 2 and (text[i - 2], text[i - 1]) in split_parts:
+                elif (split_parts and len(norm) == 1 and norm.isalpha() and i >= 2
+                      and (text[i - 2], text[i - 1]) in split_parts):
                     norm = "b"  # "3.1405g": the size unit, misheard
             norms.append(norm)
             prev_digit = norm[:1].isdigit()
