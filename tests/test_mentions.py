@@ -730,6 +730,7 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # sizes in words that are no model's: a count of people, an attribute of the model just named
     "Qwen 2.5 is out. Fourteen people came, and the thirty-two of us liked it, in the seventies.",
     "Mistral Saba is out, which is also twenty-four billion parameters.",
+    "Inflection-2 is out. Despite its size (175 billion parameters), it should be cheaper to serve.",
     # a name said to be a kind of thing no model is
     "Grok 2 is out. You use Grok, the chip company, or Gemini, the crypto exchange. Janus is the two-faced Roman god.",
     # a variant word of another product: a chip's, a computer's

@@ -186,11 +186,11 @@ def said_of_previous(doc, s: int, e: int) -> bool:
     """Whether the size at ``doc[s:e]`` is an attribute of the model just named, not another
     mention: the complement of "it is", "that's", "which was" ... ("Small 3.1 is great, it's 24
     billion", "which is also 24 billion"), or a parameter count it has ("Mistral Large 2, with 123
-    billion parameters")."""
+    billion parameters", "its size (175 billion parameters)")."""
     k = s - 1 if s >= 1 and doc[s - 1].lower_ in ("also", "only", "just", "still", "about", "around") else s
     if k >= 2 and doc[k - 1].lower_ in BE_FORMS and doc[k - 2].lower_ in REFERRING_PRONOUNS:
         return True  # "it's 24 billion", "which is also 24 billion"
-    return (s >= 1 and doc[s - 1].lower_ in ("with", "has", "have", "had") and e < len(doc)
+    return (s >= 1 and doc[s - 1].lower_ in ("with", "has", "have", "had", "(") and e < len(doc)
             and doc[e].lower_ in ("parameters", "params", "parameter"))
 
 
