@@ -671,6 +671,12 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     ("SWE-bench Verified is hard. It is at 40 percent on verified, which is good. Verified is 500 problems. "
      "My account is verified. Chatbot Arena is up; it went to number one on the arena. The arena floor was wet.",
      [("SWE-bench Verified", None)] * 3 + [("Chatbot Arena", None)] * 2),
+    # a checkpoint said by its date: after "the" with "version"/"checkpoint", or a model named by it
+    # while its family is talked about; part of the name it follows; a year or a count is no date
+    ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "
+     "Gemini 2.0 Pro is next, and it's 1206 with a new name. In 2024 we had 1500 rooms, and the 1206 rooms.",
+     [("Qwen3", None), ("Qwen3", None), ("DeepSeek-R1", None), ("DeepSeek-R1", None), ("Gemini 2.0 Pro", None),
+      ("Gemini-Exp-1206", None)]),
     # a license's version is no model's, at the start of a sentence too; "the 1.5B." is a size, not version 1.5
     ("Gemini 2.0 is out, and Granite 3. 0. Apache 2.0. Kimi k1.5 too. DeepSeek-R1 is dumb, they say, and it's the 1.5B.",
      [("Gemini 2.0", None), ("Granite 3.0", None), ("Kimi k1.5", None), ("DeepSeek-R1", None)]),

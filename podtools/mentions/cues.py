@@ -165,6 +165,9 @@ def word_before(doc, i: int) -> str:
     return doc[i - 2].lower_ if prev in SIZE_ADJECTIVES and i > 1 else prev
 
 
+# words after a checkpoint's date that say it is one ("the 0528 checkpoint", "the 2507 version")
+CHECKPOINT_WORDS = frozenset({"version", "checkpoint", "update", "refresh", "snapshot", "model", "release", "one",
+                              "build", "weights", "drop"})
 # kinds of things a name may be said to be that a model is not ("Gemini, the crypto exchange")
 OTHER_KINDS = frozenset(
     "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "

@@ -86,6 +86,15 @@ def _attributes(doc) -> tuple[list[str], list[bool], list[str], list[bool], list
             [bool(r[3]) for r in rows], [bool(r[4]) for r in rows], [bool(r[5]) for r in rows])
 
 
+def date_code(text: str) -> bool:
+    """Whether four digits are a checkpoint's date, as models are named: month and day ("0528",
+    "1206") or year and month ("2507"); not a year ("2024") or a count ("1500")."""
+    if len(text) != 4 or not text.isdigit():
+        return False
+    a, b = int(text[:2]), int(text[2:])
+    return 1 <= a <= 12 and 1 <= b <= 31 or 23 <= a <= 29 and 1 <= b <= 12
+
+
 def _billions(entry) -> list[str]:
     """The entry's whole sizes in billions, as digits ("70B" -> "70"; not "0.5B" or "8x7B")."""
     return [s[:-1] for s in entry.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()]
@@ -282,6 +291,9 @@ class Compiled:
         # that word alone may mean the model ("asked DeepSeek"); "Microsoft" or "Meta" never does
         self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries
                                if e.kind in ("model", "family") and e.org and atoms(e.name)}
+        # "1206" -> Gemini-Exp-1206: models named by the date of their checkpoint
+        self.date_codes = {atoms(e.name)[-1]: e for e in catalog.entries
+                           if e.kind == "model" and atoms(e.name) and date_code(atoms(e.name)[-1])}
         self.models_with_size: dict[str, list] = {}  # "8x7B" -> the models of that size
         for e in catalog.entries:
             for size in e.sizes if e.kind == "model" else ():

@@ -16,13 +16,14 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS, IRREGULAR_PAST, MODEL_CUES,
-                   OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
-                   VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name, product_name, said_of_previous,
-                   sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS, IRREGULAR_PAST,
+                   MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
+                   VERB_LEADS, VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
-from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, dictionary_words, size_spans, table
+from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
 from .phonetic import CUES, NEAR, PhoneticIndex
 from .text import atoms, digits_of
 
@@ -489,6 +490,29 @@ class Resolver:
                     hit.size, hit.e = said_size, sizes[hit.e]  # "the 3. 18 billion": 3.1 at 8B, one mention
                 take(hit.s, hit.e, hit)
         sized_refs()  # again, with the versions said alone known: "still 3. 2, the 11B and the 90B"
+        for t in range(n):  # a checkpoint said by its date: "the 2507 version", "the 0528 checkpoint", "1206"
+            if covered[t] or not date_code(tb.norm[t]):
+                continue
+            named = self.c.date_codes.get(tb.norm[t])
+            if t > 0 and covered[t - 1] and tb.ws[t - 1] and (named is None or tb.norm[t - 1] != "exp"):
+                covered[t] = True  # "R1 0528", "Grok 2 1212": the checkpoint of the name just said, part of it
+                continue
+            if named is not None:  # a model named by that date, while its family is talked about
+                if (t + 1 < n and tb.alpha[t + 1] and tb.lower[t + 1] not in self.stop
+                        and tb.lower[t + 1] not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS):
+                    continue  # "the 1206 rooms": what the number counts ("1206 with a new name" is the model)
+                family = named.family
+                hit = self._from_discourse(t, t + 1, lambda entry: bool(family) and family_of(entry) == family, None)
+                if hit is not None:
+                    hit.entry = named
+            else:
+                nxt = tb.lower[t + 1] if t + 1 < n else ""
+                ends = nxt in CHECKPOINT_WORDS or t + 1 == n or tb.punct[t + 1]
+                if not (word_before(doc, t) in DETERMINERS and ends):
+                    continue  # "the 0528 checkpoint", "The 0324."; not "in 1206 rooms"
+                hit = self._from_discourse(t, t + 1, lambda entry: entry.kind == "model", None, earlier=False)
+            if hit is not None:
+                take(t, t + 1, hit)
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
