@@ -671,6 +671,22 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     ("SWE-bench Verified is hard. It is at 40 percent on verified, which is good. Verified is 500 problems. "
      "My account is verified. Chatbot Arena is up; it went to number one on the arena. The arena floor was wet.",
      [("SWE-bench Verified", None)] * 3 + [("Chatbot Arena", None)] * 2),
+    # the needle-in-a-haystack eval as talked about ("the needle test"); "a needle in a haystack" is the idiom
+    ("Gemini 1.5 Pro is out. Did they run the needle test? The needle in a haystack is a retrieval test. "
+     "Finding that bug was like finding a needle in a haystack, a challenging \"needle-in-a-haystack\" task.",
+     [("Gemini 1.5 Pro", None), ("Needle in a Haystack", None), ("Needle in a Haystack", None)]),
+    # experts times size said in words, or as the subject of a verb; sizes said in words, after "the"
+    ("Mixtral is out. Eight by twenty two, a hundred forty one total. The 8x22 needs more memory.",
+     [("Mixtral", None), ("Mixtral", "8x22B"), ("Mixtral", "8x22B")]),
+    ("Qwen 1.5 110B is out. The one ten is the one I'd run. Llama 3 too. The four hundred is still training. "
+     "At one twenty we met, four hundred people.",
+     [("Qwen1.5", "110B"), ("Qwen1.5", "110B"), ("Llama 3", None), ("Llama 3", "400B")]),
+    # a name heard one sound off with its own version needs no other model talk ("Germany 2. 0 flash")
+    ("I moved our summarizer to Germany 2. 0 flash last week. We flew to Germany 2 weeks ago.",
+     [("Gemini 2.0 Flash", None)]),
+    # "the arena" once Chatbot Arena was named; not "an arena concert"
+    ("Chatbot Arena is up. If you filter the arena to English it changes. We went to an arena concert.",
+     [("Chatbot Arena", None), ("Chatbot Arena", None)]),
     # a checkpoint said by its date: after "the" with "version"/"checkpoint", or a model named by it
     # while its family is talked about; part of the name it follows; a year or a count is no date
     ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "
@@ -739,6 +755,9 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     "Inflection-2 is out. Despite its size (175 billion parameters), it should be cheaper to serve.",
     # a name said to be a kind of thing no model is
     "Grok 2 is out. You use Grok, the chip company, or Gemini, the crypto exchange. Janus is the two-faced Roman god.",
+    # a NASA program, a hyphened first name, Shakespeare, a phone's tier
+    "Gemini 1.5 Pro is out. Gemini was the NASA program. Jean-Claude Van Damme. The Bard would be proud. "
+    "On an iPhone 15 Pro it is fast.",
     # a variant word of another product: a chip's, a computer's
     "Gemini 2.0 Pro is out. The Mac mini with the M4 Pro has 64 gigs, and the flash went off.",
 ])

@@ -32,6 +32,7 @@ COUNT_NOUNS = frozenset(
 UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
 TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
+CAMEL = re.compile(r"^[a-zA-Z][a-z]*[A-Z][a-z]+$")  # "iPhone", "MacBook": a device's name, whose variant follows
 CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, whose variant follows ("M4 Pro")
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
@@ -84,7 +85,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     in Lyon", and with ``is_word`` (whether a word is an English word) "Claude Bergeron": a surname
     after it), "place" ("from Dana in Aurora"), "sign" ("I'm a Gemini", "my son, who is a Gemini"),
     "compound" (the end of another proper name: "Raspberry Pi", "a Brahms Opus"), "other" (said to be
-    a kind of thing no model is: "Grok, the chip company"); "" when nothing says so."""
+    a kind of thing no model is: "Grok, the chip company"), "hyphened" (a first name's end: "Jean-Claude");
+    "" when nothing says so."""
     if e - s != 1:
         return ""
     if is_word is not None and e < len(doc) and _surname(doc[e], is_word):
@@ -111,6 +113,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"
+    if prev.text.endswith("-") and prev.text[:-1].isalpha() and prev.text[:1].isupper() and not prev.ent_id_:
+        return "hyphened"  # "Jean-Claude": the end of a hyphened first name
     return ""
 
 
@@ -172,7 +176,7 @@ CHECKPOINT_WORDS = frozenset({"version", "checkpoint", "update", "refresh", "sna
 OTHER_KINDS = frozenset(
     "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "
     "painter game character planet star bank brand restaurant car drink dog cat horse animal rocket chipmaker "
-    "university school".split())
+    "university school program mission spacecraft capsule".split())
 LICENSES = frozenset({"apache", "gpl", "agpl", "lgpl", "mpl", "cc-by", "openrail"})  # "Apache 2.0": a license's version
 # the past tenses that do not end in -ed, of verbs said of models ("Haiku got smarter", "Opus won")
 IRREGULAR_PAST = frozenset(
@@ -241,10 +245,10 @@ def word_said(doc, i: int) -> str:
 def product_name(tok) -> bool:
     """Whether ``tok`` names a product of its own, whose version follows ("Python 3.12", "iOS 18",
     "Apache 2.0" even at the start of a sentence): a capitalized word that is no catalog name (not a
-    letter: "we A/B 3.7 against R1")."""
+    letter: "we A/B 3.7 against R1"; "iOS", "iPhone" are)."""
     if tok.lower_ in LICENSES:
         return True
-    return (tok.is_alpha and len(tok) > 1 and tok.text[:1].isupper() and not sentence_start(tok.doc, tok.i)
+    return (tok.is_alpha and len(tok) > 1 and not tok.text.islower() and not sentence_start(tok.doc, tok.i)
             and not tok.ent_id_ and not tok.is_stop and tok.lower_ not in ("version", "v"))
 
 

@@ -181,6 +181,15 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 merges.append((doc[a:c], f"{num(a)}.{num(b)}"))  # "three seven", "two five pro": 3.7, 2.5,
                 i += 2  # a version said as its two digits (a known one; not "one two three")
                 continue
+            if (digit_word(a) and ws[a] and i > 0
+                    and (lower[i - 1] in ("the", "a", "that") or lower[c] in ("b", "billion"))
+                    and (lower[b] == "hundred" and f"{num(a)}00" in sizes
+                         or len(num(b)) == 2 and num(b).isdigit() and alpha[b] and f"{num(a)}{num(b)}" in sizes)):
+                # "the one ten", "the one twenty", "the four hundred", "four hundred B": a size said in
+                # words, as hosts say sizes (a known one, after a determiner or before its unit)
+                merges.append((doc[a:c], f"{num(a)}00" if lower[b] == "hundred" else f"{num(a)}{num(b)}"))
+                i += 2
+                continue
             if (digit_word(a) and lower[b] in ("oh", "o", "zero") and digit_word(c)
                     and f"{num(a)}0{num(c)}" in sizes):
                 merges.append((doc[i:i + 3], f"{num(a)}0{num(c)}"))  # "four oh five": 405, a size

@@ -153,8 +153,8 @@ class PhoneticIndex:
         self.by_word: dict[str, list[_Name]] = {}
         for names in self.by_sound.values():
             for name in names:
-                if len(name.sound) >= NEAR_SOUND:
-                    for w in name.words:
+                if len(name.sound) >= NEAR_SOUND or name.digits and len(name.sound) >= NEAR_SOUND - 1:
+                    for w in name.words:  # (a name with its version may be shorter: "Germany 1. 5 Pro")
                         self.by_word.setdefault(w, []).append(name)
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
@@ -232,12 +232,14 @@ class PhoneticIndex:
         """A name of a long sound one sound off the words at ``doc[i:j]`` (two words or more), its
         first sound kept and one of its words heard right (``anchors``: a misheard name keeps its
         onset, and a long one a word of it), where a model word, another name or a size is near:
-        "Sweet Lancer" (SWE-Lancer), "Sweep bench verified"; not "fine print" or "folks added"."""
+        "Sweet Lancer" (SWE-Lancer), "Sweep bench verified"; not "fine print" or "folks added". Words
+        that carry the name's version ("Germany 2. 0 flash") need no model talk near."""
         fits = [name for w in anchors for name in self.by_word[w]
                 if name.digits == digits and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
         if not fits:
             return None
-        if not self._cued(doc, i, j, covered, sizes):  # or, for a benchmark, one named in this chapter
+        if not digits and not self._cued(doc, i, j, covered, sizes):  # the name's own version ("Germany 2. 0
+            # flash") is context enough; or, for a benchmark, one named in this chapter
             fits = [name for name in fits if getattr(name.entry, "kind", "") == "benchmark"]
             if not fits or not benchmark_talk(i):
                 return None

@@ -16,11 +16,11 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS, IRREGULAR_PAST,
-                   MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
-                   VERB_LEADS, VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before,
-                   word_said)
+from .cues import (ACTIVE_SIZE, BE_FORMS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS,
+                   IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS,
+                   UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -429,11 +429,13 @@ class Resolver:
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
-            if covered[t] or tb.lower[t + 1] not in ("by", "x") or not (doc[t].like_num and doc[t + 2].like_num):
-                continue
-            end = t + 4 if t + 3 < n and SPELLED_UNITS.get(doc[t + 3].lower_, doc[t + 3].lower_) == "b" else t + 3
-            if any(covered[k] for k in range(t, end)) or not self._free_standing(doc, t, end):
-                continue  # "8 by 7 feet", "a 2 by 4 board"
+            if (covered[t] or tb.lower[t + 1] not in ("by", "x")
+                    or not (tb.norm[t].isdigit() and tb.norm[t + 2].isdigit())):
+                continue  # (numbers as said: "eight by twenty two" is 8 by 22)
+            end = t + 4 if t + 3 < n and SPELLED_UNITS.get(tb.lower[t + 3], tb.lower[t + 3]) == "b" else t + 3
+            verb = end < n and self._verb_follows(doc[end]) and tb.lower[end] not in COUNT_NOUNS
+            if any(covered[k] for k in range(t, end)) or not (verb or self._free_standing(doc, t, end)):
+                continue  # "8 by 7 feet", "a 2 by 4 board"; "the 8x22 needs more memory" is the model
             size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
             hit = self._from_discourse(t, end, partial(_model_of_size, size=size), size)
             if hit is None and len(owners := self.c.models_with_size.get(size, ())) == 1:
@@ -518,8 +520,10 @@ class Resolver:
                 continue  # "2.0 Flash": the version's (below)
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
                 continue  # "Grok mini": a variant of the name just said, one the catalog does not list
-            if s > 0 and doc[s - 1].whitespace_ and (product_name(doc[s - 1]) or CHIP.match(word_said(doc, s - 1))):
-                continue  # "the Mac mini", "the M4 Pro", "a MacBook Air": the variant of another product
+            device = s > 1 and tb.digit[s - 1] and not covered[s - 2] and CAMEL.match(tb.text[s - 2])
+            if s > 0 and doc[s - 1].whitespace_ and (product_name(doc[s - 1]) or CHIP.match(word_said(doc, s - 1))
+                                                     or device):
+                continue  # "the Mac mini", "the M4 Pro", "an iPhone 15 Pro": the variant of another product
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
@@ -538,8 +542,9 @@ class Resolver:
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
-                said = inside or scored_on or (doc[s].text[:1].isupper() and e < n  # "Verified is the 500 problems",
-                                               and doc[e].lower_ in BE_FORMS | VERB_LEADS)  # not "Verified accounts"
+                said = (inside or scored_on or prev == "the"  # "filter the arena to English", "on the arena it"
+                        or (doc[s].text[:1].isupper() and e < n  # "Verified is the 500 problems",
+                            and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # not "Verified accounts"
                 pick = self._benchmark_said(cands, self.base + s) if said else None
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
