@@ -687,6 +687,9 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     # "the arena" once Chatbot Arena was named; not "an arena concert"
     ("Chatbot Arena is up. If you filter the arena to English it changes. We went to an arena concert.",
      [("Chatbot Arena", None), ("Chatbot Arena", None)]),
+    # said to be a kind of thing that a model may also be called: still the model
+    ("Claude 3 Opus is out. Opus is the star of this release, and Opus is a game changer.",
+     [("Claude 3 Opus", None)] * 3),
     # a checkpoint said by its date: after "the" with "version"/"checkpoint", or a model named by it
     # while its family is talked about; part of the name it follows; a year or a count is no date
     ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "
@@ -756,7 +759,7 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # a name said to be a kind of thing no model is
     "Grok 2 is out. You use Grok, the chip company, or Gemini, the crypto exchange. Janus is the two-faced Roman god.",
     # a NASA program, a hyphened first name, Shakespeare, a phone's tier
-    "Gemini 1.5 Pro is out. Gemini was the NASA program. Jean-Claude Van Damme. The Bard would be proud. "
+    "Gemini 1.5 Pro is out. Gemini was the NASA mission. Jean-Claude Van Damme. The Bard would be proud. "
     "On an iPhone 15 Pro it is fast.",
     # a variant word of another product: a chip's, a computer's
     "Gemini 2.0 Pro is out. The Mac mini with the M4 Pro has 64 gigs, and the flash went off.",

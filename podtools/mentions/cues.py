@@ -173,10 +173,11 @@ def word_before(doc, i: int) -> str:
 CHECKPOINT_WORDS = frozenset({"version", "checkpoint", "update", "refresh", "snapshot", "model", "release", "one",
                               "build", "weights", "drop"})
 # kinds of things a name may be said to be that a model is not ("Gemini, the crypto exchange")
+# (not "star", "game", "brand" or "program": "Opus is the star of the release", "a game changer")
 OTHER_KINDS = frozenset(
     "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "
-    "painter game character planet star bank brand restaurant car drink dog cat horse animal rocket chipmaker "
-    "university school program mission spacecraft capsule".split())
+    "painter planet bank restaurant car drink dog cat horse animal rocket chipmaker university school mission "
+    "spacecraft capsule".split())
 LICENSES = frozenset({"apache", "gpl", "agpl", "lgpl", "mpl", "cc-by", "openrail"})  # "Apache 2.0": a license's version
 # the past tenses that do not end in -ed, of verbs said of models ("Haiku got smarter", "Opus won")
 IRREGULAR_PAST = frozenset(

@@ -496,7 +496,7 @@ class Resolver:
             if covered[t] or not date_code(tb.norm[t]):
                 continue
             named = self.c.date_codes.get(tb.norm[t])
-            if t > 0 and covered[t - 1] and tb.ws[t - 1] and (named is None or tb.norm[t - 1] != "exp"):
+            if t > 0 and covered[t - 1] and tb.ws[t - 1]:
                 covered[t] = True  # "R1 0528", "Grok 2 1212": the checkpoint of the name just said, part of it
                 continue
             if named is not None:  # a model named by that date, while its family is talked about
