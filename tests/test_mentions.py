@@ -233,6 +233,11 @@ def test_a_benchmark_said_by_a_word_of_its_name_after_it_was_named():
     assert said("The numbers are Verified by the team, at the Arena downtown.") == []
     assert said("SWE-bench Verified is the standard. Verified accounts are everywhere.") == [
         ("SWE-bench Verified", "SWE-bench Verified")]
+    # named long ago: a hundred model names later, "Verified" is still the benchmark
+    text = "SWE-bench Verified is the standard.\n" + "Llama 3.1 is good.\n" * 100 + "It is best on Verified, 69."
+    got = [(m.surface, m.canonical) for m in find_in_text(text, MentionsOptions(chunk_words=50))
+           if m.kind == "benchmark"]
+    assert got[-1] == ("Verified", "SWE-bench Verified"), got
 
 
 def test_odd_unicode_and_emoji():

@@ -103,6 +103,8 @@ class Resolver:
         self.base = 0  # token offset of the current doc within the whole transcript
         self._chapter_start = 0  # token position where the current chapter began
         self._benchmarks: list[int] = []  # token positions of the benchmarks named (the latest ones), sorted
+        self._named_benchmarks: dict[str, Entry] = {}  # every benchmark named in the episode, latest last
+        # (bounded by the catalog: "best on Verified" an hour after SWE-bench Verified was named)
 
     def enter(self, chapter: object) -> None:
         """The docs that follow belong to ``chapter`` (an index; None where there are no chapters)."""
@@ -302,6 +304,10 @@ class Resolver:
         self._doc_pos = [h[0] for h in self._doc_hist]
         refs = self._references(doc, covered, sizes) if self.bare_on else []
         self.history.extend(self._doc_hist)
+        for _, entry, _ in self._doc_hist:
+            if entry.kind == "benchmark":
+                self._named_benchmarks.pop(entry.name, None)
+                self._named_benchmarks[entry.name] = entry
         self._doc_hist, self._doc_pos = [], []
         if self.unknown_on:
             refs += self._unknown_shaped(doc, covered, sizes)
@@ -702,7 +708,9 @@ class Resolver:
     def _benchmark_said(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         """The one of ``cands`` (benchmarks said by a word of their name, "Verified", "Arena") whose
         line was named earlier in the episode: itself, its parent or a sibling (SWE-bench)."""
-        for entry, _ in self._recent(pos, pos):  # the whole episode (as far as its history goes)
+        k = bisect.bisect_left(self._doc_pos, pos)
+        said = [entry for _, entry, _ in reversed(self._doc_hist[:k])]  # this doc's, nearest first
+        for entry in (*said, *reversed(self._named_benchmarks.values())):  # then the episode's, latest first
             if entry.kind != "benchmark":
                 continue
             for c in cands:
