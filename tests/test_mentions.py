@@ -695,6 +695,14 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     # said to be a kind of thing that a model may also be called: still the model
     ("Claude 3 Opus is out. Opus is the star of this release, and Opus is a game changer.",
      [("Claude 3 Opus", None)] * 3),
+    # a glide at a word's end is a vowel ("Fye 3" sounds as Phi-3 does, and as Veo 3: the family talked about)
+    ("Phi-3 is out. I say Fye 3 always.", [("Phi-3", None), ("Phi-3", None)]),
+    ("Veo 3 is out. I say Fye 3 always.", [("Veo 3", None), ("Veo 3", None)]),
+    # a size before "instruct"/"base"/"chat", or with its unit heard as a letter "B."; "3.0" is version 3
+    ("Llama 3 is out. MMLU for the 8 billion instruct is 68, the 70 instruct is 80. Just run the eight B. "
+     "Do we say Claude 3. 0 now?",
+     [("Llama 3", None), ("MMLU", None), ("Llama 3", "8B"), ("Llama 3", "70B"), ("Llama 3", "8B"), ("Claude 3", None)]),
+    ("Snowflake Arctic is out. So Arctic is the weird one. The arctic blast hit us.", [("Snowflake Arctic", None)] * 2),
     # a checkpoint said by its date: after "the" with "version"/"checkpoint", or a model named by it
     # while its family is talked about; part of the name it follows; a year or a count is no date
     ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "

@@ -22,7 +22,7 @@ MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "we
 # words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
 # parameters"); any other content word makes it a size of something else ("8 billion people")
 SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",
-                           "variant", "variants", "total", "active", "dense", "moe"}
+                           "variant", "variants", "total", "active", "dense", "moe", "instruct", "base", "chat"}
 # what a number counts, said after it: plurals that are no verbs ("the 72 hours", "the 120 tokens")
 COUNT_NOUNS = frozenset(
     "seconds minutes hours days weeks months years times points percent dollars bucks cents euros pounds tokens "

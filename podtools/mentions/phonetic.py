@@ -61,7 +61,8 @@ def sound(letters: str) -> str:
     import jellyfish
 
     letters = re.sub(r"qu", "kw", unicodedata.normalize("NFKC", letters).lower())  # the "fi" ligature as "fi"
-    return jellyfish.metaphone(letters) if letters else ""
+    code = jellyfish.metaphone(letters) if letters else ""
+    return code[:1] + code[1:].rstrip("YW") if code else ""  # a glide at the end is a vowel: "Fye" as "Phi"
 
 
 @lru_cache(maxsize=65536)
@@ -209,7 +210,10 @@ class PhoneticIndex:
                 found = None
                 joined = any(hyphened[x] for x in range(i, k))  # "fine-grained" is one English word, not
                 # "Vino Grande": a hyphened window needs a word of the name heard right ("Live Co-Bench")
-                for name in (*(x for key in keys for x in self.by_sound.get(key, ())), *blurs):
+                same = [x for key in keys for x in self.by_sound.get(key, ())] + list(blurs)
+                if len(same) > 1:  # "Fye 3": Phi-3 or Veo 3; the family talked about first
+                    same.sort(key=lambda name: not discussed(name.entry, i))
+                for name in same:
                     if digits == name.digits and (not joined or any(lower[x] in name.words for x in range(i, j))):
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes, benchmark_talk)
                         if how is not None:

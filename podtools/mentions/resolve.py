@@ -131,7 +131,7 @@ class Resolver:
                 if not self._free_standing(doc, s, e):
                     continue  # "8 billion people", "$70 billion"
             elif any(doc[t].whitespace_ for t in range(s, e - 1)):
-                spaced = (e - s == 2 and doc[e - 1].text.rstrip("-") == "B"
+                spaced = (e - s == 2 and doc[e - 1].text.rstrip("-.") == "B"  # "the eight B."
                           and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)))
                                or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))  # "Qwen 2. 5 32 B"
                 if not spaced:
@@ -348,6 +348,8 @@ class Resolver:
                 covered[t] = True
             canonical = f"{fam.name}{fam.sep}{version}"
             known = self.c.by_atoms.get(atoms(canonical))
+            if known is None and version.endswith(".0"):  # "Claude 3. 0" is Claude 3 (not "Gemini 2.0": known)
+                known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[:-2]}"))
             if known is not None and known[0].mention_kind == "model":  # "GPT version 5" is GPT-5
                 prims.append(_Prim(s, end, known[0], "alias", CONFIDENCE["asr"], size))
                 continue
@@ -424,10 +426,10 @@ class Resolver:
             if UNITLESS.match(tok.norm_):
                 if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
                     continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
-            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or (
+            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or nxt.lower_ in SIZE_NOUNS or (
                     nxt.lower_ == "at" and t + 2 < n and (doc[t + 2].like_num or doc[t + 2].lower_[:1] == "q")))):
                 continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
-                # "we tried the seventy, no", "the seventy at four bit": not "the 72 hours"
+                # "we tried the seventy, no", "the seventy at four bit", "the 70 instruct": not "the 72 hours"
             size = f"{tok.norm_}B"
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
                                        earlier=" " in tok.text)  # "the four oh five", said digit by digit,
