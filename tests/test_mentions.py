@@ -774,6 +774,8 @@ def test_a_version_said_alone_at_the_start_of_a_line_of_plain_text():
     # a NASA program, a hyphened first name, Shakespeare, a phone's tier
     "Gemini 1.5 Pro is out. Gemini was the NASA mission. Jean-Claude Van Damme. The Bard would be proud. "
     "On an iPhone 15 Pro it is fast.",
+    # a name that is also a letter, said with the letter's words
+    "Phi-4 is out. I think it's just the Greek letter. Phi, like one point six one, the golden ratio.",
     # a variant word of another product: a chip's, a computer's
     "Gemini 2.0 Pro is out. The Mac mini with the M4 Pro has 64 gigs, and the flash went off.",
 ])

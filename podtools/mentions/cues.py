@@ -93,6 +93,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
         return "person"
     if _defined_as_other(doc, e):
         return "other"  # "Grok, the chip company", "Janus is the two-faced Roman god"
+    if any(doc[t].lower_ in SYMBOL_WORDS for t in range(max(0, s - 6), min(len(doc), e + 6))):
+        return "other"  # "the Greek letter. Phi, like one point six one": a letter, a symbol
     if s == 0:
         return ""
     prev = doc[s - 1]
@@ -172,6 +174,8 @@ def word_before(doc, i: int) -> str:
 # words after a checkpoint's date that say it is one ("the 0528 checkpoint", "the 2507 version")
 CHECKPOINT_WORDS = frozenset({"version", "checkpoint", "update", "refresh", "snapshot", "model", "release", "one",
                               "build", "weights", "drop"})
+# words said near a name that is also a letter or a symbol, and makes it one ("the golden ratio. Phi.")
+SYMBOL_WORDS = frozenset({"letter", "letters", "ratio", "symbol", "constant", "alphabet", "greek"})
 # kinds of things a name may be said to be that a model is not ("Gemini, the crypto exchange")
 # (not "star", "game", "brand" or "program": "Opus is the star of the release", "a game changer")
 OTHER_KINDS = frozenset(
