@@ -703,6 +703,9 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
      "Do we say Claude 3. 0 now?",
      [("Llama 3", None), ("MMLU", None), ("Llama 3", "8B"), ("Llama 3", "70B"), ("Llama 3", "8B"), ("Claude 3", None)]),
     ("Snowflake Arctic is out. So Arctic is the weird one. The arctic blast hit us.", [("Snowflake Arctic", None)] * 2),
+    # a name said with a possessive inside it ("Falcon's Mamba" is Falcon Mamba); "Meta's Llama 3" is Llama 3
+    ("That said, Falcon\u2019s Mamba 7B does well, and Meta's Llama 3 too.",
+     [("Falcon Mamba", "7B"), ("Llama 3", None)]),
     # a checkpoint said by its date: after "the" with "version"/"checkpoint", or a model named by it
     # while its family is talked about; part of the name it follows; a year or a count is no date
     ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "

@@ -273,6 +273,13 @@ class Resolver:
                         (entry, size), conf = glued, CONFIDENCE["asr"]
             prims.append(_Prim(s, e, entry, method, conf, size))
 
+        for p in prims:  # "Falcon's Mamba 7B": a name said with a possessive inside it ("Falcon Mamba")
+            if (p.entry is not None and p.s >= 2 and doc[p.s - 1].lower_ in ("'s", "\u2019s")
+                    and not doc[p.s - 2].whitespace_ and not covered[p.s - 2]):
+                whole = self.c.by_atoms.get((doc[p.s - 2].norm_, *(t.norm_ for t in doc[p.s:p.e])))
+                if whole is not None and whole[0].kind == "model" and whole[1] != "cased":
+                    p.entry, p.s = whole[0], p.s - 2
+                    covered[p.s] = covered[p.s + 1] = True
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
