@@ -274,7 +274,7 @@ def audio_rows(models: list[str], options, catalog, show: bool = False) -> str:
 TALK = GOLD / "talk"
 TALK_SETS = {"dev.txt": "(d) talk, dev", "heldout.txt": "(d2) talk, held out", "dev2.txt": "(d3) talk, dev 2",
              "dev3.txt": "(d4) talk, dev 3", "dev4.txt": "(d5) talk, dev 4",
-             "dev5.txt": "(d6) talk, dev 5", "dev6.txt": "(d7) talk, dev 6"}
+             "dev5.txt": "(d6) talk, dev 5", "dev6.txt": "(d7) talk, dev 6", "dev7.txt": "(d8) talk, dev 7"}
 _TURN = re.compile(r"^([A-Z][\w .'-]{0,30}):\s+(.+)$")
 WORD_SECONDS = 0.4  # 2.5 words a second
 
