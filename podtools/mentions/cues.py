@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional
 
-
 VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
 # words before "405B" that make it a reference to a model just named ("a 7B model" is not one)
 DETERMINERS = {"the", "that", "this", "its", "their", "our", "his", "her", "bigger", "smaller", "largest", "smallest"}

@@ -76,16 +76,6 @@ def _customize_tokenizer(nlp) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
-def _attributes(doc) -> tuple[list[str], list[bool], list[str], list[bool], list[bool], list[bool]]:
-    """(text, whitespace after, lower, is_digit, is_alpha, is_stop) of every token, read at once."""
-    from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_STOP, LOWER, ORTH, SPACY
-
-    strings = doc.vocab.strings
-    rows = doc.to_array([ORTH, SPACY, LOWER, IS_DIGIT, IS_ALPHA, IS_STOP]).tolist() if len(doc) else []
-    return ([strings[r[0]] for r in rows], [bool(r[1]) for r in rows], [strings[r[2]] for r in rows],
-            [bool(r[3]) for r in rows], [bool(r[4]) for r in rows], [bool(r[5]) for r in rows])
-
-
 def date_code(text: str) -> bool:
     """Whether four digits are a checkpoint's date, as models are named: month and day ("0528",
     "1206") or year and month ("2507"); not a year ("2024") or a count ("1500")."""
@@ -111,7 +101,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         # 1. split "3.1405" and "3. 170" (ASR glued a version to a size) where a model of the catalog
         # has that version in that size (Llama 3.1 405B); "Mistral Small 3. 24B" is no "3.2" at 4B
         splits = []
-        text, ws, lower, digit, alpha, stop = _attributes(doc)  # one read: a Token object per access is slow
+        tb = Table(doc)  # one read: a Token object per access is slow (not table(): this doc changes)
+        text, ws, lower, digit, alpha, stop = tb.text, tb.ws, tb.lower, tb.digit, tb.alpha, tb.stop
         n = len(doc)
         for i, tx in enumerate(text):
             if not tx[:1].isdigit():
@@ -132,7 +123,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         # 2. merge "3. 1" / "three point one" / "3 point 1" into one version token
         merges = []
         if splits:
-            text, ws, lower, digit, alpha, stop = _attributes(doc)
+            tb = Table(doc)
+            text, ws, lower, digit, alpha, stop = tb.text, tb.ws, tb.lower, tb.digit, tb.alpha, tb.stop
             n = len(doc)
         # a capital letter alone ("M"), or with the period ASR gives a letter said alone ("M.")
         letter = [(len(x) == 1 or len(x) == 2 and x[1] == ".") and x[0].isascii() and x[0].isupper() for x in text]
@@ -204,7 +196,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         split_parts = {tuple(parts) for _, parts in splits}
         # 3. NORM of every token (retokenizing moved indices: merged tokens are found by text)
         if merges:
-            text, ws = _attributes(doc)[:2]
+            tb = Table(doc)
+            text, ws = tb.text, tb.ws
         prev_digit = False
         norms = []
         for i, tx in enumerate(text):
@@ -225,7 +218,6 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             prev_digit = norm[:1].isdigit()
         if norms:  # set as an array: no Token objects
             import numpy
-
             from spacy.attrs import NORM
 
             doc.from_array([NORM], numpy.array([[doc.vocab.strings.add(x)] for x in norms], dtype="uint64"))
@@ -252,17 +244,19 @@ def size_spans(doc) -> list[tuple[int, int]]:
 
 
 class Table:
-    """A doc's token attributes as plain lists, read once with ``Doc.to_array`` after the pipeline
-    ran: the resolver's and the searches' passes over every token read these, since each ``doc[i]``
-    builds a Token object (most of the stage's time, before this table)."""
+    """A doc's token attributes as plain lists, read at once with ``Doc.to_array``: the normalizer's,
+    the resolver's and the searches' passes over every token read these, since each ``doc[i]``
+    builds a Token object (most of the stage's time, before this table). ``norm`` is the
+    normalizer's once it ran (see :func:`table`)."""
 
-    __slots__ = ("text", "norm", "lower", "ws", "alpha", "digit", "punct")
+    __slots__ = ("text", "norm", "lower", "ws", "alpha", "digit", "punct", "stop")
 
     def __init__(self, doc) -> None:
-        from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_PUNCT, LOWER, NORM, ORTH, SPACY
+        from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_PUNCT, IS_STOP, LOWER, NORM, ORTH, SPACY
 
         strings = doc.vocab.strings
-        rows = doc.to_array([ORTH, NORM, LOWER, SPACY, IS_ALPHA, IS_DIGIT, IS_PUNCT]).tolist() if len(doc) else []
+        attrs = [ORTH, NORM, LOWER, SPACY, IS_ALPHA, IS_DIGIT, IS_PUNCT, IS_STOP]
+        rows = doc.to_array(attrs).tolist() if len(doc) else []
         self.text = [strings[r[0]] for r in rows]
         self.norm = [strings[r[1]] for r in rows]
         self.lower = [strings[r[2]] for r in rows]
@@ -270,10 +264,12 @@ class Table:
         self.alpha = [bool(r[4]) for r in rows]
         self.digit = [bool(r[5]) for r in rows]
         self.punct = [bool(r[6]) for r in rows]
+        self.stop = [bool(r[7]) for r in rows]
 
 
 def table(doc) -> Table:
-    """The doc's :class:`Table` (built on first use; the doc must not change after)."""
+    """The doc's :class:`Table`, once the pipeline ran (built on first use; the doc must not change
+    after)."""
     got = doc.user_data.get("podtools_table")
     if got is None or len(got.text) != len(doc):
         got = doc.user_data["podtools_table"] = Table(doc)
