@@ -219,6 +219,19 @@ def test_unknown_model_shaped_names():
             if m.kind == "model"] == [("Qwen3", True), ("Llama 5", False)]
 
 
+def test_unknown_benchmark_shaped_names():
+    """A benchmark the catalog does not know, found by the shape benchmark names have; ordinary
+    words with those endings and generic phrases are not benchmarks."""
+    def found(text):
+        return [(m.surface, m.known) for m in find_in_text(text) if m.kind == "benchmark"]
+
+    assert found("They made their own benchmark too, KontextBench, and it tops RealWorldQA and CRUXEval.") == [
+        ("KontextBench", False), ("RealWorldQA", False), ("CRUXEval", False)]
+    assert found("For writing I look at EQ bench; the base table is AGI Eval, and NCEN-QA for nuclear.") == [
+        ("EQ bench", False), ("AGI Eval", False), ("NCEN-QA", False)]
+    assert found("Retrieval was medieval. The workbench, the bench, our LLM eval, the UI QA, a Q&A.") == []
+
+
 def test_a_benchmark_said_by_a_word_of_its_name_after_it_was_named():
     """"best on Verified" after SWE-bench Verified, "the Arena" after Chatbot Arena: written as a
     name inside a sentence, once the benchmark was named in the episode; not before it, and not at

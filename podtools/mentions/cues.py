@@ -33,6 +33,20 @@ TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without it
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 CAMEL = re.compile(r"^[a-zA-Z][a-z]*[A-Z][a-z]+$")  # "iPhone", "MacBook": a device's name, whose variant follows
 CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, whose variant follows ("M4 Pro")
+BENCHMARK_TAILS = frozenset({"bench", "Bench", "Eval", "QA"})  # how benchmark names end: "EQ bench", "AGI Eval"
+_BENCHMARK_WORD = re.compile(r"^([A-Za-z0-9]{2,})(Bench|bench|Eval|QA)$")  # "MLBench", "CRUXEval", "RealWorldQA"
+ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
+GENERIC_ACRONYMS = frozenset({"ai", "ml", "llm", "llms", "nlp", "api", "apis", "gpu", "cpu", "qa", "ui", "ux", "us", "uk",
+                              "eu", "ok", "tv", "pr", "ceo", "cto", "faq"})  # "LLM eval", "UI QA": words, not names
+
+
+def benchmark_shaped(text: str) -> bool:
+    """Whether one word has a benchmark's shape: a part with a capital or a digit, then Bench, Eval
+    or QA ("KontextBench", "CRUXEval", "RealWorldQA"); not "workbench" or "retrieval"."""
+    m = _BENCHMARK_WORD.match(text)
+    return m is not None and any(ch.isupper() or ch.isdigit() for ch in m.group(1))
+
+
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")

@@ -16,11 +16,11 @@ from functools import partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACTIVE_SIZE, BE_FORMS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS, CURRENCY, DETERMINERS,
-                   IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS,
-                   UNITLESS, VERB_LEADS, VERSION_TOKEN, built_on, clean_surface, months_apart, not_this_name,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   word_before, word_said)
+from .cues import (ACRONYM, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS,
+                   CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS,
+                   SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, benchmark_shaped,
+                   built_on, clean_surface, months_apart, not_this_name, product_name, said_of_previous, sentence_start,
+                   size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -779,6 +779,37 @@ class Resolver:
             name = doc[i:i + 2].text
             out.append(_Prim(i, i + 2, None, "unknown", CONFIDENCE["unknown"], None, name, "model", False))
             covered[i] = covered[i + 1] = True
+        out += self._benchmark_shaped(doc, covered)
+        return out
+
+    def _benchmark_shaped(self, doc, covered) -> list[_Prim]:
+        """Benchmarks the catalog does not know, by the shape benchmark names have: a name ending in
+        Bench, Eval or QA ("KontextBench", "CRUXEval", "RealWorldQA", "Multi-SWE-bench", "NCEN-QA"),
+        or such a word after an acronym ("EQ bench", "AGI Eval"); not words ("retrieval")."""
+        out: list[_Prim] = []
+        tb = table(doc)
+        fz = self.fuzzy
+        for i, tx in enumerate(tb.text):
+            if covered[i]:
+                continue
+            if benchmark_shaped(tx):  # one word: the tail after a capitalized part
+                if fz is not None and fz.is_word(tb.norm[i]):
+                    continue
+                s = i
+            elif tx in BENCHMARK_TAILS and i > 0:
+                s = i - 1
+                if tb.ws[s] and not (ACRONYM.match(tb.text[s]) and tb.lower[s] not in GENERIC_ACRONYMS):
+                    continue  # "EQ bench" yes; "the bench", "LLM eval", "customer QA" no
+            else:
+                continue
+            while s > 0 and tb.text[s - 1].endswith("-") and not tb.ws[s - 1]:
+                s -= 1  # "Multi-SWE-bench": the hyphened words before it
+            if any(covered[t] for t in range(s, i + 1)) or not tb.text[s][:1].isupper():
+                continue
+            name = doc[s:i + 1].text
+            out.append(_Prim(s, i + 1, None, "unknown", CONFIDENCE["unknown"], None, name, "benchmark", False))
+            for t in range(s, i + 1):
+                covered[t] = True
         return out
 
     def _ner(self, doc, covered) -> list[Raw]:
