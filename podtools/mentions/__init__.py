@@ -46,7 +46,8 @@ class MentionsOptions(BaseModel):
     people_orgs: bool = Field(False, description="also run en_core_web_sm's NER for other organizations and people")
     fuzzy: bool = Field(True, description="fuzzy/phonetic matching of garbled names")
     resolve_bare: bool = Field(True, description="resolve 'the 405B', 'Mini' to the model just mentioned")
-    unknown: bool = Field(True, description="report model- and benchmark-shaped names the catalog does not know (known: false)")
+    unknown: bool = Field(True, description="report model- and benchmark-shaped names the catalog does not know "
+                                            "(known: false)")
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     chunk_words: int = Field(1000, ge=50, description="words per spaCy doc; memory is bounded by this")
     asr_prompt: bool = Field(True, description="give Whisper the catalog's asr_prompt names as initial prompt "
