@@ -915,6 +915,22 @@ def test_sizes_said_in_words_refer_like_sizes_in_digits():
     assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
 
 
+def test_a_variant_name_used_as_a_modifier_while_its_line_is_discussed():
+    """"exactly Sonnet pricing", "the Flash pricing", "the Opus level": a variant word written as a
+    name inside a sentence, before a noun, is the model of the line under discussion; the same
+    words as common nouns, at a sentence start or someone's ("Mr. Holland's Opus") are not."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("Claude 3 Opus is out. It costs three dollars in, which is exactly Sonnet pricing.") == [
+        ("Claude 3 Opus", "Claude 3 Opus"), ("Sonnet", "Claude 3 Sonnet")]
+    assert said("Gemini 2.5 Flash is GA. And they changed the Flash pricing, which is fine.") == [
+        ("Gemini 2.5 Flash", "Gemini 2.5 Flash"), ("Flash", "Gemini 2.5 Flash")]
+    assert said("Claude 3 Opus is out. I watched Mr. Holland's Opus twice. Pro tip: a flash sale, a haiku poem.") \
+        == [("Claude 3 Opus", "Claude 3 Opus")]
+    assert said("I watched the Opus documentary and a Flash game.") == []  # no line under discussion
+
+
 def test_numbers_said_the_way_hosts_say_them():
     """A size with its hundreds unsaid ("six seventy-one billion", "the two thirty-five"), a checkpoint's
     date said digit by digit ("the zero five two eight", "the twelve oh six"), a version's zero said

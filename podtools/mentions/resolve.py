@@ -544,8 +544,18 @@ class Resolver:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
             name = self.c.nlp.vocab.strings[key]
             marked = doc[s].text[:1].isupper() or prev in DETERMINERS
-            if not_this_name(doc, s, e) or prev in ("a", "an") or (e < n and self._noun_follows(doc[e])):
-                continue  # "a Brahms opus", "a haiku", "his scout troop", "Pro tip": common nouns
+            if not_this_name(doc, s, e) or prev in ("a", "an"):
+                continue  # "a Brahms opus", "a haiku": common nouns
+            if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
+                # but a name written as one inside a sentence, of the line under discussion, is a name used
+                # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
+                # someone's: "Mr. Holland's Opus")
+                modifier = (doc[s].text[:1].isupper() and not sentence_start(doc, s)
+                            and prev not in ("'s", "\u2019s") and self._from_discourse(
+                    s, e, lambda entry: False, None, variants=self.c.short_of[name], earlier=False))
+                if modifier:
+                    take(s, e, modifier)
+                continue
             if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
                 continue  # "Distill it, sell it": a verb
             if name.split(" ")[0] not in self.c.listed_short and not doc[s].text[:1].isupper():
