@@ -225,10 +225,11 @@ def test_unknown_benchmark_shaped_names():
     def found(text):
         return [(m.surface, m.known) for m in find_in_text(text) if m.kind == "benchmark"]
 
-    assert found("They made their own benchmark too, KontextBench, and it tops RealWorldQA and CRUXEval.") == [
-        ("KontextBench", False), ("RealWorldQA", False), ("CRUXEval", False)]
-    assert found("For writing I look at EQ bench; the base table is AGI Eval, and NCEN-QA for nuclear.") == [
-        ("EQ bench", False), ("AGI Eval", False), ("NCEN-QA", False)]
+    # (names no catalog has: the shape is what finds them)
+    assert found("They made their own benchmark too, ZorblaxBench, and it tops HarborQA and QUUXEval.") == [
+        ("ZorblaxBench", False), ("HarborQA", False), ("QUUXEval", False)]
+    assert found("For writing I look at XQ bench; the base table is ZGI Eval, and NCEN-QA for nuclear.") == [
+        ("XQ bench", False), ("ZGI Eval", False), ("NCEN-QA", False)]
     assert found("Retrieval was medieval. The workbench, the bench, our LLM eval, the UI QA, a Q&A.") == []
 
 
@@ -723,8 +724,8 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     # while its family is talked about; part of the name it follows; a year or a count is no date
     ("Alibaba updates Qwen3, the 2507 version. DeepSeek-R1 0528 is out, and the 0528 checkpoint is good. "
      "Gemini 2.0 Pro is next, and it's 1206 with a new name. In 2024 we had 1500 rooms, and the 1206 rooms.",
-     [("Qwen3", None), ("Qwen3", None), ("DeepSeek-R1", None), ("DeepSeek-R1", None), ("Gemini 2.0 Pro", None),
-      ("Gemini-Exp-1206", None)]),
+     [("Qwen3", None), ("Qwen3-2507", None), ("DeepSeek-R1-0528", None), ("DeepSeek-R1-0528", None),
+      ("Gemini 2.0 Pro", None), ("Gemini-Exp-1206", None)]),
     # a license's version is no model's, at the start of a sentence too; "the 1.5B." is a size, not version 1.5
     ("Gemini 2.0 is out, and Granite 3. 0. Apache 2.0. Kimi k1.5 too. DeepSeek-R1 is dumb, they say, and it's the 1.5B.",
      [("Gemini 2.0", None), ("Granite 3.0", None), ("Kimi k1.5", None), ("DeepSeek-R1", None)]),
@@ -891,7 +892,7 @@ def test_a_person_who_shares_a_models_name_is_not_the_model():
         assert [m for m in find_in_text(text) if m.kind == "model"] == [], text
     said = [m.canonical for m in find_in_text("Anthropic shipped a new Claude today, and Claude Code got faster.")
             if m.kind == "model"]
-    assert said == ["Claude", "Claude"], said
+    assert said == ["Claude", "Claude Code"], said
 
 
 def test_a_variant_word_after_another_name_is_that_names_variant():
@@ -943,7 +944,7 @@ def test_numbers_said_the_way_hosts_say_them():
     assert said("Qwen3 came out. The two thirty-five is still behind.") == [
         ("Qwen3", "Qwen3", None), ("two thirty-five", "Qwen3", "235B")]
     assert said("DeepSeek-R1 has a new checkpoint, the zero five two eight. It thinks longer.") == [
-        ("DeepSeek-R1", "DeepSeek-R1", None), ("zero five two eight", "DeepSeek-R1", None)]
+        ("DeepSeek-R1", "DeepSeek-R1", None), ("zero five two eight", "DeepSeek-R1-0528", None)]
     assert [m.canonical for m in find_in_text("Google has a new Gemini, the twelve oh six model.")] == [
         "Google", "Gemini", "Gemini-Exp-1206"]
     assert said("Gemini 2.0 Flash was cheap. What was the two point oh Flash price?") == [
