@@ -916,6 +916,22 @@ def test_sizes_said_in_words_refer_like_sizes_in_digits():
     assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
 
 
+def test_ordinary_english_with_numbers_in_it_names_no_model():
+    """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
+    number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,
+    "error code 1" no codex-1, "lemma 1.1" no Gemma 1), "per cent" makes a number a quantity, and
+    a name written in capitals among shouted words is shouting ("MATH AND ALCOHOL DON'T MIX")."""
+    for text in ('Lewis Carroll: "If I tell you 3 times, it\'s true." The tops of two keys were switched.',
+                 "Turns out that grep returns error code 1 when there are no matches. This is lemma 1.1.",
+                 "Phi-1.5 is out. The order allowed for 1.5 per cent defects.",
+                 "MATH AND ALCOHOL DON'T MIX! Please, don't drink and derive."):
+        assert [(m.surface, m.canonical) for m in find_in_text(text) if m.kind in ("model", "benchmark")
+                and m.surface != "Phi-1.5"] == [], text
+    # the same shapes where models are talked about still count
+    assert [m.canonical for m in find_in_text("We scored 90 on MATH and GSM8K, and Fy 4 beat it.")
+            if m.kind in ("model", "benchmark")] == ["MATH", "GSM8K", "Phi-4"]
+
+
 def test_a_variant_name_used_as_a_modifier_while_its_line_is_discussed():
     """"exactly Sonnet pricing", "the Flash pricing", "the Opus level": a variant word written as a
     name inside a sentence, before a noun, is the model of the line under discussion; the same

@@ -75,7 +75,8 @@ def size_text(tokens) -> str:
 
 QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
                     "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
-QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
+QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn",
+                  "per"}  # "1.5 per cent"
 
 
 def version_alone(doc, s: int, e: int) -> bool:

@@ -376,7 +376,8 @@ class Compiled:
             keep = []
             for ent in doc.ents:
                 hit = ids.get(ent.ent_id_)
-                if hit is not None and (hit[1] == "cased" and not any(cased_ok(ent, c) for c in hit[0].cased)
+                if hit is not None and (hit[1] == "cased" and (not any(cased_ok(ent, c) for c in hit[0].cased)
+                                                               or shouted(doc, ent.start, ent.end))
                                         or ent.ent_id_ in written_as_name and not ent.text[:1].isupper()):
                     for tok in ent:
                         tok.ent_id_ = ""  # or an NER entity over these tokens would inherit the id
@@ -491,6 +492,13 @@ def variant_tails(entry) -> list[str]:
                 out.append("".join(parts[i:]))
                 break
     return out
+
+
+def shouted(doc, s: int, e: int) -> bool:
+    """Whether ``doc[s:e]`` stands in text written in capitals ("MATH AND ALCOHOL DON'T MIX"): a
+    word next to it is a stop word in capitals, which no one writes but to shout."""
+    near = [doc[t] for t in (s - 1, e) if 0 <= t < len(doc)]
+    return any(t.is_alpha and len(t.text) >= 2 and t.text.isupper() and t.is_stop for t in near)
 
 
 def cased_ok(span, text: str) -> bool:

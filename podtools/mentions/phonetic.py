@@ -260,8 +260,13 @@ class PhoneticIndex:
 
     def _context(self, doc, i: int, j: int, name: _Name, digits, discussed, covered, sizes,
                  benchmark_talk: Callable[[int], bool] = lambda i: False) -> Optional[str]:
-        if digits:
-            return "numbers"  # "Fy 4", "Gwen 3": a sound-alike word and the name's own number
+        if digits:  # "Fy 4", "Gwen 3": a sound-alike word and the name's own number; but words of
+            # ordinary speech in lower case ("tell you 3", "tops of two") only where models are talked about
+            words = [doc[k] for k in range(i, j) if doc[k].is_alpha]
+            if (len(words) >= 2 and all(w.is_lower and self.is_word(w.lower_) for w in words)
+                    and not self._cued(doc, i, j, covered, sizes)):
+                return None
+            return "numbers"
         first = doc[i]
         if first.text.isupper():
             return None  # "LLM": an acronym written as one, not a name misheard

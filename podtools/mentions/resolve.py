@@ -298,9 +298,10 @@ class Resolver:
             norms = table(doc).norm
             for hit in self.fuzzy.search(norms, covered, table(doc).text):
                 one = norms[hit.start]
-                if (hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
-                        and not self._in_context(doc, hit)):
-                    continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models
+                if ((hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
+                     or self._ordinary_words(doc, hit.start, hit.end)) and not self._in_context(doc, hit)):
+                    continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models;
+                    # "error code 1", "lemma 1.1": English words in lower case, a number after them
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(doc, prims, noted)
@@ -679,6 +680,12 @@ class Resolver:
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
         return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
+
+    def _ordinary_words(self, doc, s: int, e: int) -> bool:
+        """Whether the words of ``doc[s:e]`` are English words written in lower case ("code 1")."""
+        words = [doc[t] for t in range(s, e) if doc[t].is_alpha]
+        return bool(words) and self.fuzzy is not None and all(
+            w.is_lower and self.fuzzy.is_word(w.lower_) for w in words)
 
     def _in_context(self, doc, hit) -> bool:
         """Whether a one-word near miss of a name stands where models are talked about: its family
