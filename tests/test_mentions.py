@@ -916,6 +916,15 @@ def test_sizes_said_in_words_refer_like_sizes_in_digits():
     assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
 
 
+def test_a_version_whose_point_the_asr_lost():
+    """"Gemini 25 Pro", "Llama 31": two digits after a family that are a known version without its
+    point; "Llama 70" is no version 7.0 (the catalog has none), so it stays as said."""
+    got = [(m.surface, m.canonical, m.known) for m in find_in_text(
+        "Where does Gemini 25 Pro sit right now? Llama 31 is old, and Llama 70 is a guess.") if m.kind == "model"]
+    assert got == [("Gemini 25 Pro", "Gemini 2.5 Pro", True), ("Llama 31", "Llama 3.1", True),
+                   ("Llama 70", "Llama 70", False)], got
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,

@@ -358,6 +358,15 @@ class Resolver:
             known = self.c.by_atoms.get(atoms(canonical))
             if known is None and version.endswith(".0"):  # "Claude 3. 0" is Claude 3 (not "Gemini 2.0": known)
                 known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[:-2]}"))
+            if known is None and len(version) == 2 and version.isdigit() and version[0] != "0":
+                # "Gemini 25 Pro", "Llama 31": the point of a known version lost (not "Llama 70": 7.0 is none)
+                dotted = f"{fam.name}{fam.sep}{version[0]}.{version[1]}"
+                longer = (self.c.by_atoms.get(atoms(f"{dotted} {doc[end].text}"))
+                          if end < n and doc[end].is_alpha and not covered[end] else None)
+                if longer is not None:  # with the variant word after it: "Gemini 25 Pro"
+                    known, covered[end], end = longer, True, end + 1
+                else:
+                    known = self.c.by_atoms.get(atoms(dotted))
             if known is not None and known[0].mention_kind == "model":  # "GPT version 5" is GPT-5
                 prims.append(_Prim(s, end, known[0], "alias", CONFIDENCE["asr"], size))
                 continue
