@@ -174,13 +174,15 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 i = j
                 continue
             a, b, c = i, i + 1, i + 2
-            code = spoken_date(i)
+            spoken = lower[i] in NUMBER_WORDS  # (the two rules below start with a number said in words)
+            code = spoken_date(i) if spoken or lower[i] in ("oh", "o") else None
             if code is not None:  # "zero five two eight", "oh six oh five", "twelve oh six": 0528, 0605, 1206
                 merges.append((doc[i:code[1]], code[0]))
                 i = code[1]
                 continue
             said = (f"{num(a)}{NUMBER_WORDS[lower[b].rstrip('-')][0]}{num(c)}"
-                    if digit_word(a) and tens_word(b) and digit_word(c) and "0" not in (num(a), num(c)) else "")
+                    if spoken and digit_word(a) and tens_word(b) and digit_word(c) and "0" not in (num(a), num(c))
+                    else "")
             if (said in sizes and (i > 0 and lower[i - 1] in ("the", "a", "that")
                                    or i + 3 < n and lower[i + 3].rstrip(".") in ("b", "billion"))):
                 merges.append((doc[a:a + 3], said))  # "six seventy-one B", "the two thirty-five": hundreds unsaid

@@ -210,11 +210,12 @@ class PhoneticIndex:
                 found = None
                 joined = any(hyphened[x] for x in range(i, k))  # "fine-grained" is one English word, not
                 # "Vino Grande": a hyphened window needs a word of the name heard right ("Live Co-Bench")
-                same = [x for key in keys for x in self.by_sound.get(key, ())] + list(blurs)
+                same = [x for key in keys for x in self.by_sound.get(key, ()) if x.digits == digits]
+                same += [x for x in blurs if x.digits == digits]
                 if len(same) > 1:  # "Fye 3": Phi-3 or Veo 3; the family talked about first
                     same.sort(key=lambda name: not discussed(name.entry, i))
                 for name in same:
-                    if digits == name.digits and (not joined or any(lower[x] in name.words for x in range(i, j))):
+                    if not joined or any(lower[x] in name.words for x in range(i, j)):
                         how = self._context(doc, i, j, name, digits, discussed, covered, sizes, benchmark_talk)
                         if how is not None:
                             found = PhoneticHit(i, j, name.entry, how)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
@@ -50,6 +50,16 @@ def _size_after(doc, e: int, sizes: dict[int, int], covered: list[bool]) -> tupl
     for t in range(e, sizes[at]):
         covered[t] = True
     return size_text(doc[at:sizes[at]]), sizes[at]
+
+
+@lru_cache(maxsize=4)
+def _indexes(compiled: Compiled) -> tuple[FuzzyIndex, PhoneticIndex]:
+    """The catalog's names by spelling and by sound: built once per compiled catalog, not per
+    transcript (with the catalog's 700 entries, building them took a sixth of a 90-minute run)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    fuzzy = FuzzyIndex(compiled.by_atoms, frozenset(STOP_WORDS), dictionary_words())
+    return fuzzy, PhoneticIndex(compiled.by_atoms, frozenset(STOP_WORDS), fuzzy.is_word)
 
 
 @dataclass
@@ -94,8 +104,7 @@ class Resolver:
         self.unknown_on = unknown
         self.ner_on = people_orgs
         self.stop = frozenset(STOP_WORDS)
-        self.fuzzy = FuzzyIndex(compiled.by_atoms, self.stop, dictionary_words()) if fuzzy else None
-        self.phonetic = PhoneticIndex(compiled.by_atoms, self.stop, self.fuzzy.is_word) if fuzzy else None
+        self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
         self.discourse = Discourse()
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
