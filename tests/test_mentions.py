@@ -231,6 +231,10 @@ def test_unknown_benchmark_shaped_names():
     assert found("For writing I look at XQ bench; the base table is ZGI Eval, and NCEN-QA for nuclear.") == [
         ("XQ bench", False), ("ZGI Eval", False), ("NCEN-QA", False)]
     assert found("Retrieval was medieval. The workbench, the bench, our LLM eval, the UI QA, a Q&A.") == []
+    for options in (None, MentionsOptions(fuzzy=False)):  # English words, with or without the fuzzy index
+        assert [m.surface for m in find_in_text("Workbench is open. Testbench results came in. The IT QA team, "
+                                                "the HR Eval process, a PC bench.", options)
+                if m.kind == "benchmark"] == []
 
 
 def test_a_benchmark_said_by_a_word_of_its_name_after_it_was_named():
@@ -916,13 +920,22 @@ def test_sizes_said_in_words_refer_like_sizes_in_digits():
     assert got == [("Qwen2.5", None), ("Qwen2.5", "32B")], got
 
 
+def test_o_series_said_digit_by_digit_is_no_date_and_us_is_no_shouting():
+    """"oh one oh three mini" is o1 and o3-mini, not the date 0103; "the US" is no shouted text."""
+    assert [m.canonical for m in find_in_text("OpenAI has models like oh one oh three mini.")
+            if m.kind == "model"] == ["o1", "o3-mini"]
+    assert [m.canonical for m in find_in_text("In the US Grok is popular.") if m.kind == "model"] == ["Grok"]
+
+
 def test_a_version_whose_point_the_asr_lost():
     """"Gemini 25 Pro", "Llama 31": two digits after a family that are a known version without its
-    point; "Llama 70" is no version 7.0 (the catalog has none), so it stays as said."""
+    point; "Llama 70" is no version 7.0 (the catalog has none) and "Llama 33 billion" a size, so
+    they stay as said."""
     got = [(m.surface, m.canonical, m.known) for m in find_in_text(
-        "Where does Gemini 25 Pro sit right now? Llama 31 is old, and Llama 70 is a guess.") if m.kind == "model"]
+        "Where does Gemini 25 Pro sit right now? Llama 31 is old, and Llama 70 is a guess. The original "
+        "Llama 33 billion.") if m.kind == "model"]
     assert got == [("Gemini 25 Pro", "Gemini 2.5 Pro", True), ("Llama 31", "Llama 3.1", True),
-                   ("Llama 70", "Llama 70", False)], got
+                   ("Llama 70", "Llama 70", False), ("Llama 33", "Llama 33", False)], got
 
 
 def test_ordinary_english_with_numbers_in_it_names_no_model():

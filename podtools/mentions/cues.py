@@ -34,18 +34,32 @@ CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 CAMEL = re.compile(r"^[a-zA-Z][a-z]*[A-Z][a-z]+$")  # "iPhone", "MacBook": a device's name, whose variant follows
 CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, whose variant follows ("M4 Pro")
 BENCHMARK_TAILS = frozenset({"bench", "Bench", "Eval", "QA"})  # how benchmark names end: "EQ bench", "AGI Eval"
+SPACED_TAILS = frozenset({"bench", "Bench", "Eval"})  # after an acronym and a space ("IT QA" is a team)
 _BENCHMARK_WORD = re.compile(r"^([A-Za-z0-9]{2,})(Bench|bench|Eval|QA)$")  # "MLBench", "CRUXEval", "RealWorldQA"
 ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
 # "LLM eval", "UI QA": generic acronyms before a benchmark's tail are words, not names
 GENERIC_ACRONYMS = frozenset({"ai", "ml", "llm", "llms", "nlp", "api", "apis", "gpu", "cpu", "qa", "ui", "ux", "us",
-                              "uk", "eu", "ok", "tv", "pr", "ceo", "cto", "faq"})
+                              "uk", "eu", "ok", "tv", "pr", "ceo", "cto", "faq", "it", "hr", "pc"})
+
+
+def plain_english(tokens, is_word: Callable[[str], bool]) -> bool:
+    """Whether the words among ``tokens`` are English words written in lower case ("tell you",
+    "error code"): ordinary speech, not a name written as one."""
+    words = [t for t in tokens if t.is_alpha]
+    return bool(words) and all(w.is_lower and is_word(w.lower_) for w in words)
 
 
 def benchmark_shaped(text: str) -> bool:
     """Whether one word has a benchmark's shape: a part with a capital or a digit, then Bench, Eval
-    or QA ("KontextBench", "CRUXEval", "RealWorldQA"); not "workbench" or "retrieval"."""
+    or QA written as a word of its own ("KontextBench", "CRUXEval", "RealWorldQA"), or "bench"
+    after a capital inside the first part ("MLbench"); not "Workbench", "Testbench" or "retrieval"."""
     m = _BENCHMARK_WORD.match(text)
-    return m is not None and any(ch.isupper() or ch.isdigit() for ch in m.group(1))
+    if m is None:
+        return False
+    head, tail = m.groups()
+    if tail == "bench":
+        return any(ch.isupper() or ch.isdigit() for ch in head[1:])
+    return any(ch.isupper() or ch.isdigit() for ch in head)
 
 
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
@@ -75,8 +89,7 @@ def size_text(tokens) -> str:
 
 QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
                     "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
-QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn",
-                  "per"}  # "1.5 per cent"
+QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
 
 
 def version_alone(doc, s: int, e: int) -> bool:
@@ -85,8 +98,9 @@ def version_alone(doc, s: int, e: int) -> bool:
     if s > 0 and (doc[s - 1].lower_ in QUANTITY_BEFORE
                   or not doc[s - 1].whitespace_ and not doc[s - 1].is_alpha and not doc[s - 1].is_space):
         return False  # a line break before it is no glue
-    if e < len(doc) and doc[e].lower_ in QUANTITY_AFTER:
-        return False
+    if e < len(doc) and (doc[e].lower_ in QUANTITY_AFTER
+                         or doc[e].lower_ == "per" and e + 1 < len(doc) and doc[e + 1].lower_ == "cent"):
+        return False  # "3.5 percent", "1.5 per cent"
     return not (e < len(doc) and not doc[e - 1].whitespace_ and doc[e].text.rstrip(".").isalnum())  # "1.5B."
 
 

@@ -159,6 +159,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 j += 1
             if len(code) != 4 or j - k < 3 or "0" not in code or j < n and is_num(j) or not date_code(code):
                 return None
+            if any(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1)):
+                return None  # "oh one oh three mini": o1 and o3-mini, not a date
             return code, j
 
         i = 0
@@ -498,9 +500,10 @@ def variant_tails(entry) -> list[str]:
 
 def shouted(doc, s: int, e: int) -> bool:
     """Whether ``doc[s:e]`` stands in text written in capitals ("MATH AND ALCOHOL DON'T MIX"): a
-    word next to it is a stop word in capitals, which no one writes but to shout."""
+    word next to it is a stop word of three letters or more in capitals, which no one writes but to
+    shout ("in the US Grok is popular" is no shouting)."""
     near = [doc[t] for t in (s - 1, e) if 0 <= t < len(doc)]
-    return any(t.is_alpha and len(t.text) >= 2 and t.text.isupper() and t.is_stop for t in near)
+    return any(t.is_alpha and len(t.text) >= 3 and t.text.isupper() and t.is_stop for t in near)  # not "US", "IT"
 
 
 def cased_ok(span, text: str) -> bool:

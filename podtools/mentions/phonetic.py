@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
+from .cues import plain_english
 from .nlp import table
 from .text import digits_of
 
@@ -263,8 +264,7 @@ class PhoneticIndex:
                  benchmark_talk: Callable[[int], bool] = lambda i: False) -> Optional[str]:
         if digits:  # "Fy 4", "Gwen 3": a sound-alike word and the name's own number; but words of
             # ordinary speech in lower case ("tell you 3", "tops of two") only where models are talked about
-            words = [doc[k] for k in range(i, j) if doc[k].is_alpha]
-            if (len(words) >= 2 and all(w.is_lower and self.is_word(w.lower_) for w in words)
+            if (sum(doc[k].is_alpha for k in range(i, j)) >= 2 and plain_english(doc[i:j], self.is_word)
                     and not self._cued(doc, i, j, covered, sizes)):
                 return None
             return "numbers"

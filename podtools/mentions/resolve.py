@@ -18,9 +18,10 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACRONYM, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS,
                    CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS,
-                   SMALL_NUMBER, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, benchmark_shaped,
-                   built_on, clean_surface, months_apart, not_this_name, product_name, said_of_previous, sentence_start,
-                   size_text, used_as_tool, verb_form, version_alone, word_before, word_said)
+                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN,
+                   benchmark_shaped, built_on, clean_surface, months_apart, not_this_name, plain_english, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -308,9 +309,9 @@ class Resolver:
             for hit in self.fuzzy.search(norms, covered, table(doc).text):
                 one = norms[hit.start]
                 if ((hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
-                     or self._ordinary_words(doc, hit.start, hit.end)) and not self._in_context(doc, hit)):
-                    continue  # "Emma" (Gemma): a short word a letter off a name, said of nothing about models;
-                    # "error code 1", "lemma 1.1": English words in lower case, a number after them
+                     or plain_english(doc[hit.start:hit.end], self.fuzzy.is_word)) and not self._in_context(doc, hit)):
+                    continue  # "Emma" (Gemma): a short word a letter off a name; "error code 1", "lemma 1.1":
+                    # English words in lower case; said of nothing about models
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(doc, prims, noted)
@@ -367,12 +368,14 @@ class Resolver:
             known = self.c.by_atoms.get(atoms(canonical))
             if known is None and version.endswith(".0"):  # "Claude 3. 0" is Claude 3 (not "Gemini 2.0": known)
                 known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[:-2]}"))
-            if known is None and len(version) == 2 and version.isdigit() and version[0] != "0":
-                # "Gemini 25 Pro", "Llama 31": the point of a known version lost (not "Llama 70": 7.0 is none)
+            if (known is None and len(version) == 2 and version.isdigit() and version[0] != "0"
+                    and not (end < n and doc[end].norm_ in SIZE_UNITS)):
+                # "Gemini 25 Pro", "Llama 31": the point of a known version lost (not "Llama 70": 7.0 is
+                # none; not "Llama 33 billion": a size)
                 dotted = f"{fam.name}{fam.sep}{version[0]}.{version[1]}"
                 longer = (self.c.by_atoms.get(atoms(f"{dotted} {doc[end].text}"))
                           if end < n and doc[end].is_alpha and not covered[end] else None)
-                if longer is not None:  # with the variant word after it: "Gemini 25 Pro"
+                if longer is not None and longer[0].mention_kind == "model":  # with its variant word: "Gemini 25 Pro"
                     known, covered[end], end = longer, True, end + 1
                 else:
                     known = self.c.by_atoms.get(atoms(dotted))
@@ -565,15 +568,16 @@ class Resolver:
             marked = doc[s].text[:1].isupper() or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
+            inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
             if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
-                modifier = (doc[s].text[:1].isupper() and not sentence_start(doc, s)
-                            and prev not in ("'s", "\u2019s") and self._from_discourse(
-                    s, e, lambda entry: False, None, variants=self.c.short_of[name], earlier=False))
-                if modifier:
-                    take(s, e, modifier)
+                if inside and prev not in ("'s", "\u2019s"):
+                    hit = self._from_discourse(s, e, lambda entry: False, None, variants=self.c.short_of[name],
+                                               earlier=False)
+                    if hit is not None:
+                        take(s, e, hit)
                 continue
             if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
                 continue  # "Distill it, sell it": a verb
@@ -581,7 +585,6 @@ class Resolver:
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
             cands = self.c.short_of[name]
-            inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
             verb = e < n and self._verb_follows(doc[e])
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
@@ -699,14 +702,8 @@ class Resolver:
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
         return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
 
-    def _ordinary_words(self, doc, s: int, e: int) -> bool:
-        """Whether the words of ``doc[s:e]`` are English words written in lower case ("code 1")."""
-        words = [doc[t] for t in range(s, e) if doc[t].is_alpha]
-        return bool(words) and self.fuzzy is not None and all(
-            w.is_lower and self.fuzzy.is_word(w.lower_) for w in words)
-
     def _in_context(self, doc, hit) -> bool:
-        """Whether a one-word near miss of a name stands where models are talked about: its family
+        """Whether a near miss of a name stands where models are talked about: its family
         (or the name) under discussion, or a model word ("benchmark", "weights" ...) or a size
         within a few words (another model's name near it is not enough: "Llama 3 is out. I met Emma")."""
         if self._discussed(hit.entry, hit.start):
@@ -823,18 +820,19 @@ class Resolver:
         or such a word after an acronym ("EQ bench", "AGI Eval"); not words ("retrieval")."""
         out: list[_Prim] = []
         tb = table(doc)
-        fz = self.fuzzy
+        words = dictionary_words()
         for i, tx in enumerate(tb.text):
             if covered[i]:
                 continue
             if benchmark_shaped(tx):  # one word: the tail after a capitalized part
-                if fz is not None and fz.is_word(tb.norm[i]):
+                if tb.norm[i] in words:
                     continue
                 s = i
             elif tx in BENCHMARK_TAILS and i > 0:
                 s = i - 1
-                if tb.ws[s] and not (ACRONYM.match(tb.text[s]) and tb.lower[s] not in GENERIC_ACRONYMS):
-                    continue  # "EQ bench" yes; "the bench", "LLM eval", "customer QA" no
+                if tb.ws[s] and not (tx in SPACED_TAILS and ACRONYM.match(tb.text[s])
+                                     and tb.lower[s] not in GENERIC_ACRONYMS):
+                    continue  # "EQ bench" yes; "the bench", "LLM eval", "IT QA" no
             else:
                 continue
             while s > 0 and tb.text[s - 1].endswith("-") and not tb.ws[s - 1]:
