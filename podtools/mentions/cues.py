@@ -36,7 +36,7 @@ CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, wh
 BENCHMARK_TAILS = frozenset({"bench", "Bench", "Eval", "QA"})  # how benchmark names end: "EQ bench", "AGI Eval"
 SPACED_TAILS = frozenset({"bench", "Bench", "Eval"})  # after an acronym and a space ("IT QA" is a team)
 _BENCHMARK_WORD = re.compile(r"^([A-Za-z0-9]{2,})(Bench|bench|Eval|QA)$")  # "MLBench", "CRUXEval", "RealWorldQA"
-ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
+ACRONYM_WORD = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")  # one token that is an acronym ("EQ", "AGI")
 # "LLM eval", "UI QA": generic acronyms before a benchmark's tail are words, not names
 GENERIC_ACRONYMS = frozenset({"ai", "ml", "llm", "llms", "nlp", "api", "apis", "gpu", "cpu", "qa", "ui", "ux", "us",
                               "uk", "eu", "ok", "tv", "pr", "ceo", "cto", "faq", "it", "hr", "pc"})

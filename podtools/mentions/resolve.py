@@ -16,7 +16,7 @@ from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACRONYM, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS,
+from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS,
                    CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS,
                    SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN,
                    benchmark_shaped, built_on, clean_surface, months_apart, not_this_name, plain_english, product_name,
@@ -59,8 +59,9 @@ def _indexes(compiled: Compiled) -> tuple[FuzzyIndex, PhoneticIndex]:
     transcript (with the catalog's 700 entries, building them took a sixth of a 90-minute run)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    fuzzy = FuzzyIndex(compiled.by_atoms, frozenset(STOP_WORDS), dictionary_words())
-    return fuzzy, PhoneticIndex(compiled.by_atoms, frozenset(STOP_WORDS), fuzzy.is_word)
+    stop = frozenset(STOP_WORDS)
+    fuzzy = FuzzyIndex(compiled.by_atoms, stop, dictionary_words())
+    return fuzzy, PhoneticIndex(compiled.by_atoms, stop, fuzzy.is_word)
 
 
 @dataclass
@@ -830,7 +831,7 @@ class Resolver:
                 s = i
             elif tx in BENCHMARK_TAILS and i > 0:
                 s = i - 1
-                if tb.ws[s] and not (tx in SPACED_TAILS and ACRONYM.match(tb.text[s])
+                if tb.ws[s] and not (tx in SPACED_TAILS and ACRONYM_WORD.match(tb.text[s])
                                      and tb.lower[s] not in GENERIC_ACRONYMS):
                     continue  # "EQ bench" yes; "the bench", "LLM eval", "IT QA" no
             else:
