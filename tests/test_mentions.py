@@ -938,6 +938,23 @@ def test_a_version_whose_point_the_asr_lost():
                    ("Llama 70", "Llama 70", False), ("Llama 33", "Llama 33", False)], got
 
 
+def test_a_version_and_variant_word_only_one_line_has():
+    """"2. 0 Flash", "1. 5 Pro" said before any Gemini: the catalog's one line with that version and
+    that variant word, where no family is near; a variant word another line has keeps a bare version
+    from the line just named ("2. 5 Flash-Lite" is no DeepSeek V2.5); and a version of something
+    else ("version 2.0 Pro of the app", "3.5 Pro licenses") stays a number."""
+    def models(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert models("Honestly 2. 0 Flash is cheap, and 1. 5 Pro was the long context one.") == [
+        ("2. 0 Flash", "Gemini 2.0 Flash"), ("1. 5 Pro", "Gemini 1.5 Pro")]
+    assert models("DeepSeek V2.5 is old. And there's a new 2. 5 Flash-Lite in preview.") == [
+        ("DeepSeek V2.5", "DeepSeek-V2.5")]
+    assert models("The iPhone 15 Pro and version 2.0 Pro of the app. We bought 3.5 Pro licenses.") == []
+    assert models("Llama 3 is out. I like 3.1") == [("Llama 3", "Llama 3"), ("3.1", "Llama 3.1")]  # the text's end
+    assert models("Honestly, 2. 0 Flash") == [("2. 0 Flash", "Gemini 2.0 Flash")]
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,

@@ -33,6 +33,7 @@ CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
+VERSION_WORDS = frozenset({"version", "release", "v", "build", "update"})  # "version 2.0 Pro": of something else
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
@@ -108,6 +109,10 @@ class Resolver:
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
         self.discourse = Discourse()
+        self.version_words: dict[str, list[Entry]] = {}  # "2.0flash" -> the models said so, across families
+        for (_, v), entry in compiled.by_version.items():
+            if v[:1].isdigit() and not v.replace(".", "").isdigit():
+                self.version_words.setdefault(v, []).append(entry)
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
         self._doc_pos: list[int] = []
@@ -522,6 +527,16 @@ class Resolver:
                         hit = _Prim(t, stop, self._discussed_child(found, self.base + t), "short", CONFIDENCE["short"])
                     break
                 hit = hit or self._from_discourse(t, stop, lambda entry: False, None, version=v)
+                variant_said = stop > end and (doc[end].text[:1].isupper() or doc[end].lower_ in self.c.listed_short)
+                if (hit is None and variant_said and not (t > 0 and tb.lower[t - 1] in VERSION_WORDS)
+                        and not (stop < n and tb.lower[stop] == "of")):
+                    only = self.version_words.get(v, ())  # "2. 0 Flash", "1. 5 Pro" with no family near:
+                    if len(only) == 1:  # the one line of the catalog with that version and that variant word
+                        hit = _Prim(t, stop, only[0], "version", CONFIDENCE["version"])  # (not "version 2.0 Pro of")
+                if hit is not None and stop == end and end in short_at:
+                    word = self.c.short_of[self.c.nlp.vocab.strings[short_at[end][0]]]
+                    if hit.entry is not None and family_of(hit.entry) not in {family_of(c) for c in word}:
+                        hit = None  # "2. 5 Flash-Lite" is no DeepSeek V2.5: the variant word is another line's
                 if hit is not None:
                     break
             if hit is not None:
