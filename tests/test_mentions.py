@@ -955,6 +955,20 @@ def test_a_version_and_variant_word_only_one_line_has():
     assert models("Honestly, 2. 0 Flash") == [("2. 0 Flash", "Gemini 2.0 Flash")]
 
 
+def test_a_word_one_sound_off_with_the_discussed_lines_version():
+    """"Gamma 3 4B", "Sonic four": a word written as a name, one sound off a model's name, said with
+    that model's own number while its line is discussed; not where no such line is ("I played Sonic
+    4"), nor where the number counts what follows ("Kappa 3 people")."""
+    def models(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert models("Gemma 3 is out. Eight gigs: the 1B or Gamma 3 4B. And the Gamma three family is fine.") == [
+        ("Gemma 3", "Gemma 3"), ("1B", "Gemma 3"), ("Gamma 3 4B", "Gemma 3"), ("Gamma three", "Gemma 3")]
+    assert models("Claude Sonnet 4 came out. And then Sonic four gets a one million context.") == [
+        ("Claude Sonnet 4", "Claude Sonnet 4"), ("Sonic four", "Claude Sonnet 4")]
+    assert models("I played Sonic 4 as a kid, and Gemma 3 is out. We met Kappa 3 people.") == [("Gemma 3", "Gemma 3")]
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,

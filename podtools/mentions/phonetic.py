@@ -17,7 +17,9 @@ model or benchmark is meant, is that name. The context (see
   sound like a model's name and version are that model;
 - or the name's family is under discussion in the chapter and the word is written as a name
   (capitalized), or the sound is long and distinctive (five sounds or more: "mixed rail",
-  "code stroll") and a model word, another name or a size is near.
+  "code stroll") and a model word, another name or a size is near;
+- or, one sound off, a word written as a name says the number of a line under discussion ("Gamma
+  3 4B" while Gemma 3 is talked about, "Sonic four" for Sonnet 4).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
-from .cues import plain_english
+from .cues import COUNT_NOUNS, plain_english, verb_form
 from .nlp import table
 from .text import digits_of
 
@@ -43,6 +45,8 @@ CUES = frozenset({
     "coding", "agent", "agents", "inference", "gpu", "gpus", "run", "running", "ran", "bench",
 })
 
+
+LINE_WORDS = frozenset({"family", "series", "line", "lineup"})  # "the Gamma three family"
 
 # how each letter is said, for names said letter by letter ("GPQA": gee pee queue ay, heard "Jeep QA")
 LETTER_NAMES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
@@ -150,6 +154,13 @@ class PhoneticIndex:
                 bucket = index.setdefault(code, [])
                 if all(n.entry is not entry or n.digits != name.digits for n in bucket):
                     bucket.append(name)
+        # names with their numbers, keyed by the numbers: a word one sound off said with a discussed
+        # line's own version ("Gamma 3", "Sonic four")
+        self.by_digits: dict[tuple, list[_Name]] = {}
+        for names in self.by_sound.values():
+            for name in names:
+                if name.digits and len(name.sound) >= 2:
+                    self.by_digits.setdefault(name.digits, []).append(name)
         # long sounds also one sound off ("Sweep bench"), keyed by the words of their names: one of
         # them must be heard right
         self.by_word: dict[str, list[_Name]] = {}
@@ -225,6 +236,8 @@ class PhoneticIndex:
                     anchors.append(lower[k])
                 if found is None and anchors and j - i >= 2 and len(keys[0]) >= NEAR_SOUND - 1:
                     found = self._near(doc, i, j, keys, digits, anchors, covered, sizes, benchmark_talk)
+                if found is None and digits and num[k] and k == i + 1 and len(keys[0]) >= 2:
+                    found = self._versioned(doc, i, j, keys[0], digits, discussed)
                 if found is not None:
                     best = found  # the longest window that fits wins
             if best is not None:
@@ -252,6 +265,23 @@ class PhoneticIndex:
         words = sum(doc[k].is_alpha for k in range(i, j))
         best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
         return PhoneticHit(i, j, best.entry, "near")
+
+    def _versioned(self, doc, i: int, j: int, key: str, digits, discussed) -> Optional[PhoneticHit]:
+        """One word one sound off a name, and that name's own number after it, while the name's
+        line is under discussion: "Gamma 3" (Gemma 3), "Sonic four" (Sonnet 4). The word is written
+        as a name: capitalized, not in capitals, not at a sentence start; and the number is no count
+        of what follows ("Gamma 3 rays" may be a name, "Kappa 3 people" is not)."""
+        first = doc[i]
+        if not first.text[:1].isupper() or first.text.isupper() or i == 0 or doc[i - 1].text in (".", "!", "?"):
+            return None
+        after = doc[j].lower_ if j < len(doc) and doc[j].is_alpha and doc[j].is_lower else ""
+        if after and after not in self.stop | CUES | LINE_WORDS and (after in COUNT_NOUNS or not verb_form(after)):
+            return None
+        fits = [name for name in self.by_digits.get(digits, ())
+                if name.sound != key and one_off(name.sound, key) and discussed(name.entry, i)]
+        if not fits:
+            return None
+        return PhoneticHit(i, j, fits[0].entry, "near")
 
     def _cued(self, doc, i: int, j: int, covered, sizes, outside: bool = False) -> bool:
         """Whether a model word, another name or a size is within ``NEAR`` tokens of ``doc[i:j]``
