@@ -15,8 +15,9 @@
              discourse rules were written; (d2) heldout.txt, never looked into (--show skips it);
              (d3) dev2.txt, a third show (October 2024), added later and measured before any rule was
              shaped on it; (d4)-(d8) dev3-dev7.txt (Feb 2025, Aug 2025, Dec 2024, Apr 2024, Jun 2025) the
-             same way; (d9) dev8.txt (Jul 2024) and (d10) dev9.txt (Oct 2025), written by helpers who saw
-             neither the resolver nor the held-out set, measured only (--show skips them too):
+             same way; (d9) dev8.txt (Jul 2024), (d10) dev9.txt (Oct 2025), (d11) dev10.txt (Mar 2024)
+             and (d12) dev11.txt (Mar 2025), written by helpers who saw neither the resolver nor the
+             other sets, measured only (--show skips them too):
              chapter-set F1, instance recall, false names
 (e) ordinary  Debian's fortunes (quotations, jokes, literature; apt-get install fortunes), where any model
              or benchmark found is false: per 10k words, on the half rules were shaped on and the other
@@ -279,8 +280,9 @@ TALK = GOLD / "talk"
 TALK_SETS = {"dev.txt": "(d) talk, dev", "heldout.txt": "(d2) talk, held out", "dev2.txt": "(d3) talk, dev 2",
              "dev3.txt": "(d4) talk, dev 3", "dev4.txt": "(d5) talk, dev 4",
              "dev5.txt": "(d6) talk, dev 5", "dev6.txt": "(d7) talk, dev 6", "dev7.txt": "(d8) talk, dev 7",
-             "dev8.txt": "(d9) talk, dev 8", "dev9.txt": "(d10) talk, dev 9"}
-UNSEEN = ("heldout.txt", "dev8.txt", "dev9.txt")
+             "dev8.txt": "(d9) talk, dev 8", "dev9.txt": "(d10) talk, dev 9", "dev10.txt": "(d11) talk, dev 10",
+             "dev11.txt": "(d12) talk, dev 11"}
+UNSEEN = ("heldout.txt", "dev8.txt", "dev9.txt", "dev10.txt", "dev11.txt")
 _TURN = re.compile(r"^([A-Z][\w .'-]{0,30}):\s+(.+)$")
 WORD_SECONDS = 0.4  # 2.5 words a second
 
