@@ -155,7 +155,7 @@ def main() -> None:
     talks = list(talk_episodes())
     if talks:
         print("\nTalk transcripts (mentions_gold/talk): F1 at +-60 s / +-30 s, chapters detected / true")
-        print(f"{'method':30s} " + " ".join(f"{label[4:]:>26s}" for label, *_ in talks))
+        print(f"{'method':30s} " + " ".join(f"{label.split(') ', 1)[-1]:>26s}" for label, *_ in talks))
         for name, fn in methods.items():
             cells = []
             for label, segs, duration, truth in talks:
