@@ -117,6 +117,7 @@ class PhoneticIndex:
 
     def __init__(self, by_atoms: dict, stop_words: frozenset[str], is_word: Callable[[str], bool] = lambda w: False):
         self.stop = stop_words
+        self.said_after = stop_words | CUES | LINE_WORDS  # words after "Gamma 3" that leave it a name
         self.is_word = is_word
         self.by_sound: dict[str, list[_Name]] = {}
         self.by_blur: dict[str, list[_Name]] = {}  # names with an acronym, said letter by letter, blurred
@@ -275,7 +276,7 @@ class PhoneticIndex:
         if not first.text[:1].isupper() or first.text.isupper() or i == 0 or doc[i - 1].text in (".", "!", "?"):
             return None
         after = doc[j].lower_ if j < len(doc) and doc[j].is_alpha and doc[j].is_lower else ""
-        if after and after not in self.stop | CUES | LINE_WORDS and (after in COUNT_NOUNS or not verb_form(after)):
+        if after and after not in self.said_after and (after in COUNT_NOUNS or not verb_form(after)):
             return None
         fits = [name for name in self.by_digits.get(digits, ())
                 if name.sound != key and one_off(name.sound, key) and discussed(name.entry, i)]

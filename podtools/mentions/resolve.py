@@ -534,8 +534,8 @@ class Resolver:
                     if len(only) == 1:  # the one line of the catalog with that version and that variant word
                         hit = _Prim(t, stop, only[0], "version", CONFIDENCE["version"])  # (not "version 2.0 Pro of")
                 if hit is not None and stop == end and end in short_at:
-                    word = self.c.short_of[self.c.nlp.vocab.strings[short_at[end][0]]]
-                    if hit.entry is not None and family_of(hit.entry) not in {family_of(c) for c in word}:
+                    owners = self.c.short_of[self.c.nlp.vocab.strings[short_at[end][0]]]
+                    if hit.entry is not None and family_of(hit.entry) not in {family_of(c) for c in owners}:
                         hit = None  # "2. 5 Flash-Lite" is no DeepSeek V2.5: the variant word is another line's
                 if hit is not None:
                     break
