@@ -315,7 +315,8 @@ def read_talk(path: Path, catalog) -> Talk:
         if m is None or not chapters:
             raise SystemExit(f"{path}: not a turn or chapter line: {raw[:60]!r}")
         text, spans, skip = parse_marked(m.group(2), catalog)
-        assert not skip, path
+        if skip:  # a talk set's scores count every prediction; a span left undecided would bias them
+            raise SystemExit(f"{path}: [[...|?skip]] is for the corpus and ASR sets, not talk files: {raw[:60]!r}")
         ws, offs = [], []
         for k, w in enumerate(re.finditer(r"\S+", text)):
             ws.append(Word(start=round(t + k * WORD_SECONDS, 3), end=round(t + k * WORD_SECONDS + 0.35, 3), text=w.group()))
