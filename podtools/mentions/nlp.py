@@ -327,6 +327,10 @@ class Compiled:
         nlp, self.package = _load_base(ner)
         _customize_tokenizer(nlp)
         self.by_version = versions_of(catalog)
+        self.version_words: dict[str, list] = {}  # "2.0flash" -> the models said so, across families
+        for (_, v), entry in self.by_version.items():
+            if v[:1].isdigit() and not v.replace(".", "").isdigit():
+                self.version_words.setdefault(v, []).append(entry)
         versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
                             if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)

@@ -55,6 +55,11 @@ LETTER_NAMES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
 ACRONYM = re.compile(r"\b[A-Z]{2,5}\b|(?<![A-Za-z])[A-Z]{2,5}(?=[a-z]*(?:bench|eval|Eval)\b)")
 
 
+def _starts(doc, i: int) -> bool:
+    """Whether ``doc[i]`` begins a sentence, where a capital says nothing of a name."""
+    return i == 0 or doc[i - 1].text in (".", "!", "?")
+
+
 def spelled(word: str) -> str:
     """A word said letter by letter, as letters that sound like it ("QA": kyooay)."""
     return "".join(LETTER_NAMES.get(c, c) for c in word.lower())
@@ -273,7 +278,7 @@ class PhoneticIndex:
         as a name: capitalized, not in capitals, not at a sentence start; and the number is no count
         of what follows ("Gamma 3 rays" may be a name, "Kappa 3 people" is not)."""
         first = doc[i]
-        if not first.text[:1].isupper() or first.text.isupper() or i == 0 or doc[i - 1].text in (".", "!", "?"):
+        if not first.text[:1].isupper() or first.text.isupper() or _starts(doc, i):
             return None
         after = doc[j].lower_ if j < len(doc) and doc[j].is_alpha and doc[j].is_lower else ""
         if after and after not in self.said_after and (after in COUNT_NOUNS or not verb_form(after)):
@@ -302,7 +307,7 @@ class PhoneticIndex:
         first = doc[i]
         if first.text.isupper():
             return None  # "LLM": an acronym written as one, not a name misheard
-        starts = i == 0 or doc[i - 1].text in (".", "!", "?")
+        starts = _starts(doc, i)
         if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
             return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
         if (j - i >= 2 and len(name.sound) >= 3 and any(doc[k].lower_ in name.words for k in range(i, j))

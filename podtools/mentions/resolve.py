@@ -109,10 +109,6 @@ class Resolver:
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
         self.discourse = Discourse()
-        self.version_words: dict[str, list[Entry]] = {}  # "2.0flash" -> the models said so, across families
-        for (_, v), entry in compiled.by_version.items():
-            if v[:1].isdigit() and not v.replace(".", "").isdigit():
-                self.version_words.setdefault(v, []).append(entry)
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
         self._doc_pos: list[int] = []
@@ -530,7 +526,7 @@ class Resolver:
                 variant_said = stop > end and (doc[end].text[:1].isupper() or doc[end].lower_ in self.c.listed_short)
                 if (hit is None and variant_said and not (t > 0 and tb.lower[t - 1] in VERSION_WORDS)
                         and not (stop < n and tb.lower[stop] == "of")):
-                    only = self.version_words.get(v, ())  # "2. 0 Flash", "1. 5 Pro" with no family near:
+                    only = self.c.version_words.get(v, ())  # "2. 0 Flash", "1. 5 Pro" with no family near:
                     if len(only) == 1:  # the one line of the catalog with that version and that variant word
                         hit = _Prim(t, stop, only[0], "version", CONFIDENCE["version"])  # (not "version 2.0 Pro of")
                 if hit is not None and stop == end and end in short_at:
