@@ -969,6 +969,26 @@ def test_a_word_one_sound_off_with_the_discussed_lines_version():
     assert models("I played Sonic 4 as a kid, and Gemma 3 is out. We met Kappa 3 people.") == [("Gemma 3", "Gemma 3")]
 
 
+def test_a_size_said_of_a_family_or_of_a_model_whose_name_says_it():
+    """A size said while a family was just named is the one model of that family in that size
+    ("LLaMA ... the sixty five" is Llama 1, the only Llama of 65B; with several, as "the 70B"
+    after "Llama", nothing is guessed); a size a model's name says is that model's ("Yi-34B ...
+    the 34B"); and a size said of the model just named is what it is, not another mention
+    ("Scout is 109 billion total", "Two trillion parameters, still training")."""
+    def models(text):
+        return [(m.surface, m.canonical, m.size) for m in find_in_text(text) if m.kind == "model"]
+
+    assert models("Meta released LLaMA last week, four sizes. The sixty five is the one people want, and the "
+                  "65B needs two GPUs.") == [("LLaMA", "Llama", None), ("sixty five", "Llama 1", "65B"),
+                                            ("65B", "Llama 1", "65B")]
+    assert models("Llama is everywhere now. The 70B is what we run.") == [("Llama", "Llama", None)]
+    assert models("Zero One AI put out Yi-34B on Monday. Honestly the 34B is the sweet spot.") == [
+        ("Yi-34B", "Yi-34B", None), ("34B", "Yi-34B", "34B")]
+    assert [m[0] for m in models("Llama 4 Scout and Behemoth. Scout is 109 billion total. Behemoth is still "
+                                 "training. Two trillion parameters, still training.")] == [
+        "Llama 4 Scout", "Behemoth", "Scout", "Behemoth"]
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,

@@ -10,6 +10,7 @@ across chunk boundaries, and the models under discussion in the current chapter
 from __future__ import annotations
 
 import bisect
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -38,9 +39,18 @@ SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
+NAMED_SIZE = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?[BM])\b")  # "Yi-34B", "Nemotron-4 340B": a size in the name
+
+
+@lru_cache(maxsize=4096)
+def _named_sizes(name: str) -> tuple[str, ...]:
+    return tuple(NAMED_SIZE.findall(name))
+
+
 def _model_of_size(entry: Entry, size: Optional[str]) -> bool:
-    """Whether ``entry`` is a model that comes in ``size`` (a reference by size may mean it)."""
-    return entry.kind == "model" and size in entry.sizes
+    """Whether ``entry`` is a model that comes in ``size`` (a reference by size may mean it): one
+    of its sizes, or the size its name says ("the 34B" after Yi-34B)."""
+    return entry.kind == "model" and (size in entry.sizes or not entry.sizes and size in _named_sizes(entry.name))
 
 
 def _size_after(doc, e: int, sizes: dict[int, int], covered: list[bool]) -> tuple[Optional[str], int]:
@@ -438,8 +448,9 @@ class Resolver:
                     pick = next((entry for entry, said in fits if said == size), fits[0][0] if fits else None)
                     hit = _Prim(s, e, pick, "bare", CONFIDENCE["bare"], size) if pick is not None else None
                 if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
+                    # "the 405B" may be an earlier chapter's
                     hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
-                                               earlier=prev in DETERMINERS)  # "the 405B" may be an earlier chapter's
+                                               earlier=prev in DETERMINERS, sized=True)
                 if hit is not None:
                     take(s, e, hit)
 
@@ -463,7 +474,7 @@ class Resolver:
                 # "we tried the seventy, no", "the seventy at four bit", "the 70 instruct": not "the 72 hours"
             size = f"{tok.norm_}B"
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
-                                       earlier=" " in tok.text)  # "the four oh five", said digit by digit,
+                                       earlier=" " in tok.text, sized=True)  # "the four oh five", said digit by digit,
             # may be an earlier chapter's
             if hit is not None:
                 take(t, t + 1, hit)
@@ -476,7 +487,7 @@ class Resolver:
             if any(covered[k] for k in range(t, end)) or not (verb or self._free_standing(doc, t, end)):
                 continue  # "8 by 7 feet", "a 2 by 4 board"; "the 8x22 needs more memory" is the model
             size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
-            hit = self._from_discourse(t, end, partial(_model_of_size, size=size), size)
+            hit = self._from_discourse(t, end, partial(_model_of_size, size=size), size, sized=True)
             if hit is None and len(owners := self.c.models_with_size.get(size, ())) == 1:
                 hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
             if hit is not None:
@@ -641,17 +652,22 @@ class Resolver:
         return hit
 
     def _from_discourse(self, s: int, e: int, fits, size: Optional[str], version: Optional[str] = None,
-                        variants: list[Entry] = (), earlier: bool = True) -> Optional[_Prim]:
+                        variants: list[Entry] = (), earlier: bool = True, sized: bool = False) -> Optional[_Prim]:
         """A reference resolved against the models under discussion (the chapter's, nearest first;
         then, when ``earlier``, those of earlier chapters): the first model that ``fits``, the
-        model of a discussed family that has ``version``, or the one of ``variants`` that belongs
-        to a discussed model's line (its family, or a sibling of it)."""
-        for named, where in self.discourse.candidates(self.base + s):
+        model of a discussed family that has ``version``, the one model of a discussed family
+        that comes in ``size`` (``sized``: "LLaMA ... the sixty five" is Llama 1, the one Llama of
+        65B), or the one of ``variants`` that belongs to a discussed model's line (its family, or
+        a sibling of it)."""
+        for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
             if where != IN_DISCUSSION and not earlier:
                 break
             entry = named.entry
             pick = entry if fits(entry) else None
             fam = family_of(entry)
+            if pick is None and sized and k == 0 and entry.kind == "family":  # only the family just named
+                members = self.c.by_family_size.get((entry.name, size), ())
+                pick = members[0] if len(members) == 1 else None
             if pick is None and version is not None and fam:
                 pick = self.c.by_version.get((fam, version))
                 if pick is not None:
