@@ -989,6 +989,18 @@ def test_a_size_said_of_a_family_or_of_a_model_whose_name_says_it():
         "Llama 4 Scout", "Behemoth", "Scout", "Behemoth"]
 
 
+def test_the_2023_models_by_the_names_hosts_used():
+    """Claude Instant said "Instant" once it was named, and text-davinci-003 (the GPT-3.5 of early
+    2023) by its API name; "an Instant message" with no Claude around is no model."""
+    def models(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert models("Anthropic has Claude 2 and Claude Instant. For extraction, Instant still wins.") == [
+        ("Claude 2", "Claude 2"), ("Claude Instant", "Claude 1"), ("Instant", "Claude 1")]
+    assert models("We compared against text-davinci-003 last year.") == [("text-davinci-003", "GPT-3.5")]
+    assert models("He sent an Instant message.") == []
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,
