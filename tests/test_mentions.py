@@ -1001,6 +1001,19 @@ def test_the_2023_models_by_the_names_hosts_used():
     assert models("He sent an Instant message.") == []
 
 
+def test_a_benchmark_word_before_a_noun_once_the_benchmark_was_named():
+    """"people in the Arena vote", "the Arena update": a benchmark's word written as a name before a
+    noun is the benchmark once it was named; "the Arena concert" with none named is a place."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "benchmark"]
+
+    assert said("On Chatbot Arena it is first. The theory is it refuses more and people in the Arena vote "
+                "down refusals.") == [("Chatbot Arena", "Chatbot Arena"), ("Arena", "Chatbot Arena")]
+    assert said("It is on Chatbot Arena. Speaking of which, the Arena update last Friday.") == [
+        ("Chatbot Arena", "Chatbot Arena"), ("Arena", "Chatbot Arena")]
+    assert said("We went to the Arena concert downtown.") == []
+
+
 def test_ordinary_english_with_numbers_in_it_names_no_model():
     """Sentences of ordinary English (from quotations and jokes): lower-case English words with a
     number after them are not a name heard by sound or a letter off ("tell you 3" is no DALL-E 3,

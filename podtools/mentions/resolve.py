@@ -597,8 +597,12 @@ class Resolver:
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
                 if inside and prev not in ("'s", "\u2019s"):
-                    hit = self._from_discourse(s, e, lambda entry: False, None, variants=self.c.short_of[name],
-                                               earlier=False)
+                    cands = self.c.short_of[name]
+                    if all(c.kind == "benchmark" for c in cands):  # "people in the Arena vote", "the Arena
+                        pick = self._benchmark_said(cands, self.base + s)  # update", after Chatbot Arena
+                        hit = _Prim(s, e, pick, "short", CONFIDENCE["short"]) if pick is not None else None
+                    else:
+                        hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=False)
                     if hit is not None:
                         take(s, e, hit)
                 continue
