@@ -327,11 +327,6 @@ class Compiled:
         nlp, self.package = _load_base(ner)
         _customize_tokenizer(nlp)
         self.by_version = versions_of(catalog)
-        self.by_family_size: dict[tuple[str, str], list] = {}  # ("Llama", "65B") -> the family's models of that size
-        for e in catalog.entries:
-            if e.kind == "model" and e.family:
-                for size in e.sizes:
-                    self.by_family_size.setdefault((e.family, size), []).append(e)
         self.version_words: dict[str, list] = {}  # "2.0flash" -> the models said so, across families
         for (_, v), entry in self.by_version.items():
             if v[:1].isdigit() and not v.replace(".", "").isdigit():

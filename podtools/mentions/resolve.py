@@ -670,7 +670,7 @@ class Resolver:
             pick = entry if fits(entry) else None
             fam = family_of(entry)
             if pick is None and sized and k == 0 and entry.kind == "family":  # only the family just named
-                members = self.c.by_family_size.get((entry.name, size), ())
+                members = [m for m in self.c.models_with_size.get(size, ()) if m.family == entry.name]
                 pick = members[0] if len(members) == 1 else None
             if pick is None and version is not None and fam:
                 pick = self.c.by_version.get((fam, version))
