@@ -1125,6 +1125,23 @@ def test_a_variant_word_in_lower_case_is_a_model_only_as_the_subject_of_a_verb()
     assert said(mini + "Thanks to June for the mini.") == ["GPT-4o mini"]
 
 
+def test_a_variant_word_with_no_determiner_is_the_model_set_against_another_or_said_of_in_any_tense():
+    """A lower-case variant word with no determiner, as a name goes: the subject of any verb ("preview
+    got 21 percent", "preview burned", irregular pasts too) or set against a model ("better than
+    preview on", "the real o1, not preview,"). With a determiner or a possessive it stays a common
+    noun ("the flash went off", "the camera's flash keeps"); after a number it is that version's."""
+    def said(text):
+        return [m.canonical for m in find_in_text(text) if m.kind == "model"]
+
+    o1 = "o1-preview came out last week. "
+    assert said(o1 + "On ARC, preview got 21 percent, and preview burned a lot of tokens.") == ["o1-preview"] * 3
+    assert said(o1 + "It makes fewer errors than preview on hard tasks.") == ["o1-preview"] * 2
+    assert said("o1 is out. The real o1, not preview, with function calling.") == ["o1", "o1", "o1-preview"]
+    flash = "Gemini 2.0 Flash is fast and cheap. "
+    assert said(flash + "Then the flash went off, and the camera's flash keeps spooking the bird.") == [
+        "Gemini 2.0 Flash"]
+
+
 def test_a_users_catalog_name_that_is_an_english_word_fires_only_as_a_name(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text("models:\n  - {name: Sparrow, org: DeepMind}\n")

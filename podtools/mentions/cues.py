@@ -71,6 +71,8 @@ GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrat
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 # a word right before one of these is a verb, not a name said alone: "Distill it, sell it", "flash them"
 OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
+# words that set one thing against another: a variant word after them is a model set against a model
+CONTRASTS = {"than", "versus", "vs", "not"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
 # words after a subject that say a verb comes: auxiliaries, modals, and adverbs said before a verb
 VERB_LEADS = {"has", "have", "had", "'ve", "does", "did", "do", "can", "could", "will", "'ll", "would", "'d", "should",

@@ -17,12 +17,12 @@ from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, COUNT_NOUNS,
-                   CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS, SIZE_NOUNS,
-                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN,
-                   benchmark_shaped, built_on, clean_surface, months_apart, not_this_name, plain_english, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone, word_before,
-                   word_said)
+from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
+                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
+                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
+                   VERSION_TOKEN, benchmark_shaped, built_on, clean_surface, months_apart, not_this_name, plain_english,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -613,6 +613,14 @@ class Resolver:
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
             cands = self.c.short_of[name]
             verb = e < n and self._verb_follows(doc[e])
+            bare = (doc[s].is_lower and prev not in DETERMINERS and prev not in ("'s", "\u2019s")
+                    and not (s > 0 and doc[s - 1].like_num))  # "O. 1 mini": a version's variant
+            if bare and not verb and e < n and doc[e].lower_ in IRREGULAR_PAST:
+                verb = True  # "preview got 21 percent": a variant word with no determiner, said of (not
+                # "the flash went off", a common noun)
+            compared = bare and prev in CONTRASTS and (e == n or doc[e].is_punct or doc[e].lower_ in self.stop)
+            # "fewer errors than preview on hard tasks", "the real o1, not preview,": set against the
+            # model, as only a model is
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
@@ -623,14 +631,14 @@ class Resolver:
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
-            if doc[s].is_lower and not verb:
+            if doc[s].is_lower and not (verb or compared):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value")
             pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
-            if not (marked or self._free_standing(doc, s, e)):
+            if not (marked or bare and verb or compared or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
             # an earlier chapter's model
