@@ -972,21 +972,29 @@ def test_a_word_one_sound_off_with_the_discussed_lines_version():
 def test_a_size_said_of_a_family_or_of_a_model_whose_name_says_it():
     """A size said while a family was just named is the one model of that family in that size
     ("LLaMA ... the sixty five" is Llama 1, the only Llama of 65B; with several, as "the 70B"
-    after "Llama", nothing is guessed); a size a model's name says is that model's ("Yi-34B ...
+    after "Llama", it is the family in that size, said with less confidence, unless a model the
+    chapter talks about comes in it); a size a model's name says is that model's ("Yi-34B ...
     the 34B"); and a size said of the model just named is what it is, not another mention
-    ("Scout is 109 billion total", "Two trillion parameters, still training")."""
+    ("Scout is 109 billion total", "Two trillion parameters, still training", "about 400 billion
+    total, seventeen billion active")."""
     def models(text):
         return [(m.surface, m.canonical, m.size) for m in find_in_text(text) if m.kind == "model"]
 
     assert models("Meta released LLaMA last week, four sizes. The sixty five is the one people want, and the "
                   "65B needs two GPUs.") == [("LLaMA", "Llama", None), ("sixty five", "Llama 1", "65B"),
                                             ("65B", "Llama 1", "65B")]
-    assert models("Llama is everywhere now. The 70B is what we run.") == [("Llama", "Llama", None)]
+    assert models("Llama is everywhere now. The 70B is what we run.") == [("Llama", "Llama", None),
+                                                                       ("70B", "Llama", "70B")]
+    assert [m.confidence for m in find_in_text("Llama is everywhere now. The 70B is what we run.")][1] < 0.6
+    assert models("Llama 3.1 is out, and Llama is everywhere now. The 70B is what we run.")[-1] == (
+        "70B", "Llama 3.1", "70B")
     assert models("Zero One AI put out Yi-34B on Monday. Honestly the 34B is the sweet spot.") == [
         ("Yi-34B", "Yi-34B", None), ("34B", "Yi-34B", "34B")]
     assert [m[0] for m in models("Llama 4 Scout and Behemoth. Scout is 109 billion total. Behemoth is still "
                                  "training. Two trillion parameters, still training.")] == [
         "Llama 4 Scout", "Behemoth", "Scout", "Behemoth"]
+    assert models("Meta put out Llama. Then Llama 4 Maverick: 128 experts, about 400 billion total, seventeen "
+                  "billion active.") == [("Llama", "Llama", None), ("Llama 4 Maverick", "Llama 4 Maverick", None)]
 
 
 def test_the_2023_models_by_the_names_hosts_used():

@@ -229,13 +229,15 @@ def said_of_previous(doc, s: int, e: int) -> bool:
     """Whether the size at ``doc[s:e]`` is an attribute of the model just named, not another
     mention: the complement of "it is", "that's", "which was" ... ("Small 3.1 is great, it's 24
     billion", "which is also 24 billion", "Scout is 109 billion"), or a parameter count ("Mistral
-    Large 2, with 123 billion parameters", "two trillion parameters, still training")."""
+    Large 2, with 123 billion parameters", "two trillion parameters, still training", "400 billion total")."""
     k = s - 1 if s >= 1 and doc[s - 1].lower_ in ("also", "only", "just", "still", "about", "around") else s
     if k >= 2 and doc[k - 1].lower_ in BE_FORMS and (doc[k - 2].lower_ in REFERRING_PRONOUNS
                                                     or doc[k - 2].is_title and not doc[k - 2].is_sent_start):
         return True  # "it's 24 billion", "which is also 24 billion", "Scout is 109 billion total"
     if e < len(doc) and doc[e].lower_ in ("parameters", "params"):
         return True  # "Two trillion parameters, still training": how big it is ("parameter model" names one)
+    if e < len(doc) and doc[e].lower_ in ("total", "active") and word_before(doc, s) not in DETERMINERS:
+        return True  # "128 experts, about 400 billion total": a count, as parameters are (not "the 400B total")
     return (s >= 1 and doc[s - 1].lower_ in ("with", "has", "have", "had", "(") and e < len(doc)
             and doc[e].lower_ == "parameter")
 

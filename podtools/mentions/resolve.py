@@ -671,8 +671,9 @@ class Resolver:
         that comes in ``size`` (``sized``: "LLaMA ... the sixty five" is Llama 1, the one Llama of
         65B), or the one of ``variants`` that belongs to a discussed model's line (its family, or
         a sibling of it)."""
+        family = None
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
-            if where != IN_DISCUSSION and not earlier:
+            if where != IN_DISCUSSION and (family is not None or not earlier):
                 break
             entry = named.entry
             pick = entry if fits(entry) else None
@@ -680,6 +681,8 @@ class Resolver:
             if pick is None and sized and k == 0 and entry.kind == "family":  # only the family just named
                 members = [m for m in self.c.models_with_size.get(size, ()) if m.family == entry.name]
                 pick = members[0] if len(members) == 1 else None
+                if len(members) > 1:  # "Llama ... the 70B", several Llamas of 70B: the family, unless a
+                    family = entry  # model the chapter talks about comes in that size
             if pick is None and version is not None and fam:
                 pick = self.c.by_version.get((fam, version))
                 if pick is not None:
@@ -695,7 +698,7 @@ class Resolver:
             if pick is not None:
                 conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
                 return _Prim(s, e, pick, "discourse", conf, size)
-        return None
+        return _Prim(s, e, family, "discourse", EARLIER_CONFIDENCE, size) if family is not None else None
 
     @staticmethod
     def _guessed(doc, s: int, e: int, entry: Entry, method: str, conf: float, covered, sizes) -> _Prim:
