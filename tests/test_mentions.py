@@ -1175,3 +1175,16 @@ def test_the_discourse_stays_bounded_on_a_transcript_without_chapters():
     near = [(n.entry.name, where) for n, where in d.candidates(10**6 + 5)]
     assert near[:2] == [("Llama 3.1", "chapter"), ("Qwen2.5", "chapter")]
     assert [w for _, w in d.candidates(10**6 + 50_000)] == ["episode", "episode"]  # long after: not discussed
+
+
+def test_the_catalog_knows_older_and_smaller_names_and_not_their_words():
+    """Models hosts bring up beyond the frontier labs' (2023 fine-tunes, embedding models, speech
+    models) are catalog names; those that are English words count only written as names."""
+    def names(text):
+        return [m.canonical for m in find_in_text(text) if m.kind in ("model", "benchmark")]
+
+    assert names("Back then we ran OpenHermes 2.5 and Solar 10.7B, embedded with BGE and text-embedding-3-small, "
+                 "next to Pythia and Guanaco. Now it is Perplexity's Sonar Pro, and Dia from Nari Labs.") == [
+        "OpenHermes", "Solar 10.7B", "BGE", "text-embedding-3-small", "Pythia", "Guanaco", "Sonar", "Dia"]
+    assert names("The voyage was long: a firefly lit up, the sonar pinged, a guanaco grazed, and we built an "
+                 "open chat model for the team.") == []
