@@ -1188,3 +1188,19 @@ def test_the_catalog_knows_older_and_smaller_names_and_not_their_words():
         "OpenHermes", "Solar 10.7B", "BGE", "text-embedding-3-small", "Pythia", "Guanaco", "Sonar", "Dia"]
     assert names("The voyage was long: a firefly lit up, the sonar pinged, a guanaco grazed, and we built an "
                  "open chat model for the team.") == []
+
+
+def test_falcon_is_a_family_and_zero_is_r1_zero_once_r1_is_talked_about():
+    """"Falcon" written as a name is TII's family (not the rocket or the starship); "Zero" after
+    DeepSeek-R1 is R1-Zero, also before an adverb ("Zero literally writes"), not "Zero chance"."""
+    def models(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert models("In June, Falcon was on top, and LLaMA went back above Falcon.") == [
+        ("Falcon", "Falcon"), ("LLaMA", "Llama"), ("Falcon", "Falcon")]
+    assert models("SpaceX flew a Falcon 9 and the Millennium Falcon. A falcon flew over.") == []
+    assert models("DeepSeek-R1 is out. Zero literally writes in two languages. So why not ship Zero?") == [
+        ("DeepSeek-R1", "DeepSeek-R1"), ("Zero", "DeepSeek-R1"), ("Zero", "DeepSeek-R1")]
+    assert models("DeepSeek-R1 is out. Zero chance it runs on my laptop.") == [("DeepSeek-R1", "DeepSeek-R1")]
+    assert models("DeepSeek-R1 is out ([link](https://read.example.io/read/01ja56cn0a9)).") == [
+        ("DeepSeek-R1", "DeepSeek-R1")]  # a digit 0 is no "Zero"

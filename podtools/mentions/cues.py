@@ -220,6 +220,15 @@ IRREGULAR_PAST = frozenset(
     "brought bought caught taught sold told wrote broke spoke chose rose shot stood understood became began".split())
 
 
+def adverb(word: str, words) -> bool:
+    """Whether a lower-case ``word`` is an adverb in -ly made from a word of ``words`` ("literally",
+    "honestly", "basically", "happily"), said before a verb; not a noun in -ly ("family", "supply")."""
+    if len(word) < 5 or not word.endswith("ly"):
+        return False
+    return (word[:-2] in words or word.endswith("ally") and word[:-4] in words
+            or word.endswith("ily") and word[:-3] + "y" in words)
+
+
 def verb_form(word: str) -> bool:
     """Whether a lower-case ``word`` looks like a verb in -s or -ed ("costs", "beats", "shipped")."""
     return len(word) > 3 and (word.endswith("s") or word.endswith("ed"))

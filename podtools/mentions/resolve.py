@@ -20,9 +20,9 @@ from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
                    SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
-                   VERSION_TOKEN, benchmark_shaped, built_on, clean_surface, months_apart, not_this_name, plain_english,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   word_before, word_said)
+                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clean_surface, months_apart, not_this_name,
+                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
+                   version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -185,17 +185,17 @@ class Resolver:
         """Whether ``tok``, after a one-word name, makes that word part of a noun phrase ("scout
         troop", "Pro tip", "mini fridge") rather than the subject of a verb ("Mini costs", "Opus
         writes", "Haiku got smarter"): a lower-case content word that does not look like a verb in -s
-        or -ed and is no past tense of another form."""
+        or -ed, no past tense of another form and no adverb ("Zero literally writes")."""
         w = tok.lower_
         return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
-                and not verb_form(w) and w not in IRREGULAR_PAST)
+                and not verb_form(w) and w not in IRREGULAR_PAST and not adverb(w, dictionary_words()))
 
     def _verb_follows(self, tok) -> bool:
         """Whether ``tok``, after a one-word name written in lower case, makes that word the subject
         of a verb: a form of be, have or do, a modal, an adverb that comes before a verb, or a
         lower-case word in -s or -ed ("mini is cheap", "preview still beats", "haiku costs")."""
         w = tok.lower_
-        return (w in BE_FORMS or w in VERB_LEADS
+        return (w in BE_FORMS or w in VERB_LEADS or tok.is_lower and adverb(w, dictionary_words())
                 or (tok.is_alpha and tok.is_lower and w not in self.stop and verb_form(w) and not w.endswith("ss")))
 
     def _recent(self, pos: int, window: int):
@@ -295,13 +295,21 @@ class Resolver:
                         (entry, size), conf = glued, CONFIDENCE["asr"]
             prims.append(_Prim(s, e, entry, method, conf, size))
 
+        merged: list[_Prim] = []
         for p in prims:  # "Falcon's Mamba 7B": a name said with a possessive inside it ("Falcon Mamba")
             if (p.entry is not None and p.s >= 2 and doc[p.s - 1].lower_ in ("'s", "\u2019s")
-                    and not doc[p.s - 2].whitespace_ and not covered[p.s - 2]):
+                    and not doc[p.s - 2].whitespace_):
+                # the word before may be a name itself ("Falcon", the family): then it is part of this one
+                owner = next((q for q in prims if q.s == p.s - 2 and q.e == p.s - 1), None)
+                if covered[p.s - 2] and owner is None:
+                    continue
                 whole = self.c.by_atoms.get((doc[p.s - 2].norm_, *(t.norm_ for t in doc[p.s:p.e])))
                 if whole is not None and whole[0].kind == "model" and whole[1] != "cased":
                     p.entry, p.s = whole[0], p.s - 2
                     covered[p.s] = covered[p.s + 1] = True
+                    if owner is not None:
+                        merged.append(owner)
+        prims = [p for p in prims if all(p is not q for q in merged)]
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
@@ -578,6 +586,8 @@ class Resolver:
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
+            if not doc[s].text[:1].isalpha():
+                continue  # "0" is no "Zero": a variant word is said as a word
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
                 continue  # "Grok mini": a variant of the name just said, one the catalog does not list
             device = s > 1 and tb.digit[s - 1] and not covered[s - 2] and CAMEL.match(tb.text[s - 2])
