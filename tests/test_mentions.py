@@ -1204,3 +1204,22 @@ def test_falcon_is_a_family_and_zero_is_r1_zero_once_r1_is_talked_about():
     assert models("DeepSeek-R1 is out. Zero chance it runs on my laptop.") == [("DeepSeek-R1", "DeepSeek-R1")]
     assert models("DeepSeek-R1 is out ([link](https://read.example.io/read/01ja56cn0a9)).") == [
         ("DeepSeek-R1", "DeepSeek-R1")]  # a digit 0 is no "Zero"
+
+
+def test_a_whole_version_said_alone_is_the_model_named_in_the_chapter():
+    """Hosts say "four" for GPT-4 and "five" for GPT-5: a one-digit version alone is the model of
+    that version named in the chapter, as the subject of a singular verb at a clause's start, set
+    against something, or joined to a name just said; counts, times, "that one", a version of a
+    family only discussed (Llama 3.1, not Llama 4) and parts of numbers stay numbers."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    gpt4 = "GPT-4 came out this week. "
+    assert said(gpt4 + "Four is noticeably slow. Turbo is cheap, four is smart. Not four?") == [
+        ("GPT-4", "GPT-4"), ("Four", "GPT-4"), ("Turbo", "GPT-4 Turbo"), ("four", "GPT-4"), ("four", "GPT-4")]
+    assert said(gpt4 + "It is way below four. I put Claude between ChatGPT and four.")[1::3] == [
+        ("four", "GPT-4"), ("four", "GPT-4")]
+    assert said("GPT-5 launched. So five seemed dumber for a day.") == [("GPT-5", "GPT-5"), ("five", "GPT-5")]
+    for text in (gpt4 + "Four people came, and four are out. We need more than four. Two things. Twenty four "
+                 "hours, at four. That one was fine.", "Llama 3.1 is out. Four is enough GPUs for it."):
+        assert [m for m in said(text) if m[0].lower() in ("four", "two", "one")] == [], text

@@ -106,6 +106,44 @@ def version_alone(doc, s: int, e: int) -> bool:
     return not (e < len(doc) and not doc[e - 1].whitespace_ and doc[e].text.rstrip(".").isalnum())  # "1.5B."
 
 
+# words after which a number said alone is a clause's subject ("once three is stable", "Turbo is cheap, four is smart")
+CLAUSE_LEADS = {"and", "but", "so", "that", "once", "because", "while", "until", "whereas", "if", "when"}
+# verbs after a subject that say it is one thing (not "four are", "four have": a count of several)
+SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"have", "'ve", "do"}
+# words before a number said alone that set it against something ("worse than four", "way below four")
+SET_AGAINST = CONTRASTS | {"below", "above"}
+
+
+def whole_version_alone(doc, i: int, covered) -> bool:
+    """Whether the one-digit number at ``doc[i]`` (said "four" or written "4") stands alone for a
+    whole version, as hosts say "four" for GPT-4: the subject of a verb in the singular at the start
+    of a clause ("Four is noticeably slow", "so five seemed dumber", "once three is stable"), set
+    against something ("way below four.", "Not four?", "better than four," but not "more than
+    four"), or joined to a name just said ("between ChatGPT and four."); not a count ("four people",
+    "four are out", "Two things", "twenty four"), the pronoun "one", or a part of a bigger number."""
+    n = len(doc)
+    if doc[i].lower_ == "one":
+        return False  # "that one", "the one": a pronoun
+    if i > 0 and (doc[i - 1].like_num or not doc[i - 1].whitespace_ and not doc[i - 1].is_punct):
+        return False  # "twenty four", "GPT-4"
+    if i + 1 < n and (doc[i + 1].like_num or doc[i + 1].lower_ in QUANTITY_AFTER or doc[i + 1].text == "."
+                      and i + 2 < n and doc[i + 2].like_num and not doc[i + 1].whitespace_):
+        return False  # "four five", "four percent", "4.5"
+    nxt = doc[i + 1] if i + 1 < n else None
+    prev = doc[i - 1].lower_ if i > 0 else ""
+    ends = nxt is None or nxt.is_punct and nxt.text not in ("-", "/", "'")
+    if prev in SET_AGAINST or prev in ("and", "or") and i >= 2 and covered[i - 2]:
+        if prev == "than" and i >= 2 and doc[i - 2].lower_ in ("more", "less", "fewer", "other", "rather"):
+            return False  # "more than four": a count
+        return ends
+    if not (i == 0 or sentence_start(doc, i) or doc[i - 1].text == "," or prev in CLAUSE_LEADS):
+        return False
+    if nxt is None or not nxt.is_lower:
+        return False
+    w = nxt.lower_  # a verb in -s is left out: "Two things" reads as one
+    return w in SINGULAR_LEADS or w in IRREGULAR_PAST or nxt.is_alpha and len(w) > 3 and w.endswith("ed")
+
+
 def sentence_start(doc, i: int) -> bool:
     return i == 0 or doc[i - 1].text in (".", "!", "?", ":", "\n") or doc[i - 1].is_space
 

@@ -22,7 +22,7 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
                    VERSION_TOKEN, adverb, benchmark_shaped, built_on, clean_surface, months_apart, not_this_name,
                    plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
-                   version_alone, word_before, word_said)
+                   version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -523,6 +523,15 @@ class Resolver:
                                            version=tok.norm_ + doc[t + 1].norm_, earlier=False)
                 if hit is not None:
                     take(t, t + 2, hit)
+                continue
+            elif len(tok.norm_) == 1 and tok.norm_ != "0" and whole_version_alone(doc, t, covered):
+                # "four is smart", "way below four.", "Not four?", "between ChatGPT and four": a
+                # model named in this chapter by its whole version, as hosts say "four" for GPT-4
+                v = tok.norm_
+                hit = self._from_discourse(t, t + 1, lambda entry: (entry.kind == "model" and entry.version == v
+                                                                    and entry.family is not None), None, earlier=False)
+                if hit is not None:
+                    take(t, t + 1, hit)
                 continue
             if version is None or (t > 0 and (product_name(doc[t - 1]) or covered[t - 1] or t - 1 in short_ends)):
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
