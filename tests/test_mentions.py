@@ -1223,3 +1223,18 @@ def test_a_whole_version_said_alone_is_the_model_named_in_the_chapter():
     for text in (gpt4 + "Four people came, and four are out. We need more than four. Two things. Twenty four "
                  "hours, at four. That one was fine.", "Llama 3.1 is out. Four is enough GPUs for it."):
         assert [m for m in said(text) if m[0].lower() in ("four", "two", "one")] == [], text
+
+
+def test_a_checkpoint_said_by_its_date_as_the_subject_of_a_verb():
+    """"The zero one two five was less lazy", "and oh six oh five was supposed to fix it": a date
+    code (said digit by digit) that is what a verb is said of is the checkpoint of the model
+    talked about; with no model talked about, or counting something, it is a number."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("GPT-4 Turbo is out. The zero one two five was, basically, less lazy.") == [
+        ("GPT-4 Turbo", "GPT-4 Turbo"), ("zero one two five", "GPT-4 Turbo")]
+    assert said("Gemini 2.5 Pro is out, and oh six oh five was supposed to fix the coding.") == [
+        ("Gemini 2.5 Pro", "Gemini 2.5 Pro"), ("oh six oh five", "Gemini 2.5 Pro")]
+    assert said("We stayed at the Hilton. The 1206 was our room, one of 1206 rooms.") == []
+    assert said("GPT-4 Turbo is out. The 1206 rooms were full.") == [("GPT-4 Turbo", "GPT-4 Turbo")]

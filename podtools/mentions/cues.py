@@ -136,11 +136,20 @@ def whole_version_alone(doc, i: int, covered) -> bool:
         if prev == "than" and i >= 2 and doc[i - 2].lower_ in ("more", "less", "fewer", "other", "rather"):
             return False  # "more than four": a count
         return ends
-    if not (i == 0 or sentence_start(doc, i) or doc[i - 1].text == "," or prev in CLAUSE_LEADS):
+    return clause_subject(doc, i, i + 1)
+
+
+def clause_subject(doc, s: int, e: int) -> bool:
+    """Whether ``doc[s:e]`` is the subject of a verb in the singular at the start of a clause ("Four
+    is noticeably slow", "so five seemed dumber", "and oh six oh five was supposed to fix it"); a
+    verb in -s is left out, as "Two things" reads as one."""
+    prev = doc[s - 1].lower_ if s > 0 else ""
+    if not (s == 0 or sentence_start(doc, s) or doc[s - 1].text == "," or prev in CLAUSE_LEADS):
         return False
+    nxt = doc[e] if e < len(doc) else None
     if nxt is None or not nxt.is_lower:
         return False
-    w = nxt.lower_  # a verb in -s is left out: "Two things" reads as one
+    w = nxt.lower_
     return w in SINGULAR_LEADS or w in IRREGULAR_PAST or nxt.is_alpha and len(w) > 3 and w.endswith("ed")
 
 

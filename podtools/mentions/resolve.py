@@ -20,9 +20,9 @@ from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
                    SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
-                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clean_surface, months_apart, not_this_name,
-                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
-                   version_alone, whole_version_alone, word_before, word_said)
+                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, months_apart,
+                   not_this_name, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -587,8 +587,10 @@ class Resolver:
             else:
                 nxt = tb.lower[t + 1] if t + 1 < n else ""
                 ends = nxt in CHECKPOINT_WORDS or t + 1 == n or tb.punct[t + 1]
-                if not (word_before(doc, t) in DETERMINERS and ends):
-                    continue  # "the 0528 checkpoint", "The 0324."; not "in 1206 rooms"
+                det = t > 0 and tb.lower[t - 1] in DETERMINERS
+                if not (word_before(doc, t) in DETERMINERS and ends or clause_subject(doc, t - det, t + 1)):
+                    continue  # "the 0528 checkpoint", "The 0324."; "The zero one two five was lazy", "and
+                    # oh six oh five was supposed to fix it"; not "in 1206 rooms"
                 hit = self._from_discourse(t, t + 1, lambda entry: entry.kind == "model", None, earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
