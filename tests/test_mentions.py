@@ -1238,3 +1238,15 @@ def test_a_checkpoint_said_by_its_date_as_the_subject_of_a_verb():
         ("Gemini 2.5 Pro", "Gemini 2.5 Pro"), ("oh six oh five", "Gemini 2.5 Pro")]
     assert said("We stayed at the Hilton. The 1206 was our room, one of 1206 rooms.") == []
     assert said("GPT-4 Turbo is out. The 1206 rooms were full.") == [("GPT-4 Turbo", "GPT-4 Turbo")]
+
+
+def test_reflection_said_alone_after_reflection_70b():
+    """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
+    "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"
+    with no model named."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    assert said("Reflection 70B is out. And Reflection is, I think, still up. It has reflection tags.") == [
+        ("Reflection 70B", "Reflection 70B"), ("Reflection", "Reflection 70B")]
+    assert said("Reflection is key to learning. I need some reflection.") == []

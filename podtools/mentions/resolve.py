@@ -659,7 +659,9 @@ class Resolver:
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
-            if not (marked or bare and verb or compared or self._free_standing(doc, s, e)):
+            said_of = bare and verb and not doc[e].lower_.endswith("s")  # "preview burned", "preview got"; a
+            # word in -s may be a plural noun ("reflection tags") as well as a verb
+            if not (marked or said_of or compared or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
             # an earlier chapter's model
