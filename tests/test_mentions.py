@@ -1250,3 +1250,19 @@ def test_reflection_said_alone_after_reflection_70b():
     assert said("Reflection 70B is out. And Reflection is, I think, still up. It has reflection tags.") == [
         ("Reflection 70B", "Reflection 70B"), ("Reflection", "Reflection 70B")]
     assert said("Reflection is key to learning. I need some reflection.") == []
+
+
+def test_a_lower_case_variant_word_as_an_object_is_the_variant_named_in_the_chapter():
+    """"Thirty a week for preview and fifty for mini?", "I asked preview to": a variant word the
+    catalog writes in lower case, with no determiner after a verb or a preposition, is the variant
+    the chapter named; not "in preview" (a status), "called mini", "research preview", nor words the
+    catalog writes as names ("a magnum opus", "a real haiku")."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
+
+    both = "o1-preview and o1-mini are out. "
+    assert said(both + "Thirty a week for preview and fifty for mini? I asked preview to write.")[2:] == [
+        ("preview", "o1-preview"), ("mini", "o1-mini"), ("preview", "o1-preview")]
+    assert said(both + "The API is in preview. Everything is called mini now. It is a research preview.")[2:] == []
+    assert said("Claude 3 Opus and Claude 3 Haiku are out. It was his magnum opus, and a real haiku.") == [
+        ("Claude 3 Opus", "Claude 3 Opus"), ("Claude 3 Haiku", "Claude 3 Haiku")]

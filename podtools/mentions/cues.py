@@ -71,6 +71,9 @@ GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrat
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 # a word right before one of these is a verb, not a name said alone: "Distill it, sell it", "flash them"
 OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
+# words before a common noun said bare that make it no model's name: a status ("in preview"), a naming
+# ("called mini", "named Nano") or an idiom ("go pro", "turn pro")
+NOT_OBJECT_OF = {"in", "called", "named", "dubbed", "go", "went", "turn", "turned", "a", "an"}
 # words that set one thing against another: a variant word after them is a model set against a model
 CONTRASTS = {"than", "versus", "vs", "not"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}

@@ -408,6 +408,8 @@ class Compiled:
         self.short_matcher = PhraseMatcher(vocab, attr="NORM")
         self.short_of: dict[str, list] = {}
         self.listed_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short}  # the rest: variant_words
+        # variant words the catalog writes in lower case ("mini", "preview"): said as words, not as names
+        self.lower_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short if s.islower()}
         self.families_of_org: dict[str, list] = {}
         for fam in catalog.families.values():
             if fam.org:

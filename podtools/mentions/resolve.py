@@ -18,11 +18,11 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, OBJECT_PRONOUNS,
-                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
-                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, months_apart,
-                   not_this_name, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
+                   OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
+                   VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
+                   months_apart, not_this_name, plain_english, product_name, said_of_previous, sentence_start,
+                   size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -651,6 +651,16 @@ class Resolver:
                 pick = self._benchmark_said(cands, self.base + s) if said else None
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
+                continue
+            if (bare and not (verb or compared) and name in self.c.lower_short and prev not in NOT_OBJECT_OF
+                    and (prev in self.stop or verb_form(prev) or prev in IRREGULAR_PAST)
+                    and (e == n or doc[e].is_punct or doc[e].lower_ in self.stop)):
+                # "thirty a week for preview.", "I asked preview to", "moved anything to mini?": a variant
+                # word the catalog writes in lower case, the object of a verb or a preposition with no
+                # determiner, is the variant the chapter named itself (not "research preview", "magnum opus")
+                named = self._named_variant(cands, self.base + s)
+                if named is not None:
+                    take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))
                 continue
             if doc[s].is_lower and not (verb or compared):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
