@@ -1137,7 +1137,7 @@ def test_a_variant_word_with_no_determiner_is_the_model_set_against_another_or_s
     """A lower-case variant word with no determiner, as a name goes: the subject of any verb ("preview
     got 21 percent", "preview burned", irregular pasts too) or set against a model ("better than
     preview on", "the real o1, not preview,"). With a determiner or a possessive it stays a common
-    noun ("the flash went off", "the camera's flash keeps"); after a number it is that version's."""
+    noun ("the flash went off", "the camera's flash keeps")."""
     def said(text):
         return [m.canonical for m in find_in_text(text) if m.kind == "model"]
 
@@ -1184,22 +1184,24 @@ def test_the_catalog_knows_older_and_smaller_names_and_not_their_words():
         return [m.canonical for m in find_in_text(text) if m.kind in ("model", "benchmark")]
 
     assert names("Back then we ran OpenHermes 2.5 and Solar 10.7B, embedded with BGE and text-embedding-3-small, "
-                 "next to Pythia and Guanaco. Now it is Perplexity's Sonar Pro, and Dia from Nari Labs.") == [
-        "OpenHermes", "Solar 10.7B", "BGE", "text-embedding-3-small", "Pythia", "Guanaco", "Sonar", "Dia"]
+                 "next to Pythia and Guanaco. Now it is Perplexity's Sonar Pro, and Dia-1.6B from Nari Labs.") == [
+        "OpenHermes", "Solar 10.7B", "BGE", "text-embedding-3-small", "Pythia", "Guanaco", "Sonar Pro", "Dia-1.6B"]
     assert names("The voyage was long: a firefly lit up, the sonar pinged, a guanaco grazed, and we built an "
                  "open chat model for the team.") == []
+    assert names("Voyage was the word. Firefly was a TV show. Manus was there. Dia de los muertos. Kokoro means "
+                 "heart. We built an audio box and a computer using agent. Flamingo was pink.") == []
 
 
 def test_falcon_is_a_family_and_zero_is_r1_zero_once_r1_is_talked_about():
     """"Falcon" written as a name is TII's family (not the rocket or the starship); "Zero" after
-    DeepSeek-R1 is R1-Zero, also before an adverb ("Zero literally writes"), not "Zero chance"."""
+    DeepSeek-R1 is R1-Zero, also before an adverb ("Zero literally wrote"), not "Zero chance"."""
     def models(text):
         return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
 
     assert models("In June, Falcon was on top, and LLaMA went back above Falcon.") == [
         ("Falcon", "Falcon"), ("LLaMA", "Llama"), ("Falcon", "Falcon")]
     assert models("SpaceX flew a Falcon 9 and the Millennium Falcon. A falcon flew over.") == []
-    assert models("DeepSeek-R1 is out. Zero literally writes in two languages. So why not ship Zero?") == [
+    assert models("DeepSeek-R1 is out. Zero literally wrote in two languages. So why not ship Zero?") == [
         ("DeepSeek-R1", "DeepSeek-R1"), ("Zero", "DeepSeek-R1"), ("Zero", "DeepSeek-R1")]
     assert models("DeepSeek-R1 is out. Zero chance it runs on my laptop.") == [("DeepSeek-R1", "DeepSeek-R1")]
     assert models("DeepSeek-R1 is out ([link](https://read.example.io/read/01ja56cn0a9)).") == [
@@ -1217,12 +1219,12 @@ def test_a_whole_version_said_alone_is_the_model_named_in_the_chapter():
     gpt4 = "GPT-4 came out this week. "
     assert said(gpt4 + "Four is noticeably slow. Turbo is cheap, four is smart. Not four?") == [
         ("GPT-4", "GPT-4"), ("Four", "GPT-4"), ("Turbo", "GPT-4 Turbo"), ("four", "GPT-4"), ("four", "GPT-4")]
-    assert said(gpt4 + "It is way below four. I put Claude between ChatGPT and four.")[1::3] == [
-        ("four", "GPT-4"), ("four", "GPT-4")]
+    assert said(gpt4 + "It is way below four. I put Claude between ChatGPT and four.") == [
+        ("GPT-4", "GPT-4"), ("four", "GPT-4"), ("Claude", "Claude"), ("ChatGPT", "ChatGPT"), ("four", "GPT-4")]
     assert said("GPT-5 launched. So five seemed dumber for a day.") == [("GPT-5", "GPT-5"), ("five", "GPT-5")]
-    for text in (gpt4 + "Four people came, and four are out. We need more than four. Two things. Twenty four "
-                 "hours, at four. That one was fine.", "Llama 3.1 is out. Four is enough GPUs for it."):
-        assert [m for m in said(text) if m[0].lower() in ("four", "two", "one")] == [], text
+    assert said(gpt4 + "Four people came, and four are out. We need more GPUs than four. Two things. Twenty "
+                "four hours, at four. That one was fine. I have two kids and four is a lot.") == [("GPT-4", "GPT-4")]
+    assert said("Llama 3.1 is out. Four is enough GPUs for it.") == [("Llama 3.1", "Llama 3.1")]
 
 
 def test_a_checkpoint_said_by_its_date_as_the_subject_of_a_verb():
@@ -1261,8 +1263,9 @@ def test_a_lower_case_variant_word_as_an_object_is_the_variant_named_in_the_chap
         return [(m.surface, m.canonical) for m in find_in_text(text) if m.kind == "model"]
 
     both = "o1-preview and o1-mini are out. "
-    assert said(both + "Thirty a week for preview and fifty for mini? I asked preview to write.")[2:] == [
+    named = [("o1-preview", "o1-preview"), ("o1-mini", "o1-mini")]
+    assert said(both + "Thirty a week for preview and fifty for mini? I asked preview to write.") == named + [
         ("preview", "o1-preview"), ("mini", "o1-mini"), ("preview", "o1-preview")]
-    assert said(both + "The API is in preview. Everything is called mini now. It is a research preview.")[2:] == []
+    assert said(both + "The API is in preview. Everything is called mini now. It is a research preview.") == named
     assert said("Claude 3 Opus and Claude 3 Haiku are out. It was his magnum opus, and a real haiku.") == [
         ("Claude 3 Opus", "Claude 3 Opus"), ("Claude 3 Haiku", "Claude 3 Haiku")]

@@ -71,9 +71,9 @@ GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrat
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 # a word right before one of these is a verb, not a name said alone: "Distill it, sell it", "flash them"
 OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
-# words before a common noun said bare that make it no model's name: a status ("in preview"), a naming
-# ("called mini", "named Nano") or an idiom ("go pro", "turn pro")
-NOT_OBJECT_OF = {"in", "called", "named", "dubbed", "go", "went", "turn", "turned", "a", "an"}
+# words before a variant word said bare in lower case that make it a common noun: a status ("in
+# preview") or a naming ("called mini", "named mini")
+NOT_OBJECT_OF = {"in", "called", "named", "dubbed"}
 # words that set one thing against another: a variant word after them is a model set against a model
 CONTRASTS = {"than", "versus", "vs", "not"}
 BE_FORMS = {"'m", "am", "are", "'re", "is", "'s", "was", "were"}
@@ -129,15 +129,17 @@ def whole_version_alone(doc, i: int, covered) -> bool:
         return False  # "that one", "the one": a pronoun
     if i > 0 and (doc[i - 1].like_num or not doc[i - 1].whitespace_ and not doc[i - 1].is_punct):
         return False  # "twenty four", "GPT-4"
-    if i + 1 < n and (doc[i + 1].like_num or doc[i + 1].lower_ in QUANTITY_AFTER or doc[i + 1].text == "."
-                      and i + 2 < n and doc[i + 2].like_num and not doc[i + 1].whitespace_):
-        return False  # "four five", "four percent", "4.5"
+    if i + 1 < n and (doc[i + 1].like_num or doc[i + 1].lower_ in QUANTITY_AFTER):
+        return False  # "four five", "four percent"
+    if any(doc[k].like_num and not covered[k] for k in range(max(0, i - 6), i)):
+        return False  # "two kids and four is a lot": numbers counted in a row ("Grok 2 once three is": a name's)
     nxt = doc[i + 1] if i + 1 < n else None
     prev = doc[i - 1].lower_ if i > 0 else ""
     ends = nxt is None or nxt.is_punct and nxt.text not in ("-", "/", "'")
     if prev in SET_AGAINST or prev in ("and", "or") and i >= 2 and covered[i - 2]:
-        if prev == "than" and i >= 2 and doc[i - 2].lower_ in ("more", "less", "fewer", "other", "rather"):
-            return False  # "more than four": a count
+        if prev == "than" and any(doc[k].lower_ in ("more", "less", "fewer", "other", "rather")
+                                  for k in range(max(0, i - 5), i - 1)):
+            return False  # "more than four", "more GPUs than four": a count
         return ends
     return clause_subject(doc, i, i + 1)
 

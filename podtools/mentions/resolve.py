@@ -185,18 +185,27 @@ class Resolver:
         """Whether ``tok``, after a one-word name, makes that word part of a noun phrase ("scout
         troop", "Pro tip", "mini fridge") rather than the subject of a verb ("Mini costs", "Opus
         writes", "Haiku got smarter"): a lower-case content word that does not look like a verb in -s
-        or -ed, no past tense of another form and no adverb ("Zero literally writes")."""
+        or -ed, no past tense of another form and no adverb before a verb ("Zero literally wrote")."""
         w = tok.lower_
         return (tok.is_alpha and tok.is_lower and w not in self.stop and w not in SIZE_NOUNS
-                and not verb_form(w) and w not in IRREGULAR_PAST and not adverb(w, dictionary_words()))
+                and not verb_form(w) and w not in IRREGULAR_PAST and not self._adverb_of_verb(tok))
 
     def _verb_follows(self, tok) -> bool:
         """Whether ``tok``, after a one-word name written in lower case, makes that word the subject
         of a verb: a form of be, have or do, a modal, an adverb that comes before a verb, or a
         lower-case word in -s or -ed ("mini is cheap", "preview still beats", "haiku costs")."""
         w = tok.lower_
-        return (w in BE_FORMS or w in VERB_LEADS or tok.is_lower and adverb(w, dictionary_words())
+        return (w in BE_FORMS or w in VERB_LEADS or self._adverb_of_verb(tok)
                 or (tok.is_alpha and tok.is_lower and w not in self.stop and verb_form(w) and not w.endswith("ss")))
+
+    def _adverb_of_verb(self, tok) -> bool:
+        """Whether ``tok`` is an adverb in -ly before a verb ("literally wrote", "honestly is"), not an
+        adjective in -ly before a noun ("the mini monthly plan", "the mini daily limits": a verb in -s
+        is left out, as a plural noun reads as one)."""
+        if not (tok.is_lower and adverb(tok.lower_, dictionary_words())) or tok.i + 1 >= len(tok.doc):
+            return False
+        nxt = tok.nbor(1).lower_
+        return nxt in BE_FORMS or nxt in VERB_LEADS or nxt in IRREGULAR_PAST or len(nxt) > 3 and nxt.endswith("ed")
 
     def _recent(self, pos: int, window: int):
         """Names (models, benchmarks) mentioned before token ``pos`` (global), nearest first, at most
@@ -299,11 +308,14 @@ class Resolver:
         for p in prims:  # "Falcon's Mamba 7B": a name said with a possessive inside it ("Falcon Mamba")
             if (p.entry is not None and p.s >= 2 and doc[p.s - 1].lower_ in ("'s", "\u2019s")
                     and not doc[p.s - 2].whitespace_):
-                # the word before may be a name itself ("Falcon", the family): then it is part of this one
+                # the word before may be a name itself, the family of the whole ("Falcon"): then it is part
+                # of this one; a lab's stays the lab's ("Meta's Llama 3", "OpenAI's o1")
                 owner = next((q for q in prims if q.s == p.s - 2 and q.e == p.s - 1), None)
-                if covered[p.s - 2] and owner is None:
+                if covered[p.s - 2] and (owner is None or owner.entry is None or owner.entry.kind != "family"):
                     continue
                 whole = self.c.by_atoms.get((doc[p.s - 2].norm_, *(t.norm_ for t in doc[p.s:p.e])))
+                if owner is not None and (whole is None or whole[0].family != owner.entry.name):
+                    continue
                 if whole is not None and whole[0].kind == "model" and whole[1] != "cased":
                     p.entry, p.s = whole[0], p.s - 2
                     covered[p.s] = covered[p.s + 1] = True
@@ -669,8 +681,9 @@ class Resolver:
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
-            said_of = bare and verb and not doc[e].lower_.endswith("s")  # "preview burned", "preview got"; a
-            # word in -s may be a plural noun ("reflection tags") as well as a verb
+            said_of = bare and verb and not (verb_form(doc[e].lower_) and doc[e].lower_.endswith("s"))
+            # "preview burned", "preview got"; a word in -s may be a plural noun ("reflection tags") as well
+            # as a verb ("is", "has" and the like count, as function words, below)
             if not (marked or said_of or compared or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
@@ -702,8 +715,9 @@ class Resolver:
         then, when ``earlier``, those of earlier chapters): the first model that ``fits``, the
         model of a discussed family that has ``version``, the one model of a discussed family
         that comes in ``size`` (``sized``: "LLaMA ... the sixty five" is Llama 1, the one Llama of
-        65B), or the one of ``variants`` that belongs to a discussed model's line (its family, or
-        a sibling of it)."""
+        65B; with several, the family itself in that size, at the low confidence of a guess, when no
+        model under discussion comes in it), or the one of ``variants`` that belongs to a discussed
+        model's line (its family, or a sibling of it)."""
         family = None
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
             if where != IN_DISCUSSION and (family is not None or not earlier):
