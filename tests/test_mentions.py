@@ -1201,6 +1201,8 @@ def test_falcon_is_a_family_and_zero_is_r1_zero_once_r1_is_talked_about():
     assert models("In June, Falcon was on top, and LLaMA went back above Falcon.") == [
         ("Falcon", "Falcon"), ("LLaMA", "Llama"), ("Falcon", "Falcon")]
     assert models("SpaceX flew a Falcon 9 and the Millennium Falcon. A falcon flew over.") == []
+    assert [(m.surface, m.canonical) for m in find_in_text("Meta's Llama 3 is out. OpenAI's o1 is good.")] == [
+        ("Meta", "Meta"), ("Llama 3", "Llama 3"), ("OpenAI", "OpenAI"), ("o1", "o1")]  # a lab stays the lab
     assert models("DeepSeek-R1 is out. Zero literally wrote in two languages. So why not ship Zero?") == [
         ("DeepSeek-R1", "DeepSeek-R1"), ("Zero", "DeepSeek-R1"), ("Zero", "DeepSeek-R1")]
     assert models("DeepSeek-R1 is out. Zero chance it runs on my laptop.") == [("DeepSeek-R1", "DeepSeek-R1")]
