@@ -155,7 +155,13 @@ def clause_subject(doc, s: int, e: int) -> bool:
     if nxt is None or not nxt.is_lower:
         return False
     w = nxt.lower_
-    return w in SINGULAR_LEADS or w in IRREGULAR_PAST or nxt.is_alpha and len(w) > 3 and w.endswith("ed")
+    return w in SINGULAR_LEADS or nxt.is_alpha and past_verb(w)
+
+
+def past_verb(word: str) -> bool:
+    """Whether a lower-case ``word`` is a verb in the past ("got", "seemed"): a verb no plural noun
+    reads as, unlike one in -s ("things", "tags")."""
+    return word in IRREGULAR_PAST or len(word) > 3 and word.endswith("ed")
 
 
 def sentence_start(doc, i: int) -> bool:

@@ -21,8 +21,9 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
                    OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
                    VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
-                   months_apart, not_this_name, plain_english, product_name, said_of_previous, sentence_start,
-                   size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
+                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -205,7 +206,7 @@ class Resolver:
         if not (tok.is_lower and adverb(tok.lower_, dictionary_words())) or tok.i + 1 >= len(tok.doc):
             return False
         nxt = tok.nbor(1).lower_
-        return nxt in BE_FORMS or nxt in VERB_LEADS or nxt in IRREGULAR_PAST or len(nxt) > 3 and nxt.endswith("ed")
+        return nxt in BE_FORMS or nxt in VERB_LEADS or past_verb(nxt)
 
     def _recent(self, pos: int, window: int):
         """Names (models, benchmarks) mentioned before token ``pos`` (global), nearest first, at most
@@ -651,7 +652,8 @@ class Resolver:
             if bare and not verb and e < n and doc[e].lower_ in IRREGULAR_PAST:
                 verb = True  # "preview got 21 percent": a variant word with no determiner, said of (not
                 # "the flash went off", a common noun)
-            compared = bare and prev in CONTRASTS and (e == n or doc[e].is_punct or doc[e].lower_ in self.stop)
+            phrase_ends = e == n or doc[e].is_punct or doc[e].lower_ in self.stop  # nothing of its own phrase follows
+            compared = bare and prev in CONTRASTS and phrase_ends
             # "fewer errors than preview on hard tasks", "the real o1, not preview,": set against the
             # model, as only a model is
             if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
@@ -665,8 +667,7 @@ class Resolver:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
             if (bare and not (verb or compared) and name in self.c.lower_short and prev not in NOT_OBJECT_OF
-                    and (prev in self.stop or verb_form(prev) or prev in IRREGULAR_PAST)
-                    and (e == n or doc[e].is_punct or doc[e].lower_ in self.stop)):
+                    and (prev in self.stop or verb_form(prev) or prev in IRREGULAR_PAST) and phrase_ends):
                 # "thirty a week for preview.", "I asked preview to", "moved anything to mini?": a variant
                 # word the catalog writes in lower case, the object of a verb or a preposition with no
                 # determiner, is the variant the chapter named itself (not "research preview", "magnum opus")
