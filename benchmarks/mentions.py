@@ -296,6 +296,7 @@ class Talk:
     word_offsets: list[list[tuple[int, int]]]  # (start, end) of each word of each turn, in that text
     line_chapter: list[int]
     words: int
+    recorded: str | None = None  # "# recorded: 2024-09-20": the episode's date, given to the stage
 
 
 def read_talk(path: Path, catalog) -> Talk:
@@ -305,7 +306,10 @@ def read_talk(path: Path, catalog) -> Talk:
 
     segments, chapters, gold, starts, offsets, chap_of = [], [], [], [], [], []
     t, pos, words = 0.0, 0, 0
+    recorded = None
     for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.startswith("# recorded:"):
+            recorded = raw.split(":", 1)[1].split()[0]
         if not raw.strip() or raw.startswith("#"):
             continue
         if raw.startswith("=== "):
@@ -331,7 +335,7 @@ def read_talk(path: Path, catalog) -> Talk:
         t = ws[-1].end + 0.4
     for a, b in zip(chapters, chapters[1:] + [None]):
         a.end = b.start if b is not None else round(t, 3)
-    return Talk(segments, chapters, gold, starts, offsets, chap_of, words)
+    return Talk(segments, chapters, gold, starts, offsets, chap_of, words, recorded)
 
 
 def talk_predictions(talk: Talk, options, catalog) -> list[tuple[Span, str, int]]:
@@ -342,7 +346,7 @@ def talk_predictions(talk: Talk, options, catalog) -> list[tuple[Span, str, int]
 
     seg_starts = [s.start for s in talk.segments]
     out = []
-    for m in iter_mentions(talk.segments, options, talk.chapters, catalog):
+    for m in iter_mentions(talk.segments, options, talk.chapters, catalog, recorded=talk.recorded):
         i = bisect.bisect_right(seg_starts, m.start + 1e-6) - 1
         ws = talk.segments[i].words
         k0 = min(range(len(ws)), key=lambda k: abs(ws[k].start - m.start))

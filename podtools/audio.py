@@ -6,6 +6,7 @@ way a file can be unusable into one :class:`~podtools.errors.InputError` naming 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .timefmt import parse_tag_date
 
 log = logging.getLogger("podtools.audio")
 
@@ -31,6 +33,7 @@ class AudioInfo:
     channels: int
     codec: str
     title: str | None = None
+    recorded: dt.datetime | None = None  # the date tag (ID3 TDRC, MP4 \u00a9day), if any
 
 
 def _check_file(path: Path) -> None:
@@ -84,6 +87,7 @@ def probe(path: str | Path) -> AudioInfo:
             channels=stream.codec_context.channels or 0,
             codec=stream.codec_context.name or "unknown",
             title=meta.get("title") or None,
+            recorded=parse_tag_date(meta.get("date") or ""),
         )
     finally:
         container.close()

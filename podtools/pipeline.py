@@ -8,6 +8,7 @@ Presets and their loading live in :mod:`podtools.config`, the Progress protocol 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,8 +143,10 @@ def _later_stage_outputs(out: Path) -> list[Path]:
     return [out / n for n in OUTPUTS if not n.startswith("transcript.") and (out / n).exists()]
 
 
-def new_episode(path: Path, source: str, duration: float, title: str | None = None) -> Episode:
-    return Episode(id=sha256_file(path), source=source, title=title or path.stem, duration=round(duration, 3))
+def new_episode(path: Path, source: str, duration: float, title: str | None = None,
+                published: dt.datetime | None = None) -> Episode:
+    return Episode(id=sha256_file(path), source=source, title=title or path.stem, duration=round(duration, 3),
+                   published=published)
 
 
 def ingest(
@@ -160,6 +163,7 @@ def ingest(
     allow_private: bool = False,
     force: bool = False,
     publish_base_url: str | None = None,
+    published: dt.datetime | None = None,
 ) -> IngestResult:
     """Run the whole pipeline on one episode (file path or URL) and write its files into out_dir.
 
@@ -169,6 +173,8 @@ def ingest(
 
     Corrections kept in ``out_dir/episode.toml`` (``podtools fix``, ``podtools speakers``) are
     applied again after transcription and diarization; ``publish_base_url`` is kept there too.
+    ``published`` (a feed's date for the episode) replaces the file's date tag: the mentions stage
+    reads it (a model released later is no guess for what the show says).
     """
     from . import audio as audio_mod  # numpy: `batch` on a finished catalogue never needs it
 
@@ -211,7 +217,7 @@ def ingest(
         model = model or load_model(options)
         progress.stage("decode")
         samples = audio_mod.decode(path)
-        episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title)
+        episode = new_episode(path, source, len(samples) / audio_mod.SAMPLE_RATE, info.title, info.recorded)
         # with [diarize] concurrent (the gpu preset) diarization, which needs only the audio, runs in a
         # thread while ASR runs; otherwise it starts after ASR, in diarize_stage
         diarizing = None if only_transcribe else start_in_background(
@@ -219,6 +225,8 @@ def ingest(
         episode = transcribe_stage(episode, options, progress, audio=samples, model=model, use_cache=use_cache)
         model = None  # Whisper's weights and work buffers (150 MB for base) go before diarization runs; a
         # model the caller passed in (batch) stays loaded for its next episode
+    if published is not None:
+        episode = episode.model_copy(update={"published": published})
     if not only_transcribe:
         episode = diarize_stage(episode, config.diarize, progress, audio=samples,
                                 pending=None if transcript_format else diarizing, use_cache=use_cache)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 MAX_SECONDS = 48 * 3600.0  # no episode is longer: a time past this is a broken file, not a long show
@@ -46,3 +47,16 @@ def parse_hms(text: str) -> float:
             raise ValueError(f"not a timestamp: {text!r}")
         total = total * 60 + v
     return total
+
+
+def parse_tag_date(text: str) -> dt.datetime | None:
+    """A date as audio tags write it (ID3 TDRC, MP4 \u00a9day: "2024-09-20", "2024-09-20T10:00:00",
+    "2024-09", "2024"), in UTC; None for anything else."""
+    text = (text or "").strip()
+    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            return dt.datetime.strptime(text[: len(dt.datetime(2000, 1, 1).strftime(fmt))], fmt).replace(
+                tzinfo=dt.timezone.utc)
+        except ValueError:
+            continue
+    return None

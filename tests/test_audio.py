@@ -119,3 +119,17 @@ def test_decode_buffer_grows_past_a_header_that_says_too_little():
         buf.append(part)
     out = buf.finish()
     assert out.dtype == np.float32 and np.array_equal(out, np.concatenate(parts))
+
+
+@pytest.mark.parametrize("ext,args", [("mp3", ["-id3v2_version", "4"]), ("m4a", ["-c:a", "aac"])])
+def test_the_date_tag_is_the_episodes_recording_date(speech_wav, tmp_path, ext, args):
+    """ID3 TDRC / MP4 \u00a9day, written by ffmpeg and read back from the headers: the mentions stage
+    uses it (a model released after the episode is no guess for what is said in it)."""
+    wav, _ = speech_wav
+    src = tmp_path / f"dated.{ext}"
+    encode(wav, src, *args, "-metadata", "date=2024-09-20", "-metadata", "title=Weekly show")
+    info = audio.probe(src)
+    assert (info.title, info.recorded.date().isoformat()) == ("Weekly show", "2024-09-20")
+    undated = tmp_path / f"undated.{ext}"
+    encode(wav, undated, *args)
+    assert audio.probe(undated).recorded is None

@@ -15,6 +15,7 @@ import mutagen
 from ..download import read_url
 from ..errors import InputError
 from ..fsutil import sha256_file
+from ..timefmt import parse_tag_date
 from .feeds import MAX_FEED_BYTES, parse_feed, read_feed_file
 from .items import AUDIO_EXTENSIONS, FEED_EXTENSIONS, MAX_LIST_DEPTH, TRANSCRIPT_EXTENSIONS, Collected, Item, item_uid
 
@@ -44,14 +45,8 @@ def _tag_date(path: Path) -> dt.datetime | None:
         return None
     for key in ("date", "originaldate"):
         values = f.tags.get(key) if hasattr(f.tags, "get") else None
-        if values:
-            text = str(values[0]).strip()
-            for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m", "%Y"):
-                try:
-                    return dt.datetime.strptime(text[: len(dt.datetime(2000, 1, 1).strftime(fmt))], fmt).replace(
-                        tzinfo=dt.timezone.utc)
-                except ValueError:
-                    continue
+        if values and (date := parse_tag_date(str(values[0]))) is not None:
+            return date
     return None
 
 

@@ -48,6 +48,8 @@ def process_task(task: Task, config, templates_dir: str | None, models: dict[str
     extra: dict[str, Any] = {"use_cache": task.use_cache} if "use_cache" in accepted else {}
     if task.chapters and "chapters" in accepted:
         extra["chapters"] = task.chapters
+    if task.published and "published" in accepted:  # before the stages: mentions read the date
+        extra["published"] = dt.datetime.fromisoformat(task.published)
     result = ingest(task.source, task.staging, config, templates_dir, progress, **models, **extra)
     episode = result.episode
     update: dict[str, Any] = {}

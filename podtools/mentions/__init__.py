@@ -17,6 +17,7 @@ process and catalog.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
@@ -144,13 +145,17 @@ class _Chapters:
 
 
 def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None = None,
-                  chapters: Sequence[Chapter] = (), catalog=None) -> Iterator[Mention]:
-    """Mentions in ``segments``, in order, as they are found (segments may be a generator)."""
+                  chapters: Sequence[Chapter] = (), catalog=None,
+                  recorded: dt.date | dt.datetime | str | None = None) -> Iterator[Mention]:
+    """Mentions in ``segments``, in order, as they are found (segments may be a generator).
+    ``recorded``: when the episode was recorded (or published), if known; a name said in part
+    ("Mini", "the 70B") or misheard is then never a model released after it."""
     options = options or MentionsOptions()
     catalog = catalog or load_catalog(options)
     compiled = compile_pipeline(catalog, ner=options.people_orgs)
     resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
-                        unknown=options.unknown, people_orgs=options.people_orgs)
+                        unknown=options.unknown, people_orgs=options.people_orgs,
+                        recorded=recorded.isoformat() if isinstance(recorded, (dt.date, dt.datetime)) else recorded)
     chap = _Chapters(chapters)
     stream = ((c.text, c) for c in _chunks(segments, options.chunk_words, chap if chapters else None))
     for doc, chunk in compiled.nlp.pipe(stream, as_tuples=True, batch_size=8):

@@ -7,6 +7,7 @@ product with its own version). Imports only the mentions' NLP tables.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, Optional
 
 VERSION_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}$")
@@ -358,6 +359,14 @@ def product_name(tok) -> bool:
         return True
     return (tok.is_alpha and len(tok) > 1 and not tok.text.islower() and not sentence_start(tok.doc, tok.i)
             and not tok.ent_id_ and not tok.is_stop and tok.lower_ not in ("version", "v"))
+
+
+@lru_cache(maxsize=4096)
+def month_of(date: Optional[str]) -> Optional[int]:
+    """A date ("2024-09-12", "2024-09", "2024") as a count of months; a year alone is its January
+    (so that a guess against it errs on the side of keeping the model); None for no date."""
+    m = re.match(r"(\d{4})(?:-(\d{1,2}))?", date or "")
+    return int(m.group(1)) * 12 + int(m.group(2) or 1) if m else None
 
 
 def months_apart(a: Optional[str], b: Optional[str]) -> int:

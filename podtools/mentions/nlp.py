@@ -321,6 +321,7 @@ class Compiled:
     def __init__(self, catalog: NameCatalog, ner: bool):
         from spacy.language import Language
         from spacy.matcher import PhraseMatcher
+        from spacy.tokens import Span
 
         self.catalog = catalog
         self.ner = ner
@@ -375,15 +376,42 @@ class Compiled:
                 patterns.append({"label": "PT_NOT", "pattern": text, "id": pid})
         ruler.add_patterns(patterns)  # phrase patterns go through the normalizer (the pipes before the ruler)
         ids = self.ids
+        # where a case-sensitive name and another name of the same entry read the same once normalized,
+        # the ruler gives a match either id, as the doc happens to order them. The case-sensitive one
+        # decides when the span is written as it is; else a name spelled otherwise ("A.I.M.E." is
+        # AIME's "A I M E", both "aime"), not the same spelling listed twice ("BBH" as alias and cased)
+        normalize = nlp.get_pipe("normalizer")
+        readings: dict[tuple, tuple[str, str]] = {}  # (entry index, NORMs) -> (cased id, other id)
+        for idx, e in enumerate(catalog.entries):
+            if not e.cased:
+                continue
+            cased_atoms = {atoms(c) for c in e.cased}
+            for j, (text, how) in enumerate(e.names()):
+                key = (idx, tuple(t.norm_ for t in normalize(nlp.make_doc(text))))
+                cased_id, other_id = readings.get(key, ("", ""))
+                if how == "cased":
+                    cased_id = cased_id or f"{idx}:{j}"
+                elif atoms(text) not in cased_atoms:
+                    other_id = other_id or f"{idx}:{j}"
+                readings[key] = (cased_id, other_id)
         cased_name = f"podtools_cased_filter_{id(self)}"
 
         def cased_filter(doc):
             """Drop matches of case-sensitive names written otherwise ("sam" is not SAM, "math" not MATH),
             and of one-word names that are English words written in lower case (a user's "Sparrow"
             is not "a sparrow sang"), before the NER sees them as preset entities."""
-            keep = []
+            keep, changed = [], False
             for ent in doc.ents:
                 hit = ids.get(ent.ent_id_)
+                if hit is not None and hit[0].cased:
+                    cased_id, other_id = readings.get((int(ent.ent_id_.split(":")[0]), tuple(t.norm_ for t in ent)),
+                                                      ("", ""))
+                    decides = (cased_id if cased_id and (any(cased_ok(ent, c) for c in hit[0].cased) or not other_id)
+                               else other_id)
+                    if decides and decides != ent.ent_id_:
+                        ent = Span(doc, ent.start, ent.end, label=ent.label_, span_id=decides)
+                        changed = True
+                        hit = ids[decides]
                 if hit is not None and (hit[1] == "cased" and (not any(cased_ok(ent, c) for c in hit[0].cased)
                                                                or shouted(doc, ent.start, ent.end))
                                         or ent.ent_id_ in written_as_name and not ent.text[:1].isupper()):
@@ -391,7 +419,7 @@ class Compiled:
                         tok.ent_id_ = ""  # or an NER entity over these tokens would inherit the id
                     continue
                 keep.append(ent)
-            if len(keep) != len(doc.ents):
+            if changed or len(keep) != len(doc.ents):
                 doc.ents = keep
             return doc
 

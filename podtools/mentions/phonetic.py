@@ -177,10 +177,12 @@ class PhoneticIndex:
                         self.by_word.setdefault(w, []).append(name)
 
     def search(self, doc, covered: list[bool], discussed: Callable[[object, int], bool],
-               sizes: dict[int, int], benchmark_talk: Callable[[int], bool] = lambda i: False) -> list[PhoneticHit]:
+               sizes: dict[int, int], benchmark_talk: Callable[[int], bool] = lambda i: False,
+               possible: Callable[[object], bool] = lambda entry: True) -> list[PhoneticHit]:
         """Hits in ``doc`` among tokens not ``covered``; ``discussed(entry, i)`` says whether the
         entry's family is under discussion at token ``i``; ``sizes`` are the doc's sizes (start ->
-        end), part of the context."""
+        end), part of the context; ``possible(entry)`` whether the name may be meant at all (not
+        released after the episode)."""
         n = len(doc)
         taken = list(covered)
         hits: list[PhoneticHit] = []
@@ -230,6 +232,7 @@ class PhoneticIndex:
                 # "Vino Grande": a hyphened window needs a word of the name heard right ("Live Co-Bench")
                 same = [x for key in keys for x in self.by_sound.get(key, ()) if x.digits == digits]
                 same += [x for x in blurs if x.digits == digits]
+                same = [x for x in same if possible(x.entry)]
                 if len(same) > 1:  # "Fye 3": Phi-3 or Veo 3; the family talked about first
                     same.sort(key=lambda name: not discussed(name.entry, i))
                 for name in same:
@@ -241,9 +244,9 @@ class PhoneticIndex:
                 if lower[k] in self.by_word:
                     anchors.append(lower[k])
                 if found is None and anchors and j - i >= 2 and len(keys[0]) >= NEAR_SOUND - 1:
-                    found = self._near(doc, i, j, keys, digits, anchors, covered, sizes, benchmark_talk)
+                    found = self._near(doc, i, j, keys, digits, anchors, covered, sizes, benchmark_talk, possible)
                 if found is None and digits and num[k] and k == i + 1 and len(keys[0]) >= 2:
-                    found = self._versioned(doc, i, j, keys[0], digits, discussed)
+                    found = self._versioned(doc, i, j, keys[0], digits, discussed, possible)
                 if found is not None:
                     best = found  # the longest window that fits wins
             if best is not None:
@@ -253,14 +256,15 @@ class PhoneticIndex:
         return hits
 
     def _near(self, doc, i: int, j: int, keys, digits, anchors: list[str], covered, sizes,
-              benchmark_talk: Callable[[int], bool]) -> Optional[PhoneticHit]:
+              benchmark_talk: Callable[[int], bool], possible: Callable[[object], bool]) -> Optional[PhoneticHit]:
         """A name of a long sound one sound off the words at ``doc[i:j]`` (two words or more), its
         first sound kept and one of its words heard right (``anchors``: a misheard name keeps its
         onset, and a long one a word of it), where a model word, another name or a size is near:
         "Sweet Lancer" (SWE-Lancer), "Sweep bench verified"; not "fine print" or "folks added". Words
         that carry the name's version ("Germany 2. 0 flash") need no model talk near."""
         fits = [name for w in anchors for name in self.by_word[w]
-                if name.digits == digits and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
+                if name.digits == digits and possible(name.entry)
+                and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
         if not fits:
             return None
         if not digits and not self._cued(doc, i, j, covered, sizes):  # the name's own version ("Germany 2. 0
@@ -272,7 +276,8 @@ class PhoneticIndex:
         best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
         return PhoneticHit(i, j, best.entry, "near")
 
-    def _versioned(self, doc, i: int, j: int, key: str, digits, discussed) -> Optional[PhoneticHit]:
+    def _versioned(self, doc, i: int, j: int, key: str, digits, discussed,
+                   possible: Callable[[object], bool]) -> Optional[PhoneticHit]:
         """One word one sound off a name, and that name's own number after it, while the name's
         line is under discussion: "Gamma 3" (Gemma 3), "Sonic four" (Sonnet 4). The word is written
         as a name: capitalized, not in capitals, not at a sentence start; and the number is no count
@@ -284,7 +289,7 @@ class PhoneticIndex:
         if after and after not in self.said_after and (after in COUNT_NOUNS or not verb_form(after)):
             return None
         fits = [name for name in self.by_digits.get(digits, ())
-                if name.sound != key and one_off(name.sound, key) and discussed(name.entry, i)]
+                if name.sound != key and one_off(name.sound, key) and discussed(name.entry, i) and possible(name.entry)]
         if not fits:
             return None
         return PhoneticHit(i, j, fits[0].entry, "near")

@@ -21,7 +21,7 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
                    OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
                    VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
-                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
+                   month_of, months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
                    sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
                    word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
@@ -37,6 +37,8 @@ EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier 
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
 VERSION_WORDS = frozenset({"version", "release", "v", "build", "update"})  # "version 2.0 Pro": of something else
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
+ANNOUNCED = 1  # months: a model released this long after an episode was recorded may be talked about in
+# it by its coming name (o3-mini, announced in December 2024, out at the end of January)
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
@@ -109,10 +111,13 @@ class _Prim:
 
 class Resolver:
     def __init__(self, compiled: Compiled, fuzzy: bool = True, resolve_bare: bool = True, unknown: bool = True,
-                 people_orgs: bool = False):
+                 people_orgs: bool = False, recorded: Optional[str] = None):
         from spacy.lang.en.stop_words import STOP_WORDS
 
         self.c = compiled
+        self.until = month_of(recorded) if recorded else None  # the episode's month: no guess is a model
+        # released after it (a name said in full still is: "GPT-5 is coming" in 2024)
+        self._said: set[str] = set()  # the models named in the episode so far (by their names)
         self.fuzzy_on = fuzzy
         self.bare_on = resolve_bare
         self.unknown_on = unknown
@@ -334,12 +339,15 @@ class Resolver:
         noted: set[int] = set()
         self._note(doc, prims, noted)
         if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
-            for hit in self.phonetic.search(doc, covered, self._discussed, sizes, self._benchmark_talk):
+            for hit in self.phonetic.search(doc, covered, self._discussed, sizes, self._benchmark_talk,
+                                            self._possible):
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = table(doc).norm
             for hit in self.fuzzy.search(norms, covered, table(doc).text):
+                if not self._possible(hit.entry):
+                    continue  # "large V2" in 2023 is no Mistral Large 2
                 one = norms[hit.start]
                 if ((hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
                      or plain_english(doc[hit.start:hit.end], self.fuzzy.is_word)) and not self._in_context(doc, hit)):
@@ -509,7 +517,8 @@ class Resolver:
                 continue  # "8 by 7 feet", "a 2 by 4 board"; "the 8x22 needs more memory" is the model
             size = f"{doc[t].norm_}x{doc[t + 2].norm_}B"
             hit = self._from_discourse(t, end, partial(_model_of_size, size=size), size, sized=True)
-            if hit is None and len(owners := self.c.models_with_size.get(size, ())) == 1:
+            owners = [c for c in self.c.models_with_size.get(size, ()) if self._possible(c)]
+            if hit is None and len(owners) == 1:
                 hit = _Prim(t, end, owners[0], "size", CONFIDENCE["size"], size)  # a size only one model has
             if hit is not None:
                 take(t, end, hit)
@@ -560,15 +569,17 @@ class Resolver:
                 for entry, _ in self._recent(self.base + t, VERSION_WINDOW):
                     fam = family_of(entry)
                     found = self.c.by_version.get((fam, v)) if fam else None
-                    if found is not None:
+                    if found is not None and self._possible(found):
                         hit = _Prim(t, stop, self._discussed_child(found, self.base + t), "short", CONFIDENCE["short"])
                     break
                 hit = hit or self._from_discourse(t, stop, lambda entry: False, None, version=v)
                 variant_said = stop > end and (doc[end].text[:1].isupper() or doc[end].lower_ in self.c.listed_short)
                 if (hit is None and variant_said and not (t > 0 and tb.lower[t - 1] in VERSION_WORDS)
                         and not (stop < n and tb.lower[stop] == "of")):
-                    only = self.c.version_words.get(v, ())  # "2. 0 Flash", "1. 5 Pro" with no family near:
-                    if len(only) == 1:  # the one line of the catalog with that version and that variant word
+                    # "2. 0 Flash", "1. 5 Pro" with no family near: the one line of the catalog with that
+                    # version and that variant word
+                    only = [c for c in self.c.version_words.get(v, ()) if self._possible(c)]
+                    if len(only) == 1:
                         hit = _Prim(t, stop, only[0], "version", CONFIDENCE["version"])  # (not "version 2.0 Pro of")
                 if hit is not None and stop == end and end in short_at:
                     owners = self.c.short_of[self.c.nlp.vocab.strings[short_at[end][0]]]
@@ -702,7 +713,7 @@ class Resolver:
         if any(doc[t].is_punct for t in range(e, end)) or (end < len(doc) and doc[end].is_title
                                                               and not doc[end].is_sent_start):
             return None
-        fits = [c for c in self.c.short_of[self.c.nlp.vocab.strings[key]] if size in c.sizes]
+        fits = [c for c in self.c.short_of[self.c.nlp.vocab.strings[key]] if size in c.sizes and self._possible(c)]
         if not fits:
             return None
         hit = self._from_discourse(s, end, lambda entry: False, size, variants=fits, earlier=False)
@@ -720,6 +731,7 @@ class Resolver:
         model under discussion comes in it), or the one of ``variants`` that belongs to a discussed
         model's line (its family, or a sibling of it)."""
         family = None
+        variants = [c for c in variants if self._possible(c)]
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
             if where != IN_DISCUSSION and (family is not None or not earlier):
                 break
@@ -727,14 +739,17 @@ class Resolver:
             pick = entry if fits(entry) else None
             fam = family_of(entry)
             if pick is None and sized and k == 0 and entry.kind == "family":  # only the family just named
-                members = [m for m in self.c.models_with_size.get(size, ()) if m.family == entry.name]
+                members = [m for m in self.c.models_with_size.get(size, ())
+                           if m.family == entry.name and self._possible(m)]
                 pick = members[0] if len(members) == 1 else None
                 if len(members) > 1:  # "Llama ... the 70B", several Llamas of 70B: the family, unless a
                     family = entry  # model the chapter talks about comes in that size
             if pick is None and version is not None and fam:
                 pick = self.c.by_version.get((fam, version))
-                if pick is not None:
+                if pick is not None and self._possible(pick):
                     pick = self._discussed_child(pick, self.base + s)
+                else:
+                    pick = None
             if pick is None and variants:
                 pick = next((c for c in variants if c.name == entry.name
                              or (c.parent and c.parent in (entry.name, entry.parent))), None)
@@ -778,6 +793,7 @@ class Resolver:
                     self.discourse.note(self.base + p.s, fam)
             else:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
+                self._said.add(p.entry.name)
 
     def _made_by(self, org: Entry, pos: int, before: list[_Prim]) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
@@ -817,7 +833,15 @@ class Resolver:
         return next((d.entry for d, where in self.discourse.candidates(pos)
                      if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
 
+    def _possible(self, entry: Optional[Entry]) -> bool:
+        """Whether ``entry`` may be meant by a reference or a guess: not released after the
+        episode was recorded ("Mini" in a 2024 show is no GPT-5 mini; "Gamma 2" in June 2024 no Kimi K2),
+        unless it was named in the episode ("o3-mini ... Mini", said before its release)."""
+        return (entry is None or self.until is None or not entry.released or entry.name in self._said
+                or (month_of(entry.released) or 0) <= self.until + ANNOUNCED)
+
     def _pick_short(self, cands: list[Entry], pos: int) -> Optional[Entry]:
+        cands = [c for c in cands if self._possible(c)]
         for recent, _ in self._recent(pos, SHORT_WINDOW):
             if recent.mention_kind != "model":
                 continue  # "... on SWE-bench. And Opus?": benchmarks and orgs in between do not count
@@ -882,6 +906,8 @@ class Resolver:
             name = doc[i:s].text.strip().rstrip("-")
             size = size_text(doc[s:e])
             guess = fz.model_shaped([t.norm_ for t in doc[i:e]]) if fz is not None else None
+            if guess is not None and not self._possible(guess[0]):
+                guess = None
             if guess is not None:  # a garbled known model: "Nanotron 4 340B" -> Nemotron-4 340B
                 entry, score = guess
                 out.append(_Prim(i, e, entry, "fuzzy", round(0.85 * score / 100, 3), size))

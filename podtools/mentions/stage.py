@@ -30,7 +30,7 @@ def mentions_stage(episode: Episode, options: MentionsOptions | None = None,
                 "(the mention rules are English)")
         (progress or NullProgress()).note(note)
     found: list[Mention] = []
-    for m in iter_mentions(english.segments, options, episode.chapters, catalog):
+    for m in iter_mentions(english.segments, options, episode.chapters, catalog, recorded=episode.published):
         found.append(m)
         if progress is not None:
             progress.advance(m.end)
