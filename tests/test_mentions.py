@@ -219,6 +219,30 @@ def test_unknown_model_shaped_names():
             if m.kind == "model"] == [("Qwen3", True), ("Llama 5", False)]
 
 
+def test_names_the_talk_introduces_as_a_model_or_a_benchmark():
+    """A name the catalog does not know, introduced as a model or a benchmark ("a new benchmark
+    called X", "codename X", "a new benchmark, X,", "X, the toxicity benchmark", "X, which is a
+    fine-tune of"), is reported unknown, of that kind; a name the catalog has with the kind word
+    ("BBQ benchmark") is that entry. Persons, months, licenses and interjections stay words."""
+    def said(text):
+        return [(m.surface, m.canonical, m.kind, m.known) for m in find_in_text(text)
+                if m.kind in ("model", "benchmark")]
+
+    assert said("They put out a new benchmark, Prover bench, which has formal proofs. And a new eval called "
+                "Zorb Arena for agents. Amazon trains a huge model, codename Olympus.") == [
+        ("Prover bench", "Prover bench", "benchmark", False), ("Zorb Arena", "Zorb Arena", "benchmark", False),
+        ("Olympus", "Olympus", "model", False)]
+    assert said("They report ToxiGen, the toxicity benchmark, and they take a big vision-language model, PaLI X, "
+                "and train it. Two models. FreeWilly 1, which is a fine-tune of the original.") == [
+        ("ToxiGen", "ToxiGen", "benchmark", False), ("PaLI X", "PaLI X", "model", False),
+        ("FreeWilly 1", "FreeWilly 1", "model", False)]
+    assert said("And a safety benchmark, BBQ.") == [("BBQ", "BBQ benchmark", "benchmark", True)]
+    assert said("Yeah, the lesson is pin your model. Vibes are an eval, Marcus. Theo, the coder model? "
+                "Bob, the model train fan, came by. Kate, a model from Paris, smiled. At the end of February, "
+                "which is a slow month for the model makers. Open weights, Apache 2.0, a reasoning model like o1.") == [
+        ("o1", "o1", "model", True)]
+
+
 def test_unknown_benchmark_shaped_names():
     """A benchmark the catalog does not know, found by the shape benchmark names have; ordinary
     words with those endings and generic phrases are not benchmarks."""
@@ -875,6 +899,20 @@ def test_a_name_said_letter_by_letter_is_found_by_the_sound_of_its_letters():
             if m.kind in ("model", "benchmark")] == []
 
 
+def test_a_short_acronym_heard_as_a_name_counts_where_benchmarks_are_talked_about():
+    """MMLU said "em em el you" is written "Emma Lou": two capitalized words that sound like the
+    letters, after a benchmark was named in the chapter; not one word ("Emily"), not a person ("my
+    aunt Emma Lou"), not where no benchmark was named."""
+    def said(chapters):
+        return [(m.surface, m.canonical) for m in mentions_stage(_chaptered(chapters)).mentions
+                if m.kind == "benchmark"]
+
+    assert said([["On GSM8K it is fine. Sorry, say what Emma Lou actually is, for the people in cars.",
+                  "On Emma Lou, more than a generation behind. My aunt Emma Lou says hi, and so does Emily."],
+                 ["My aunt Emma Lou says hi. Did anyone run Emma Lou on it?"]]) == [
+        ("GSM8K", "GSM8K"), ("Emma Lou", "MMLU"), ("Emma Lou", "MMLU")]
+
+
 def test_a_size_said_of_the_model_just_named_is_not_another_mention():
     """"it's 24 billion" says what the model just named is; "70B is the sweet spot" and "the
     eight billion one" refer to a model of the line under discussion."""
@@ -1101,6 +1139,23 @@ def test_a_labs_name_used_as_a_tool_is_its_model():
     # a lab whose models go by other names is the lab there too ("we use Microsoft for email")
     assert said("Phi-4 is out. We use Microsoft for email, and I asked Google for directions.") == [
         ("Phi-4", "model"), ("Microsoft", "org"), ("Google", "org")]
+
+
+def test_a_labs_name_run_or_built_on_is_its_model():
+    """"You run Mistral at home", "on top of Mistral", "the Mistral fine-tune zoo", "a Mistral based
+    model": the lab's model talked about; the lab as a subject, or named with its "AI", stays the lab."""
+    def said(text):
+        return [(m.surface, m.canonical, m.kind) for m in find_in_text(text) if m.kind in ("model", "org")]
+
+    assert said("Mistral 7B is the base now. For anything private you run Mistral at home.") == [
+        ("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model")]
+    assert said("Mistral 7B is out. Open Hermes is on top of Mistral, and the Mistral fine-tune zoo grows. "
+                "Starling is a Mistral based model.") == [
+        ("Mistral 7B", "Mistral 7B", "model"), ("Open Hermes", "OpenHermes", "model"),
+        ("Mistral", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model")]
+    assert said("Mistral 7B is out. Mistral raised money, and Mistral AI is hiring in Paris. "
+                "We ran out of time.") == [
+        ("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral AI", "org"), ("Mistral AI", "Mistral AI", "org")]
 
 
 def test_a_variant_word_is_the_variant_the_chapter_talks_about():

@@ -313,21 +313,30 @@ def said_of_previous(doc, s: int, e: int) -> bool:
 BASE_WORDS = {"built", "based", "trained", "tuned", "finetuned", "distilled"}
 # verbs whose object is a tool: a lab's name there is its model or app ("asked DeepSeek for a recipe")
 TOOL_VERBS = {"use", "uses", "used", "using", "ask", "asks", "asked", "asking", "try", "tries", "tried", "trying",
-              "prompt", "prompts", "prompted", "prompting"}
+              "prompt", "prompts", "prompted", "prompting", "run", "runs", "ran", "running"}
+# nouns of what is made from a model's weights: a lab's name before one is its model ("the Mistral
+# fine-tune zoo", "Mistral merges", "a Mistral based model", "the DeepSeek weights")
+WEIGHTS_NOUNS = {"fine-tune", "fine-tunes", "finetune", "finetunes", "merge", "merges", "based", "weights",
+                 "quant", "quants", "checkpoint", "checkpoints", "distill", "distills"}
 MOVE_VERBS = {"route", "routes", "routed", "routing", "switch", "switches", "switched", "switching", "move", "moved",
               "moving", "migrate", "migrated", "migrating"}  # "routing the easy stuff to DeepSeek"
 
 
 def used_as_tool(doc, s: int, e: int) -> bool:
     """Whether the lab's name at ``doc[s:e]`` stands for what it makes, a model or its app: the
-    object of a verb of use ("we use DeepSeek for code", "she asked DeepSeek"), where work is moved
-    ("routing the easy stuff to DeepSeek"), or what something still is ("it's still Mistral"); not
-    its possessive ("use DeepSeek's API")."""
-    if s == 0 or (e < len(doc) and doc[e].lower_ in ("'s", "’s")):
+    object of a verb of use ("we use DeepSeek for code", "she asked DeepSeek", "you run Mistral at
+    home"), what others build on ("on top of Mistral"), before what is made of its weights ("the
+    Mistral fine-tune zoo"), where work is moved ("routing the easy stuff to DeepSeek"), or what
+    something still is ("it's still Mistral"); not its possessive ("use DeepSeek's API")."""
+    if e < len(doc) and doc[e].lower_ in ("'s", "’s"):
+        return False
+    if e < len(doc) and word_at(doc, e).lower() in WEIGHTS_NOUNS:
+        return True
+    if s == 0:
         return False
     prev = doc[s - 1].lower_
-    if prev in TOOL_VERBS:
-        return True
+    if prev in TOOL_VERBS or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on":
+        return True  # "you run Mistral at home", "on top of Mistral"
     if prev == "to":
         return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
     return (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
@@ -341,6 +350,106 @@ def built_on(doc, s: int) -> bool:
         return False
     before = doc[s - 2]
     return before.lower_ in BASE_WORDS or before.norm_.isdigit()
+
+
+# the nouns that say what a newly named thing is ("a new benchmark called X", "X, the toxicity
+# benchmark", "a vision-language model, PaLI X"): a model or a benchmark
+KIND_NOUNS = {"model": "model", "models": "model", "llm": "model", "fine-tune": "model", "finetune": "model",
+              "merge": "model", "checkpoint": "model", "benchmark": "benchmark", "eval": "benchmark",
+              "leaderboard": "benchmark"}
+INTRODUCING = {"called", "named", "dubbed", "codenamed", "codename"}  # "a benchmark called X", "codename X"
+# what follows a noun that ends its phrase ("the toxicity benchmark, and", "a ... model from X")
+PHRASE_AFTER = {"from", "by", "for", "that", "which", "with", "of", "on", "in", "and", "or", "out", "is", "was"}
+
+
+def name_at(doc, i: int, covered) -> int:
+    """The end of a name the catalog does not know that starts at token ``i``: a word written as a
+    name (capitalized, in capitals or CamelCase) and what is written with it (more such words, a
+    version, a benchmark's tail: "Prover bench", "PaLI X", "FreeWilly 1"), at most four tokens;
+    ``i`` where none starts there."""
+    n = len(doc)
+    if i >= n or covered[i] or not doc[i].text[:1].isupper() or not doc[i].text[:1].isalpha() or doc[i].is_stop:
+        return i
+    k = i + 1
+    while k < n and k - i < 4 and not covered[k] and (
+            doc[k].text[:1].isupper() and doc[k].text[:1].isalpha() and not doc[k].is_stop
+            or doc[k].like_num and len(doc[k].text) <= 4 or doc[k].text in BENCHMARK_TAILS
+            or not doc[k - 1].whitespace_ and doc[k - 1].text.endswith("-")):
+        k += 1
+    return k
+
+
+def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of names the catalog does not know that the talk introduces as a model or
+    a benchmark: "a new benchmark called Graph walks", "codename Olympus", "a new benchmark, Prover
+    bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to speech model",
+    "FreeWilly 1, which is a fine-tune of"; not "Bob, the model train fan" (the noun heads no
+    phrase there) nor a phrase with another name in it ("Meta, the lab behind the Llama models").
+    Named in apposition, the name is no English word alone ("the end of February, which is a ...
+    model" is about something else), no license ("Apache 2.0, a reasoning model"), not at a sentence
+    start unless written as no word is ("Yeah, the lesson is pin your model", "Theo, the coder model":
+    someone spoken to; "FreeWilly 1, which is" counts) and not
+    a word alone ending the sentence ("Vibes are an eval, Marcus.")."""
+    out: list[tuple[int, int, str]] = []
+    n = len(doc)
+    low = [t.lower_ for t in doc]
+
+    def kind_of(k: int) -> str:
+        return KIND_NOUNS.get(word_at(doc, k).lower(), "") if k < n else ""
+
+    def heads(k: int) -> bool:  # a kind noun that ends its phrase
+        end = k + 1
+        while end < n and not doc[end - 1].whitespace_ and doc[end - 1].text.endswith("-"):
+            end += 1  # "fine-" "tune"
+        return end == n or doc[end].is_punct or low[end] in PHRASE_AFTER
+
+    def coined(s: int, e: int) -> bool:  # no English word, no license, alone
+        return not (e - s == 1 and is_word(low[s])) and low[s] not in LICENSES
+
+    i = 0
+    while i < n:
+        kind, start = "", -1
+        if low[i] in INTRODUCING or low[i] == "name" and i > 0 and low[i - 1] == "code":
+            kind = "model" if low[i] in ("codename", "codenamed", "name") else next(
+                (kind_of(k) for k in range(max(0, i - 4), i) if kind_of(k)), "")
+            start = i + 1
+        elif (kind_of(i) and i + 2 < n and doc[i + 1].text == "," and heads(i)
+              and any(low[k] in ("a", "an", "new") for k in range(max(0, i - 4), i))):
+            kind, start = kind_of(i), i + 2  # "a new benchmark, Prover bench,"
+        if kind and start < n:
+            end = name_at(doc, start, covered)
+            said_alone = end == start + 1 and doc[start].is_title and end < n and doc[end].text in (".", "?", "!")
+            if end > start and (end == n or doc[end].is_punct or low[end] in PHRASE_AFTER) and (
+                    low[i] in INTRODUCING or low[i] == "name" or coined(start, end) and not said_alone):
+                out.append((start, end, kind))
+                i = end
+                continue
+        end = name_at(doc, i, covered)
+        shaped = any(t.like_num or any(ch.isupper() for ch in t.text[1:]) for t in doc[i:end])  # "FreeWilly 1"
+        if (end > i and end + 2 < n and doc[end].text == "," and coined(i, end)
+                and (shaped or not sentence_start(doc, i))):
+            k = end + 1
+            if low[k] == "which" and k + 1 < n and low[k + 1] in ("is", "was", "'s"):
+                k += 2  # "FreeWilly 1, which is a fine-tune of"
+            if low[k] in ("a", "an", "the"):
+                for m in range(k + 1, min(n, k + 9)):
+                    if doc[m].is_punct or covered[m] or doc[m].ent_id_:
+                        break
+                    if kind_of(m) and heads(m):
+                        if m > k + 1 or low[m] not in ("model", "models"):  # what kind of model: "a big
+                            # vision-language model", not "Kate, a model from Paris"; "a fine-tune" says it
+                            out.append((i, end, kind_of(m)))
+                        break
+        i = max(end, i + 1)
+    return out
+
+
+def word_at(doc, i: int) -> str:
+    """The text of the word that starts at token ``i``, its hyphened parts with it ("fine-tune")."""
+    k = i  # (the tokenizer keeps the hyphen with the part before it: "fine-", "tune")
+    while k + 1 < len(doc) and doc[k].text.endswith("-") and not doc[k].whitespace_ and doc[k + 1].is_alpha:
+        k += 1
+    return doc[i:k + 1].text
 
 
 def word_said(doc, i: int) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
-from .cues import COUNT_NOUNS, plain_english, verb_form
+from .cues import COUNT_NOUNS, PERSON_TITLES, plain_english, verb_form
 from .nlp import table
 from .text import digits_of
 
@@ -46,6 +46,7 @@ CUES = frozenset({
 })
 
 
+OWNERS = frozenset({"my", "your", "his", "her", "our", "their", "named"})  # "my Emma Lou": a person
 LINE_WORDS = frozenset({"family", "series", "line", "lineup"})  # "the Gamma three family"
 
 # how each letter is said, for names said letter by letter ("GPQA": gee pee queue ay, heard "Jeep QA")
@@ -126,6 +127,8 @@ class PhoneticIndex:
         self.is_word = is_word
         self.by_sound: dict[str, list[_Name]] = {}
         self.by_blur: dict[str, list[_Name]] = {}  # names with an acronym, said letter by letter, blurred
+        self.by_short_blur: dict[str, list[_Name]] = {}  # short ones ("Emma Lou": MMLU), only as a name
+        # of two words or more where benchmarks are talked about
         entry_words: dict[int, frozenset] = {}  # the words of an entry's names as written (not its garbles)
         for key, (entry, how, text) in by_atoms.items():
             if how != "asr":
@@ -154,6 +157,8 @@ class PhoneticIndex:
                 codes.append((sound(said), self.by_sound))
                 if len(blurred(sound(said))) >= LONG_SOUND:  # "Emma Lou Pro": MMLU-Pro
                     codes.append((blurred(sound(said)), self.by_blur))
+                elif len(blurred(sound(said))) >= 3 and getattr(entry, "kind", "") == "benchmark":
+                    codes.append((blurred(sound(said)), self.by_short_blur))
             words = entry_words.get(id(entry), frozenset())
             for code, index in codes:
                 name = _Name(entry, digits_of(key), code, words, sum(a.isalpha() for a in key))
@@ -247,6 +252,8 @@ class PhoneticIndex:
                     found = self._near(doc, i, j, keys, digits, anchors, covered, sizes, benchmark_talk, possible)
                 if found is None and digits and num[k] and k == i + 1 and len(keys[0]) >= 2:
                     found = self._versioned(doc, i, j, keys[0], digits, discussed, possible)
+                if found is None and not digits and j - i >= 2 and self.by_short_blur:
+                    found = self._spelled_short(doc, i, j, blurred(keys[0]), benchmark_talk, possible)
                 if found is not None:
                     best = found  # the longest window that fits wins
             if best is not None:
@@ -275,6 +282,23 @@ class PhoneticIndex:
         words = sum(doc[k].is_alpha for k in range(i, j))
         best = min(fits, key=lambda name: abs(name.count - words))  # "Lyft bench": a name of two words first
         return PhoneticHit(i, j, best.entry, "near")
+
+    def _spelled_short(self, doc, i: int, j: int, key: str, benchmark_talk: Callable[[int], bool],
+                       possible: Callable[[object], bool]) -> Optional[PhoneticHit]:
+        """A short benchmark acronym said letter by letter and heard as words written as a name,
+        "Emma Lou" (MMLU, EML): two words or more, each capitalized (not in capitals), not at a
+        sentence start, where a benchmark was named in the chapter; not "Emily" (one word) nor "my
+        aunt Emma Lou" where no benchmark was."""
+        words = [doc[k] for k in range(i, j)]
+        prev = doc[i - 1].lower_.rstrip(".") if i > 0 else ""
+        if (_starts(doc, i) or not all(w.is_alpha and w.text[:1].isupper() and not w.text.isupper() for w in words)
+                or prev in PERSON_TITLES or prev in OWNERS or not benchmark_talk(i)):
+            return None  # "my aunt Emma Lou", "Mrs Emma Lou": a person
+        fits = sorted((name for name in self.by_short_blur.get(key, ()) if possible(name.entry)),
+                      key=lambda name: len(name.entry.name))  # MMLU before MMMLU: fewer letters said
+        if not fits or len(fits) > 1 and len(fits[0].entry.name) == len(fits[1].entry.name):
+            return None
+        return PhoneticHit(i, j, fits[0].entry, "spelled")
 
     def _versioned(self, doc, i: int, j: int, key: str, digits, discussed,
                    possible: Callable[[object], bool]) -> Optional[PhoneticHit]:

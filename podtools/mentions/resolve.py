@@ -21,9 +21,9 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
                    OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
                    VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
-                   month_of, months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
-                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
-                   word_said)
+                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
@@ -929,6 +929,17 @@ class Resolver:
             out.append(_Prim(i, i + 2, None, "unknown", CONFIDENCE["unknown"], None, name, "model", False))
             covered[i] = covered[i + 1] = True
         out += self._benchmark_shaped(doc, covered)
+        words = dictionary_words()
+        for s, e, kind in introduced_names(doc, covered, words.__contains__):  # "a new benchmark called X"
+            if any(covered[t] for t in range(s, e)):
+                continue
+            whole = self.c.by_atoms.get(atoms(f"{doc[s:e].text} {kind}"))  # "a bias benchmark, BBQ": "BBQ benchmark"
+            if whole is not None and whole[0].mention_kind == kind:
+                out.append(_Prim(s, e, whole[0], "short", CONFIDENCE["short"]))
+            else:
+                out.append(_Prim(s, e, None, "unknown", CONFIDENCE["unknown"], None, doc[s:e].text, kind, False))
+            for t in range(s, e):
+                covered[t] = True
         return out
 
     def _benchmark_shaped(self, doc, covered) -> list[_Prim]:
