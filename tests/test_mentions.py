@@ -1357,6 +1357,26 @@ def test_a_guess_is_never_a_model_released_after_the_episode():
         ("Mini", "o3-mini", "short"), ("GPT-5", "GPT-5", "name")]  # not Kimi K2 (July 2025) for "Gamma 2"
 
 
+def test_an_english_word_matched_as_a_name_yields_to_a_version_it_lacks_and_to_the_date():
+    """"Dolly" (Databricks) and "Cosmos" (NVIDIA) are names only as written; with a version the
+    model has not ("Dolly 3") the words are another name misheard (DALL-E 3), and a model released
+    after the episode is no reading of the word ("Cosmos one" in 2023 is Kosmos-1). A count or a
+    size after the word ("Chinchilla seventy B", "two weeks") is no version."""
+    import datetime as dt
+
+    def said(lines, published=None):
+        ep = _chaptered([lines]).model_copy(update={"published": published})
+        return [(m.surface, m.canonical, m.method) for m in mentions_stage(ep).mentions if m.kind == "model"]
+
+    assert said(["Dolly 3 is in the API now, and Dolly 2 is fine for thumbnails.",
+                 "Databricks had Dolly 2.0, and Chinchilla seventy B is the old baseline."]) == [
+        ("Dolly 3", "DALL-E 3", "sound"), ("Dolly 2", "DALL-E 2", "sound"), ("Dolly 2.0", "Dolly", "cased"),
+        ("Chinchilla", "Chinchilla", "cased")]
+    march_2023 = ["Two multimodal papers, Cosmos one at the end of February.", "Operator error, again."]
+    assert said(march_2023, dt.datetime(2023, 3, 17)) == [("Cosmos one", "Kosmos", "sound")]
+    assert said(march_2023) == [("Cosmos", "Cosmos", "cased"), ("Operator", "Operator", "cased")]
+
+
 def test_a_name_written_in_other_letters_is_found_wherever_it_stands():
     """"A.I.M.E." reads as AIME's "A I M E" and as its case-sensitive "AIME"; which of the two the
     matcher reports depended on what came before in the doc, and the case test then dropped it."""

@@ -275,6 +275,8 @@ class Resolver:
                     continue
                 entry, how, _ = shorter
                 e = cut + 1
+            if how == "cased" and e - s == 1 and entry.kind == "model" and self._cased_guess(doc, s, e, entry):
+                continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
             for t in range(s, e):
                 covered[t] = True
             if how == "not":
@@ -832,6 +834,23 @@ class Resolver:
         """"3.5" while Claude 3.5 Sonnet is discussed is that model, not Claude 3.5 in general."""
         return next((d.entry for d, where in self.discourse.candidates(pos)
                      if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
+
+    def _cased_guess(self, doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether a one-word name the catalog matches only as written, an English word ("Pi",
+        "Dolly", "Cosmos"), is not that model: a version follows that it has not ("Pi 4", "Dolly 3":
+        Phi-4 and DALL-E 3 misheard), or the model came out after the episode ("Cosmos one" in 2023)."""
+        if self.fuzzy is None or not self.fuzzy.is_word(doc[s].lower_):
+            return False
+        if not self._possible(entry):
+            return True
+        nxt = doc[e] if e < len(doc) else None
+        if nxt is None or not (nxt.norm_.isdigit() and len(nxt.norm_) <= 2 or VERSION_TOKEN.match(nxt.norm_)):
+            return False
+        after = doc[e + 1].lower_ if e + 1 < len(doc) else ""
+        if nxt.lower_ == "one" or after in COUNT_NOUNS or SPELLED_UNITS.get(after, after) in SIZE_UNITS:
+            return False  # "the old CLIP one", "Chameleon two weeks ago", "Chinchilla seventy B": no version
+        fam = family_of(entry)
+        return nxt.norm_ != entry.version and not (fam and (fam, nxt.norm_) in self.c.by_version)
 
     def _possible(self, entry: Optional[Entry]) -> bool:
         """Whether ``entry`` may be meant by a reference or a guess: not released after the
