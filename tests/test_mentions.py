@@ -1377,6 +1377,34 @@ def test_an_english_word_matched_as_a_name_yields_to_a_version_it_lacks_and_to_t
     assert said(march_2023) == [("Cosmos", "Cosmos", "cased"), ("Operator", "Operator", "cased")]
 
 
+def test_a_chapter_that_opens_without_a_name_goes_on_about_the_last_chapters_topic():
+    """Before the chapter names a model, "preview" and "Mini" are the last chapter's topic (o1, named
+    most), not the model it named last in passing (GPT-4o, as what o1 beat); once the chapter names
+    its own models ("Gemini 1.5 Flash"), a variant word in lower case is theirs or nothing."""
+    def said(chapters):
+        return [(m.chapter, m.surface, m.canonical) for m in mentions_stage(_chaptered(chapters)).mentions
+                if m.kind == "model"]
+
+    filler = " ".join(["and we went on about something else entirely for a while"] * 8)  # 96 words
+    assert said([["o1 is out. o1 thinks first, and o1 is slow.", "On Codeforces GPT-4o was eleventh percentile.",
+                   filler],
+                 ["So, vibes. With a tight spec, preview is scary good.", "And Mini, honestly, is underrated."],
+                 ["Now Gemini 1.5 Flash.", filler, "With a tight spec, preview is fine."]]) == [
+        (0, "o1", "o1"), (0, "o1", "o1"), (0, "o1", "o1"), (0, "GPT-4o", "GPT-4o"),
+        (1, "preview", "o1-preview"), (1, "Mini", "o1-mini"),
+        (2, "Gemini 1.5 Flash", "Gemini 1.5 Flash")]
+
+
+def test_a_sound_alike_of_a_discussed_line_opening_a_sentence_as_its_subject_is_that_line():
+    """"Quinn is Apache" while Qwen3 is talked about: a capital says nothing at a sentence start, but
+    the subject of a verb there, sounding like the line under discussion, is that line; "Quinn, can
+    you pass the mic?" and another chapter's "Quinn is my neighbour" are a person."""
+    got = [(m.chapter, m.surface, m.canonical) for m in mentions_stage(_chaptered([
+        ["Qwen3 came out this week, and GLM 4.5 too.", "Quinn is Apache, GLM is MIT. Quinn, can you pass the mic?"],
+        ["Quinn is my neighbour."]])).mentions if m.kind == "model"]
+    assert got == [(0, "Qwen3", "Qwen3"), (0, "GLM 4.5", "GLM-4.5"), (0, "Quinn", "Qwen"), (0, "GLM", "GLM")]
+
+
 def test_a_name_written_in_other_letters_is_found_wherever_it_stands():
     """"A.I.M.E." reads as AIME's "A I M E" and as its case-sensitive "AIME"; which of the two the
     matcher reports depended on what came before in the doc, and the case test then dropped it."""

@@ -36,6 +36,7 @@ class Discourse:
     def __init__(self) -> None:
         self.scope: object = None  # the current chapter (None: no chapters, a window of SPAN tokens)
         self.current: list[Named] = []  # in order of position (names may be noted out of order)
+        self.previous: list[Named] = []  # the last chapter's, for the start of the next one
         self.episode: list[Named] = []
         self.rejected: set[str] = set()  # names that are something else in this chapter ("Raspberry Pi")
 
@@ -43,7 +44,9 @@ class Discourse:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
         if scope != self.scope:
             self.scope = scope
-            self.current.clear()
+            if self.current:
+                self.previous = self.current[-EPISODE_MEMORY:]
+            self.current = []
             self.rejected.clear()
 
     def note(self, pos: int, entry: Entry, size: Optional[str] = None) -> None:
@@ -69,7 +72,10 @@ class Discourse:
 
     def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
         """Models named before token ``pos``: those of the current discussion first (nearest first),
-        then the rest of the episode (nearest first), each entry once, with where it was found."""
+        then the rest of the episode (nearest first), each entry once, with where it was found. Where
+        the chapter has named none yet, the last chapter's come first, the most named first: the talk
+        goes on about its topic ("preview is scary good" as a chapter on using o1 opens), not about
+        the model named last in passing (GPT-4o, as what o1 beat)."""
         seen: set[str] = set()
         for named in reversed(self.current):
             if named.pos >= pos or named.entry.name in seen:
@@ -78,6 +84,16 @@ class Discourse:
                 break
             seen.add(named.entry.name)
             yield named, IN_DISCUSSION
+        if not seen and self.previous:
+            counts: dict[str, int] = {}
+            last: dict[str, Named] = {}
+            for named in self.previous:
+                if named.pos < pos:
+                    counts[named.entry.name] = counts.get(named.entry.name, 0) + 1
+                    last[named.entry.name] = named
+            for name in sorted(last, key=lambda x: (-counts[x], -last[x].pos)):
+                seen.add(name)
+                yield last[name], EARLIER
         for named in reversed(self.episode):
             if named.pos < pos and named.entry.name not in seen:
                 seen.add(named.entry.name)

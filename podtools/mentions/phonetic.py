@@ -337,8 +337,12 @@ class PhoneticIndex:
         if first.text.isupper():
             return None  # "LLM": an acronym written as one, not a name misheard
         starts = _starts(doc, i)
-        if (first.text[:1].isupper() and not starts and len(name.sound) >= 3 and discussed(name.entry, i)):
-            return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic
+        subject = j < len(doc) and (doc[j].lower_ in ("is", "was", "has", "had", "does", "did", "will", "can")
+                                    or verb_form(doc[j].lower_) and doc[j].lower_.endswith("s"))
+        if (first.text[:1].isupper() and (not starts or subject and j - i == 1) and len(name.sound) >= 3
+                and discussed(name.entry, i)):
+            return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic; at a
+            # sentence start, as the subject of a verb ("Quinn is Apache")
         if (j - i >= 2 and len(name.sound) >= 3 and any(doc[k].lower_ in name.words for k in range(i, j))
                 and self._cued(doc, i, j, covered, sizes, outside=True)):
             return "context"  # "on Tao bench it's close": the sound of the whole name, a word of it heard

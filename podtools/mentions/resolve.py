@@ -734,8 +734,11 @@ class Resolver:
         model's line (its family, or a sibling of it)."""
         family = None
         variants = [c for c in variants if self._possible(c)]
+        opening = True  # no model named yet in this chapter: the talk goes on about the last one's
+        # topic ("preview is scary good" as a chapter on day-to-day use opens)
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
-            if where != IN_DISCUSSION and (family is not None or not earlier):
+            opening = opening and where != IN_DISCUSSION
+            if where != IN_DISCUSSION and (family is not None or not (earlier or opening)):
                 break
             entry = named.entry
             pick = entry if fits(entry) else None
