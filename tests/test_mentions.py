@@ -1405,6 +1405,30 @@ def test_a_sound_alike_of_a_discussed_line_opening_a_sentence_as_its_subject_is_
     assert got == [(0, "Qwen3", "Qwen3"), (0, "GLM 4.5", "GLM-4.5"), (0, "Quinn", "Qwen"), (0, "GLM", "GLM")]
 
 
+def test_a_context_length_with_its_determiner_is_the_model_that_came_in_it():
+    """GPT-4 came in an 8K and a 32K context version: "the 32K", "the eight K model", "the thirty
+    two K" are GPT-4 once it is talked about; a length or a sum said otherwise is nothing ("costs 8K
+    a year", "has 32K context", "the 32K context window"). The name itself reads as its name, not as
+    its garble "G P T 4", wherever the doc puts it."""
+    got = [(m.surface, m.canonical, m.method) for m in find_in_text(
+        "GPT-4 is out. And there is the eight K model and the thirty two K model. The 8K is three cents, and "
+        "the 32K is double that. So the thirty two K is like fifty pages. Claude has a 100K context, and "
+        "Mistral has 32K context, and the 32K context window is nice. It costs 8K a year.") if m.kind == "model"]
+    assert got == [("GPT-4", "GPT-4", "name"), ("eight K", "GPT-4", "short"), ("thirty two K", "GPT-4", "short"),
+                   ("8K", "GPT-4", "short"), ("32K", "GPT-4", "short"), ("thirty two K", "GPT-4", "short"),
+                   ("Claude", "Claude", "name")]
+
+
+def test_a_size_said_in_words_after_a_name_is_that_names_size():
+    """"PaLM five forty" is PaLM at 540B, not a "PaLM 5"; "Falcon one eighty" Falcon 180B, not a
+    "Falcon 1"; an ordinary word before such numbers changes nothing ("Chapter five forty")."""
+    got = [(m.surface, m.canonical, m.size) for m in find_in_text(
+        "Gopher was sixty, and PaLM five forty was sixty nine. Nobody can fine-tune Falcon one eighty, dude. "
+        "Read Chapter five forty.") if m.kind == "model"]
+    assert got == [("Gopher", "Gopher", None), ("PaLM", "PaLM", None), ("five forty", "PaLM 1", "540B"),
+                   ("Falcon", "Falcon", None), ("one eighty", "Falcon 180B", "180B")]
+
+
 def test_a_name_written_in_other_letters_is_found_wherever_it_stands():
     """"A.I.M.E." reads as AIME's "A I M E" and as its case-sensitive "AIME"; which of the two the
     matcher reports depended on what came before in the doc, and the case test then dropped it."""

@@ -92,10 +92,11 @@ def _billions(entry) -> list[str]:
 
 
 def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset(),
-                    sized_versions: frozenset[tuple[str, str]] = frozenset()):
+                    sized_versions: frozenset[tuple[str, str]] = frozenset(), name_words: frozenset[str] = frozenset()):
     """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, the
-    (version, size) pairs of its models, and the names of OpenAI's o-series, "o1" ... , which ASR
-    writes "oh one", "O1" or "01")."""
+    (version, size) pairs of its models, the names of OpenAI's o-series, "o1" ... , which ASR
+    writes "oh one", "O1" or "01", and the first words of its models' names, after which a number
+    said in words is a size: "PaLM five forty")."""
     from spacy.tokens import Doc
 
     def normalizer(doc: Doc) -> Doc:
@@ -185,7 +186,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             said = (f"{num(a)}{NUMBER_WORDS[lower[b].rstrip('-')][0]}{num(c)}"
                     if spoken and digit_word(a) and tens_word(b) and digit_word(c) and "0" not in (num(a), num(c))
                     else "")
-            if (said in sizes and (i > 0 and lower[i - 1] in ("the", "a", "that")
+            named = i > 0 and lower[i - 1] in name_words  # "PaLM five forty": after a model's name
+            if (said in sizes and (i > 0 and lower[i - 1] in ("the", "a", "that") or named
                                    or i + 3 < n and lower[i + 3].rstrip(".") in ("b", "billion"))):
                 merges.append((doc[a:a + 3], said))  # "six seventy-one B", "the two thirty-five": hundreds unsaid
                 i += 3
@@ -213,11 +215,12 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 i += 2  # a version said as its two digits (a known one; not "one two three")
                 continue
             if (digit_word(a) and ws[a] and i > 0
-                    and (lower[i - 1] in ("the", "a", "that") or lower[c] in ("b", "billion"))
+                    and (lower[i - 1] in ("the", "a", "that") or named or lower[c] in ("b", "billion"))
                     and (lower[b] == "hundred" and f"{num(a)}00" in sizes
                          or len(num(b)) == 2 and num(b).isdigit() and alpha[b] and f"{num(a)}{num(b)}" in sizes)):
-                # "the one ten", "the one twenty", "the four hundred", "four hundred B": a size said in
-                # words, as hosts say sizes (a known one, after a determiner or before its unit)
+                # "the one ten", "the one twenty", "the four hundred", "four hundred B", "PaLM five forty": a
+                # size said in words, as hosts say sizes (a known one, after a determiner or a name, or
+                # before its unit)
                 merges.append((doc[a:c], f"{num(a)}00" if lower[b] == "hundred" else f"{num(a)}{num(b)}"))
                 i += 2
                 continue
@@ -350,7 +353,9 @@ class Compiled:
         name = f"podtools_normalizer_{id(self)}"
         sized_versions = frozenset((m.group(), s) for (_, v), e in self.by_version.items()
                                    for m in [_DECIMAL_PREFIX.match(v)] if m for s in _billions(e))
-        Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions))
+        name_words = frozenset(atoms(e.name)[0] for e in catalog.entries
+                               if e.kind in ("model", "family") and atoms(e.name) and atoms(e.name)[0].isalpha())
+        Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM
@@ -376,24 +381,35 @@ class Compiled:
                 patterns.append({"label": "PT_NOT", "pattern": text, "id": pid})
         ruler.add_patterns(patterns)  # phrase patterns go through the normalizer (the pipes before the ruler)
         ids = self.ids
-        # where a case-sensitive name and another name of the same entry read the same once normalized,
-        # the ruler gives a match either id, as the doc happens to order them. The case-sensitive one
-        # decides when the span is written as it is; else a name spelled otherwise ("A.I.M.E." is
-        # AIME's "A I M E", both "aime"), not the same spelling listed twice ("BBH" as alias and cased)
+        # where several names of an entry read the same once normalized ("GPT-4" and its garble "G P T
+        # 4"; "AIME" and "A I M E"), the ruler gives a match any of their ids, as the doc happens to
+        # order them. The most exact one decides: the name, an alias, a case-sensitive name where the
+        # span is written as it is, then a garble; a case-sensitive name written otherwise yields to
+        # another name spelled otherwise ("A.I.M.E." is AIME's "A I M E"), not to the same spelling
+        # listed twice ("BBH" as alias and cased: "bbh" is nothing)
         normalize = nlp.get_pipe("normalizer")
-        readings: dict[tuple, tuple[str, str]] = {}  # (entry index, NORMs) -> (cased id, other id)
-        for idx, e in enumerate(catalog.entries):
-            if not e.cased:
-                continue
-            cased_atoms = {atoms(c) for c in e.cased}
-            for j, (text, how) in enumerate(e.names()):
-                key = (idx, tuple(t.norm_ for t in normalize(nlp.make_doc(text))))
-                cased_id, other_id = readings.get(key, ("", ""))
-                if how == "cased":
-                    cased_id = cased_id or f"{idx}:{j}"
-                elif atoms(text) not in cased_atoms:
-                    other_id = other_id or f"{idx}:{j}"
-                readings[key] = (cased_id, other_id)
+        rank = {"name": 0, "alias": 1, "cased": 2, "asr": 3}
+        readings_cache: dict[int, dict[tuple, list[str]]] = {}
+
+        def readings(idx: int) -> dict[tuple, list[str]]:  # NORMs -> the ids that read so, most exact first
+            got = readings_cache.get(idx)
+            if got is None:
+                e = catalog.entries[idx]
+                cased_atoms = {atoms(c) for c in e.cased}
+                got = {}
+                for j, (text, how) in sorted(enumerate(e.names()), key=lambda jt: rank.get(jt[1][1], 4)):
+                    if how in ("cased", "not") or atoms(text) not in cased_atoms:
+                        got.setdefault(tuple(t.norm_ for t in normalize(nlp.make_doc(text))), []).append(f"{idx}:{j}")
+                readings_cache[idx] = got
+            return got
+
+        def decide(ent) -> str:
+            pids = readings(int(ent.ent_id_.split(":")[0])).get(tuple(t.norm_ for t in ent), ())
+            for pid in pids:
+                entry, how, _ = ids[pid]
+                if how != "cased" or any(cased_ok(ent, c) for c in entry.cased):
+                    return pid
+            return pids[0] if pids else ent.ent_id_  # a case-sensitive name written otherwise: dropped below
         cased_name = f"podtools_cased_filter_{id(self)}"
 
         def cased_filter(doc):
@@ -403,12 +419,9 @@ class Compiled:
             keep, changed = [], False
             for ent in doc.ents:
                 hit = ids.get(ent.ent_id_)
-                if hit is not None and hit[0].cased:
-                    cased_id, other_id = readings.get((int(ent.ent_id_.split(":")[0]), tuple(t.norm_ for t in ent)),
-                                                      ("", ""))
-                    decides = (cased_id if cased_id and (any(cased_ok(ent, c) for c in hit[0].cased) or not other_id)
-                               else other_id)
-                    if decides and decides != ent.ent_id_:
+                if hit is not None and hit[1] != "not":
+                    decides = decide(ent)
+                    if decides != ent.ent_id_:
                         ent = Span(doc, ent.start, ent.end, label=ent.label_, span_id=decides)
                         changed = True
                         hit = ids[decides]

@@ -623,8 +623,13 @@ class Resolver:
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
-            if not doc[s].text[:1].isalpha():
+            said_as = self.c.nlp.vocab.strings[key]
+            unit_short = said_as[:1].isdigit() and " " in said_as  # "8 k", "32 k": a number and its unit ("0": "Zero")
+            if not doc[s].text[:1].isalpha() and not unit_short:
                 continue  # "0" is no "Zero": a variant word is said as a word
+            if unit_short and (s == 0 or doc[s - 1].lower_ not in DETERMINERS):
+                continue  # a context length said as a model ("the 32K" of GPT-4) has its determiner: not
+                # "costs 8K a year", "has 32K context"
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
                 continue  # "Grok mini": a variant of the name just said, one the catalog does not list
             device = s > 1 and tb.digit[s - 1] and not covered[s - 2] and CAMEL.match(tb.text[s - 2])
@@ -655,7 +660,8 @@ class Resolver:
                 continue
             if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
                 continue  # "Distill it, sell it": a verb
-            if name.split(" ")[0] not in self.c.listed_short and not doc[s].text[:1].isupper():
+            if name not in self.c.listed_short and name.split(" ")[0] not in self.c.listed_short \
+                    and not doc[s].text[:1].isupper():
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
             cands = self.c.short_of[name]
@@ -688,9 +694,10 @@ class Resolver:
                 if named is not None:
                     take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))
                 continue
-            if doc[s].is_lower and not (verb or compared):
+            if doc[s].is_lower and not unit_short and not (verb or compared):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
-                # model said alone as the subject of what follows ("the mini is honestly the best value")
+                # model said alone as the subject of what follows ("the mini is honestly the best value");
+                # a number and its unit said in words is no common word ("the eight K model")
             pick = self._pick_short(cands, self.base + s) if marked else None
             if pick is not None:
                 take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
