@@ -967,13 +967,13 @@ def test_o_series_said_digit_by_digit_is_no_date_and_us_is_no_shouting():
 
 def test_a_version_whose_point_the_asr_lost():
     """"Gemini 25 Pro", "Llama 31": two digits after a family that are a known version without its
-    point; "Llama 70" is no version 7.0 (the catalog has none) and "Llama 33 billion" a size, so
-    they stay as said."""
+    point; "Llama 70" is no version 7.0 (the catalog has none) and stays as said, and "Llama 33
+    billion" is Llama at the size 33B (no version 3.3, nor a "Llama 33")."""
     got = [(m.surface, m.canonical, m.known) for m in find_in_text(
         "Where does Gemini 25 Pro sit right now? Llama 31 is old, and Llama 70 is a guess. The original "
         "Llama 33 billion.") if m.kind == "model"]
     assert got == [("Gemini 25 Pro", "Gemini 2.5 Pro", True), ("Llama 31", "Llama 3.1", True),
-                   ("Llama 70", "Llama 70", False), ("Llama 33", "Llama 33", False)], got
+                   ("Llama 70", "Llama 70", False), ("Llama 33 billion", "Llama", True)], got
 
 
 def test_a_version_and_variant_word_only_one_line_has():
@@ -1427,6 +1427,19 @@ def test_a_size_said_in_words_after_a_name_is_that_names_size():
         "Read Chapter five forty.") if m.kind == "model"]
     assert got == [("Gopher", "Gopher", None), ("PaLM", "PaLM", None), ("five forty", "PaLM 1", "540B"),
                    ("Falcon", "Falcon", None), ("one eighty", "Falcon 180B", "180B")]
+
+
+def test_a_word_that_was_part_of_another_name_is_rejected_as_said_not_as_the_name():
+    """"the Dalai Lama" makes "Lama" a word for the chapter, not "Llama": "a local Llama" and "the
+    Llama weights" after it are still Llama ("Raspberry Pi ... the Pi" stays the board). A number
+    with its spelled unit after a family is its size, not a version ("the Llama 65 billion")."""
+    got = [(m.surface, m.canonical, m.size) for m in mentions_stage(_chaptered([[
+        "LLaMA leaked this week. Someone named a chatbot installer after the Dalai Lama.",
+        "It is one command, and it works on a laptop, which honestly surprised everybody in the chat.",
+        "And the Llama 65 billion is competitive. Could I swap in a local Llama? Even if you got the Llama weights.",
+        "I run it on a Raspberry Pi. The Pi gets hot."]])).mentions if m.kind == "model"]
+    assert got == [("LLaMA", "Llama", None), ("Llama 65 billion", "Llama", "65B"), ("Llama", "Llama", None),
+                   ("Llama", "Llama", None)]
 
 
 def test_a_name_written_in_other_letters_is_found_wherever_it_stands():

@@ -38,7 +38,8 @@ class Discourse:
         self.current: list[Named] = []  # in order of position (names may be noted out of order)
         self.previous: list[Named] = []  # the last chapter's, for the start of the next one
         self.episode: list[Named] = []
-        self.rejected: set[str] = set()  # names that are something else in this chapter ("Raspberry Pi")
+        self.rejected: set[tuple[str, str]] = set()  # (name, word) that is something else in this chapter
+        # ("Raspberry Pi": "Pi"; "the Dalai Lama" makes "Lama", not "Llama", a word)
 
     def enter(self, scope: object) -> None:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
@@ -65,10 +66,11 @@ class Discourse:
         if len(self.episode) > 2 * EPISODE_MEMORY:
             del self.episode[:EPISODE_MEMORY]
 
-    def reject(self, name: str) -> None:
-        """``name`` was part of another name here ("Raspberry Pi"): alone, it means that thing for
-        the rest of the chapter ("on the Pi")."""
-        self.rejected.add(name)
+    def reject(self, name: str, word: str) -> None:
+        """``name``, said as ``word``, was part of another name here ("Raspberry Pi"): that word
+        alone means that thing for the rest of the chapter ("on the Pi"); the name said otherwise is
+        still the name ("the Dalai Lama", then "the Llama weights")."""
+        self.rejected.add((name, word.lower()))
 
     def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
         """Models named before token ``pos``: those of the current discussion first (nearest first),

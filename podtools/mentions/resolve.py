@@ -285,9 +285,9 @@ class Resolver:
                 why = not_this_name(doc, s, e, self.fuzzy.is_word if self.fuzzy is not None else None)
                 if why:
                     if why in ("compound", "person"):  # "Raspberry Pi", "Claude Bergeron": and "the Pi",
-                        self.discourse.reject(entry.name)  # "Claude, can you ..." after it, in this chapter
-                    continue
-                if entry.name in self.discourse.rejected:
+                        self.discourse.reject(entry.name, doc[s].text)  # "Claude, can you ..." after it,
+                    continue  # in this chapter
+                if (entry.name, doc[s].lower_) in self.discourse.rejected:
                     continue  # "on the Pi", after "Raspberry Pi"
             size = None
             if (e < n and e - s >= 2 and doc[e - 1].norm_.replace(".", "").isdigit() and doc[e].norm_ in SIZE_UNITS
@@ -383,8 +383,8 @@ class Resolver:
         """"Llama 5", "DeepSeek V4": a family name and a version the catalog does not know."""
         n = len(doc)
         for fam, s, e in self.c.family_versions(doc):
-            if e < n and doc[e].norm_ in SIZE_UNITS and not doc[e - 1].whitespace_:
-                continue  # "Llama 70B": a size, not a version
+            if e < n and doc[e].norm_ in SIZE_UNITS and (not doc[e - 1].whitespace_ or doc[e].lower_ in SPELLED_UNITS):
+                continue  # "Llama 70B", "the Llama 65 billion": a size, not a version
             clash = [p for p in prims if p.s < e and s < p.e]
             if any(p.entry is not None and p.entry.kind not in ("family", "org") for p in clash):
                 continue
