@@ -87,7 +87,7 @@ def probe(path: str | Path) -> AudioInfo:
             channels=stream.codec_context.channels or 0,
             codec=stream.codec_context.name or "unknown",
             title=meta.get("title") or None,
-            recorded=parse_tag_date(meta.get("date") or ""),
+            recorded=parse_tag_date(meta.get("date") or "", year_alone=False),
         )
     finally:
         container.close()

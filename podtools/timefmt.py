@@ -49,11 +49,14 @@ def parse_hms(text: str) -> float:
     return total
 
 
-def parse_tag_date(text: str) -> dt.datetime | None:
+def parse_tag_date(text: str, year_alone: bool = True) -> dt.datetime | None:
     """A date as audio tags write it (ID3 TDRC, MP4 \u00a9day: "2024-09-20", "2024-09-20T10:00:00",
-    "2024-09", "2024"), in UTC; None for anything else."""
+    "2024-09", "2024"), in UTC; None for anything else. ``year_alone=False``: a year alone (ID3v2.3
+    TYER) or a date not written so ("20240920", "2024-13") is None too, where a day must not be made
+    up (the episode's date, which bounds what models it can talk about)."""
     text = (text or "").strip()
-    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m", "%Y"):
+    formats = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m") + (("%Y",) if year_alone else ())
+    for fmt in formats:
         try:
             return dt.datetime.strptime(text[: len(dt.datetime(2000, 1, 1).strftime(fmt))], fmt).replace(
                 tzinfo=dt.timezone.utc)

@@ -133,3 +133,8 @@ def test_the_date_tag_is_the_episodes_recording_date(speech_wav, tmp_path, ext, 
     undated = tmp_path / f"undated.{ext}"
     encode(wav, undated, *args)
     assert audio.probe(undated).recorded is None
+    # a year alone (ID3v2.3 TYER) or a date not written as one makes up no day
+    for i, tag in enumerate(("2024", "20240920", "2024-13")):
+        vague = tmp_path / f"vague{i}.{ext}"
+        encode(wav, vague, *args, "-metadata", f"date={tag}")
+        assert audio.probe(vague).recorded is None, tag

@@ -236,11 +236,16 @@ def test_names_the_talk_introduces_as_a_model_or_a_benchmark():
                 "and train it. Two models. FreeWilly 1, which is a fine-tune of the original.") == [
         ("ToxiGen", "ToxiGen", "benchmark", False), ("PaLI X", "PaLI X", "model", False),
         ("FreeWilly 1", "FreeWilly 1", "model", False)]
-    assert said("And a safety benchmark, BBQ.") == [("BBQ", "BBQ benchmark", "benchmark", True)]
+    assert said("The models got a new safety benchmark, BBQ.") == [("BBQ", "BBQ benchmark", "benchmark", True)]
     assert said("Yeah, the lesson is pin your model. Vibes are an eval, Marcus. Theo, the coder model? "
                 "Bob, the model train fan, came by. Kate, a model from Paris, smiled. At the end of February, "
                 "which is a slow month for the model makers. Open weights, Apache 2.0, a reasoning model like o1.") == [
         ("o1", "o1", "model", True)]
+    # away from AI talk, a model is a car, a phone or a person looked up to, a benchmark an index
+    for text in ("Tesla released a new model, Cybertruck, in November.", "I met Steve Jobs, a role model for many.",
+                 "Their business model, called Freemium, works.", "The operation was codenamed Overlord.",
+                 "The FTSE, the benchmark for UK stocks, fell.", "And I like Zorblax, which is"):
+        assert said(text) == [], text
 
 
 def test_unknown_benchmark_shaped_names():
@@ -905,10 +910,11 @@ def test_a_short_acronym_heard_as_a_name_counts_where_benchmarks_are_talked_abou
     aunt Emma Lou"), not where no benchmark was named."""
     def said(chapters):
         return [(m.surface, m.canonical) for m in mentions_stage(_chaptered(chapters)).mentions
-                if m.kind == "benchmark"]
+                if m.kind in ("model", "benchmark")]
 
     assert said([["On GSM8K it is fine. Sorry, say what Emma Lou actually is, for the people in cars.",
-                  "On Emma Lou, more than a generation behind. My aunt Emma Lou says hi, and so does Emily."],
+                  "On Emma Lou, more than a generation behind. My aunt Emma Lou says hi, and so does Emily.",
+                  "Thanks to Emma Lou for the numbers. I talked to Sam Lee, and Eve Hill agreed."],
                  ["My aunt Emma Lou says hi. Did anyone run Emma Lou on it?"]]) == [
         ("GSM8K", "GSM8K"), ("Emma Lou", "MMLU"), ("Emma Lou", "MMLU")]
 
@@ -1153,6 +1159,10 @@ def test_a_labs_name_run_or_built_on_is_its_model():
                 "Starling is a Mistral based model.") == [
         ("Mistral 7B", "Mistral 7B", "model"), ("Open Hermes", "OpenHermes", "model"),
         ("Mistral", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model")]
+    assert said("Mistral 7B is out. Arthur Mensch runs Mistral with two cofounders, he ran Mistral as CEO, and if "
+                "Mistral merges with a lab, fine.") == [
+        ("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral AI", "org"), ("Mistral", "Mistral AI", "org"),
+        ("Mistral", "Mistral AI", "org")]
     assert said("Mistral 7B is out. Mistral raised money, and Mistral AI is hiring in Paris. "
                 "We ran out of time.") == [
         ("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral AI", "org"), ("Mistral AI", "Mistral AI", "org")]
@@ -1369,9 +1379,11 @@ def test_an_english_word_matched_as_a_name_yields_to_a_version_it_lacks_and_to_t
         return [(m.surface, m.canonical, m.method) for m in mentions_stage(ep).mentions if m.kind == "model"]
 
     assert said(["Dolly 3 is in the API now, and Dolly 2 is fine for thumbnails.",
-                 "Databricks had Dolly 2.0, and Chinchilla seventy B is the old baseline."]) == [
-        ("Dolly 3", "DALL-E 3", "sound"), ("Dolly 2", "DALL-E 2", "sound"), ("Dolly 2.0", "Dolly", "cased"),
-        ("Chinchilla", "Chinchilla", "cased")]
+                 "And Chinchilla seventy B is the old baseline."]) == [
+        ("Dolly 3", "DALL-E 3", "sound"), ("Dolly 2", "DALL-E 2", "sound"), ("Chinchilla", "Chinchilla", "cased")]
+    # its maker named near it, the word is that model ("Databricks open sourced Dolly 2", "Dolly 2.0")
+    assert said(["Databricks open sourced Dolly 2 last week.", "Its Dolly 2.0 weights are fine."]) == [
+        ("Dolly", "Dolly", "cased"), ("Dolly 2.0", "Dolly", "cased")]
     march_2023 = ["Two multimodal papers, Cosmos one at the end of February.", "Operator error, again."]
     assert said(march_2023, dt.datetime(2023, 3, 17)) == [("Cosmos one", "Kosmos", "sound")]
     assert said(march_2023) == [("Cosmos", "Cosmos", "cased"), ("Operator", "Operator", "cased")]
@@ -1389,7 +1401,8 @@ def test_a_chapter_that_opens_without_a_name_goes_on_about_the_last_chapters_top
     assert said([["o1 is out. o1 thinks first, and o1 is slow.", "On Codeforces GPT-4o was eleventh percentile.",
                    filler],
                  ["So, vibes. With a tight spec, preview is scary good.", "And Mini, honestly, is underrated."],
-                 ["Now Gemini 1.5 Flash.", filler, "With a tight spec, preview is fine."]]) == [
+                 ["Now Gemini 1.5 Flash.", filler, "With a tight spec, preview is fine."],
+                 ["The weather.", filler], ["So, vibes. With a tight spec, preview is scary good."]]) == [
         (0, "o1", "o1"), (0, "o1", "o1"), (0, "o1", "o1"), (0, "GPT-4o", "GPT-4o"),
         (1, "preview", "o1-preview"), (1, "Mini", "o1-mini"),
         (2, "Gemini 1.5 Flash", "Gemini 1.5 Flash")]
@@ -1417,6 +1430,9 @@ def test_a_context_length_with_its_determiner_is_the_model_that_came_in_it():
     assert got == [("GPT-4", "GPT-4", "name"), ("eight K", "GPT-4", "short"), ("thirty two K", "GPT-4", "short"),
                    ("8K", "GPT-4", "short"), ("32K", "GPT-4", "short"), ("thirty two K", "GPT-4", "short"),
                    ("Claude", "Claude", "name")]
+    assert [(m.surface, m.canonical) for m in find_in_text(
+        "I asked GPT-4 for a training plan. I ran the 8K on Saturday, and the 8K TV was on sale.")] == [
+        ("GPT-4", "GPT-4")]
 
 
 def test_a_size_said_in_words_after_a_name_is_that_names_size():

@@ -154,8 +154,7 @@ def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None =
     catalog = catalog or load_catalog(options)
     compiled = compile_pipeline(catalog, ner=options.people_orgs)
     resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
-                        unknown=options.unknown, people_orgs=options.people_orgs,
-                        recorded=recorded.isoformat() if isinstance(recorded, (dt.date, dt.datetime)) else recorded)
+                        unknown=options.unknown, people_orgs=options.people_orgs, recorded=_date_text(recorded))
     chap = _Chapters(chapters)
     stream = ((c.text, c) for c in _chunks(segments, options.chunk_words, chap if chapters else None))
     for doc, chunk in compiled.nlp.pipe(stream, as_tuples=True, batch_size=8):
@@ -172,14 +171,16 @@ def iter_mentions(segments: Iterable[Segment], options: MentionsOptions | None =
                           method=raw.method)
 
 
-def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):
+def find_spans(text: str, options: MentionsOptions | None = None, catalog=None,
+               recorded: dt.date | dt.datetime | str | None = None):
     """Mentions in plain text as :class:`~podtools.mentions.resolve.Raw` records whose
-    ``start_char``/``end_char`` index ``text`` (lines are read in chunks of ``chunk_words``)."""
+    ``start_char``/``end_char`` index ``text`` (lines are read in chunks of ``chunk_words``);
+    ``recorded`` as for :func:`iter_mentions`."""
     options = options or MentionsOptions()
     catalog = catalog or load_catalog(options)
     compiled = compile_pipeline(catalog, ner=options.people_orgs)
     resolver = Resolver(compiled, fuzzy=options.fuzzy, resolve_bare=options.resolve_bare,
-                        unknown=options.unknown, people_orgs=options.people_orgs)
+                        unknown=options.unknown, people_orgs=options.people_orgs, recorded=_date_text(recorded))
 
     def chunks():
         pos, start, words, parts = 0, 0, 0, []
@@ -203,10 +204,15 @@ def find_spans(text: str, options: MentionsOptions | None = None, catalog=None):
     return out
 
 
-def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None) -> list[Mention]:
+def find_in_text(text: str, options: MentionsOptions | None = None, catalog=None,
+                 recorded: dt.date | dt.datetime | str | None = None) -> list[Mention]:
     """Mentions in plain text (no times: every start/end is 0). Paragraphs become segments."""
     segments = [Segment(start=0.0, end=0.0, text=p) for p in text.split("\n") if p.strip()]
-    return list(iter_mentions(segments, options, catalog=catalog))
+    return list(iter_mentions(segments, options, catalog=catalog, recorded=recorded))
+
+
+def _date_text(recorded: dt.date | dt.datetime | str | None) -> str | None:
+    return recorded.isoformat() if isinstance(recorded, (dt.date, dt.datetime)) else recorded
 
 
 def asr_vocabulary(options: MentionsOptions | None = None, limit: int = 40) -> str:

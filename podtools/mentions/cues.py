@@ -313,7 +313,9 @@ def said_of_previous(doc, s: int, e: int) -> bool:
 BASE_WORDS = {"built", "based", "trained", "tuned", "finetuned", "distilled"}
 # verbs whose object is a tool: a lab's name there is its model or app ("asked DeepSeek for a recipe")
 TOOL_VERBS = {"use", "uses", "used", "using", "ask", "asks", "asked", "asking", "try", "tries", "tried", "trying",
-              "prompt", "prompts", "prompted", "prompting", "run", "runs", "ran", "running"}
+              "prompt", "prompts", "prompted", "prompting"}
+RUN_VERBS = {"run", "ran", "running"}  # "you run Mistral at home", "to run DeepSeek"; not "Arthur Mensch runs Mistral"
+RUNNERS = {"i", "you", "we", "they", "to", "can", "could", "will", "'ll", "would", "just", "still", "locally"}
 # nouns of what is made from a model's weights: a lab's name before one is its model ("the Mistral
 # fine-tune zoo", "Mistral merges", "a Mistral based model", "the DeepSeek weights")
 WEIGHTS_NOUNS = {"fine-tune", "fine-tunes", "finetune", "finetunes", "merge", "merges", "based", "weights",
@@ -330,12 +332,13 @@ def used_as_tool(doc, s: int, e: int) -> bool:
     something still is ("it's still Mistral"); not its possessive ("use DeepSeek's API")."""
     if e < len(doc) and doc[e].lower_ in ("'s", "’s"):
         return False
-    if e < len(doc) and word_at(doc, e).lower() in WEIGHTS_NOUNS:
-        return True
     if s == 0:
         return False
     prev = doc[s - 1].lower_
-    if prev in TOOL_VERBS or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on":
+    if e < len(doc) and word_at(doc, e).lower() in WEIGHTS_NOUNS and prev in DETERMINERS | {"a", "an", "some"}:
+        return True  # "the Mistral fine-tune zoo", "a Mistral based model"; not "if DeepSeek merges with"
+    if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS
+            or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
         return True  # "you run Mistral at home", "on top of Mistral"
     if prev == "to":
         return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
@@ -358,6 +361,16 @@ KIND_NOUNS = {"model": "model", "models": "model", "llm": "model", "fine-tune": 
               "merge": "model", "checkpoint": "model", "benchmark": "benchmark", "eval": "benchmark",
               "leaderboard": "benchmark"}
 INTRODUCING = {"called", "named", "dubbed", "codenamed", "codename"}  # "a benchmark called X", "codename X"
+# "a role model", "their business model": no AI model
+NOT_AI_MODELS = {"role", "business", "flagship", "fashion", "pricing", "revenue", "data", "mental", "car"}
+# what says a name is introduced where AI is talked about ("Cybertruck, a new model", "codenamed Overlord",
+# "the FTSE, the benchmark for UK stocks" are not): a catalog name or one of these near it
+AI_NEAR = 15
+AI_WORDS = {"ai", "llm", "llms", "weights", "parameters", "params", "open-source", "open-weight", "fine-tuned",
+            "trained", "training", "gpu", "gpus", "tokens", "inference", "reasoning", "agent", "agents", "dataset",
+            "benchmarks", "evals", "leaderboard", "leaderboards", "checkpoint", "checkpoints", "chatbot", "prompt",
+            "transformer", "multimodal", "lab", "labs", "scores", "scored", "sota", "model", "models", "benchmark",
+            "eval"}  # (the frame's own noun is not counted: "the FTSE, the benchmark for UK stocks")
 # what follows a noun that ends its phrase ("the toxicity benchmark, and", "a ... model from X")
 PHRASE_AFTER = {"from", "by", "for", "that", "which", "with", "of", "on", "in", "and", "or", "out", "is", "was"}
 
@@ -406,20 +419,28 @@ def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple
     def coined(s: int, e: int) -> bool:  # no English word, no license, alone
         return not (e - s == 1 and is_word(low[s])) and low[s] not in LICENSES
 
+    def ai_talk(s: int, e: int) -> bool:  # a catalog name or a word of AI talk near the frame
+        lo, hi = max(0, s - AI_NEAR), min(n, e + AI_NEAR)
+        return any(covered[t] or low[t] in AI_WORDS for t in range(lo, hi) if not s <= t < e)
+
+    def other_kind(k: int) -> bool:  # "a role model", "their business model": no AI model
+        return k > 0 and low[k - 1] in NOT_AI_MODELS
+
     i = 0
     while i < n:
         kind, start = "", -1
         if low[i] in INTRODUCING or low[i] == "name" and i > 0 and low[i - 1] == "code":
             kind = "model" if low[i] in ("codename", "codenamed", "name") else next(
-                (kind_of(k) for k in range(max(0, i - 4), i) if kind_of(k)), "")
+                (kind_of(k) for k in range(max(0, i - 4), i) if kind_of(k) and not other_kind(k)), "")
             start = i + 1
-        elif (kind_of(i) and i + 2 < n and doc[i + 1].text == "," and heads(i)
+        elif (kind_of(i) and i + 2 < n and doc[i + 1].text == "," and heads(i) and not other_kind(i)
               and any(low[k] in ("a", "an", "new") for k in range(max(0, i - 4), i))):
             kind, start = kind_of(i), i + 2  # "a new benchmark, Prover bench,"
         if kind and start < n:
             end = name_at(doc, start, covered)
             said_alone = end == start + 1 and doc[start].is_title and end < n and doc[end].text in (".", "?", "!")
-            if end > start and (end == n or doc[end].is_punct or low[end] in PHRASE_AFTER) and (
+            frame = min(start, max(0, i - 4))  # from the kind noun ("a new benchmark called X")
+            if end > start and (end == n or doc[end].is_punct or low[end] in PHRASE_AFTER) and ai_talk(frame, end) and (
                     low[i] in INTRODUCING or low[i] == "name" or coined(start, end) and not said_alone):
                 out.append((start, end, kind))
                 i = end
@@ -431,13 +452,14 @@ def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple
             k = end + 1
             if low[k] == "which" and k + 1 < n and low[k + 1] in ("is", "was", "'s"):
                 k += 2  # "FreeWilly 1, which is a fine-tune of"
-            if low[k] in ("a", "an", "the"):
+            if k < n and low[k] in ("a", "an", "the"):
                 for m in range(k + 1, min(n, k + 9)):
                     if doc[m].is_punct or covered[m] or doc[m].ent_id_:
                         break
                     if kind_of(m) and heads(m):
-                        if m > k + 1 or low[m] not in ("model", "models"):  # what kind of model: "a big
-                            # vision-language model", not "Kate, a model from Paris"; "a fine-tune" says it
+                        # what kind of model: "a big vision-language model", not "Kate, a model from Paris";
+                        # "a fine-tune" says it
+                        if (m > k + 1 or low[m] not in ("model", "models")) and not other_kind(m) and ai_talk(i, m + 1):
                             out.append((i, end, kind_of(m)))
                         break
         i = max(end, i + 1)
@@ -471,21 +493,18 @@ def product_name(tok) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def month_of(date: Optional[str]) -> Optional[int]:
-    """A date ("2024-09-12", "2024-09", "2024") as a count of months; a year alone is its January
-    (so that a guess against it errs on the side of keeping the model); None for no date."""
+def month_of(date: Optional[str], year_alone: int = 1) -> Optional[int]:
+    """A date ("2024-09-12", "2024-09", "2024") as a count of months; a year alone is its month
+    ``year_alone`` (January: a release against an episode's date errs on the side of keeping the
+    model); None for no date."""
     m = re.match(r"(\d{4})(?:-(\d{1,2}))?", date or "")
-    return int(m.group(1)) * 12 + int(m.group(2) or 1) if m else None
+    return int(m.group(1)) * 12 + int(m.group(2) or year_alone) if m else None
 
 
 def months_apart(a: Optional[str], b: Optional[str]) -> int:
-    def months(d: Optional[str]) -> int:
-        try:
-            parts = (d or "").split("-")
-            return int(parts[0]) * 12 + (int(parts[1]) if len(parts) > 1 else 6)
-        except ValueError:
-            return 10**6
-    return abs(months(a) - months(b))
+    """Months between two release dates (a year alone counts as its middle; no date as a far one)."""
+    ma, mb = month_of(a, 6), month_of(b, 6)
+    return abs((10**6 if ma is None else ma) - (10**6 if mb is None else mb))
 
 
 def clean_surface(text: str) -> str:

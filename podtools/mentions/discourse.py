@@ -21,6 +21,7 @@ from .catalog import Entry
 SPAN = 1500  # tokens (about 10 minutes of talk): the discussion, where a transcript has no chapters
 EPISODE_MEMORY = 512  # models kept for the episode-wide fallback (the most recent ones)
 IN_DISCUSSION, EARLIER = "chapter", "episode"
+PREVIOUS = "previous"  # the last chapter's, for a chapter that has named none yet
 
 
 @dataclass(frozen=True, order=True)
@@ -45,8 +46,7 @@ class Discourse:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
         if scope != self.scope:
             self.scope = scope
-            if self.current:
-                self.previous = self.current[-EPISODE_MEMORY:]
+            self.previous = self.current[-EPISODE_MEMORY:]  # (a chapter that named none ends the topic)
             self.current = []
             self.rejected.clear()
 
@@ -95,7 +95,7 @@ class Discourse:
                     last[named.entry.name] = named
             for name in sorted(last, key=lambda x: (-counts[x], -last[x].pos)):
                 seen.add(name)
-                yield last[name], EARLIER
+                yield last[name], PREVIOUS
         for named in reversed(self.episode):
             if named.pos < pos and named.entry.name not in seen:
                 seen.add(named.entry.name)

@@ -46,6 +46,13 @@ CUES = frozenset({
 })
 
 
+# where a benchmark's name stands, not a person's: "on Emma Lou", "the Emma Lou test", "run Emma Lou",
+# "what Emma Lou is", "Emma Lou seventy-six"
+SCORED_PREV = frozenset({"on", "the", "what", "run", "ran", "running", "said", "say", "says", "at", "in", "\"",
+                         "\u201c"})
+SCORE_WORDS = frozenset({"score", "scores", "test", "tests", "type", "numbers", "number", "benchmark", "questions"})
+SUBJECT_PERSON = frozenset({"my", "our", "your", "his", "her", "their", "a", "an", "on", "in", "at", "here", "back",
+                            "out", "away", "with", "from", "going", "gonna"})  # "Quinn is a co-host", "is back"
 OWNERS = frozenset({"my", "your", "his", "her", "our", "their", "named"})  # "my Emma Lou": a person
 LINE_WORDS = frozenset({"family", "series", "line", "lineup"})  # "the Gamma three family"
 
@@ -291,9 +298,11 @@ class PhoneticIndex:
         aunt Emma Lou" where no benchmark was."""
         words = [doc[k] for k in range(i, j)]
         prev = doc[i - 1].lower_.rstrip(".") if i > 0 else ""
+        nxt = doc[j] if j < len(doc) else None
+        scored = prev in SCORED_PREV or nxt is not None and (nxt.like_num or nxt.lower_ in SCORE_WORDS)
         if (_starts(doc, i) or not all(w.is_alpha and w.text[:1].isupper() and not w.text.isupper() for w in words)
-                or prev in PERSON_TITLES or prev in OWNERS or not benchmark_talk(i)):
-            return None  # "my aunt Emma Lou", "Mrs Emma Lou": a person
+                or not scored or prev in PERSON_TITLES or prev in OWNERS or not benchmark_talk(i)):
+            return None  # "my aunt Emma Lou", "thanks to Emma Lou", "and Eve Hill agreed": a person
         fits = sorted((name for name in self.by_short_blur.get(key, ()) if possible(name.entry)),
                       key=lambda name: len(name.entry.name))  # MMLU before MMMLU: fewer letters said
         if not fits or len(fits) > 1 and len(fits[0].entry.name) == len(fits[1].entry.name):
@@ -337,9 +346,10 @@ class PhoneticIndex:
         if first.text.isupper():
             return None  # "LLM": an acronym written as one, not a name misheard
         starts = _starts(doc, i)
-        subject = j < len(doc) and (doc[j].lower_ in ("is", "was", "has", "had", "does", "did", "will", "can")
-                                    or verb_form(doc[j].lower_) and doc[j].lower_.endswith("s"))
-        if (first.text[:1].isupper() and (not starts or subject and j - i == 1) and len(name.sound) >= 3
+        subject = (j - i == 1 and not self.is_word(first.lower_) and j + 1 < len(doc)  # "Quinn is Apache"; not
+                   and doc[j].lower_ in ("is", "was", "has", "had")  # "Cloud is expensive", "Quinn is joining us",
+                   and not doc[j + 1].lower_.endswith("ing") and doc[j + 1].lower_ not in SUBJECT_PERSON)  # "... my"
+        if (first.text[:1].isupper() and (not starts or subject) and len(name.sound) >= 3
                 and discussed(name.entry, i)):
             return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic; at a
             # sentence start, as the subject of a verb ("Quinn is Apache")

@@ -24,7 +24,7 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
                    said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
                    whole_version_alone, word_before, word_said)
-from .discourse import EPISODE_MEMORY, IN_DISCUSSION, SPAN, Discourse, family_of
+from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
 from .phonetic import CUES, NEAR, PhoneticIndex
@@ -39,6 +39,11 @@ VERSION_WORDS = frozenset({"version", "release", "v", "build", "update"})  # "ve
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 ANNOUNCED = 1  # months: a model released this long after an episode was recorded may be talked about in
 # it by its coming name (o3-mini, announced in December 2024, out at the end of January)
+# words near a context length said as a model ("the 32K is double that, six cents per thousand tokens"); not
+# "the 8K TV", "I ran the 8K on Saturday"
+CONTEXT_WORDS = {"context", "model", "models", "version", "versions", "token", "tokens", "cents", "window", "api",
+                 "pages", "price", "pricing", "prompt", "completion", "access", "waitlist", "expensive", "cheaper"}
+ORG_NEAR = 10  # tokens either side where a model's maker, named, makes a word of its name that model
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
@@ -350,6 +355,8 @@ class Resolver:
             for hit in self.fuzzy.search(norms, covered, table(doc).text):
                 if not self._possible(hit.entry):
                     continue  # "large V2" in 2023 is no Mistral Large 2
+                if hit.end - hit.start == 1 and not_this_name(doc, hit.start, hit.end, self.fuzzy.is_word):
+                    continue  # "my aunt Emma Lou", "Hi Emma.": a person, not Gemma misheard
                 one = norms[hit.start]
                 if ((hit.end - hit.start == 1 and len(one) <= SHORT_NEAR_MISS and not digits_of(one)
                      or plain_english(doc[hit.start:hit.end], self.fuzzy.is_word)) and not self._in_context(doc, hit)):
@@ -627,9 +634,11 @@ class Resolver:
             unit_short = said_as[:1].isdigit() and " " in said_as  # "8 k", "32 k": a number and its unit ("0": "Zero")
             if not doc[s].text[:1].isalpha() and not unit_short:
                 continue  # "0" is no "Zero": a variant word is said as a word
-            if unit_short and (s == 0 or doc[s - 1].lower_ not in DETERMINERS):
-                continue  # a context length said as a model ("the 32K" of GPT-4) has its determiner: not
-                # "costs 8K a year", "has 32K context"
+            if unit_short and (s == 0 or doc[s - 1].lower_ not in DETERMINERS or not (
+                    e < n and covered[e] or any(tb.lower[t] in CONTEXT_WORDS
+                                                for t in range(max(0, s - 10), min(n, e + 10))))):
+                continue  # a context length said as a model ("the 32K" of GPT-4) has its determiner and
+                # talk of context or price near it: not "costs 8K a year", "has 32K context", "the 8K TV"
             if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
                 continue  # "Grok mini": a variant of the name just said, one the catalog does not list
             device = s > 1 and tb.digit[s - 1] and not covered[s - 2] and CAMEL.match(tb.text[s - 2])
@@ -741,11 +750,10 @@ class Resolver:
         model's line (its family, or a sibling of it)."""
         family = None
         variants = [c for c in variants if self._possible(c)]
-        opening = True  # no model named yet in this chapter: the talk goes on about the last one's
-        # topic ("preview is scary good" as a chapter on day-to-day use opens)
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
-            opening = opening and where != IN_DISCUSSION
-            if where != IN_DISCUSSION and (family is not None or not (earlier or opening)):
+            # with no model named yet in this chapter, the last chapter's topic goes on ("preview is
+            # scary good" as a chapter on day-to-day use opens); no further back
+            if where != IN_DISCUSSION and (family is not None or not (earlier or where == PREVIOUS)):
                 break
             entry = named.entry
             pick = entry if fits(entry) else None
@@ -851,6 +859,9 @@ class Resolver:
         Phi-4 and DALL-E 3 misheard), or the model came out after the episode ("Cosmos one" in 2023)."""
         if self.fuzzy is None or not self.fuzzy.is_word(doc[s].lower_):
             return False
+        org = entry.org.lower().split()[0] if entry.org else ""
+        if org and any(doc[t].lower_ == org for t in range(max(0, s - ORG_NEAR), min(len(doc), e + ORG_NEAR))):
+            return False  # "Databricks open sourced Dolly 2", "Cosmos 1 is NVIDIA's world model": its maker is named
         if not self._possible(entry):
             return True
         nxt = doc[e] if e < len(doc) else None
