@@ -394,8 +394,8 @@ def name_at(doc, i: int, covered) -> int:
 
 def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple[int, int, str]]:
     """(start, end, kind) of names the catalog does not know that the talk introduces as a model or
-    a benchmark: "a new benchmark called Graph walks", "codename Olympus", "a new benchmark, Prover
-    bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to speech model",
+    a benchmark where AI is talked about: "a new eval called Zorb Arena", "codename Olympus", "a new
+    benchmark, Prover bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to speech model",
     "FreeWilly 1, which is a fine-tune of"; not "Bob, the model train fan" (the noun heads no
     phrase there) nor a phrase with another name in it ("Meta, the lab behind the Llama models").
     Named in apposition, the name is no English word alone ("the end of February, which is a ...
