@@ -47,22 +47,25 @@ log = logging.getLogger("podtools.pipeline")
 def import_episode(path: Path, source: str, audio_path: Path | None = None,
                    progress: Progress | None = None) -> tuple[Episode, np.ndarray | None]:
     """A transcript file in place of decode + ASR; with ``audio_path``, that audio is decoded too
-    (16 kHz mono, for the stages that listen) and gives the episode its id and duration."""
+    (16 kHz mono, for the stages that listen) and gives the episode its id and duration, and its
+    title and date tags where the transcript has none."""
     from . import audio as audio_mod  # numpy: `batch` on a finished catalogue never needs it
 
     progress = progress or NullProgress()
     samples = None
     duration = None
-    title = None
+    title = recorded = None
     if audio_path is not None:
         progress.stage("decode")
         info = audio_mod.probe(audio_path)
         samples = audio_mod.decode(audio_path)
-        duration, title = len(samples) / audio_mod.SAMPLE_RATE, info.title
+        duration, title, recorded = len(samples) / audio_mod.SAMPLE_RATE, info.title, info.recorded
     progress.stage("import")
     episode = import_transcript(path, source, audio_path, duration, progress.note).episode
     if title and episode.title == Path(path).stem:
         episode = episode.model_copy(update={"title": title})
+    if recorded and episode.published is None:  # the mentions stage reads it
+        episode = episode.model_copy(update={"published": recorded})
     return episode, samples
 
 

@@ -1483,3 +1483,11 @@ def test_ingest_gives_the_mentions_stage_the_episodes_date(tmp_path):
     dated = ingest(str(srt), tmp_path / "dated", published=dt.datetime(2023, 12, 15, tzinfo=dt.timezone.utc)).episode
     assert [m.canonical for m in dated.mentions] == ["Google", "Gemini", "Phi-2", "Whisper"]
     assert Episode.load(tmp_path / "dated" / "episode.json").published.date() == dt.date(2023, 12, 15)
+    # a transcript imported with its audio takes the audio's date tag
+    from speech import encode, say, write_wav
+
+    wav = write_wav(tmp_path / "show.wav", say("Google announced Gemini with three sizes.", "slt", tmp_path))
+    mp3 = encode(wav, tmp_path / "show.mp3", "-id3v2_version", "4", "-metadata", "date=2023-12-15")
+    tagged = ingest(str(srt), tmp_path / "tagged", audio=str(mp3)).episode
+    assert tagged.published.date() == dt.date(2023, 12, 15)
+    assert [m.canonical for m in tagged.mentions] == ["Google", "Gemini", "Phi-2", "Whisper"]
