@@ -392,7 +392,7 @@ def name_at(doc, i: int, covered) -> int:
     return k
 
 
-def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple[int, int, str]]:
+def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool]) -> list[tuple[int, int, str]]:
     """(start, end, kind) of names the catalog does not know that the talk introduces as a model or
     a benchmark where AI is talked about: "a new eval called Zorb Arena", "codename Olympus", "a new
     benchmark, Prover bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to speech model",
@@ -403,9 +403,8 @@ def introduced_names(doc, covered, is_word: Callable[[str], bool]) -> list[tuple
     start unless written as no word is ("Yeah, the lesson is pin your model", "Theo, the coder model":
     someone spoken to; "FreeWilly 1, which is" counts) and not
     a word alone ending the sentence ("Vibes are an eval, Marcus.")."""
-    out: list[tuple[int, int, str]] = []
+    out: list[tuple[int, int, str]] = []  # (``low``: the tokens' lower-case texts, read once for the doc)
     n = len(doc)
-    low = [t.lower_ for t in doc]
 
     def kind_of(k: int) -> str:
         return KIND_NOUNS.get(word_at(doc, k).lower(), "") if k < n else ""

@@ -387,7 +387,6 @@ class Compiled:
         # span is written as it is, then a garble; a case-sensitive name written otherwise yields to
         # another name spelled otherwise ("A.I.M.E." is AIME's "A I M E"), not to the same spelling
         # listed twice ("BBH" as alias and cased: "bbh" is nothing)
-        normalize = nlp.get_pipe("normalizer")
         rank = {"name": 0, "alias": 1, "cased": 2, "asr": 3}
         readings_cache: dict[int, dict[tuple, list[str]]] = {}
 
@@ -399,7 +398,7 @@ class Compiled:
                 got = {}
                 for j, (text, how) in sorted(enumerate(e.names()), key=lambda jt: rank.get(jt[1][1], 4)):
                     if how in ("cased", "not") or atoms(text) not in cased_atoms:
-                        got.setdefault(tuple(t.norm_ for t in normalize(nlp.make_doc(text))), []).append(f"{idx}:{j}")
+                        got.setdefault(tuple(t.norm_ for t in self._norm_doc(text)), []).append(f"{idx}:{j}")
                 readings_cache[idx] = got
             return got
 

@@ -630,8 +630,8 @@ class Resolver:
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
                 continue  # "2.0 Flash": the version's (below)
-            said_as = self.c.nlp.vocab.strings[key]
-            unit_short = said_as[:1].isdigit() and " " in said_as  # "8 k", "32 k": a number and its unit ("0": "Zero")
+            name = self.c.nlp.vocab.strings[key]
+            unit_short = name[:1].isdigit() and " " in name  # "8 k", "32 k": a number and its unit ("0": "Zero")
             if not doc[s].text[:1].isalpha() and not unit_short:
                 continue  # "0" is no "Zero": a variant word is said as a word
             if unit_short and (s == 0 or doc[s - 1].lower_ not in DETERMINERS or not (
@@ -648,7 +648,6 @@ class Resolver:
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
-            name = self.c.nlp.vocab.strings[key]
             marked = doc[s].text[:1].isupper() or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
@@ -970,7 +969,7 @@ class Resolver:
             covered[i] = covered[i + 1] = True
         out += self._benchmark_shaped(doc, covered)
         words = dictionary_words()
-        for s, e, kind in introduced_names(doc, covered, words.__contains__):  # "a new benchmark called X"
+        for s, e, kind in introduced_names(doc, tb.lower, covered, words.__contains__):  # "a new benchmark called X"
             if any(covered[t] for t in range(s, e)):
                 continue
             whole = self.c.by_atoms.get(atoms(f"{doc[s:e].text} {kind}"))  # "a bias benchmark, BBQ": "BBQ benchmark"
