@@ -1491,3 +1491,18 @@ def test_ingest_gives_the_mentions_stage_the_episodes_date(tmp_path):
     tagged = ingest(str(srt), tmp_path / "tagged", audio=str(mp3)).episode
     assert tagged.published.date() == dt.date(2023, 12, 15)
     assert [m.canonical for m in tagged.mentions] == ["Google", "Gemini", "Phi-2", "Whisper"]
+
+
+def test_a_letter_of_a_code_heard_as_a_word_after_its_makers_name():
+    """ASR writes the "R" of R1 as "are" or "our": "deep seek are one" and "the full our one" are
+    DeepSeek-R1 ("the" before "our" is no English); the same words elsewhere are English: "the
+    answers are one letter", "DeepSeek models are one step ahead", "are one of", "our one goal"."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "DeepSeek R1 came out on Monday. Which is very deep seek are one inspired. So Deep seek are one is "
+        "what everybody runs. Is anybody running the full our one locally? It is in the our one paper.")
+        if m.kind == "model"]
+    assert got == [("DeepSeek R1", "DeepSeek-R1"), ("deep seek are one", "DeepSeek-R1"),
+                   ("Deep seek are one", "DeepSeek-R1"), ("our one", "DeepSeek-R1"), ("our one", "DeepSeek-R1")]
+    assert [m.canonical for m in find_in_text(
+        "DeepSeek R1 came out. The answers are one letter. DeepSeek models are one step ahead. The deep seek "
+        "are one of the best. Our one goal is speed. We are one team.") if m.kind == "model"] == ["DeepSeek-R1"]

@@ -86,17 +86,56 @@ def date_code(text: str) -> bool:
     return 1 <= a <= 12 and 1 <= b <= 31 or 23 <= a <= 29 and 1 <= b <= 12
 
 
+def letter_heard(tok) -> bool:
+    """Whether the normalizer read this word as a letter of a code ("our" of "the our one": R1)."""
+    return LETTER_WORDS.get(tok.lower_) == tok.norm_
+
+
+def _letter_codes(catalog: NameCatalog) -> dict[str, frozenset[str]]:
+    """The letter-digit codes the catalog's model names contain ("r1" of DeepSeek-R1, "k2" of Kimi K2),
+    each with the words of the names of its models, their families and makers ("deepseek", "deep",
+    "seek" of the maker's "Deep Seek"), after which a letter heard as a word is that letter."""
+    orgs: dict[str, set[str]] = {}
+    for e in catalog.entries:
+        if e.kind == "org":
+            orgs.setdefault(e.name, set()).update(a for text, _ in e.names() for a in atoms(text))
+    codes: dict[str, set[str]] = {}
+    for e in catalog.entries:
+        if e.kind != "model":
+            continue
+        names = [atoms(text) for text, _ in e.names()]
+        found = {a + b for at in names for a, b in zip(at, at[1:])
+                 if len(a) == 1 and a.isalpha() and len(b) == 1 and b.isdigit() and a != "o"}
+        for code in found:
+            words = codes.setdefault(code, set())
+            words.update(a for at in names for a in at if a.isalpha() and len(a) > 1)
+            words.update(orgs.get(e.org or "", ()))
+            fam = catalog.families.get(e.family or "")
+            if fam is not None:
+                words.update(a for text, _ in fam.names() for a in atoms(text) if a.isalpha())
+    return {code: frozenset(words) for code, words in codes.items()}
+
+
 def _billions(entry) -> list[str]:
     """The entry's whole sizes in billions, as digits ("70B" -> "70"; not "0.5B" or "8x7B")."""
     return [s[:-1] for s in entry.sizes if s[-1:].lower() == "b" and s[:-1].isdigit()]
 
 
+# words ASR writes for a letter said alone before a digit ("R1" heard as "are one"); "oh" is handled
+# with the o-series names, and words too common to be a letter anywhere ("you", "why", "see") are left out
+LETTER_WORDS = {"are": "r", "our": "r", "vee": "v", "kay": "k", "em": "m", "tee": "t", "ess": "s", "jay": "j",
+                "queue": "q", "eff": "f", "gee": "g", "ex": "x", "zed": "z", "zee": "z", "pee": "p"}
+
+
 def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset(),
-                    sized_versions: frozenset[tuple[str, str]] = frozenset(), name_words: frozenset[str] = frozenset()):
+                    sized_versions: frozenset[tuple[str, str]] = frozenset(), name_words: frozenset[str] = frozenset(),
+                    letter_codes: dict[str, frozenset[str]] | None = None):
     """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, the
     (version, size) pairs of its models, the names of OpenAI's o-series, "o1" ... , which ASR
-    writes "oh one", "O1" or "01", and the first words of its models' names, after which a number
-    said in words is a size: "PaLM five forty")."""
+    writes "oh one", "O1" or "01", the first words of its models' names, after which a number
+    said in words is a size: "PaLM five forty", and the letter-digit codes of its names with the
+    words of the names and makers they come with: "r1" -> {"deepseek", "deep", "seek", ...})."""
+    letter_codes = letter_codes or {}
     from spacy.tokens import Doc
 
     def normalizer(doc: Doc) -> Doc:
@@ -240,6 +279,20 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         if merges:
             tb = Table(doc)
             text, ws = tb.text, tb.ws
+        def letter_said(i: int, norm: str) -> bool:
+            """A letter heard as a word ("are"), between the name of a model or its maker and the digit of
+            a letter-digit code the catalog has (not "are one of")."""
+            if not 0 < i < len(text) - 1:
+                return False
+            words = letter_codes.get(LETTER_WORDS[norm] + norm_token(text[i + 1]))
+            if words is None or i + 2 < len(text) and text[i + 2].lower() in ("of", "or", "and", "another"):
+                return False
+            if norm_token(text[i - 1]) in words:
+                return True  # "deep seek are one"
+            # "the our one", "the full our one": no English has "our" after "the" (but "the answers are one")
+            return norm == "our" and (text[i - 1].lower() == "the"
+                                      or i > 1 and text[i - 2].lower() == "the" and text[i - 1].isalpha())
+
         prev_digit = False
         norms = []
         for i, tx in enumerate(text):
@@ -251,6 +304,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                     norm = "o"  # "oh one", "04 mini": o1, o4-mini
                 elif prev_digit and norm == "oh":
                     norm = "o"
+                elif norm in LETTER_WORDS and letter_said(i, norm):
+                    norm = LETTER_WORDS[norm]  # "deep seek are one", "the full our one": R1
                 elif prev_digit and norm in SPELLED_UNITS:
                     norm = SPELLED_UNITS[norm]  # "70 billion": a size, as "70B"
                 elif (split_parts and len(norm) == 1 and norm.isalpha() and i >= 2
@@ -355,7 +410,8 @@ class Compiled:
                                    for m in [_DECIMAL_PREFIX.match(v)] if m for s in _billions(e))
         name_words = frozenset(atoms(e.name)[0] for e in catalog.entries
                                if e.kind in ("model", "family") and atoms(e.name) and atoms(e.name)[0].isalpha())
-        Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words))
+        Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words,
+                                                      _letter_codes(catalog)))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM

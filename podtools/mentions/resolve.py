@@ -26,7 +26,7 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
-from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, size_spans, table
+from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
 from .phonetic import CUES, NEAR, PhoneticIndex
 from .text import atoms, digits_of
 
@@ -542,8 +542,8 @@ class Resolver:
             if "." in tok.norm_ and VERSION_TOKEN.match(tok.norm_):
                 version = tok.norm_
             elif (tok.norm_ in ("v", "r", "k") and t + 1 < n and SMALL_NUMBER.match(doc[t + 1].norm_)
-                  and (not tok.whitespace_ or tok.text in ("V", "R", "K")) and not covered[t + 1]):
-                # "V3", "R1", "V2. 5"; and as the ASR splits or spells them: "V 3", "R one"
+                  and (not tok.whitespace_ or tok.text in ("V", "R", "K") or letter_heard(tok)) and not covered[t + 1]):
+                # "V3", "R1", "V2. 5"; and as the ASR splits or spells them: "V 3", "R one", "the our one"
                 version, end = tok.norm_ + doc[t + 1].norm_, t + 2
             elif (tok.norm_.isdigit() and len(tok.norm_) <= 2 and tok.whitespace_ and t + 1 < n
                   and doc[t + 1].is_alpha and not covered[t + 1] and t + 1 in short_starts
@@ -648,7 +648,8 @@ class Resolver:
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
-            marked = doc[s].text[:1].isupper() or prev in DETERMINERS
+            written = doc[s].text[:1].isupper() or letter_heard(doc[s])  # "R one", or "our one" after a name
+            marked = written or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
@@ -669,7 +670,7 @@ class Resolver:
             if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
                 continue  # "Distill it, sell it": a verb
             if name not in self.c.listed_short and name.split(" ")[0] not in self.c.listed_short \
-                    and not doc[s].text[:1].isupper():
+                    and not written:
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
             cands = self.c.short_of[name]
@@ -702,7 +703,7 @@ class Resolver:
                 if named is not None:
                     take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))
                 continue
-            if doc[s].is_lower and not unit_short and not (verb or compared):
+            if doc[s].is_lower and not written and not unit_short and not (verb or compared):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value");
                 # a number and its unit said in words is no common word ("the eight K model")
