@@ -1506,3 +1506,48 @@ def test_a_letter_of_a_code_heard_as_a_word_after_its_makers_name():
     assert [m.canonical for m in find_in_text(
         "DeepSeek R1 came out. The answers are one letter. DeepSeek models are one step ahead. The deep seek "
         "are one of the best. Our one goal is speed. We are one team.") if m.kind == "model"] == ["DeepSeek-R1"]
+
+
+def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
+    """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
+    name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""
+    got = [m.canonical for m in find_in_text(
+        "Stability did Stable Vicuna, which is Vicuna with RLHF on top. LMSYS, who made Vicuna, launched "
+        "the arena, and Vicuna was on top.") if m.kind == "model"]
+    assert got.count("Vicuna") == 3, got
+    assert [m.canonical for m in find_in_text("Phi-3 is out. I run it on a Raspberry Pi. The Pi gets hot.")
+            if m.kind == "model"] == ["Phi-3"]
+
+
+def test_a_family_with_a_size_said_in_words_and_a_lettered_version():
+    """"Llama seven B" is Llama at 7B, not a "Llama 7"; "Gemma seven B" Gemma, not "Gemma 7"; "Claude
+    v1" is Claude 1, "V" said for "version"."""
+    got = [(m.canonical, m.known) for m in find_in_text(
+        "Alpaca was LLaMA seven B trained on instructions. It matches Gemma seven B on the leaderboard. "
+        "Then Claude v1, then GPT-4.") if m.kind == "model"]
+    assert ("Llama 7", False) not in got and ("Gemma 7", False) not in got and ("Claude V1", False) not in got, got
+    assert ("Claude 1", True) in got and ("Gemma", True) in got
+    assert any(c in ("Llama", "Llama 1") for c, _ in got), got
+
+
+def test_a_code_past_the_lines_last_is_its_next_model():
+    """"And R2?" while DeepSeek-R1 is talked about is DeepSeek's next model, which the catalog does not
+    list yet (an unknown version of the family); not a lower code the catalog lacks ("V1" with V3
+    known), nor "R2 D2", "the R2 score", "my R2"."""
+    got = [(m.surface, m.canonical, m.known, m.method) for m in mentions_stage(_chaptered([
+        ["DeepSeek R1 is still the one everybody runs.", "And R2? Reuters said R2 was going to come early.",
+         "My R2 D2 toy is loud. The R2 score of that regression is bad. My R2 is broken."],
+        ["DeepSeek V3 is cheap. V1 of our jingle was too loud."]])).mentions if m.kind == "model"]
+    assert got == [("DeepSeek R1", "DeepSeek-R1", True, "name"), ("R2", "DeepSeek-R2", False, "version"),
+                   ("R2", "DeepSeek-R2", False, "version"), ("DeepSeek V3", "DeepSeek-V3", True, "name")]
+
+
+def test_palm_2_sizes_by_their_animal_names():
+    """PaLM 2 came in four sizes named for animals (Gecko, Otter, Bison, Unicorn), served as
+    text-bison and chat-bison: after PaLM 2 they are PaLM 2; the animals at a zoo are animals."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "PaLM 2 has four sizes. Gecko, Otter, Bison and Unicorn. In Vertex it is text bison and chat bison.")
+        if m.kind == "model"]
+    assert got == [("PaLM 2", "PaLM 2"), ("Gecko", "PaLM 2"), ("Otter", "PaLM 2"), ("Bison", "PaLM 2"),
+                   ("Unicorn", "PaLM 2"), ("text bison", "PaLM 2"), ("chat bison", "PaLM 2")]
+    assert find_in_text("At the zoo we saw a bison, an otter and a gecko, and my niece drew a unicorn.") == []

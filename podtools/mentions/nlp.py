@@ -412,6 +412,13 @@ class Compiled:
                                if e.kind in ("model", "family") and atoms(e.name) and atoms(e.name)[0].isalpha())
         Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words,
                                                       _letter_codes(catalog)))
+        self.family_codes: dict[str, set[str]] = {}  # "DeepSeek" -> {"r1", "v2", "v3", ...}: its models' codes
+        for e in catalog.entries:
+            if e.kind == "model" and e.family:
+                for text, _ in e.names():
+                    at = atoms(text)
+                    self.family_codes.setdefault(e.family, set()).update(
+                        a + b for a, b in zip(at, at[1:]) if len(a) == 1 and a.isalpha() and b.isdigit())
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM

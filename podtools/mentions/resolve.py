@@ -30,6 +30,7 @@ from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_word
 from .phonetic import CUES, NEAR, PhoneticIndex
 from .text import atoms, digits_of
 
+OWNERS = frozenset({"my", "your", "his", "her", "its", "our", "their"})  # "my R2": a thing someone owns
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
@@ -289,9 +290,10 @@ class Resolver:
             if entry.kind != "org" and e - s == 1:
                 why = not_this_name(doc, s, e, self.fuzzy.is_word if self.fuzzy is not None else None)
                 if why:
-                    if why in ("compound", "person"):  # "Raspberry Pi", "Claude Bergeron": and "the Pi",
-                        self.discourse.reject(entry.name, doc[s].text)  # "Claude, can you ..." after it,
-                    continue  # in this chapter
+                    if why == "person" or why == "compound" and how != "name":  # "Claude Bergeron", "Raspberry
+                        self.discourse.reject(entry.name, doc[s].text)  # Pi": and "Claude, can you ...", "the
+                    continue  # Pi" after it, in this chapter; a model's own name stays one after a fine-tune of
+                    # it ("Stable Vicuna, which is Vicuna with RLHF")
                 if (entry.name, doc[s].lower_) in self.discourse.rejected:
                     continue  # "on the Pi", after "Raspberry Pi"
             size = None
@@ -390,8 +392,9 @@ class Resolver:
         """"Llama 5", "DeepSeek V4": a family name and a version the catalog does not know."""
         n = len(doc)
         for fam, s, e in self.c.family_versions(doc):
-            if e < n and doc[e].norm_ in SIZE_UNITS and (not doc[e - 1].whitespace_ or doc[e].lower_ in SPELLED_UNITS):
-                continue  # "Llama 70B", "the Llama 65 billion": a size, not a version
+            if e < n and doc[e].norm_ in SIZE_UNITS and (not doc[e - 1].whitespace_ or doc[e].lower_ in SPELLED_UNITS
+                                                          or doc[e - 1].is_alpha):
+                continue  # "Llama 70B", "the Llama 65 billion", "Llama seven B": a size, not a version
             clash = [p for p in prims if p.s < e and s < p.e]
             if any(p.entry is not None and p.entry.kind not in ("family", "org") for p in clash):
                 continue
@@ -418,6 +421,8 @@ class Resolver:
             known = self.c.by_atoms.get(atoms(canonical))
             if known is None and version.endswith(".0"):  # "Claude 3. 0" is Claude 3 (not "Gemini 2.0": known)
                 known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[:-2]}"))
+            if known is None and version[:1] in ("V", "v") and version[1:].isdigit():  # "Claude v1" is Claude 1
+                known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[1:]}"))
             if (known is None and len(version) == 2 and version.isdigit() and version[0] != "0"
                     and not (end < n and doc[end].norm_ in SIZE_UNITS)):
                 # "Gemini 25 Pro", "Llama 31": the point of a known version lost (not "Llama 70": 7.0 is
@@ -596,6 +601,11 @@ class Resolver:
                         hit = None  # "2. 5 Flash-Lite" is no DeepSeek V2.5: the variant word is another line's
                 if hit is not None:
                     break
+            if (hit is None and version[0].isalpha() and version[1:].isdigit()
+                    and not (end < n and (tb.text[end][:1].isupper() or tb.digit[end] or self._noun_follows(doc[end])))
+                    and not (t > 0 and tb.lower[t - 1] in OWNERS)):
+                # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2")
+                hit = self._unlisted_code(t, end, version)
             if hit is not None:
                 said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
@@ -723,6 +733,21 @@ class Resolver:
             if hit is not None:
                 take(s, e, hit)
         return out
+
+    def _unlisted_code(self, s: int, e: int, code: str) -> Optional[_Prim]:
+        """A letter-digit code said alone that no model has ("R2", "K3"), higher than every code of
+        that letter in the family of a model under discussion (DeepSeek-R1, Kimi K2): that line's
+        next (or rumoured) model, a version of its family the catalog does not list."""
+        for named, where in self.discourse.candidates(self.base + s):
+            if where != IN_DISCUSSION:
+                break
+            fam = family_of(named.entry)
+            family = self.c.catalog.families.get(fam) if fam else None
+            known = [int(c[1:]) for c in self.c.family_codes.get(fam, ()) if c[0] == code[0] and c[1:].isdigit()]
+            if family is not None and known and int(code[1:]) > max(known):  # the next one ("V1" is no DeepSeek)
+                name = f"{family.name}{family.sep or ' '}{code.upper()}"
+                return _Prim(s, e, None, "version", CONFIDENCE["version"], None, name, "model", False)
+        return None
 
     def _sized_variant(self, doc, s: int, e: int, short: tuple, size: str) -> Optional[_Prim]:
         """A size said with a variant's bare name ("the 1.5B distill"): the variant of that name that
