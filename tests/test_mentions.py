@@ -1551,3 +1551,50 @@ def test_palm_2_sizes_by_their_animal_names():
     assert got == [("PaLM 2", "PaLM 2"), ("Gecko", "PaLM 2"), ("Otter", "PaLM 2"), ("Bison", "PaLM 2"),
                    ("Unicorn", "PaLM 2"), ("text bison", "PaLM 2"), ("chat bison", "PaLM 2")]
     assert find_in_text("At the zoo we saw a bison, an otter and a gecko, and my niece drew a unicorn.") == []
+
+
+def test_a_name_said_again_after_sorry_is_a_correction_not_a_person_spoken_to():
+    """"Vail, sorry, Veo, ten eighty p": the speaker corrects a word to the model's name; "I was late,
+    sorry, Claude." and "Okay, sorry, Claude." speak to a person."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Google has Veo now. Vail, sorry, Veo, ten eighty p, clips over a minute. And Veo is behind a waitlist.")
+        if m.kind == "model"]
+    assert got == [("Veo", "Veo")] * 3
+    assert [m.surface for m in find_in_text("Claude 3 is out. I was late, sorry, Claude. Okay, sorry, Claude.")
+            if m.kind == "model"] == ["Claude 3"]
+
+
+def test_four_point_oh_said_alone_for_4o_and_a_spelled_benchmark_opening_a_score():
+    """The ASR writes "4o" as "4. 0": said alone while GPT is discussed ("less chatty than 4. 0") it
+    is GPT-4o (not "more than 4. 0" on a rubric); "Emma Lou eighty two" opening a sentence, while a
+    benchmark is talked about, is MMLU and its score ("Emma Lou, eighty two years old" is a person)."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "GPT-4.1 is out. It is much less chatty than 4. 0. It scored more than 4. 0 on the rubric.")
+        if m.kind == "model"]
+    assert got == [("GPT-4.1", "GPT-4.1"), ("4. 0", "GPT-4o")]
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "GPQA is hard. And Emma Lou eighty eight versus Opus. Emma Lou eighty two, and HumanEval eighty one. "
+        "Emma Lou eighty two years old wrote in.") if m.kind == "benchmark"]
+    assert got == [("GPQA", "GPQA"), ("Emma Lou", "MMLU"), ("Emma Lou", "MMLU"), ("HumanEval", "HumanEval")]
+
+
+def test_a_benchmarks_word_in_lower_case_after_it_was_named():
+    """After Chatbot Arena was named, "on the arena it took back number one" and "the arena score",
+    "the arena problem" are it; "the arena floor" where no benchmark was named is a building, and
+    "the verified checkmark" after SWE-bench Verified an adjective."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Chatbot Arena has a new leader. And on the arena it took back number one. The arena score is noisy, "
+        "it is the arena problem again.") if m.kind == "benchmark"]
+    assert got == [("Chatbot Arena", "Chatbot Arena"), ("arena", "Chatbot Arena"), ("arena", "Chatbot Arena"),
+                   ("arena", "Chatbot Arena")]
+    assert find_in_text("We walked across the arena floor, and on the arena it was loud.") == []
+    assert [m.surface for m in find_in_text(
+        "SWE-bench Verified is the one. Do you trust the verified checkmark people?")] == ["SWE-bench Verified"]
+
+
+def test_a_star_sign_said_of_a_person_is_no_model():
+    """"My sister's a Gemini, so", "Spiritually a Gemini.", "are you a Gemini?": the star sign; "a
+    Gemini model" and "it's a Phi." stay models."""
+    text = ("Gemini 1.5 is out. My sister's a Gemini, so she is thrilled. You are not a Gemini, your birthday is "
+            "in March. Spiritually a Gemini. Wait, are you a Gemini? I ran a Gemini model. Phi-3 too. It's a Phi.")
+    assert [m.surface for m in find_in_text(text) if m.kind == "model"] == ["Gemini 1.5", "Gemini", "Phi-3", "Phi"]

@@ -68,6 +68,13 @@ SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said on
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
+# what a benchmark has, said after a word of its name ("the arena score", "the arena problem")
+RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "results", "ranking", "rankings", "rank",
+                          "leaderboard", "elo", "rating", "ratings", "problem", "data", "votes", "style", "setup",
+                          "split", "subset", "questions", "tasks", "performance"})
+ZODIAC = frozenset({"aries", "taurus", "gemini", "cancer", "leo", "virgo", "libra", "scorpio", "sagittarius",
+                    "capricorn", "aquarius", "pisces"})  # "a Gemini": a star sign said of a person
+FILLERS = frozenset({"okay", "ok", "yes", "yeah", "well", "oh", "right", "sure", "um", "uh", "hey", "hi", "wow"})
 GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrats", "cheers"}  # "sorry, Claude."
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
 # a word right before one of these is a verb, not a name said alone: "Distill it, sell it", "flash them"
@@ -192,7 +199,10 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"
     greeted = prev.lower_ in GREETINGS or (prev.text == "," and s >= 2 and doc[s - 2].lower_ in GREETINGS)
-    if greeted and (e == len(doc) or doc[e].is_punct):
+    g = s - 2 if prev.text == "," else s - 1  # the greeting word
+    corrected = (doc[g].lower_ == "sorry" and g >= 2 and doc[g - 1].text == "," and doc[g - 2].is_alpha
+                 and doc[g - 2].text[:1].isupper() and not doc[g - 2].is_stop and doc[g - 2].lower_ not in FILLERS)
+    if greeted and not corrected and (e == len(doc) or doc[e].is_punct):  # ("Vail, sorry, Veo,": a name said again)
         return "person"  # "Hi Gemma.", "thanks, Claude": a person spoken to
     if prev.lower_ == "from" and _from_place(doc, e):
         return "person"  # "a question from Gemma in Leeds", "from Claude, a listener, in Lyon"
@@ -202,6 +212,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
+    if (prev.lower_ in ("a", "an") and doc[s].lower_ in ZODIAC
+            and (e == len(doc) or doc[e].is_punct and doc[e].text not in ("-", "/"))):
+        return "sign"  # "spiritually a Gemini.", "my sister's a Gemini, so" (but "it's a Phi.", "a Gemini model")
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)):
         return "compound"

@@ -391,6 +391,7 @@ class Compiled:
             if v[:1].isdigit() and not v.replace(".", "").isdigit():
                 self.version_words.setdefault(v, []).append(entry)
         versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
+        versions |= {f"{v[:-1]}.0" for _, v in self.by_version if re.fullmatch(r"\d+o", v)}  # "4. 0": 4o heard
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
                             if re.fullmatch(r"o\d", "".join(atoms(e.name)[:2])))  # o1, o3, o4 (of o4-mini)
         sizes = {s for e in catalog.entries for s in _billions(e)}

@@ -19,18 +19,17 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
-                   OBJECT_PRONOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
-                   VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
-                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   OBJECT_PRONOUNS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS,
+                   UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
                    whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
-from .phonetic import CUES, NEAR, PhoneticIndex
+from .phonetic import CUES, NEAR, OWNERS, PhoneticIndex
 from .text import atoms, digits_of
 
-OWNERS = frozenset({"my", "your", "his", "her", "its", "our", "their"})  # "my R2": a thing someone owns
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
@@ -573,9 +572,13 @@ class Resolver:
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
-            if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end):
-                continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent"
+            compared = (version.endswith(".0") and t > 1 and tb.lower[t - 1] == "than"
+                        and tb.lower[t - 2] not in ("more", "less", "fewer", "other", "rather"))
+            if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not compared:
+                continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent" (but "less chatty than 4. 0": 4o)
             said = [(version, end)]
+            if version.endswith(".0") and version[:-2].isdigit():
+                said.append((version[:-2] + "o", end))  # "much less chatty than 4. 0": 4o, as the ASR hears it
             if end < n and doc[end].is_alpha and not covered[end]:  # "2.0 Flash", "3.7 Sonnet": that model first
                 said.insert(0, (version + doc[end].norm_, end + 1))
             hit = None
@@ -663,13 +666,17 @@ class Resolver:
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
+            cands = self.c.short_of[name]
+            benchmarks = all(c.kind == "benchmark" for c in cands)
             if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
-                if inside and prev not in ("'s", "\u2019s"):
-                    cands = self.c.short_of[name]
-                    if all(c.kind == "benchmark" for c in cands):  # "people in the Arena vote", "the Arena
+                if inside and prev not in ("'s", "\u2019s") or benchmarks and prev == "the" and not written \
+                        and doc[e].lower_ in RESULT_NOUNS:
+                    # ("the arena score", "the arena problem": what a benchmark has, after it was named; not
+                    # "the arena floor", "the verified checkmark")
+                    if benchmarks:  # "people in the Arena vote", "the Arena
                         pick = self._benchmark_said(cands, self.base + s)  # update", after Chatbot Arena
                         hit = _Prim(s, e, pick, "short", CONFIDENCE["short"]) if pick is not None else None
                     else:
@@ -677,13 +684,12 @@ class Resolver:
                     if hit is not None:
                         take(s, e, hit)
                 continue
-            if e < n and doc[e].lower_ in OBJECT_PRONOUNS:
-                continue  # "Distill it, sell it": a verb
+            if e < n and doc[e].lower_ in OBJECT_PRONOUNS and not benchmarks:
+                continue  # "Distill it, sell it": a verb (not "on the arena it took back number one")
             if name not in self.c.listed_short and name.split(" ")[0] not in self.c.listed_short \
                     and not written:
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
                 # a listed variant word is one in lower case too, and so with the rest of a name ("mini high")
-            cands = self.c.short_of[name]
             verb = e < n and self._verb_follows(doc[e])
             bare = (doc[s].is_lower and prev not in DETERMINERS and prev not in ("'s", "\u2019s")
                     and not (s > 0 and doc[s - 1].like_num))  # "O. 1 mini": a version's variant
@@ -694,7 +700,7 @@ class Resolver:
             compared = bare and prev in CONTRASTS and phrase_ends
             # "fewer errors than preview on hard tasks", "the real o1, not preview,": set against the
             # model, as only a model is
-            if all(c.kind == "benchmark" for c in cands):  # "best on Verified", after SWE-bench Verified
+            if benchmarks:  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
                 said = (inside or scored_on or prev == "the"  # "filter the arena to English", "on the arena it"
