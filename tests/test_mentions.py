@@ -1598,3 +1598,17 @@ def test_a_star_sign_said_of_a_person_is_no_model():
     text = ("Gemini 1.5 is out. My sister's a Gemini, so she is thrilled. You are not a Gemini, your birthday is "
             "in March. Spiritually a Gemini. Wait, are you a Gemini? I ran a Gemini model. Phi-3 too. It's a Phi.")
     assert [m.surface for m in find_in_text(text) if m.kind == "model"] == ["Gemini 1.5", "Gemini", "Phi-3", "Phi"]
+
+
+def test_a_name_a_lab_puts_out_is_a_model():
+    """"OpenAI put out Shap E, which ...", "DeepMind published FunSearch, which uses an LLM",
+    "StripedHyena 7B from Together AI" (a lab the catalog knows: with "from", written as no person's
+    name is): names the catalog lacks, put out by a lab; not "Microsoft released Teams" (an English word),
+    "Liam Fedus from OpenAI" (a person)."""
+    got = [(m.surface, m.known) for m in find_in_text(
+        "OpenAI put out Shap E, which does 3D objects. DeepMind also published FunSearch, which uses an LLM. "
+        "Last one, StripedHyena 7B from Together AI.") if m.kind == "model"]
+    assert got == [("Shap E", False), ("FunSearch", False), ("StripedHyena 7B", False)]
+    assert [m.surface for m in find_in_text(
+        "Microsoft released Teams, which is fine. And on Monday, Liam Fedus from OpenAI posts a chart.")
+        if m.kind == "model"] == []

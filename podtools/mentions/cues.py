@@ -405,17 +405,26 @@ def name_at(doc, i: int, covered) -> int:
     return k
 
 
-def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool]) -> list[tuple[int, int, str]]:
+# verbs with which a lab puts out a model ("OpenAI put out Shap E", "DeepMind published FunSearch")
+RELEASE_VERBS = {"released", "releases", "shipped", "ships", "launched", "launches", "dropped", "drops", "unveiled",
+                 "unveils", "announced", "announces", "published", "publishes", "open-sourced", "debuted", "introduced"}
+RELEASE_ADVERBS = {"also", "just", "finally", "quietly", "now", "then", "even", "already"}
+
+
+def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool],
+                     labs: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+                     ) -> list[tuple[int, int, str]]:
     """(start, end, kind) of names the catalog does not know that the talk introduces as a model or
     a benchmark where AI is talked about: "a new eval called Zorb Arena", "codename Olympus", "a new
-    benchmark, Prover bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to speech model",
-    "FreeWilly 1, which is a fine-tune of"; not "Bob, the model train fan" (the noun heads no
-    phrase there) nor a phrase with another name in it ("Meta, the lab behind the Llama models").
-    Named in apposition, the name is no English word alone ("the end of February, which is a ...
-    model" is about something else), no license ("Apache 2.0, a reasoning model"), not at a sentence
-    start unless written as no word is ("Yeah, the lesson is pin your model", "Theo, the coder model":
-    someone spoken to; "FreeWilly 1, which is" counts) and not
-    a word alone ending the sentence ("Vibes are an eval, Marcus.")."""
+    benchmark, Prover bench,", "ToxiGen, the toxicity benchmark", "Dia, a one point six B text to
+    speech model", "FreeWilly 1, which is a fine-tune of", and a lab's ("OpenAI put out Shap E",
+    "StripedHyena, from Together": ``labs`` are the starts and ends of the doc's lab names); not "Bob,
+    the model train fan" (the noun heads no phrase there) nor a phrase with another name in it
+    ("Meta, the lab behind the Llama models"). Named in apposition, the name is no English word
+    alone ("the end of February, which is a ... model" is about something else), no license ("Apache
+    2.0, a reasoning model"), not at a sentence start unless written as no word is ("Yeah, the lesson
+    is pin your model", "Theo, the coder model": someone spoken to; "FreeWilly 1, which is" counts)
+    and not a word alone ending the sentence ("Vibes are an eval, Marcus.")."""
     out: list[tuple[int, int, str]] = []  # (``low``: the tokens' lower-case texts, read once for the doc)
     n = len(doc)
 
@@ -438,9 +447,23 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
     def other_kind(k: int) -> bool:  # "a role model", "their business model": no AI model
         return k > 0 and low[k - 1] in NOT_AI_MODELS
 
+    lab_starts, lab_ends = labs
     i = 0
     while i < n:
         kind, start = "", -1
+        if i in lab_ends:  # "OpenAI put out Shap E,", "DeepMind also published FunSearch, which"
+            k = i + 1 if low[i] in RELEASE_ADVERBS else i
+            if k + 1 < n and low[k] == "put" and low[k + 1] == "out":
+                k += 2
+            else:
+                k = k + 1 if low[k] in RELEASE_VERBS else -1
+            end = name_at(doc, k, covered) if k > 0 else -1
+            plural = end == k + 1 and low[k].endswith("s") and is_word(low[k][:-1])  # "Microsoft released Teams"
+            if (end > k and (end == n or doc[end].is_punct or low[end] in PHRASE_AFTER) and coined(k, end)
+                    and not plural):
+                out.append((k, end, "model"))
+                i = end
+                continue
         if low[i] in INTRODUCING or low[i] == "name" and i > 0 and low[i - 1] == "code":
             kind = "model" if low[i] in ("codename", "codenamed", "name") else next(
                 (kind_of(k) for k in range(max(0, i - 4), i) if kind_of(k) and not other_kind(k)), "")
@@ -459,6 +482,14 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
                 continue
         end = name_at(doc, i, covered)
         shaped = any(t.like_num or any(ch.isupper() for ch in t.text[1:]) for t in doc[i:end])  # "FreeWilly 1"
+        after = end + 1 if end < n and doc[end].text == "," else end
+        if (end > i and after + 1 < n and low[after] == "from" and after + 1 in lab_starts and shaped
+                and not (low[end - 1] == "one" and i > 0 and low[i - 1] == "the")):
+            # "StripedHyena, from Together", "Character one from Hedra" (written as no person's name is:
+            # not "Liam Fedus from OpenAI"; not "the Elo one from LMSYS")
+            out.append((i, end, "model"))
+            i = end
+            continue
         if (end > i and end + 2 < n and doc[end].text == "," and coined(i, end)
                 and (shaped or not sentence_start(doc, i))):
             k = end + 1

@@ -1001,7 +1001,10 @@ class Resolver:
             covered[i] = covered[i + 1] = True
         out += self._benchmark_shaped(doc, covered)
         words = dictionary_words()
-        for s, e, kind in introduced_names(doc, tb.lower, covered, words.__contains__):  # "a new benchmark called X"
+        ids = self.c.ids
+        labs = [ent for ent in doc.ents if ent.ent_id_ in ids and ids[ent.ent_id_][0].kind == "org"]
+        for s, e, kind in introduced_names(doc, tb.lower, covered, words.__contains__,  # "a new benchmark called X"
+                                           (frozenset(x.start for x in labs), frozenset(x.end for x in labs))):
             if any(covered[t] for t in range(s, e)):
                 continue
             whole = self.c.by_atoms.get(atoms(f"{doc[s:e].text} {kind}"))  # "a bias benchmark, BBQ": "BBQ benchmark"
