@@ -1612,3 +1612,12 @@ def test_a_name_a_lab_puts_out_is_a_model():
     assert [m.surface for m in find_in_text(
         "Microsoft released Teams, which is fine. And on Monday, Liam Fedus from OpenAI posts a chart.")
         if m.kind == "model"] == []
+
+
+def test_flux_written_as_a_name_is_the_family():
+    """"Flux" written as a name is Black Forest Labs' FLUX ("ask Flux for a sign", "keep renting Flux?"),
+    "schnell" after FLUX.1 its fast variant; "in flux" and "a flux capacitor" are English."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "FLUX.1 came out. You can ask Flux for a sign. Or keep renting Flux? And schnell is the fast one. "
+        "Everything is in flux, like a flux capacitor.") if m.kind == "model"]
+    assert got == [("FLUX.1", "FLUX.1"), ("Flux", "FLUX"), ("Flux", "FLUX"), ("schnell", "FLUX.1")]
