@@ -1621,3 +1621,16 @@ def test_flux_written_as_a_name_is_the_family():
         "FLUX.1 came out. You can ask Flux for a sign. Or keep renting Flux? And schnell is the fast one. "
         "Everything is in flux, like a flux capacitor.") if m.kind == "model"]
     assert got == [("FLUX.1", "FLUX.1"), ("Flux", "FLUX"), ("Flux", "FLUX"), ("schnell", "FLUX.1")]
+
+
+def test_a_size_said_with_the_goes_to_the_last_named_family_that_comes_in_it():
+    """"Jemma, two sizes ... the same research as Gemini ... The 7B": Gemma 1, as no Gemini comes in
+    7B (the family named just before is passed over); "open-sourced a 7B" (no "the") names none."""
+    got = [(m.surface, m.canonical) for m in mentions_stage(_chaptered([
+        ["So Google put out Gemma, two sizes, like two B and seven B.",
+         "It is from the same research as Gemini, they keep saying that. The 7B is trained on six trillion tokens."],
+        ["So Google put out Gemma, two sizes, like two B and seven B.",
+         "It is from the same research as Gemini, they keep saying that. Some lab open-sourced a 7B model."]]),
+        ).mentions if m.kind == "model"]
+    assert got == [("Gemma", "Gemma"), ("Gemini", "Gemini"), ("7B", "Gemma 1"),
+                   ("Gemma", "Gemma"), ("Gemini", "Gemini")]

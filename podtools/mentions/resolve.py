@@ -492,7 +492,7 @@ class Resolver:
                 if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
                     # "the 405B" may be an earlier chapter's
                     hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
-                                               earlier=prev in DETERMINERS, sized=True)
+                                               earlier=prev in DETERMINERS, sized=True, definite=prev in DETERMINERS)
                 if hit is not None:
                     take(s, e, hit)
 
@@ -515,9 +515,9 @@ class Resolver:
                 continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
                 # "we tried the seventy, no", "the seventy at four bit", "the 70 instruct": not "the 72 hours"
             size = f"{tok.norm_}B"
-            hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size,
-                                       earlier=" " in tok.text, sized=True)  # "the four oh five", said digit by digit,
-            # may be an earlier chapter's
+            # "the four oh five", said digit by digit, may be an earlier chapter's
+            hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size, earlier=" " in tok.text,
+                                       sized=True, definite=prev in DETERMINERS)
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
@@ -771,15 +771,17 @@ class Resolver:
         return hit
 
     def _from_discourse(self, s: int, e: int, fits, size: Optional[str], version: Optional[str] = None,
-                        variants: list[Entry] = (), earlier: bool = True, sized: bool = False) -> Optional[_Prim]:
+                        variants: list[Entry] = (), earlier: bool = True, sized: bool = False,
+                        definite: bool = False) -> Optional[_Prim]:
         """A reference resolved against the models under discussion (the chapter's, nearest first;
         then, when ``earlier``, those of earlier chapters): the first model that ``fits``, the
         model of a discussed family that has ``version``, the one model of a discussed family
         that comes in ``size`` (``sized``: "LLaMA ... the sixty five" is Llama 1, the one Llama of
         65B; with several, the family itself in that size, at the low confidence of a guess, when no
-        model under discussion comes in it), or the one of ``variants`` that belongs to a discussed
-        model's line (its family, or a sibling of it)."""
-        family = None
+        model under discussion comes in it; ``definite``: said with "the", so past families that do
+        not come in it), or the one of ``variants`` that belongs to a discussed model's line (its
+        family, or a sibling of it)."""
+        family, sized_family = None, False
         variants = [c for c in variants if self._possible(c)]
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
             # with no model named yet in this chapter, the last chapter's topic goes on ("preview is
@@ -789,9 +791,13 @@ class Resolver:
             entry = named.entry
             pick = entry if fits(entry) else None
             fam = family_of(entry)
-            if pick is None and sized and k == 0 and entry.kind == "family":  # only the family just named
+            if pick is None and sized and not sized_family and entry.kind == "family" and (k == 0 or definite):
+                # the family just named; or, said with "the", the family named last of those that come
+                # in that size ("Jemma, two sizes ... same research as Gemini ... The 7B": Gemma, as no
+                # Gemini is 7B; not "open-sourced a 7B")
                 members = [m for m in self.c.models_with_size.get(size, ())
                            if m.family == entry.name and self._possible(m)]
+                sized_family = bool(members)
                 pick = members[0] if len(members) == 1 else None
                 if len(members) > 1:  # "Llama ... the 70B", several Llamas of 70B: the family, unless a
                     family = entry  # model the chapter talks about comes in that size
