@@ -1537,7 +1537,8 @@ def test_a_code_past_the_lines_last_is_its_next_model():
     got = [(m.surface, m.canonical, m.known, m.method) for m in mentions_stage(_chaptered([
         ["DeepSeek R1 is still the one everybody runs.", "And R2? Reuters said R2 was going to come early.",
          "My R2 D2 toy is loud. The R2 score of that regression is bad. My R2 is broken."],
-        ["DeepSeek V3 is cheap. V1 of our jingle was too loud."]])).mentions if m.kind == "model"]
+        ["DeepSeek V3 is cheap. V1 of our jingle was too loud. See read.example.com/01ja56hnr1x7apakv6r7a184qw."]]
+        )).mentions if m.kind == "model"]
     assert got == [("DeepSeek R1", "DeepSeek-R1", True, "name"), ("R2", "DeepSeek-R2", False, "version"),
                    ("R2", "DeepSeek-R2", False, "version"), ("DeepSeek V3", "DeepSeek-V3", True, "name")]
 
@@ -1551,6 +1552,9 @@ def test_palm_2_sizes_by_their_animal_names():
     assert got == [("PaLM 2", "PaLM 2"), ("Gecko", "PaLM 2"), ("Otter", "PaLM 2"), ("Bison", "PaLM 2"),
                    ("Unicorn", "PaLM 2"), ("text bison", "PaLM 2"), ("chat bison", "PaLM 2")]
     assert find_in_text("At the zoo we saw a bison, an otter and a gecko, and my niece drew a unicorn.") == []
+    assert [m.canonical for m in find_in_text(
+        "PaLM 2 and GPT-4 have difficulty reliably simulating state transitions in text-based games.")] == [
+        "PaLM 2", "GPT-4"]  # the endpoints' names are matched as written, never guessed at ("text-based" is none)
 
 
 def test_a_name_said_again_after_sorry_is_a_correction_not_a_person_spoken_to():

@@ -605,9 +605,11 @@ class Resolver:
                 if hit is not None:
                     break
             if (hit is None and version[0].isalpha() and version[1:].isdigit()
+                    and (t == 0 or tb.ws[t - 1] or doc[t - 1].is_punct)
+                    and (end == n or tb.ws[end - 1] or doc[end].is_punct)
                     and not (end < n and (tb.text[end][:1].isupper() or tb.digit[end] or self._noun_follows(doc[end])))
                     and not (t > 0 and tb.lower[t - 1] in OWNERS)):
-                # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2")
+                # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "6r7a1" in a link)
                 hit = self._unlisted_code(t, end, version)
             if hit is not None:
                 said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
