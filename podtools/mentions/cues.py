@@ -359,6 +359,26 @@ def used_as_tool(doc, s: int, e: int) -> bool:
             and doc[s - 3].lower_ in REFERRING_PRONOUNS)
 
 
+# words after a lab's name that say the company is meant ("Mistral raised", "Mistral's CEO", "Mistral,
+# the French lab"), and before it ("from Mistral", "at Mistral", "the team at Mistral")
+COMPANY_AFTER = {"'s", "\u2019s", "raised", "raises", "released", "releases", "announced", "announces", "said",
+                 "says", "put", "puts", "shipped", "ships", "launched", "launches", "dropped", "drops", "published",
+                 "open-sourced", "hired", "signed", "team", "ceo", "founder", "founders", "lab", "company", "itself",
+                 "partnered", "acquired", "valued", "has", "had", "will", "wants", "plans", "did", "does", "is", "was",
+                 "are", "were", "and", "or", ",", "with", "as"}
+COMPANY_BEFORE = {"from", "at", "by", "with", "of", "about", "like", "for"}
+
+
+def lab_said(doc, s: int, e: int) -> bool:
+    """Whether the lab's name at ``doc[s:e]`` is the company (what it does, says, or owns; where one
+    works), not its model: "Mistral raised", "Mistral's CEO", "from Mistral", "Mistral and Meta"; or
+    where nothing tells (at a sentence start, alone)."""
+    if s == 0 or e >= len(doc):
+        return True
+    return (doc[e].lower_ in COMPANY_AFTER or doc[e].is_punct and doc[e].text != "."
+            or doc[s - 1].lower_ in COMPANY_BEFORE or sentence_start(doc, s))
+
+
 def built_on(doc, s: int) -> bool:
     """Whether the name at ``doc[s]`` is what other models are built on, not the one talked about:
     "fine-tuned on Qwen 2.5", "based on Llama", "four on Qwen, two on Llama" (a count of models)."""

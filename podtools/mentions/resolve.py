@@ -21,9 +21,9 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
                    OBJECT_PRONOUNS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS,
                    UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   whole_version_alone, word_before, word_said)
+                   clean_surface, introduced_names, lab_said, month_of, months_apart, not_this_name, past_verb,
+                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
+                   version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -337,9 +337,19 @@ class Resolver:
                         merged.append(owner)
         prims = [p for p in prims if all(p is not q for q in merged)]
         for p in prims:
-            if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
+            if (p.entry is not None and p.entry.kind == "org"
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s])
+                before = [q for q in prims if q.s < p.s]
+                if used_as_tool(doc, p.s, p.e):
+                    made = self._made_by(p.entry, self.base + p.s, before)
+                elif not (lab_said(doc, p.s, p.e) or self._noun_follows(doc[p.e]) or verb_form(doc[p.e].lower_)
+                          or self._adverb_of_verb(doc[p.e]) or not (doc[p.e].is_alpha or doc[p.e].is_punct)):
+                    # "the 13B on one GPU, Mistral on a laptop", "more preachy than Mistral.", while one of
+                    # its models is talked about; not "the DeepSeek app", "Mistral claimed", "Mistral merges",
+                    # "the Mistral non-production license", "runs Mistral with two cofounders"
+                    made = self._made_by(p.entry, self.base + p.s, before, discussed_only=True)
+                else:
+                    made = None
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -854,10 +864,10 @@ class Resolver:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
                 self._said.add(p.entry.name)
 
-    def _made_by(self, org: Entry, pos: int, before: list[_Prim]) -> Optional[Entry]:
+    def _made_by(self, org: Entry, pos: int, before: list[_Prim], discussed_only: bool = False) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus");
-        else its only family."""
+        else (unless ``discussed_only``) its only family."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -866,7 +876,7 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
-        return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
+        return next((e for e in said if made(e)), families[0] if len(families) == 1 and not discussed_only else None)
 
     def _in_context(self, doc, hit) -> bool:
         """Whether a near miss of a name stands where models are talked about: its family
