@@ -1563,7 +1563,7 @@ def test_a_name_said_again_after_sorry_is_a_correction_not_a_person_spoken_to():
     got = [(m.surface, m.canonical) for m in find_in_text(
         "Google has Veo now. Vail, sorry, Veo, ten eighty p, clips over a minute. And Veo is behind a waitlist.")
         if m.kind == "model"]
-    assert got == [("Veo", "Veo")] * 3
+    assert got == [("Veo", "Veo"), ("Vail", "Veo"), ("Veo", "Veo"), ("Veo", "Veo")]
     assert [m.surface for m in find_in_text("Claude 3 is out. I was late, sorry, Claude. Okay, sorry, Claude.")
             if m.kind == "model"] == ["Claude 3"]
 
@@ -1651,3 +1651,23 @@ def test_a_labs_name_said_where_only_its_model_fits_while_the_model_is_talked_ab
     assert got == [("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model"),
                    ("Gemma", "Gemma", "model"), ("Mistral", "Mistral 7B", "model")] + [
         ("Mistral", "Mistral AI", "org")] * 5
+
+
+def test_a_name_no_english_word_is_stays_one_after_a_capitalized_word():
+    """"the Chinese MMLU", "the March ChatGPT", "a DPO Mixtral": a capitalized word before a name that
+    is no English word does not make it part of another name, as "Raspberry Pi" does for "Pi"."""
+    got = [m.canonical for m in find_in_text(
+        "CMMLU is basically the Chinese MMLU. It matches the March ChatGPT. Argilla did a DPO Mixtral. "
+        "Phi-3 is out, and my Raspberry Pi runs fine.") if m.kind in ("model", "benchmark")]
+    assert got == ["CMMLU", "MMLU", "ChatGPT", "Mixtral", "Phi-3"]
+
+
+def test_a_word_corrected_to_a_name_is_that_name_misheard():
+    """"So Sarah, sorry, Sora": what the speaker corrects to a model's name, written as a name and
+    with its first letter, is that name misheard; "Thanks, sorry, Claude 3" and "Okay, sorry, Sora is"
+    correct nothing."""
+    got = [(m.surface, m.canonical, m.method) for m in find_in_text(
+        "Sora is out. So Sarah, sorry, Sora, is good. Thanks, sorry, Claude 3 is here. Okay, sorry, Sora is good.")
+        if m.kind == "model"]
+    assert got == [("Sora", "Sora", "name"), ("Sarah", "Sora", "sound"), ("Sora", "Sora", "name"),
+                   ("Claude 3", "Claude 3", "name"), ("Sora", "Sora", "name")]

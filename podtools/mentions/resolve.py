@@ -18,12 +18,12 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
-                   OBJECT_PRONOUNS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS,
-                   UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, introduced_names, lab_said, month_of, months_apart, not_this_name, past_verb,
-                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
-                   version_alone, whole_version_alone, word_before, word_said)
+                   COUNT_NOUNS, CURRENCY, DETERMINERS, FILLERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES,
+                   NOT_OBJECT_OF, OBJECT_PRONOUNS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
+                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
+                   clause_subject, clean_surface, introduced_names, lab_said, month_of, months_apart, not_this_name,
+                   past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool,
+                   verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -376,6 +376,7 @@ class Resolver:
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(doc, prims, noted)
+        prims += self._corrected(doc, prims, covered)
 
         prims.sort(key=lambda p: p.s)
         self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims
@@ -395,6 +396,27 @@ class Resolver:
             out += self._ner(doc, covered)
         out.sort(key=lambda r: r.start_char)
         self.base += n + 1
+        return out
+
+    @staticmethod
+    def _corrected(doc, prims: list[_Prim], covered) -> list[_Prim]:
+        """Words the speaker corrects to a name right after ("So Sarah, sorry, Sora", "Vail, sorry,
+        Veo"): what was heard first, written as a name and starting with the name's letter, is that
+        name misheard (not "Thanks, sorry, Claude": no such word)."""
+        out = []
+        for p in prims:
+            s = p.s
+            if (p.entry is None or p.entry.mention_kind not in ("model", "benchmark") or s < 4
+                    or doc[s - 1].text != "," or doc[s - 2].lower_ not in ("sorry", "no") or doc[s - 3].text != ","):
+                continue
+            a = s - 3
+            while a > 0 and s - 3 - a < 3 and doc[a - 1].is_alpha and not covered[a - 1] and not doc[a - 1].is_stop \
+                    and doc[a - 1].text[:1].isupper():
+                a -= 1
+            if a < s - 3 and doc[a].lower_[:1] == doc[s].lower_[:1] and doc[a].lower_ not in FILLERS:
+                for t in range(a, s - 3):
+                    covered[t] = True
+                out.append(_Prim(a, s - 3, p.entry, "sound", CONFIDENCE["sound"], None))
         return out
 
     def _family_versions(self, doc, covered, prims: list[_Prim], sizes) -> None:
