@@ -1671,3 +1671,14 @@ def test_a_word_corrected_to_a_name_is_that_name_misheard():
         if m.kind == "model"]
     assert got == [("Sora", "Sora", "name"), ("Sarah", "Sora", "sound"), ("Sora", "Sora", "name"),
                    ("Claude 3", "Claude 3", "name"), ("Sora", "Sora", "name")]
+
+
+def test_an_english_word_name_heard_as_a_sound_alike_while_it_is_talked_about():
+    """Bard, a name the catalog matches only as written, heard as "Bart" while Bard is talked about:
+    "better than the old Bart", "Bing Chat or Bart"; not at a sentence start ("Bart Simpson is
+    funny"), and not where Bard is not talked about ("I talked to Bart")."""
+    got = [(m.surface, m.canonical) for m in mentions_stage(_chaptered([
+        ["Google Bard got Gemini Pro. It is better than the old Bart. You are back to Bing Chat or Bart.",
+         "Bart Simpson is funny."], ["I talked to Bart yesterday."]])).mentions if m.kind == "model"]
+    assert got == [("Google Bard", "Bard"), ("Gemini Pro", "Gemini Pro"), ("Bart", "Bard"), ("Bing Chat", "Copilot"),
+                   ("Bart", "Bard")]

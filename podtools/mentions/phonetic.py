@@ -116,6 +116,7 @@ class _Name:
     sound: str
     words: frozenset = frozenset()  # the words of the entry's names as written ("swe", "bench", "verified")
     count: int = 0  # the words of this name
+    cased: bool = False  # an English word the catalog matches only as written ("Bard"): heard only while discussed
 
 
 @dataclass
@@ -143,8 +144,11 @@ class PhoneticIndex:
                 entry_words[id(entry)] = entry_words.get(id(entry), frozenset()) | {
                     a for a in key if a.isalpha() and len(a) >= 3}
         for key, (entry, how, text) in by_atoms.items():
-            if how == "cased" or getattr(entry, "kind", "") not in ("model", "benchmark", "family"):
+            if getattr(entry, "kind", "") not in ("model", "benchmark", "family"):
                 continue
+            cased = how == "cased"
+            if cased and not (text.isalpha() and text[:1].isupper() and text[1:].islower()):
+                continue  # ("MATH", "ARC": acronyms written as words; only "Bard"-like names are heard)
             if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
                 continue
             letters = "".join(a for a in key if a.isalpha())
@@ -152,6 +156,12 @@ class PhoneticIndex:
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
                 continue  # "Phi-4" (F and 4) is kept: its number is said with it
             codes = [(code, self.by_sound)]
+            if cased:  # "the old Bart" while Bard is talked about; nothing else of it
+                name = _Name(entry, (), code, entry_words.get(id(entry), frozenset()), 1, cased=True)
+                bucket = self.by_sound.setdefault(code, [])
+                if all(n.entry is not entry for n in bucket):
+                    bucket.append(name)
+                continue
             lettered = [k for k, a in enumerate(key) if len(a) == 1 and a.isalpha() and k + 1 < len(key)
                         and key[k + 1][:1].isdigit()]
             if lettered:  # "Kimi k1.5" heard "Kimmy 1.5": the version's letter lost
@@ -353,9 +363,14 @@ class PhoneticIndex:
         subject = (j - i == 1 and not self.is_word(first.lower_) and j + 1 < len(doc)  # "Quinn is Apache"; not
                    and doc[j].lower_ in ("is", "was", "has", "had")  # "Cloud is expensive", "Quinn is joining us",
                    and not doc[j + 1].lower_.endswith("ing") and doc[j + 1].lower_ not in SUBJECT_PERSON)  # "... my"
-        if (first.text[:1].isupper() and (not starts or subject) and len(name.sound) >= 3
+        after = doc[j] if j < len(doc) else None
+        modifier = (name.cased and after is not None and after.is_alpha and after.is_lower and not after.is_stop
+                    and not verb_form(after.lower_))  # "the Lumière brothers": a name of something else
+        if (first.text[:1].isupper() and (not starts or subject) and len(name.sound) >= 3 and not modifier
                 and discussed(name.entry, i)):
-            return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic; at a
+            return "discussed"
+        if name.cased:
+            return None  # "Gwen has always been good at that", while Qwen3 is the topic; at a
             # sentence start, as the subject of a verb ("Quinn is Apache")
         if (j - i >= 2 and len(name.sound) >= 3 and any(doc[k].lower_ in name.words for k in range(i, j))
                 and self._cued(doc, i, j, covered, sizes, outside=True)):
