@@ -1654,12 +1654,14 @@ def test_a_labs_name_said_where_only_its_model_fits_while_the_model_is_talked_ab
 
 
 def test_a_name_no_english_word_is_stays_one_after_a_capitalized_word():
-    """"the Chinese MMLU", "the March ChatGPT", "a DPO Mixtral": a capitalized word before a name that
-    is no English word does not make it part of another name, as "Raspberry Pi" does for "Pi"."""
+    """"the Chinese MMLU", "the March ChatGPT", "a DPO Mixtral": a capitalized word before a name
+    written as no word is (or an acronym before it) does not make it part of another name, as
+    "Raspberry Pi" does for "Pi" and "the Encyclopaedia Galactica" for "Galactica"."""
     got = [m.canonical for m in find_in_text(
         "CMMLU is basically the Chinese MMLU. It matches the March ChatGPT. Argilla did a DPO Mixtral. "
-        "Phi-3 is out, and my Raspberry Pi runs fine.") if m.kind in ("model", "benchmark")]
-    assert got == ["CMMLU", "MMLU", "ChatGPT", "Mixtral", "Phi-3"]
+        "Phi-3 is out, and my Raspberry Pi runs fine. Galactica came out, unlike the Encyclopaedia Galactica.")
+        if m.kind in ("model", "benchmark")]
+    assert got == ["CMMLU", "MMLU", "ChatGPT", "Mixtral", "Phi-3", "Galactica"]
 
 
 def test_a_word_corrected_to_a_name_is_that_name_misheard():

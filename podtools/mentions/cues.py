@@ -217,8 +217,11 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
         return "sign"  # "spiritually a Gemini.", "my sister's a Gemini, so" (but "it's a Phi.", "a Gemini model")
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)
-            and (is_word is None or is_word(doc[s].lower_) or len(doc[s].text) <= 3)):
-        return "compound"  # (a name no English word is stays one: "the Chinese MMLU", "a DPO Mixtral")
+            and (is_word is None or is_word(doc[s].lower_) or len(doc[s].text) <= 3
+                 or not (any(ch.isupper() or ch.isdigit() for ch in doc[s].text[1:])
+                         or prev.text.isupper() and len(prev.text) >= 2))):
+        return "compound"  # (a name written as no word is, or after an acronym, stays one: "the Chinese
+        # MMLU", "the March ChatGPT", "a DPO Mixtral"; not "the Encyclopaedia Galactica")
     if prev.text.endswith("-") and prev.text[:-1].isalpha() and prev.text[:1].isupper() and not prev.ent_id_:
         return "hyphened"  # "Jean-Claude": the end of a hyphened first name
     return ""
