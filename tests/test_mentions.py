@@ -1643,14 +1643,14 @@ def test_a_size_said_with_the_goes_to_the_last_named_family_that_comes_in_it():
 def test_a_labs_name_said_where_only_its_model_fits_while_the_model_is_talked_about():
     """While Mistral 7B is talked about, "the 13B on one GPU, Mistral on a laptop" and "more preachy than
     Mistral." are the model; "Mistral raised money", "Mistral's CEO", "from Mistral", "the Mistral
-    team", "Mistral claimed" and "Mistral." at a sentence start are the company."""
+    team", "Mistral claimed", "Mistral can train" and "Mistral." at a sentence start are the company."""
     got = [(m.surface, m.canonical, m.kind) for m in find_in_text(
         "Mistral 7B is out. Run the 13B on one GPU, Mistral on a laptop. Gemma is more preachy than Mistral. "
         "Mistral raised money. Mistral's CEO spoke. A hire from Mistral. Ask the Mistral team. Mistral claimed "
-        "a lot.") if m.kind in ("model", "org")]
+        "a lot. Assume Mistral can train it in a day.") if m.kind in ("model", "org")]
     assert got == [("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model"),
                    ("Gemma", "Gemma", "model"), ("Mistral", "Mistral 7B", "model")] + [
-        ("Mistral", "Mistral AI", "org")] * 5
+        ("Mistral", "Mistral AI", "org")] * 6
 
 
 def test_a_name_no_english_word_is_stays_one_after_a_capitalized_word():

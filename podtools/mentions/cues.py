@@ -369,14 +369,15 @@ COMPANY_AFTER = {"'s", "\u2019s", "raised", "raises", "released", "releases", "a
                  "says", "put", "puts", "shipped", "ships", "launched", "launches", "dropped", "drops", "published",
                  "open-sourced", "hired", "signed", "team", "ceo", "founder", "founders", "lab", "company", "itself",
                  "partnered", "acquired", "valued", "has", "had", "will", "wants", "plans", "did", "does", "is", "was",
-                 "are", "were", "and", "or", ",", "with", "as"}
+                 "are", "were", "and", "or", ",", "with", "as", "can", "could", "would", "should", "might", "may",
+                 "must"}
 COMPANY_BEFORE = {"from", "at", "by", "with", "of", "about", "like", "for"}
 
 
 def lab_said(doc, s: int, e: int) -> bool:
     """Whether the lab's name at ``doc[s:e]`` is the company (what it does, says, or owns; where one
-    works), not its model: "Mistral raised", "Mistral's CEO", "from Mistral", "Mistral and Meta"; or
-    where nothing tells (at a sentence start, alone)."""
+    works), not its model: "Mistral raised", "Mistral's CEO", "from Mistral", "Mistral and Meta",
+    "Inflection can train"; or where nothing tells (at a sentence start, alone)."""
     if s == 0 or e >= len(doc):
         return True
     return (doc[e].lower_ in COMPANY_AFTER or doc[e].is_punct and doc[e].text != "."
