@@ -1684,3 +1684,11 @@ def test_an_english_word_name_heard_as_a_sound_alike_while_it_is_talked_about():
          "Bart Simpson is funny."], ["I talked to Bart yesterday."]])).mentions if m.kind == "model"]
     assert got == [("Google Bard", "Bard"), ("Gemini Pro", "Gemini Pro"), ("Bart", "Bard"), ("Bing Chat", "Copilot"),
                    ("Bart", "Bard")]
+
+
+def test_a_score_said_in_words_after_a_family_is_no_version():
+    """"Grok Code Fast seventy point eight, Kimi sixty nine, DeepSeek sixty six": scores after the
+    names, not a "Kimi 69" or a "DeepSeek-66" (a version said in words is small: "Llama five")."""
+    got = [(m.surface, m.canonical, m.known) for m in find_in_text(
+        "On the chart, Kimi sixty nine, DeepSeek sixty six. And Llama five is rumored.") if m.kind != "person"]
+    assert got == [("Kimi", "Kimi", True), ("DeepSeek", "DeepSeek", True), ("Llama five", "Llama 5", False)]

@@ -426,6 +426,9 @@ class Resolver:
             if e < n and doc[e].norm_ in SIZE_UNITS and (not doc[e - 1].whitespace_ or doc[e].lower_ in SPELLED_UNITS
                                                           or doc[e - 1].is_alpha):
                 continue  # "Llama 70B", "the Llama 65 billion", "Llama seven B": a size, not a version
+            whole = [t.norm_.split(".")[0] for t in doc[s + 1:e] if any(ch.isalpha() for ch in t.text)]
+            if any(w.isdigit() and int(w) >= 13 for w in whole):
+                continue  # "Kimi sixty nine, DeepSeek sixty six": scores said in words, not versions
             clash = [p for p in prims if p.s < e and s < p.e]
             if any(p.entry is not None and p.entry.kind not in ("family", "org") for p in clash):
                 continue
