@@ -1505,7 +1505,8 @@ def test_a_letter_of_a_code_heard_as_a_word_after_its_makers_name():
                    ("Deep seek are one", "DeepSeek-R1"), ("our one", "DeepSeek-R1"), ("our one", "DeepSeek-R1")]
     assert [m.canonical for m in find_in_text(
         "DeepSeek R1 came out. The answers are one letter. DeepSeek models are one step ahead. The deep seek "
-        "are one of the best. Our one goal is speed. We are one team.") if m.kind == "model"] == ["DeepSeek-R1"]
+        "are one of the best. Our one goal is speed. We are one team. We have to face our one big fear.")
+        if m.kind == "model"] == ["DeepSeek-R1"]
 
 
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
@@ -1537,7 +1538,8 @@ def test_a_code_past_the_lines_last_is_its_next_model():
     got = [(m.surface, m.canonical, m.known, m.method) for m in mentions_stage(_chaptered([
         ["DeepSeek R1 is still the one everybody runs.", "And R2? Reuters said R2 was going to come early.",
          "My R2 D2 toy is loud. The R2 score of that regression is bad. My R2 is broken."],
-        ["DeepSeek V3 is cheap. V1 of our jingle was too loud. See read.example.com/01ja56hnr1x7apakv6r7a184qw."]]
+        ["DeepSeek V3 is cheap. V1 of our jingle was too loud. I drive a V8.",
+         "See read.example.com/01ja56hnr1x7apakv6r7a184qw."]]
         )).mentions if m.kind == "model"]
     assert got == [("DeepSeek R1", "DeepSeek-R1", True, "name"), ("R2", "DeepSeek-R2", False, "version"),
                    ("R2", "DeepSeek-R2", False, "version"), ("DeepSeek V3", "DeepSeek-V3", True, "name")]
@@ -1564,22 +1566,23 @@ def test_a_name_said_again_after_sorry_is_a_correction_not_a_person_spoken_to():
         "Google has Veo now. Vail, sorry, Veo, ten eighty p, clips over a minute. And Veo is behind a waitlist.")
         if m.kind == "model"]
     assert got == [("Veo", "Veo"), ("Vail", "Veo"), ("Veo", "Veo"), ("Veo", "Veo")]
-    assert [m.surface for m in find_in_text("Claude 3 is out. I was late, sorry, Claude. Okay, sorry, Claude.")
+    assert [m.surface for m in find_in_text("Claude 3 is out. I was late, sorry, Claude. Okay, sorry, Claude. "
+                                            "Look, sorry, Claude. Mark, sorry, Claude, what?")
             if m.kind == "model"] == ["Claude 3"]
 
 
-def test_four_point_oh_said_alone_for_4o_and_a_spelled_benchmark_opening_a_score():
+def test_four_point_oh_said_alone_for_4o_and_a_spelled_benchmark_before_its_score():
     """The ASR writes "4o" as "4. 0": said alone while GPT is discussed ("less chatty than 4. 0") it
-    is GPT-4o (not "more than 4. 0" on a rubric); "Emma Lou eighty two" opening a sentence, while a
-    benchmark is talked about, is MMLU and its score ("Emma Lou, eighty two years old" is a person)."""
+    is GPT-4o (not "more than 4. 0" on a rubric, nor "higher than 4.0" written so); "And Emma Lou eighty
+    eight" while a benchmark is talked about is MMLU and its score said as two words."""
     got = [(m.surface, m.canonical) for m in find_in_text(
-        "GPT-4.1 is out. It is much less chatty than 4. 0. It scored more than 4. 0 on the rubric.")
+        "GPT-4.1 is out. It is much less chatty than 4. 0. It scored more than 4. 0 on the rubric. My GPA is "
+        "higher than 4.0.")
         if m.kind == "model"]
     assert got == [("GPT-4.1", "GPT-4.1"), ("4. 0", "GPT-4o")]
     got = [(m.surface, m.canonical) for m in find_in_text(
-        "GPQA is hard. And Emma Lou eighty eight versus Opus. Emma Lou eighty two, and HumanEval eighty one. "
-        "Emma Lou eighty two years old wrote in.") if m.kind == "benchmark"]
-    assert got == [("GPQA", "GPQA"), ("Emma Lou", "MMLU"), ("Emma Lou", "MMLU"), ("HumanEval", "HumanEval")]
+        "GPQA is hard. And Emma Lou eighty eight versus Opus. HumanEval eighty one.") if m.kind == "benchmark"]
+    assert got == [("GPQA", "GPQA"), ("Emma Lou", "MMLU"), ("HumanEval", "HumanEval")]
 
 
 def test_a_benchmarks_word_in_lower_case_after_it_was_named():
@@ -1592,16 +1595,20 @@ def test_a_benchmarks_word_in_lower_case_after_it_was_named():
     assert got == [("Chatbot Arena", "Chatbot Arena"), ("arena", "Chatbot Arena"), ("arena", "Chatbot Arena"),
                    ("arena", "Chatbot Arena")]
     assert find_in_text("We walked across the arena floor, and on the arena it was loud.") == []
+    assert [m.surface for m in find_in_text("Chatbot Arena is up. Inside the arena it was hot. We checked the arena "
+                                            "floor.")] == ["Chatbot Arena"]
     assert [m.surface for m in find_in_text(
         "SWE-bench Verified is the one. Do you trust the verified checkmark people?")] == ["SWE-bench Verified"]
 
 
 def test_a_star_sign_said_of_a_person_is_no_model():
-    """"My sister's a Gemini, so", "Spiritually a Gemini.", "are you a Gemini?": the star sign; "a
-    Gemini model" and "it's a Phi." stay models."""
+    """"My sister's a Gemini, so", "You are not a Gemini,", "are you a Gemini?": the star sign; "a
+    Gemini model", "pick a Gemini," and "it's a Phi." stay models."""
     text = ("Gemini 1.5 is out. My sister's a Gemini, so she is thrilled. You are not a Gemini, your birthday is "
-            "in March. Spiritually a Gemini. Wait, are you a Gemini? I ran a Gemini model. Phi-3 too. It's a Phi.")
-    assert [m.surface for m in find_in_text(text) if m.kind == "model"] == ["Gemini 1.5", "Gemini", "Phi-3", "Phi"]
+            "in March. Wait, are you a Gemini? I ran a Gemini model. For long context, pick a Gemini. Phi-3 too. "
+            "It's a Phi.")
+    assert [m.surface for m in find_in_text(text) if m.kind == "model"] == [
+        "Gemini 1.5", "Gemini", "Gemini", "Phi-3", "Phi"]
 
 
 def test_a_name_a_lab_puts_out_is_a_model():
@@ -1638,19 +1645,6 @@ def test_a_size_said_with_the_goes_to_the_last_named_family_that_comes_in_it():
         ).mentions if m.kind == "model"]
     assert got == [("Gemma", "Gemma"), ("Gemini", "Gemini"), ("7B", "Gemma 1"),
                    ("Gemma", "Gemma"), ("Gemini", "Gemini")]
-
-
-def test_a_labs_name_said_where_only_its_model_fits_while_the_model_is_talked_about():
-    """While Mistral 7B is talked about, "the 13B on one GPU, Mistral on a laptop" and "more preachy than
-    Mistral." are the model; "Mistral raised money", "Mistral's CEO", "from Mistral", "the Mistral
-    team", "Mistral claimed", "Mistral can train" and "Mistral." at a sentence start are the company."""
-    got = [(m.surface, m.canonical, m.kind) for m in find_in_text(
-        "Mistral 7B is out. Run the 13B on one GPU, Mistral on a laptop. Gemma is more preachy than Mistral. "
-        "Mistral raised money. Mistral's CEO spoke. A hire from Mistral. Ask the Mistral team. Mistral claimed "
-        "a lot. Assume Mistral can train it in a day.") if m.kind in ("model", "org")]
-    assert got == [("Mistral 7B", "Mistral 7B", "model"), ("Mistral", "Mistral 7B", "model"),
-                   ("Gemma", "Gemma", "model"), ("Mistral", "Mistral 7B", "model")] + [
-        ("Mistral", "Mistral AI", "org")] * 6
 
 
 def test_a_name_no_english_word_is_stays_one_after_a_capitalized_word():

@@ -70,10 +70,10 @@ PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "gra
                  "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
 # what a benchmark has, said after a word of its name ("the arena score", "the arena problem")
 RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "results", "ranking", "rankings", "rank",
-                          "leaderboard", "elo", "rating", "ratings", "problem", "data", "votes", "style", "setup",
-                          "split", "subset", "questions", "tasks", "performance"})
+                          "leaderboard", "elo", "rating", "ratings", "problem", "votes", "questions", "tasks"})
 ZODIAC = frozenset({"aries", "taurus", "gemini", "cancer", "leo", "virgo", "libra", "scorpio", "sagittarius",
                     "capricorn", "aquarius", "pisces"})  # "a Gemini": a star sign said of a person
+OWNERS = frozenset({"my", "your", "his", "her", "its", "our", "their", "named"})  # "my Emma Lou", "my R2"
 FILLERS = frozenset({"okay", "ok", "yes", "yeah", "well", "oh", "right", "sure", "um", "uh", "hey", "hi", "wow"})
 GREETINGS = {"hi", "hello", "hey", "thanks", "bye", "welcome", "sorry", "congrats", "cheers"}  # "sorry, Claude."
 PRONOUNS = {"i", "you", "he", "she", "we", "they"}
@@ -199,10 +199,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"
     greeted = prev.lower_ in GREETINGS or (prev.text == "," and s >= 2 and doc[s - 2].lower_ in GREETINGS)
-    g = s - 2 if prev.text == "," else s - 1  # the greeting word
-    corrected = (doc[g].lower_ == "sorry" and g >= 2 and doc[g - 1].text == "," and doc[g - 2].is_alpha
-                 and doc[g - 2].text[:1].isupper() and not doc[g - 2].is_stop and doc[g - 2].lower_ not in FILLERS)
-    if greeted and not corrected and (e == len(doc) or doc[e].is_punct):  # ("Vail, sorry, Veo,": a name said again)
+    if greeted and corrected_before(doc, s) < 0 and (e == len(doc) or doc[e].is_punct):  # ("Vail, sorry, Veo,":
+        # the name said again, not spoken to)
         return "person"  # "Hi Gemma.", "thanks, Claude": a person spoken to
     if prev.lower_ == "from" and _from_place(doc, e):
         return "person"  # "a question from Gemma in Leeds", "from Claude, a listener, in Lyon"
@@ -212,9 +210,11 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if (s >= 3 and prev.lower_ in ("a", "an") and doc[s - 2].lower_ in BE_FORMS
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
-    if (prev.lower_ in ("a", "an") and doc[s].lower_ in ZODIAC
+    if (prev.lower_ in ("a", "an") and doc[s].lower_ in ZODIAC and s >= 2
+            and (doc[s - 2].lower_ in BE_FORMS | {"'s", "\u2019s", "not", "'m"}
+                 or s >= 3 and doc[s - 2].lower_ in PRONOUNS and doc[s - 3].lower_ in BE_FORMS)  # "are you a"
             and (e == len(doc) or doc[e].is_punct and doc[e].text not in ("-", "/"))):
-        return "sign"  # "spiritually a Gemini.", "my sister's a Gemini, so" (but "it's a Phi.", "a Gemini model")
+        return "sign"  # "my sister's a Gemini, so", "are you a Gemini?" (not "pick a Gemini,", "a Gemini model")
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)
             and (is_word is None or is_word(doc[s].lower_) or len(doc[s].text) <= 3
@@ -225,6 +225,21 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if prev.text.endswith("-") and prev.text[:-1].isalpha() and prev.text[:1].isupper() and not prev.ent_id_:
         return "hyphened"  # "Jean-Claude": the end of a hyphened first name
     return ""
+
+
+def corrected_before(doc, s: int, covered=None) -> int:
+    """Where the words the speaker corrects to the name at ``doc[s]`` start ("So Sarah, sorry, Sora",
+    "Vail, no, Veo"): up to three words written as a name before ", sorry," or ", no,", the first
+    with the name's first letter (not "Look, sorry, Claude", "Okay, sorry, Sora"); -1 where none are."""
+    if s < 4 or doc[s - 1].text != "," or doc[s - 2].lower_ not in ("sorry", "no") or doc[s - 3].text != ",":
+        return -1
+    a = s - 3
+    while (a > 0 and s - 3 - a < 3 and doc[a - 1].is_alpha and not doc[a - 1].is_stop
+           and doc[a - 1].text[:1].isupper() and not (covered is not None and covered[a - 1])):
+        a -= 1
+    if a == s - 3 or doc[a].lower_ in FILLERS or doc[a].lower_[:1] != doc[s].lower_[:1]:
+        return -1
+    return a
 
 
 def _defined_as_other(doc, e: int) -> bool:
@@ -363,27 +378,6 @@ def used_as_tool(doc, s: int, e: int) -> bool:
             and doc[s - 3].lower_ in REFERRING_PRONOUNS)
 
 
-# words after a lab's name that say the company is meant ("Mistral raised", "Mistral's CEO", "Mistral,
-# the French lab"), and before it ("from Mistral", "at Mistral", "the team at Mistral")
-COMPANY_AFTER = {"'s", "\u2019s", "raised", "raises", "released", "releases", "announced", "announces", "said",
-                 "says", "put", "puts", "shipped", "ships", "launched", "launches", "dropped", "drops", "published",
-                 "open-sourced", "hired", "signed", "team", "ceo", "founder", "founders", "lab", "company", "itself",
-                 "partnered", "acquired", "valued", "has", "had", "will", "wants", "plans", "did", "does", "is", "was",
-                 "are", "were", "and", "or", ",", "with", "as", "can", "could", "would", "should", "might", "may",
-                 "must"}
-COMPANY_BEFORE = {"from", "at", "by", "with", "of", "about", "like", "for"}
-
-
-def lab_said(doc, s: int, e: int) -> bool:
-    """Whether the lab's name at ``doc[s:e]`` is the company (what it does, says, or owns; where one
-    works), not its model: "Mistral raised", "Mistral's CEO", "from Mistral", "Mistral and Meta",
-    "Inflection can train"; or where nothing tells (at a sentence start, alone)."""
-    if s == 0 or e >= len(doc):
-        return True
-    return (doc[e].lower_ in COMPANY_AFTER or doc[e].is_punct and doc[e].text != "."
-            or doc[s - 1].lower_ in COMPANY_BEFORE or sentence_start(doc, s))
-
-
 def built_on(doc, s: int) -> bool:
     """Whether the name at ``doc[s]`` is what other models are built on, not the one talked about:
     "fine-tuned on Qwen 2.5", "based on Llama", "four on Qwen, two on Llama" (a count of models)."""
@@ -481,11 +475,12 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
             if k + 1 < n and low[k] == "put" and low[k + 1] == "out":
                 k += 2
             else:
-                k = k + 1 if low[k] in RELEASE_VERBS else -1
-            end = name_at(doc, k, covered) if k > 0 else -1
-            plural = end == k + 1 and low[k].endswith("s") and is_word(low[k][:-1])  # "Microsoft released Teams"
+                k = k + 1 if k < n and low[k] in RELEASE_VERBS else -1
+            end = name_at(doc, k, covered) if 0 < k < n else -1
+            # written as no word is, or in several words ("Nvidia launched Blackwell", "Google launched
+            # Gmail" and "Microsoft released Teams" are not introduced so)
             if (end > k and (end == n or doc[end].is_punct or low[end] in PHRASE_AFTER) and coined(k, end)
-                    and not plural):
+                    and (end - k > 1 or written_as_no_word(doc[k].text))):
                 out.append((k, end, "model"))
                 i = end
                 continue
@@ -508,7 +503,9 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
         end = name_at(doc, i, covered)
         shaped = any(t.like_num or any(ch.isupper() for ch in t.text[1:]) for t in doc[i:end])  # "FreeWilly 1"
         after = end + 1 if end < n and doc[end].text == "," else end
-        if (end > i and after + 1 < n and low[after] == "from" and after + 1 in lab_starts and shaped
+        numbered = any(t.like_num for t in doc[i:end])
+        if (end > i and after + 1 < n and low[after] == "from" and after + 1 in lab_starts
+                and (numbered or end == i + 1 and written_as_no_word(doc[i].text))
                 and not (low[end - 1] == "one" and i > 0 and low[i - 1] == "the")):
             # "StripedHyena, from Together", "Character one from Hedra" (written as no person's name is:
             # not "Liam Fedus from OpenAI"; not "the Elo one from LMSYS")
@@ -532,6 +529,13 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
                         break
         i = max(end, i + 1)
     return out
+
+
+def written_as_no_word(text: str) -> bool:
+    """Whether a one-word name is written as no English word or person's name is: capitals inside it
+    after the first letter ("FunSearch", "StripedHyena"; not "McCarthy", "MacKenzie") or a digit."""
+    inner = text[3:] if text[:2] == "Mc" else text[4:] if text[:3] == "Mac" else text[1:]
+    return any(ch.isupper() or ch.isdigit() for ch in inner)
 
 
 def word_at(doc, i: int) -> str:

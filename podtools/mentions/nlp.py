@@ -91,29 +91,27 @@ def letter_heard(tok) -> bool:
     return LETTER_WORDS.get(tok.lower_) == tok.norm_
 
 
-def _letter_codes(catalog: NameCatalog) -> dict[str, frozenset[str]]:
+def _letter_codes(catalog: NameCatalog) -> dict[str, frozenset[tuple[str, ...]]]:
     """The letter-digit codes the catalog's model names contain ("r1" of DeepSeek-R1, "k2" of Kimi K2),
-    each with the words of the names of its models, their families and makers ("deepseek", "deep",
-    "seek" of the maker's "Deep Seek"), after which a letter heard as a word is that letter."""
-    orgs: dict[str, set[str]] = {}
+    each with the names of their makers and families as said, word by word (("deepseek",), ("deep",
+    "seek") of the maker's "Deep Seek"), after which a letter heard as a word is that letter."""
+    said: dict[str, set[tuple[str, ...]]] = {}  # a maker's or family's name -> its names, as atoms
     for e in catalog.entries:
-        if e.kind == "org":
-            orgs.setdefault(e.name, set()).update(a for text, _ in e.names() for a in atoms(text))
-    codes: dict[str, set[str]] = {}
+        if e.kind in ("org", "family"):
+            said.setdefault(e.name, set()).update(atoms(text) for text, _ in e.names())
+    codes: dict[str, set[tuple[str, ...]]] = {}
     for e in catalog.entries:
-        if e.kind != "model":
-            continue
-        names = [atoms(text) for text, _ in e.names()]
-        found = {a + b for at in names for a, b in zip(at, at[1:])
-                 if len(a) == 1 and a.isalpha() and len(b) == 1 and b.isdigit() and a != "o"}
-        for code in found:
-            words = codes.setdefault(code, set())
-            words.update(a for at in names for a in at if a.isalpha() and len(a) > 1)
-            words.update(orgs.get(e.org or "", ()))
-            fam = catalog.families.get(e.family or "")
-            if fam is not None:
-                words.update(a for text, _ in fam.names() for a in atoms(text) if a.isalpha())
-    return {code: frozenset(words) for code, words in codes.items()}
+        if e.kind == "model":
+            for code in letter_digit_codes(e):
+                codes.setdefault(code, set()).update(said.get(e.org or "", set()) | said.get(e.family or "", set()))
+    return {code: frozenset(names) for code, names in codes.items() if names}
+
+
+def letter_digit_codes(entry) -> set[str]:
+    """The letter-digit codes in an entry's names: "r1" of DeepSeek-R1, "k2" of Kimi K2 ("o1" is
+    the o-series', said "oh one": not one of these)."""
+    return {a + b for text, _ in entry.names() for a, b in zip(atoms(text), atoms(text)[1:])
+            if len(a) == 1 and a.isalpha() and a != "o" and len(b) == 1 and b.isdigit()}
 
 
 def _billions(entry) -> list[str]:
@@ -129,12 +127,12 @@ LETTER_WORDS = {"are": "r", "our": "r", "vee": "v", "kay": "k", "em": "m", "tee"
 
 def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str] = frozenset(),
                     sized_versions: frozenset[tuple[str, str]] = frozenset(), name_words: frozenset[str] = frozenset(),
-                    letter_codes: dict[str, frozenset[str]] | None = None):
+                    letter_codes: dict[str, frozenset[tuple[str, ...]]] | None = None):
     """The ASR-artifact normalizer component (a closure over the catalog's versions and sizes, the
     (version, size) pairs of its models, the names of OpenAI's o-series, "o1" ... , which ASR
     writes "oh one", "O1" or "01", the first words of its models' names, after which a number
     said in words is a size: "PaLM five forty", and the letter-digit codes of its names with the
-    words of the names and makers they come with: "r1" -> {"deepseek", "deep", "seek", ...})."""
+    names of the makers and families they come with: "r1" -> {("deepseek",), ("deep", "seek"), ...})."""
     letter_codes = letter_codes or {}
     from spacy.tokens import Doc
 
@@ -280,15 +278,15 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             tb = Table(doc)
             text, ws = tb.text, tb.ws
         def letter_said(i: int, norm: str) -> bool:
-            """A letter heard as a word ("are"), between the name of a model or its maker and the digit of
-            a letter-digit code the catalog has (not "are one of")."""
+            """A letter heard as a word ("are"), between the name of a model's maker or family and the
+            digit of a letter-digit code the catalog has (not "are one of"), or "our" after "the"."""
             if not 0 < i < len(text) - 1:
                 return False
-            words = letter_codes.get(LETTER_WORDS[norm] + norm_token(text[i + 1]))
-            if words is None or i + 2 < len(text) and text[i + 2].lower() in ("of", "or", "and", "another"):
+            names = letter_codes.get(LETTER_WORDS[norm] + norm_token(text[i + 1]))
+            if names is None or i + 2 < len(text) and text[i + 2].lower() in ("of", "or", "and", "another"):
                 return False
-            if norm_token(text[i - 1]) in words:
-                return True  # "deep seek are one"
+            if any(i >= len(w) and tuple(norm_token(x) for x in text[i - len(w):i]) == w for w in names):
+                return True  # "deep seek are one" (not "we have to face our one big fear")
             # "the our one", "the full our one": no English has "our" after "the" (but "the answers are one")
             return norm == "our" and (text[i - 1].lower() == "the"
                                       or i > 1 and text[i - 2].lower() == "the" and text[i - 1].isalpha())
@@ -416,10 +414,7 @@ class Compiled:
         self.family_codes: dict[str, set[str]] = {}  # "DeepSeek" -> {"r1", "v2", "v3", ...}: its models' codes
         for e in catalog.entries:
             if e.kind == "model" and e.family:
-                for text, _ in e.names():
-                    at = atoms(text)
-                    self.family_codes.setdefault(e.family, set()).update(
-                        a + b for a, b in zip(at, at[1:]) if len(a) == 1 and a.isalpha() and b.isdigit())
+                self.family_codes.setdefault(e.family, set()).update(letter_digit_codes(e))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
-from .cues import COUNT_NOUNS, PERSON_TITLES, plain_english, verb_form
+from .cues import COUNT_NOUNS, OWNERS, PERSON_TITLES, plain_english, verb_form
 from .nlp import table
 from .text import digits_of
 
@@ -53,8 +53,6 @@ SCORED_PREV = frozenset({"on", "the", "what", "run", "ran", "running", "said", "
 SCORE_WORDS = frozenset({"score", "scores", "test", "tests", "type", "numbers", "number", "benchmark", "questions"})
 SUBJECT_PERSON = frozenset({"my", "our", "your", "his", "her", "their", "a", "an", "on", "in", "at", "here", "back",
                             "out", "away", "with", "from", "going", "gonna"})  # "Quinn is a co-host", "is back"
-OWNERS = frozenset({"my", "your", "his", "her", "its", "our", "their", "named"})  # "my Emma Lou": a person
-AGE_WORDS = frozenset({"years", "year", "yrs", "old"})  # "Emma Lou eighty two years ago": no score
 LINE_WORDS = frozenset({"family", "series", "line", "lineup"})  # "the Gamma three family"
 
 # how each letter is said, for names said letter by letter ("GPQA": gee pee queue ay, heard "Jeep QA")
@@ -305,16 +303,14 @@ class PhoneticIndex:
                        possible: Callable[[object], bool]) -> Optional[PhoneticHit]:
         """A short benchmark acronym said letter by letter and heard as words written as a name,
         "Emma Lou" (MMLU, EML): two words or more, each capitalized (not in capitals), not at a
-        sentence start unless its score follows, where a benchmark was named in the chapter; not "Emily"
-        (one word) nor "my aunt Emma Lou" where no benchmark was."""
+        sentence start, where a benchmark was named in the chapter; not "Emily" (one word) nor "my aunt
+        Emma Lou" where no benchmark was."""
         words = [doc[k] for k in range(i, j)]
         prev = doc[i - 1].lower_.rstrip(".") if i > 0 else ""
         nxt = doc[j] if j < len(doc) else None
         number = nxt is not None and (nxt.like_num or nxt.norm_[:1].isdigit())  # "eighty eight", merged: "88"
         scored = prev in SCORED_PREV or number or nxt is not None and nxt.lower_ in SCORE_WORDS
-        scored_next = number and not (j + 1 < len(doc) and doc[j + 1].lower_ in AGE_WORDS)
-        if (_starts(doc, i) and not scored_next  # "Emma Lou eighty two, and on HumanEval": a score opens it
-                or not all(w.is_alpha and w.text[:1].isupper() and not w.text.isupper() for w in words)
+        if (_starts(doc, i) or not all(w.is_alpha and w.text[:1].isupper() and not w.text.isupper() for w in words)
                 or not scored or prev in PERSON_TITLES or prev in OWNERS or not benchmark_talk(i)):
             return None  # "my aunt Emma Lou", "thanks to Emma Lou", "and Eve Hill agreed": a person
         fits = sorted((name for name in self.by_short_blur.get(key, ()) if possible(name.entry)),

@@ -18,16 +18,16 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, CURRENCY, DETERMINERS, FILLERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES,
-                   NOT_OBJECT_OF, OBJECT_PRONOUNS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
-                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
-                   clause_subject, clean_surface, introduced_names, lab_said, month_of, months_apart, not_this_name,
-                   past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool,
-                   verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
+                   OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS,
+                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb,
+                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
+                   version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
-from .phonetic import CUES, NEAR, OWNERS, PhoneticIndex
+from .phonetic import CUES, NEAR, PhoneticIndex
 from .text import atoms, digits_of
 
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
@@ -337,19 +337,9 @@ class Resolver:
                         merged.append(owner)
         prims = [p for p in prims if all(p is not q for q in merged)]
         for p in prims:
-            if (p.entry is not None and p.entry.kind == "org"
+            if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                before = [q for q in prims if q.s < p.s]
-                if used_as_tool(doc, p.s, p.e):
-                    made = self._made_by(p.entry, self.base + p.s, before)
-                elif not (lab_said(doc, p.s, p.e) or self._noun_follows(doc[p.e]) or verb_form(doc[p.e].lower_)
-                          or self._adverb_of_verb(doc[p.e]) or not (doc[p.e].is_alpha or doc[p.e].is_punct)):
-                    # "the 13B on one GPU, Mistral on a laptop", "more preachy than Mistral.", while one of
-                    # its models is talked about; not "the DeepSeek app", "Mistral claimed", "Mistral merges",
-                    # "the Mistral non-production license", "runs Mistral with two cofounders"
-                    made = self._made_by(p.entry, self.base + p.s, before, discussed_only=True)
-                else:
-                    made = None
+                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s])
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -401,22 +391,16 @@ class Resolver:
     @staticmethod
     def _corrected(doc, prims: list[_Prim], covered) -> list[_Prim]:
         """Words the speaker corrects to a name right after ("So Sarah, sorry, Sora", "Vail, sorry,
-        Veo"): what was heard first, written as a name and starting with the name's letter, is that
-        name misheard (not "Thanks, sorry, Claude": no such word)."""
+        Veo"): what was heard first is that name misheard (``corrected_before``)."""
         out = []
         for p in prims:
-            s = p.s
-            if (p.entry is None or p.entry.mention_kind not in ("model", "benchmark") or s < 4
-                    or doc[s - 1].text != "," or doc[s - 2].lower_ not in ("sorry", "no") or doc[s - 3].text != ","):
+            if p.entry is None or p.entry.mention_kind not in ("model", "benchmark"):
                 continue
-            a = s - 3
-            while a > 0 and s - 3 - a < 3 and doc[a - 1].is_alpha and not covered[a - 1] and not doc[a - 1].is_stop \
-                    and doc[a - 1].text[:1].isupper():
-                a -= 1
-            if a < s - 3 and doc[a].lower_[:1] == doc[s].lower_[:1] and doc[a].lower_ not in FILLERS:
-                for t in range(a, s - 3):
+            a = corrected_before(doc, p.s, covered)
+            if a >= 0:
+                for t in range(a, p.s - 3):
                     covered[t] = True
-                out.append(_Prim(a, s - 3, p.entry, "sound", CONFIDENCE["sound"], None))
+                out.append(_Prim(a, p.s - 3, p.entry, "sound", CONFIDENCE["sound"], None))
         return out
 
     def _family_versions(self, doc, covered, prims: list[_Prim], sizes) -> None:
@@ -527,7 +511,7 @@ class Resolver:
                 if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
                     # "the 405B" may be an earlier chapter's
                     hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
-                                               earlier=prev in DETERMINERS, sized=True, definite=prev in DETERMINERS)
+                                               earlier=prev in DETERMINERS, sized=True, definite=prev == "the")
                 if hit is not None:
                     take(s, e, hit)
 
@@ -552,7 +536,7 @@ class Resolver:
             size = f"{tok.norm_}B"
             # "the four oh five", said digit by digit, may be an earlier chapter's
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size, earlier=" " in tok.text,
-                                       sized=True, definite=prev in DETERMINERS)
+                                       sized=True, definite=prev == "the")
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
@@ -607,7 +591,7 @@ class Resolver:
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
-            compared = (version.endswith(".0") and t > 1 and tb.lower[t - 1] == "than"
+            compared = (version.endswith(".0") and " " in tb.text[t] and t > 1 and tb.lower[t - 1] == "than"
                         and tb.lower[t - 2] not in ("more", "less", "fewer", "other", "rather"))
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not compared:
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent" (but "less chatty than 4. 0": 4o)
@@ -643,8 +627,8 @@ class Resolver:
                     and (t == 0 or tb.ws[t - 1] or doc[t - 1].is_punct)
                     and (end == n or tb.ws[end - 1] or doc[end].is_punct)
                     and not (end < n and (tb.text[end][:1].isupper() or tb.digit[end] or self._noun_follows(doc[end])))
-                    and not (t > 0 and tb.lower[t - 1] in OWNERS)):
-                # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "6r7a1" in a link)
+                    and not (t > 0 and tb.lower[t - 1] in OWNERS | {"a", "an"})):
+                # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "a V8", "6r7a1")
                 hit = self._unlisted_code(t, end, version)
             if hit is not None:
                 said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
@@ -721,8 +705,10 @@ class Resolver:
                     if hit is not None:
                         take(s, e, hit)
                 continue
-            if e < n and doc[e].lower_ in OBJECT_PRONOUNS and not benchmarks:
-                continue  # "Distill it, sell it": a verb (not "on the arena it took back number one")
+            said_on = prev == "on" or prev == "the" and s >= 2 and doc[s - 2].lower_ == "on"
+            if e < n and doc[e].lower_ in OBJECT_PRONOUNS and not (benchmarks and said_on):
+                continue  # "Distill it, sell it": a verb; "inside the arena it was hot" (not "on the arena it took
+                # back number one": a benchmark said where scores are)
             if name not in self.c.listed_short and name.split(" ")[0] not in self.c.listed_short \
                     and not written:
                 continue  # a word of a version ("Coder", "Math") is a name only when written as one;
@@ -778,7 +764,7 @@ class Resolver:
         return out
 
     def _unlisted_code(self, s: int, e: int, code: str) -> Optional[_Prim]:
-        """A letter-digit code said alone that no model has ("R2", "K3"), higher than every code of
+        """A letter-digit code said alone that no model has ("R2", "K3"), one past the highest code of
         that letter in the family of a model under discussion (DeepSeek-R1, Kimi K2): that line's
         next (or rumoured) model, a version of its family the catalog does not list."""
         for named, where in self.discourse.candidates(self.base + s):
@@ -787,7 +773,7 @@ class Resolver:
             fam = family_of(named.entry)
             family = self.c.catalog.families.get(fam) if fam else None
             known = [int(c[1:]) for c in self.c.family_codes.get(fam, ()) if c[0] == code[0] and c[1:].isdigit()]
-            if family is not None and known and int(code[1:]) > max(known):  # the next one ("V1" is no DeepSeek)
+            if family is not None and known and int(code[1:]) == max(known) + 1:  # the next one (not "V1", "V8")
                 name = f"{family.name}{family.sep or ' '}{code.upper()}"
                 return _Prim(s, e, None, "version", CONFIDENCE["version"], None, name, "model", False)
         return None
@@ -889,10 +875,10 @@ class Resolver:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
                 self._said.add(p.entry.name)
 
-    def _made_by(self, org: Entry, pos: int, before: list[_Prim], discussed_only: bool = False) -> Optional[Entry]:
+    def _made_by(self, org: Entry, pos: int, before: list[_Prim]) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus");
-        else (unless ``discussed_only``) its only family."""
+        else its only family."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -901,7 +887,7 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
-        return next((e for e in said if made(e)), families[0] if len(families) == 1 and not discussed_only else None)
+        return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
 
     def _in_context(self, doc, hit) -> bool:
         """Whether a near miss of a name stands where models are talked about: its family
