@@ -1380,7 +1380,8 @@ def test_an_english_word_matched_as_a_name_yields_to_a_version_it_lacks_and_to_t
 
     assert said(["Dolly 3 is in the API now, and Dolly 2 is fine for thumbnails.",
                  "And Chinchilla seventy B is the old baseline."]) == [
-        ("Dolly 3", "DALL-E 3", "sound"), ("Dolly 2", "DALL-E 2", "sound"), ("Chinchilla", "Chinchilla", "cased")]
+        ("Dolly 3", "DALL-E 3", "sound"), ("Dolly 2", "DALL-E 2", "sound"),
+        ("Chinchilla seventy B", "Chinchilla", "cased")]
     # its maker named near it, the word is that model ("Databricks open sourced Dolly 2", "Dolly 2.0")
     assert said(["Databricks open sourced Dolly 2 last week.", "Its Dolly 2.0 weights are fine."]) == [
         ("Dolly", "Dolly", "cased"), ("Dolly 2.0", "Dolly", "cased")]
@@ -1529,6 +1530,9 @@ def test_a_family_with_a_size_said_in_words_and_a_lettered_version():
     assert ("Llama 7", False) not in got and ("Gemma 7", False) not in got and ("Claude V1", False) not in got, got
     assert ("Claude 1", True) in got and ("Gemma", True) in got
     assert any(c in ("Llama", "Llama 1") for c, _ in got), got
+    sized = [(m.surface, m.size) for m in find_in_text("Alpaca was LLaMA seven B. And Llama 2 seventy B is big.")
+             if m.kind == "model" and m.surface != "Alpaca"]
+    assert sized == [("LLaMA seven B", "7B"), ("Llama 2 seventy B", "70B")]  # the size said after the name
 
 
 def test_a_code_past_the_lines_last_is_its_next_model():

@@ -164,8 +164,9 @@ class Resolver:
                 if not self._free_standing(doc, s, e):
                     continue  # "8 billion people", "$70 billion"
             elif any(doc[t].whitespace_ for t in range(s, e - 1)):
-                spaced = (e - s == 2 and doc[e - 1].text.rstrip("-.") == "B"  # "the eight B."
-                          and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)))
+                spaced = (e - s == 2 and doc[e - 1].text.rstrip("-.") == "B"  # "the eight B.", "LLaMA seven B"
+                          and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)
+                                           or doc[s - 1].ent_id_ and doc[s - 1].ent_type_ != "PT_NOT"))
                                or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))  # "Qwen 2. 5 32 B"
                 if not spaced:
                     continue
@@ -693,8 +694,8 @@ class Resolver:
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
-                if inside and prev not in ("'s", "\u2019s") or benchmarks and prev == "the" and not written \
-                        and doc[e].lower_ in RESULT_NOUNS:
+                if ((inside and prev not in ("'s", "\u2019s"))
+                        or (benchmarks and prev == "the" and not written and doc[e].lower_ in RESULT_NOUNS)):
                     # ("the arena score", "the arena problem": what a benchmark has, after it was named; not
                     # "the arena floor", "the verified checkmark")
                     if benchmarks:  # "people in the Arena vote", "the Arena
