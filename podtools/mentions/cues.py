@@ -123,6 +123,7 @@ CLAUSE_LEADS = {"and", "but", "so", "that", "once", "because", "while", "until",
 SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"have", "'ve", "do"}
 # words before a number said alone that set it against something ("worse than four", "way below four")
 SET_AGAINST = CONTRASTS | {"below", "above"}
+COUNTING_THAN = frozenset({"more", "less", "fewer", "other", "rather"})  # "more than four": a count, no model
 
 
 def whole_version_alone(doc, i: int, covered) -> bool:
@@ -145,7 +146,7 @@ def whole_version_alone(doc, i: int, covered) -> bool:
     prev = doc[i - 1].lower_ if i > 0 else ""
     ends = nxt is None or nxt.is_punct and nxt.text not in ("-", "/", "'")
     if prev in SET_AGAINST or prev in ("and", "or") and i >= 2 and covered[i - 2]:
-        if prev == "than" and any(doc[k].lower_ in ("more", "less", "fewer", "other", "rather")
+        if prev == "than" and any(doc[k].lower_ in COUNTING_THAN
                                   for k in range(max(0, i - 5), i - 1)):
             return False  # "more than four", "more GPUs than four": a count
         return ends

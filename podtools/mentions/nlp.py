@@ -91,27 +91,28 @@ def letter_heard(tok) -> bool:
     return LETTER_WORDS.get(tok.lower_) == tok.norm_
 
 
-def _letter_codes(catalog: NameCatalog) -> dict[str, frozenset[tuple[str, ...]]]:
-    """The letter-digit codes the catalog's model names contain ("r1" of DeepSeek-R1, "k2" of Kimi K2),
-    each with the names of their makers and families as said, word by word (("deepseek",), ("deep",
-    "seek") of the maker's "Deep Seek"), after which a letter heard as a word is that letter."""
+def _letter_codes(catalog: NameCatalog) -> tuple[dict[str, frozenset[tuple[str, ...]]], dict[str, set[str]]]:
+    """The letter-digit codes the catalog's model names contain ("r1" of DeepSeek-R1, "k2" of Kimi K2;
+    "o1" is the o-series', said "oh one": not one of these), each with the names of their makers and
+    families as said, word by word (("deepseek",), ("deep", "seek") of the maker's "Deep Seek"),
+    after which a letter heard as a word is that letter; and each family's codes ("DeepSeek" ->
+    {"r1", "v2", "v3", ...})."""
     said: dict[str, set[tuple[str, ...]]] = {}  # a maker's or family's name -> its names, as atoms
     for e in catalog.entries:
         if e.kind in ("org", "family"):
             said.setdefault(e.name, set()).update(atoms(text) for text, _ in e.names())
     codes: dict[str, set[tuple[str, ...]]] = {}
+    of_family: dict[str, set[str]] = {}
     for e in catalog.entries:
-        if e.kind == "model":
-            for code in letter_digit_codes(e):
-                codes.setdefault(code, set()).update(said.get(e.org or "", set()) | said.get(e.family or "", set()))
-    return {code: frozenset(names) for code, names in codes.items() if names}
-
-
-def letter_digit_codes(entry) -> set[str]:
-    """The letter-digit codes in an entry's names: "r1" of DeepSeek-R1, "k2" of Kimi K2 ("o1" is
-    the o-series', said "oh one": not one of these)."""
-    return {a + b for text, _ in entry.names() for a, b in zip(atoms(text), atoms(text)[1:])
-            if len(a) == 1 and a.isalpha() and a != "o" and len(b) == 1 and b.isdigit()}
+        if e.kind != "model":
+            continue
+        found = {a + b for at in (atoms(text) for text, _ in e.names()) for a, b in zip(at, at[1:])
+                 if len(a) == 1 and a.isalpha() and a != "o" and len(b) == 1 and b.isdigit()}
+        for code in found:
+            codes.setdefault(code, set()).update(said.get(e.org or "", set()) | said.get(e.family or "", set()))
+        if e.family:
+            of_family.setdefault(e.family, set()).update(found)
+    return {code: frozenset(names) for code, names in codes.items() if names}, of_family
 
 
 def _billions(entry) -> list[str]:
@@ -409,12 +410,9 @@ class Compiled:
                                    for m in [_DECIMAL_PREFIX.match(v)] if m for s in _billions(e))
         name_words = frozenset(atoms(e.name)[0] for e in catalog.entries
                                if e.kind in ("model", "family") and atoms(e.name) and atoms(e.name)[0].isalpha())
+        letter_codes, self.family_codes = _letter_codes(catalog)  # "DeepSeek" -> {"r1", "v2", ...}: its codes
         Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words,
-                                                      _letter_codes(catalog)))
-        self.family_codes: dict[str, set[str]] = {}  # "DeepSeek" -> {"r1", "v2", "v3", ...}: its models' codes
-        for e in catalog.entries:
-            if e.kind == "model" and e.family:
-                self.family_codes.setdefault(e.family, set()).update(letter_digit_codes(e))
+                                                      letter_codes))
         first = nlp.pipe_names[0] if nlp.pipe_names else None
         nlp.add_pipe(name, name="normalizer", before=first) if first else nlp.add_pipe(name, name="normalizer")
         # the ruler: every name of every entry, over NORM

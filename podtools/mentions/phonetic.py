@@ -153,13 +153,13 @@ class PhoneticIndex:
             code = sound(letters)
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
                 continue  # "Phi-4" (F and 4) is kept: its number is said with it
-            codes = [(code, self.by_sound)]
             if cased:  # "the old Bart" while Bard is talked about; nothing else of it
                 name = _Name(entry, (), code, entry_words.get(id(entry), frozenset()), 1, cased=True)
                 bucket = self.by_sound.setdefault(code, [])
                 if all(n.entry is not entry for n in bucket):
                     bucket.append(name)
                 continue
+            codes = [(code, self.by_sound)]
             lettered = [k for k, a in enumerate(key) if len(a) == 1 and a.isalpha() and k + 1 < len(key)
                         and key[k + 1][:1].isdigit()]
             if lettered:  # "Kimi k1.5" heard "Kimmy 1.5": the version's letter lost
@@ -364,10 +364,10 @@ class PhoneticIndex:
                     and not verb_form(after.lower_))  # "the Lumière brothers": a name of something else
         if (first.text[:1].isupper() and (not starts or subject) and len(name.sound) >= 3 and not modifier
                 and discussed(name.entry, i)):
-            return "discussed"
-        if name.cased:
-            return None  # "Gwen has always been good at that", while Qwen3 is the topic; at a
+            return "discussed"  # "Gwen has always been good at that", while Qwen3 is the topic; at a
             # sentence start, as the subject of a verb ("Quinn is Apache")
+        if name.cased:
+            return None
         if (j - i >= 2 and len(name.sound) >= 3 and any(doc[k].lower_ in name.words for k in range(i, j))
                 and self._cued(doc, i, j, covered, sizes, outside=True)):
             return "context"  # "on Tao bench it's close": the sound of the whole name, a word of it heard

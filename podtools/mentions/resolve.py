@@ -18,12 +18,12 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES, NOT_OBJECT_OF,
-                   OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS,
-                   TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb,
-                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
-                   version_alone, whole_version_alone, word_before, word_said)
+                   COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES,
+                   NOT_OBJECT_OF, OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
+                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
+                   clause_subject, clean_surface, corrected_before, introduced_names, month_of, months_apart,
+                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -592,9 +592,9 @@ class Resolver:
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
-            compared = (version.endswith(".0") and " " in tb.text[t] and t > 1 and tb.lower[t - 1] == "than"
-                        and tb.lower[t - 2] not in ("more", "less", "fewer", "other", "rather"))
-            if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not compared:
+            set_against = (version.endswith(".0") and " " in tb.text[t] and t > 1 and tb.lower[t - 1] == "than"
+                           and tb.lower[t - 2] not in COUNTING_THAN)
+            if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not set_against:
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent" (but "less chatty than 4. 0": 4o)
             said = [(version, end)]
             if version.endswith(".0") and version[:-2].isdigit():
@@ -773,7 +773,7 @@ class Resolver:
                 break
             fam = family_of(named.entry)
             family = self.c.catalog.families.get(fam) if fam else None
-            known = [int(c[1:]) for c in self.c.family_codes.get(fam, ()) if c[0] == code[0] and c[1:].isdigit()]
+            known = [int(c[1:]) for c in self.c.family_codes.get(fam, ()) if c[0] == code[0]]
             if family is not None and known and int(code[1:]) == max(known) + 1:  # the next one (not "V1", "V8")
                 name = f"{family.name}{family.sep or ' '}{code.upper()}"
                 return _Prim(s, e, None, "version", CONFIDENCE["version"], None, name, "model", False)
