@@ -1690,3 +1690,91 @@ def test_a_score_said_in_words_after_a_family_is_no_version():
     got = [(m.surface, m.canonical, m.known) for m in find_in_text(
         "On the chart, Kimi sixty nine, DeepSeek sixty six. And Llama five is rumored.") if m.kind != "person"]
     assert got == [("Kimi", "Kimi", True), ("DeepSeek", "DeepSeek", True), ("Llama five", "Llama 5", False)]
+
+
+def test_a_name_written_apart_at_its_inner_capitals_or_with_a_letter_of_its_acronym_apart():
+    """Speech recognizers write "ChatGLM" as "Chat GLM", "CogVLM" as "Cog VLM", GPQA as "G PQA" or
+    "GPQ A", and a spelled acronym that ends a sentence keeps its period ("then M P T. Um, yes"): each is
+    that name; "m p t" and "mg sm" in lower case stay nothing."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "There is Alpaca and Chat GLM from Tsinghua. And Cog VLM just dropped. It is worse at G PQA and GPQ A. "
+        "Okay and then M P T. Um, yes, they also report M G S M.", recorded="2024-06-01")
+        if m.kind in ("model", "benchmark")]
+    assert got == [("Alpaca", "Alpaca"), ("Chat GLM", "GLM"), ("Cog VLM", "CogVLM"), ("G PQA", "GPQA"),
+                   ("GPQ A", "GPQA"), ("M P T", "MPT"), ("M G S M", "MGSM")]
+    assert [m.surface for m in find_in_text("I wrote m p t and mg sm on the board.")
+            if m.kind in ("model", "benchmark")] == []
+
+
+def test_needle_in_a_haystack_without_its_article_is_the_benchmark():
+    """"passes needle in a haystack", "their needle in a haystack results", "a needle in a haystack
+    test": the long-context benchmark; the idiom, "like finding a needle in a haystack", "a real needle in
+    a haystack", is not."""
+    got = [m.surface for m in find_in_text(
+        "It passes needle in a haystack, which, come on. Their needle in a haystack results are perfect. "
+        "They ran a needle in a haystack test too.") if m.kind == "benchmark"]
+    assert got == ["needle in a haystack", "needle in a haystack", "a needle in a haystack test"]
+    assert find_in_text("Finding that bug was like finding a needle in a haystack, a real needle in a haystack.") == []
+
+
+def test_a_letter_said_alone_before_its_digit_is_no_sentence_end():
+    """"Oh, O. 1 mini got both": ASR writes the letter of o1 said alone with a period; the name goes
+    on past it (and "Mini" after it is o1-mini, not another line's mini); "plan B. 2 things" is none."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "o1-preview is out. And Mini? Oh, O. 1 mini got both. Mini is cheap. I had a plan B. 2 things matter.",
+        recorded="2024-09-20") if m.kind == "model"]
+    assert got == [("o1-preview", "o1-preview"), ("Mini", "o1-mini"), ("O. 1 mini", "o1-mini"), ("Mini", "o1-mini")]
+
+
+def test_the_sizes_of_a_list_belong_to_the_model_they_list():
+    """"Three sizes, seven B, thirteen B, and thirty four B" after Code Llama, "Aya Expanse 8B and
+    32B", "the three B, the seven B, and the fifteen B": each size of a list is the model the list is
+    of (sizes said in words count there, as after "the"); not "on LLaMA 65 B, and the nine B is" (another
+    clause), "a seven B beating a seventy B" (no list); "LLaMA 65 B" is a size, no "Llama 65"."""
+    got = [(m.surface, m.canonical, m.size) for m in find_in_text(
+        "Code Llama is out. Three sizes, seven B, thirteen B, and thirty four B. Cohere put out Aya Expanse 8B "
+        "and 32B. StarCoder 2 is out too. Three sizes, the three B, the seven B, and the fifteen B.",
+        recorded="2024-10-25") if m.kind == "model"]
+    assert got == [("Code Llama", "Code Llama", None), ("seven B", "Code Llama", "7B"),
+                   ("thirteen B", "Code Llama", "13B"), ("thirty four B", "Code Llama", "34B"),
+                   ("Aya Expanse 8B", "Aya", "8B"), ("32B", "Aya", "32B"), ("StarCoder 2", "StarCoder", None),
+                   ("three B", "StarCoder", "3B"), ("seven B", "StarCoder", "7B"), ("fifteen B", "StarCoder", "15B")]
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "IDEFICS is out. The eighty B is on LLaMA 65 B, and the nine B is on LLaMA 7B. A seven B beating a "
+        "seventy B.", recorded="2023-08-25") if m.kind == "model"]
+    assert got == [("IDEFICS", "Idefics"), ("LLaMA 65 B", "Llama"), ("LLaMA 7B", "Llama")]
+
+
+def test_a_checkpoints_date_said_apart_or_alone_is_the_line_talked_about_by_its_dates():
+    """Gemini 2.5 Pro's checkpoints by their dates: "the oh six oh five version" ("version" is no
+    number), "0605." said alone, "Gemini 06 05" (month and day written apart: no "Gemini 06"), "Oh three
+    two five was beloved" (one o-series name inside a date is no o3), even after another model was named;
+    "the I/O one" is no o1, and "oh one oh three mini" stays o1 and o3-mini."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Gemini 2. 5 Pro is out, the oh six oh five version. 0605. Deep Research is nice. Oh three two five was "
+        "beloved. Then Gemini 06 05 at eighty-two. Then the I/O one. And oh one oh three mini.",
+        recorded="2025-06-13") if m.kind == "model"]
+    assert got == [("Gemini 2. 5 Pro", "Gemini 2.5 Pro"), ("oh six oh five", "Gemini 2.5 Pro"),
+                   ("0605", "Gemini 2.5 Pro"), ("Deep Research", "Deep Research"),
+                   ("Oh three two five", "Gemini 2.5 Pro"), ("Gemini", "Gemini"), ("oh one", "o1"),
+                   ("oh three mini", "o3-mini")]
+
+
+def test_an_english_word_near_a_name_and_people_named_like_models():
+    """"a real screenshot" is no ScreenSpot misheard where ScreenSpot is not talked about (an English
+    word, or two run together, alone in lower case); "Claude Shannon", "Claude Monet", "my friend Aya",
+    "my neighbor Claude" are people."""
+    got = [m.surface for m in find_in_text(
+        "Claude 3 computer use is out, and on OSWorld it scored 14.9. That was a real screenshot. Is it named "
+        "after Claude Shannon? I saw a Claude Monet. My friend Aya is confused. My neighbor Claude is quiet.",
+        recorded="2024-10-25") if m.kind in ("model", "benchmark")]
+    assert got == ["Claude 3", "OSWorld"]
+
+
+def test_a_year_said_in_words_after_a_benchmark_is_its_year():
+    """"AIME twenty twenty-four", "Amy twenty twenty four" (AIME 2024 misheard), "AMC twenty twenty
+    three": a year said in words, as the year of a benchmark's name; "twenty twenty four hours" is a count."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "On AIME twenty twenty-four it got 80. And on Amy twenty twenty four the high setting gets 87. "
+        "They worked twenty twenty four hours.", recorded="2025-02-10") if m.kind == "benchmark"]
+    assert got == [("AIME twenty twenty-four", "AIME"), ("Amy twenty twenty four", "AIME")]

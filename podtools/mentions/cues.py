@@ -65,9 +65,17 @@ def benchmark_shaped(text: str) -> bool:
 
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
+# words between the sizes of a list ("the 8B and the 70B", "7B, 13B, and 34B"; "the" not after a
+# name's own size: "on LLaMA 65 B, and the nine B is" starts another clause) and the words that open
+# one ("Three sizes, seven B, thirteen B")
+LIST_GLUE = frozenset({",", "and", "or", "the", "plus", "then", ";"})
+SIZE_LIST_WORDS = frozenset({"sizes", "size", "flavors", "flavours", "variants"})
+LETTER_DOT = re.compile(r"^[A-Z]\.$")  # "O." of "O. 1 mini": a letter said alone
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
-                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother"}
+                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother", "friend", "buddy", "colleague",
+                 "coworker", "boss", "wife", "husband", "son", "daughter", "mom", "dad", "mother", "father",
+                 "neighbor", "neighbour", "roommate", "boyfriend", "girlfriend"}
 # what a benchmark has, said after a word of its name ("the arena score", "the arena problem")
 RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "results", "ranking", "rankings", "rank",
                           "leaderboard", "elo", "rating", "ratings", "problem", "votes", "questions", "tasks"})
@@ -187,7 +195,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     "" when nothing says so."""
     if e - s != 1:
         return ""
-    if is_word is not None and e < len(doc) and _surname(doc[e], is_word):
+    if is_word is not None and e < len(doc) and _surname(doc[e], is_word) and not doc[s].text.endswith("."):
+        # (a name that ends its sentence has no surname: "then M P T. Um, yes")
         return "person"
     if _defined_as_other(doc, e):
         return "other"  # "Grok, the chip company", "Janus is the two-faced Roman god"

@@ -154,7 +154,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                   and i >= 2 and text[i - 1] == "." and digit[i - 2] and not ws[i - 2] and ws[i - 1]
                   and (f"{text[i - 2]}.{tx[0]}", tx[1:]) in sized_versions):
                 splits.append((doc[i], [tx[0], tx[1:]]))
-            elif len(tx) == 2 and tx[0] == "0" and tx[1].isdigit() and f"o{tx[1]}" in o_names:
+            elif (len(tx) == 2 and tx[0] == "0" and tx[1].isdigit() and f"o{tx[1]}" in o_names
+                  and not (i + 1 < n and len(text[i + 1]) == 2 and date_code(tx + text[i + 1]))):  # "03 25": a date
                 splits.append((doc[i], ["0", tx[1]]))  # "04 mini": o4-mini, the letter heard as a zero
         if splits:
             with doc.retokenize() as rt:
@@ -172,8 +173,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         def num(k: int) -> str:
             return NUMBER_WORDS.get(lower[k], text[k])
 
-        def is_num(k: int) -> bool:
-            return digit[k] or lower[k] in NUMBER_WORDS
+        def is_num(k: int) -> bool:  # ("version" reads "v" in a name, no number)
+            return digit[k] or NUMBER_WORDS.get(lower[k], "").isdigit()
 
         def digit_word(k: int) -> bool:
             return len(num(k)) == 1 and num(k).isdigit()
@@ -198,8 +199,8 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 j += 1
             if len(code) != 4 or j - k < 3 or "0" not in code or j < n and is_num(j) or not date_code(code):
                 return None
-            if any(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1)):
-                return None  # "oh one oh three mini": o1 and o3-mini, not a date
+            if sum(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1)) > 1:
+                return None  # "oh one oh three mini": o1 and o3-mini, not a date (but "oh three two five" is)
             return code, j
 
         i = 0
@@ -220,6 +221,18 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             if code is not None:  # "zero five two eight", "oh six oh five", "twelve oh six": 0528, 0605, 1206
                 merges.append((doc[i:code[1]], code[0]))
                 i = code[1]
+                continue
+            if (lower[a] == "twenty" and ws[a] and lower[b].rstrip("-") == "twenty" and not (i > 0 and is_num(i - 1))
+                    and (ws[b] or text[b].endswith("-"))):
+                unit = num(c) if c < n and alpha[c] and digit_word(c) and (ws[b] or text[b].endswith("-")) else ""
+                if unit or ws[b] and not (c < n and is_num(c)):
+                    merges.append((doc[a:c + 1] if unit else doc[a:c], f"202{unit or '0'}"))  # "twenty twenty-four":
+                    i += 3 if unit else 2  # a year said in words, as "AIME 2024" is said
+                    continue
+            if (digit[a] and digit[b] and len(text[a]) == len(text[b]) == 2 and ws[a] and text[a][0] in "01"
+                    and date_code(text[a] + text[b]) and not (i > 0 and digit[i - 1]) and not digit[c]):
+                merges.append((doc[a:c], text[a] + text[b]))  # "03 25", "05 06": a checkpoint's date, written
+                i += 2  # apart as it was said (month and day)
                 continue
             said = (f"{num(a)}{NUMBER_WORDS[lower[b].rstrip('-')][0]}{num(c)}"
                     if spoken and digit_word(a) and tens_word(b) and digit_word(c) and "0" not in (num(a), num(c))
@@ -430,7 +443,7 @@ class Compiled:
                 if how != "cased" and text.isalpha() and text.lower() in ordinary:
                     written_as_name.add(pid)
                 patterns.append({"label": label, "pattern": text, "id": pid})
-                for variant in _camel_variants(text):
+                for variant in _spoken_variants(text):
                     patterns.append({"label": label, "pattern": variant, "id": pid})
             for j, text in enumerate(e.not_):
                 pid = f"{idx}:not{j}"
@@ -612,14 +625,25 @@ def shouted(doc, s: int, e: int) -> bool:
 def cased_ok(span, text: str) -> bool:
     """Whether ``span`` is written exactly as the case-sensitive name ``text`` (hyphens and spaces aside)."""
     want = [w for w in re.split(r"[\s\-]+", text) if w]
-    got = [clean(t.text).rstrip("-.") for t in span if t.text.strip("-.")]
+    got = [re.sub(r"\s+", "", clean(t.text)).rstrip("-.") for t in span if t.text.strip("-.")]  # "M P T": one token
     return "".join(got).replace("'", "") == "".join(want).replace("'", "")
 
 
-def _camel_variants(text: str) -> list[str]:
-    """"DeepSeek Coder" -> ["Deep Seek Coder"]: speech recognizers write compounds apart."""
-    split = re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", " ", text)
-    return [split] if split != text else []
+_ACRONYM = re.compile(r"(?<![\w.])[A-Z]{3,6}(?![\w.])")
+
+
+def _spoken_variants(text: str) -> list[str]:
+    """How speech recognizers write a name apart: a compound at each inner capital ("DeepSeek Coder"
+    -> "Deep Seek Coder", "ChatGLM" -> "Chat GLM"), and an acronym with its first or last letter
+    apart ("G PQA", "GPQ A" for GPQA; the normalizer already reads "M G S M" as one token, "mgsm")."""
+    out = []
+    split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    if split != text:
+        out.append(split)
+    for m in _ACRONYM.finditer(text):
+        word, head, tail = m.group(), text[:m.start()], text[m.end():]
+        out += [head + spelled + tail for spelled in (f"{word[0]} {word[1:]}", f"{word[:-1]} {word[-1]}")]
+    return out
 
 
 @lru_cache(maxsize=4)

@@ -18,12 +18,13 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, MODEL_CUES,
-                   NOT_OBJECT_OF, OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
-                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
-                   clause_subject, clean_surface, corrected_before, introduced_names, month_of, months_apart,
-                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT,
+                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_LIST_WORDS,
+                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
+                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, corrected_before,
+                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -133,6 +134,8 @@ class Resolver:
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
         self._doc_pos: list[int] = []
+        self._sized_ends: dict[int, Entry] = {}  # the current doc: token ends of names said with a size
+        self._dated: dict[str, Entry] = {}  # models whose checkpoints were said by their dates ("R1 0528")
         self.base = 0  # token offset of the current doc within the whole transcript
         self._chapter_start = 0  # token position where the current chapter began
         self._benchmarks: list[int] = []  # token positions of the benchmarks named (the latest ones), sorted
@@ -167,7 +170,10 @@ class Resolver:
                 spaced = (e - s == 2 and doc[e - 1].text.rstrip("-.") == "B"  # "the eight B.", "LLaMA seven B"
                           and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)
                                            or doc[s - 1].ent_id_ and doc[s - 1].ent_type_ != "PT_NOT"))
-                               or (e < len(doc) and doc[e].lower_ in MODEL_CUES)))  # "Qwen 2. 5 32 B"
+                               or (e < len(doc) and doc[e].lower_ in MODEL_CUES)  # "Qwen 2. 5 32 B"
+                               or s > 0 and doc[s - 1].lower_ in LIST_GLUE and (  # "sizes, seven B, thirteen B"
+                                   any(doc[t].lower_ in SIZE_LIST_WORDS for t in range(max(0, s - 3), s))
+                                   or any(s - 4 <= end <= s for end in out.values()))))
                 if not spaced:
                     continue
             if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_ and not doc[e - 1].text.endswith("-"):
@@ -274,13 +280,21 @@ class Resolver:
             entry, how, text = c.ids[pid]
             s, e = ent.start, ent.end
             cut = next((t for t in range(s, e - 1) if doc[t].text[-1:] in ".,;:!?" and doc[t].whitespace_
-                        and not SPELLED_LETTERS.match(doc[t].text)), None)  # "L. M. Arena" is no sentence end
+                        and not SPELLED_LETTERS.match(doc[t].text)
+                        and not (LETTER_DOT.match(doc[t].text) and doc[t + 1].text[:1].isdigit())), None)
+            # ("L. M. Arena", "O. 1 mini": a letter said alone, as ASR writes it, is no sentence end)
             if cut is not None:  # a match across a sentence end ("GPT-4o. Mini is ..."): keep the first part
                 shorter = c.by_atoms.get(tuple(t.norm_ for t in doc[s:cut + 1]))
                 if shorter is None:
                     continue
                 entry, how, _ = shorter
                 e = cut + 1
+            if s > 1 and doc[s - 1].text == "/" and not doc[s - 2].whitespace_ and len(doc[s - 2]) == 1:
+                covered[s:e] = [True] * (e - s)
+                continue  # "the I/O one", "an A/B test": the end of a word with a slash, not "O one" (o1)
+            if how != "not" and e - s > 1 and entry.not_ and self._idiom(doc, s, e, entry):
+                covered[s:e] = [True] * (e - s)
+                continue  # 'a challenging "needle-in-a-haystack" task': the idiom, with words between
             if how == "cased" and e - s == 1 and entry.kind == "model" and self._cased_guess(doc, s, e, entry):
                 continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
             for t in range(s, e):
@@ -364,12 +378,17 @@ class Resolver:
                      or plain_english(doc[hit.start:hit.end], self.fuzzy.is_word)) and not self._in_context(doc, hit)):
                     continue  # "Emma" (Gemma): a short word a letter off a name; "error code 1", "lemma 1.1":
                     # English words in lower case; said of nothing about models
+                if (hit.end - hit.start == 1 and doc[hit.start].is_lower and self._english(doc[hit.start].lower_)
+                        and not self._discussed(hit.entry, hit.start)):
+                    continue  # "a real screenshot" (ScreenSpot) in talk of computer use: an English word (or
+                    # two run together) alone is a name misheard only while that name is talked about
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(doc, prims, noted)
         prims += self._corrected(doc, prims, covered)
 
         prims.sort(key=lambda p: p.s)
+        self._sized_ends = {p.e: p.entry for p in prims if p.size and p.entry is not None and p.entry.kind == "model"}
         self._doc_hist = [(self.base + p.s, p.entry, p.size) for p in prims
                           if p.entry is not None and p.known and not p.base]
         self._doc_pos = [h[0] for h in self._doc_hist]
@@ -409,8 +428,8 @@ class Resolver:
         n = len(doc)
         for fam, s, e in self.c.family_versions(doc):
             if e < n and doc[e].norm_ in SIZE_UNITS and (not doc[e - 1].whitespace_ or doc[e].lower_ in SPELLED_UNITS
-                                                          or doc[e - 1].is_alpha):
-                continue  # "Llama 70B", "the Llama 65 billion", "Llama seven B": a size, not a version
+                                                          or doc[e - 1].is_alpha or doc[e].text.rstrip(".") == "B"):
+                continue  # "Llama 70B", "the Llama 65 billion", "Llama seven B", "LLaMA 65 B": a size, not a version
             whole = [t.norm_.split(".")[0] for t in doc[s + 1:e] if any(ch.isalpha() for ch in t.text)]
             if any(w.isdigit() and int(w) >= 13 for w in whole):
                 continue  # "Kimi sixty nine, DeepSeek sixty six": scores said in words, not versions
@@ -479,6 +498,25 @@ class Resolver:
         shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
         short_at = {s: (key, e) for key, s, e in reversed(shorts)}  # the longest one at each start
 
+        def listed(s: int) -> Optional[Entry]:
+            """The model whose sizes are being listed, where the size at ``s`` is one of the list: after
+            another size of it ("Aya Expanse 8B and 32B", "the three B, the seven B"), or first after
+            "sizes" ("Two sizes, nine B and eighty B": the model named last)."""
+            i = s - 1
+            while i >= 0 and doc[i].lower_ in LIST_GLUE:
+                i -= 1
+            if i < 0 or i == s - 1:
+                return None  # nothing between: "8B 32B" is no list
+            if i + 1 in sized_ends and (i + 1 not in named_sizes or all(t.lower_ != "the" for t in doc[i + 1:s])):
+                return sized_ends[i + 1]
+            if doc[i].lower_ in SIZE_LIST_WORDS and doc[i + 1].is_punct:
+                return next((entry for entry, _ in self._recent(self.base + s, BARE_WINDOW)
+                             if entry.kind == "model"), None)
+            return None
+
+        named_sizes = self._sized_ends  # the ends of names said with a size ("Vicuna 7B")
+        sized_ends = dict(named_sizes)
+
         def sized_refs() -> None:  # "the 405B", "70B is the sweet spot": sizes of the models talked about
             for s, e in sizes.items():
                 if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
@@ -504,7 +542,10 @@ class Resolver:
                     continue  # "the 8B Transformer": a size of something else
                 cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
                 hit = None
-                if cued:  # "the 405B" right after "Llama 3.1 405B": a model named in that size first
+                of = listed(s)
+                if of is not None and self._possible(of):
+                    hit = _Prim(s, e, of, "bare", CONFIDENCE["bare"], size)
+                if hit is None and cued:  # "the 405B" right after "Llama 3.1 405B": a model named in that size first
                     fits = [(entry, said) for entry, said in self._recent(self.base + s, BARE_WINDOW)
                             if _model_of_size(entry, size)]
                     pick = next((entry for entry, said in fits if said == size), fits[0][0] if fits else None)
@@ -515,6 +556,8 @@ class Resolver:
                                                earlier=prev in DETERMINERS, sized=True, definite=prev == "the")
                 if hit is not None:
                     take(s, e, hit)
+                    if hit.entry is not None and hit.entry.kind == "model":
+                        sized_ends[e] = hit.entry
 
         sized_refs()
         tb = table(doc)
@@ -643,6 +686,10 @@ class Resolver:
             named = self.c.date_codes.get(tb.norm[t])
             if t > 0 and covered[t - 1] and tb.ws[t - 1]:
                 covered[t] = True  # "R1 0528", "Grok 2 1212": the checkpoint of the name just said, part of it
+                said = next((p.entry for p in out if p.e == t and p.entry is not None), None) or next(
+                    (entry for pos, entry, _ in reversed(self._doc_hist) if pos < self.base + t), None)
+                if said is not None:
+                    self._dated[said.name] = said
                 continue
             if named is not None:  # a model named by that date, while its family is talked about
                 if (t + 1 < n and tb.alpha[t + 1] and tb.lower[t + 1] not in self.stop
@@ -656,11 +703,17 @@ class Resolver:
                 nxt = tb.lower[t + 1] if t + 1 < n else ""
                 ends = nxt in CHECKPOINT_WORDS or t + 1 == n or tb.punct[t + 1]
                 det = t > 0 and tb.lower[t - 1] in DETERMINERS
-                if not (word_before(doc, t) in DETERMINERS and ends or clause_subject(doc, t - det, t + 1)):
+                alone = sentence_start(doc, t) and t + 1 < n and tb.punct[t + 1]  # "0605. Third preview of"
+                if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)):
                     continue  # "the 0528 checkpoint", "The 0324."; "The zero one two five was lazy", "and
                     # oh six oh five was supposed to fix it"; not "in 1206 rooms"
-                hit = self._from_discourse(t, t + 1, lambda entry: entry.kind == "model", None, earlier=False)
+                # the line whose checkpoints are talked about by their dates, if one is ("Gemini 2.5 Pro ...
+                # 0605 ... Oh three two five was beloved"), else the model under discussion
+                hit = (self._from_discourse(t, t + 1, lambda entry: entry.name in self._dated, None, earlier=False)
+                       or self._from_discourse(t, t + 1, lambda entry: entry.kind == "model", None, earlier=False))
             if hit is not None:
+                if hit.entry is not None:
+                    self._dated[hit.entry.name] = hit.entry
                 take(t, t + 1, hit)
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
@@ -889,6 +942,26 @@ class Resolver:
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
         return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
+
+    def _english(self, word: str) -> bool:
+        """Whether a lower-case word is English: a dictionary word, or two run together ("screenshot")."""
+        is_word = self.fuzzy.is_word
+        return is_word(word) or any(is_word(word[:k]) and is_word(word[k:]) for k in range(3, len(word) - 2))
+
+    @staticmethod
+    def _idiom(doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether a name said in words is the idiom of one of the entry's ``not`` phrases that starts
+        with an article ("a needle in a haystack"), with up to two words or quotes between the article
+        and the rest: 'a challenging "needle-in-a-haystack" task', "a real needle in a haystack"."""
+        said = tuple(t.norm_ for t in doc[s:e])
+        if not any(p.split(" ", 1)[0] in ("a", "an") and atoms(p.split(" ", 1)[1]) == said
+                   for p in entry.not_ if " " in p):
+            return False
+        i = s - 1
+        while i >= 0 and s - i <= 3 and (doc[i].is_quote or doc[i].is_lower and doc[i].is_alpha
+                                         and doc[i].lower_ not in ("a", "an") and not doc[i].is_stop):
+            i -= 1
+        return i >= 0 and doc[i].lower_ in ("a", "an")
 
     def _in_context(self, doc, hit) -> bool:
         """Whether a near miss of a name stands where models are talked about: its family
