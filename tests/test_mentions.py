@@ -1778,3 +1778,105 @@ def test_a_year_said_in_words_after_a_benchmark_is_its_year():
         "On AIME twenty twenty-four it got 80. And on Amy twenty twenty four the high setting gets 87. "
         "They worked twenty twenty four hours.", recorded="2025-02-10") if m.kind == "benchmark"]
     assert got == [("AIME twenty twenty-four", "AIME"), ("Amy twenty twenty four", "AIME")]
+
+
+def test_a_variant_word_as_the_object_of_a_verb_of_use_and_sd_3_5s_variants():
+    """"Did you try mini on it?", "I use mini more than preview": the variant the chapter named, as the
+    object of a verb models are used with; Stable Diffusion 3.5's Large Turbo and Medium, Genmo's
+    Mochi and IBM's Granite said alone as names."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "o1-preview and o1-mini are out. Did you try mini on it? Honestly I use mini more than preview for code. "
+        "Stable Diffusion 3.5 Large is out, and Large Turbo is the distilled one. We will get to Mochi. "
+        "Granite 3.0 is out. If you are a bank, Granite is attractive. I love mochi ice cream.",
+        recorded="2024-10-25") if m.kind == "model"]
+    assert got == [("o1-preview", "o1-preview"), ("o1-mini", "o1-mini"), ("mini", "o1-mini"), ("mini", "o1-mini"),
+                   ("preview", "o1-preview"), ("Stable Diffusion 3.5 Large", "Stable Diffusion 3.5 Large"),
+                   ("Large Turbo", "Stable Diffusion 3.5 Large"), ("Mochi", "Mochi 1"), ("Granite 3.0", "Granite 3.0"),
+                   ("Granite", "Granite")]
+
+
+def test_a_labs_name_for_its_model_in_frames_of_weights_and_comparison():
+    """After Mistral 7B and Mixtral were named, "fine tunes of Mistral", "also on Mistral,", "more
+    preachy than Mistral.", "below Mistral on their tests", "I've been running Mistral" are Mistral 7B
+    (the model the lab's word names, not the Mixtral said since); "more than Mistral gave us", "invested
+    in Mistral" stay the lab."""
+    text = ("Mistral 7B is out, and Mixtral too. There are twenty fine tunes of Mistral on the Hub. OpenHermes, "
+            "also on Mistral, is good. It is more preachy than Mistral. Gemma 7B is below Mistral on their tests. "
+            "I've been running Mistral on my laptop. That is more than Mistral gave us. They invested in Mistral.")
+    got = [(m.surface, m.canonical) for m in find_in_text(text, recorded="2024-02-23") if m.surface == "Mistral"]
+    assert got == [("Mistral", "Mistral 7B")] * 5 + [("Mistral", "Mistral AI")] * 2
+
+
+def test_a_family_version_without_its_letter_and_arc_after_arc_agi():
+    """"Deep Seek 2. 5" (the family written apart, the V unsaid) is DeepSeek-V2.5 and "DeepSeek 3"
+    DeepSeek-V3; "ARC is solved" after ARC-AGI was named is ARC-AGI, but "ARC" after AI2's "ARC
+    Challenge" stays ARC."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Deep Seek 2. 5 for bulk grading, and DeepSeek 3 for the rest. ARC-AGI 2 is out. People saying ARC is "
+        "solved are wrong.", recorded="2025-06-24") if m.kind in ("model", "benchmark")]
+    assert got == [("Deep Seek 2. 5", "DeepSeek-V2.5"), ("DeepSeek 3", "DeepSeek-V3"), ("ARC-AGI 2", "ARC-AGI"),
+                   ("ARC", "ARC-AGI")]
+    assert [m.canonical for m in find_in_text("ARC Challenge is easy. ARC is easy.") if m.kind == "benchmark"] == [
+        "ARC", "ARC"]
+
+
+def test_a_whole_version_set_against_by_a_verb_of_beating_or_itself():
+    """"Does three point five actually beat four, though?", "And four itself was sixty seven": GPT-4,
+    the version said alone; "we beat four teams" is a count."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "GPT-4 is out. And four itself was sixty seven. Does a fine tuned three point five actually beat four, "
+        "though? We beat four teams.", recorded="2023-08-24") if m.kind == "model"]
+    assert got == [("GPT-4", "GPT-4"), ("four", "GPT-4"), ("three point five", "GPT-3.5"), ("four", "GPT-4")]
+
+
+def test_a_name_a_lab_did_or_had_is_a_model():
+    """"Meta did Spirit LM, which", "Salesforce had Ex Gen, the 7B": names the catalog lacks that a
+    lab made; not "Apple has Siri, which" (one English-looking word) or "Google had a rough week"."""
+    got = [(m.surface, m.known) for m in find_in_text(
+        "Meta did Spirit LM, which interleaves speech. Salesforce had Ex Gen, the small one. Google had a rough "
+        "week. Apple has Siri, which is bad.", recorded="2024-10-24") if m.kind == "model"]
+    assert got == [("Spirit LM", False), ("Ex Gen", False)]
+
+
+def test_the_arena_where_models_are_ranked_or_after_the_lab_that_runs_it():
+    """"Is Gemma on the arena yet?" (a model named in the turn), "LMSYS posted a chart. The arena is a
+    vibes benchmark" (the lab that runs it named): Chatbot Arena before it was named; not "on the
+    arena it was loud" where no model is talked of."""
+    episode = _chaptered([["Gemma 7B is out. Wait, is Gemma on the arena yet?"],
+                          ["We walked across the arena floor, and on the arena it was loud."],
+                          ["LMSYS posted a chart. The arena is a vibes benchmark."]])
+    episode.published = "2024-03-01"
+    got = [(m.surface, m.canonical) for m in mentions_stage(episode).mentions if m.kind == "benchmark"]
+    assert got == [("arena", "Chatbot Arena"), ("arena", "Chatbot Arena")]
+
+
+def test_a_version_of_another_name_of_a_model_and_a_model_after_a_benchmarks_name():
+    """"Everyone calls it 3.6", "everybody says three six": the version of one of Claude 3.5 Sonnet's
+    other names ("Claude 3.6"), said alone; "On GPQA Sonnet is fifty nine": a model's variant word after
+    the benchmark it scored on (after a model's name, "Grok mini", it stays the variant of that name)."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Claude 3.5 Sonnet is out. Everyone calls it 3.6. But everybody says three six. On GPQA Sonnet is fifty "
+        "nine point four.", recorded="2024-11-25") if m.kind in ("model", "benchmark")]
+    assert got == [("Claude 3.5 Sonnet", "Claude 3.5 Sonnet"), ("3.6", "Claude 3.5 Sonnet"),
+                   ("three six", "Claude 3.5 Sonnet"), ("GPQA", "GPQA"), ("Sonnet", "Claude 3.5 Sonnet")]
+
+
+def test_a_letter_digit_code_only_one_model_has_before_its_line_is_named():
+    """"I have not touched grass since R1 came out" at an episode's start is DeepSeek-R1 (the only model
+    with that code, out by then); "the Rabbit R1" is another product, and "R1" in 2023 no model yet."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "I have not touched grass since R1 came out. The Rabbit R1 is bad.", recorded="2025-02-07")
+        if m.kind == "model"]
+    assert got == [("R1", "DeepSeek-R1")]
+    assert [m.surface for m in find_in_text("Since R1 came out, nothing.", recorded="2023-05-01")
+            if m.kind == "model"] == []
+
+
+def test_one_said_as_a_pronoun_is_no_o1_and_a_model_word_is_no_name_heard():
+    """"The pro one is basically more compute", "Olmo 3 is the fully open one", "the mini one is three
+    point eight": "one" after a determiner and its words is a pronoun, no o1 or Open-R1 by sound or
+    spelling; "a Tesla Model 3" is no o3 heard."""
+    got = [m.surface for m in find_in_text(
+        "o1 pro is out. The pro one is basically more compute. Olmo 3 is the fully open one. And the mini one "
+        "is three point eight. I drive a Tesla Model 3.", recorded="2025-06-25") if m.kind == "model"]
+    assert got == ["o1 pro", "Olmo 3"]

@@ -130,7 +130,7 @@ CLAUSE_LEADS = {"and", "but", "so", "that", "once", "because", "while", "until",
 # verbs after a subject that say it is one thing (not "four are", "four have": a count of several)
 SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"have", "'ve", "do"}
 # words before a number said alone that set it against something ("worse than four", "way below four")
-SET_AGAINST = CONTRASTS | {"below", "above"}
+SET_AGAINST = CONTRASTS | {"below", "above", "beat", "beats", "beating", "outperforms", "matches"}  # "beat four,"
 COUNTING_THAN = frozenset({"more", "less", "fewer", "other", "rather"})  # "more than four": a count, no model
 
 
@@ -158,6 +158,8 @@ def whole_version_alone(doc, i: int, covered) -> bool:
                                   for k in range(max(0, i - 5), i - 1)):
             return False  # "more than four", "more GPUs than four": a count
         return ends
+    if nxt is not None and nxt.lower_ == "itself" and i + 2 < n and doc[i + 2].lower_ in BE_FORMS:
+        return True  # "And four itself was sixty seven": a model set against what was just said
     return clause_subject(doc, i, i + 1)
 
 
@@ -320,6 +322,10 @@ IRREGULAR_PAST = frozenset(
     "got went came made took gave won beat ran hit put kept left lost felt found thought knew grew drew fell held "
     "brought bought caught taught sold told wrote broke spoke chose rose shot stood understood became began".split())
 
+# verbs whose object may be a model said by its variant word alone ("did you try mini on it?", "I use
+# mini more than preview"); their -s and -ed forms count by their shape
+OBJECT_VERBS = frozenset("try use run ask prompt test trust prefer pick".split())
+
 
 def adverb(word: str, words) -> bool:
     """Whether a lower-case ``word`` is an adverb in -ly made from a word of ``words`` ("literally",
@@ -379,9 +385,17 @@ def used_as_tool(doc, s: int, e: int) -> bool:
     prev = doc[s - 1].lower_
     if e < len(doc) and word_at(doc, e).lower() in WEIGHTS_NOUNS and prev in DETERMINERS | {"a", "an", "some"}:
         return True  # "the Mistral fine-tune zoo", "a Mistral based model"; not "if DeepSeek merges with"
-    if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS
+    if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS | {"been", "'ve"}
             or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
-        return True  # "you run Mistral at home", "on top of Mistral"
+        return True  # "you run Mistral at home", "I've been running Mistral", "on top of Mistral"
+    ends = e == len(doc) or doc[e].is_punct  # nothing of a clause of its own follows
+    made = word_said(doc, s - 2).lower() if prev == "of" and s >= 2 else ""
+    if made in WEIGHTS_NOUNS or made in ("tune", "tunes") and s >= 3 and doc[s - 3].lower_ == "fine":
+        return True  # "twenty fine tunes of Mistral", "merges of Mistral" (what is made of its weights)
+    if prev == "on" and s >= 2 and doc[s - 2].lower_ in ("also", "is", "'s", "was", "are", "all") and ends:
+        return True  # "Dolphin two point two is on Mistral.", "OpenHermes 2.5, also on Mistral,": built on it
+    if prev in ("than", "below", "above") and (ends or e < len(doc) and doc[e].lower_ in ("now", "on", "at")):
+        return True  # "more preachy than Mistral.", "Gemma 7B below Mistral on their tests" (not "than Mistral gave")
     if prev == "to":
         return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
     return (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
@@ -436,7 +450,8 @@ def name_at(doc, i: int, covered) -> int:
 
 # verbs with which a lab puts out a model ("OpenAI put out Shap E", "DeepMind published FunSearch")
 RELEASE_VERBS = {"released", "releases", "shipped", "ships", "launched", "launches", "dropped", "drops", "unveiled",
-                 "unveils", "announced", "announces", "published", "publishes", "open-sourced", "debuted", "introduced"}
+                 "unveils", "announced", "announces", "published", "publishes", "open-sourced", "debuted", "introduced",
+                 "did", "had", "has", "made", "built", "trained"}  # "Berkeley did Koala", "Salesforce had Ex Gen,"
 RELEASE_ADVERBS = {"also", "just", "finally", "quietly", "now", "then", "even", "already"}
 
 

@@ -399,9 +399,12 @@ class Compiled:
         _customize_tokenizer(nlp)
         self.by_version = versions_of(catalog)
         self.version_words: dict[str, list] = {}  # "2.0flash" -> the models said so, across families
+        self.by_code: dict[str, list] = {}  # "r1" -> the models of any family with that letter-digit version
         for (_, v), entry in self.by_version.items():
             if v[:1].isdigit() and not v.replace(".", "").isdigit():
                 self.version_words.setdefault(v, []).append(entry)
+            if re.fullmatch(r"[a-z]\d{1,2}", v) and entry not in self.by_code.get(v, ()):
+                self.by_code.setdefault(v, []).append(entry)
         versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
         versions |= {f"{v[:-1]}.0" for _, v in self.by_version if re.fullmatch(r"\d+o", v)}  # "4. 0": 4o heard
         o_names = frozenset("".join(atoms(e.name)[:2]) for e in catalog.entries
@@ -533,7 +536,8 @@ class Compiled:
                     self.short_of[key].append(e)
         self.family_names: dict[str, list[tuple[tuple[str, ...], object]]] = {}  # first atom -> (atoms, family)
         for fam in catalog.families.values():
-            for text in [fam.name, *fam.aliases, *fam.asr, *fam.cased]:
+            names = [fam.name, *fam.aliases, *fam.asr, *fam.cased]
+            for text in names + [v for name in names for v in _spoken_variants(name)]:  # "Deep Seek 2. 5"
                 said = tuple(self._norm_doc_atoms(text))
                 if said and (said, fam) not in self.family_names.get(said[0], []):
                     self.family_names.setdefault(said[0], []).append((said, fam))
@@ -567,6 +571,7 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
     what its name adds to its family's ("DeepSeek-V3" -> "v3"); "4o" may also be said "4.0" (ASR
     writes the letter o as a zero)."""
     out: dict[tuple[str, str], object] = {}
+    aliased = []
     for e in catalog.entries:
         if not e.family or e.kind != "model":
             continue
@@ -574,11 +579,17 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
         fam = atoms(e.family)
         if atoms(e.name)[:len(fam)] == fam and len(atoms(e.name)) > len(fam):
             said.append("".join(atoms(e.name)[len(fam):]))
+        for alias in e.aliases:  # the versions of its other names ("Claude 3.6"), once every model's own is in
+            a = atoms(alias)
+            if a[:len(fam)] == fam and len(a) > len(fam) and a[len(fam)][:1].isdigit():
+                aliased.append((e.family, "".join(a[len(fam):]), e))
         for v in said:
             v = v.lower().replace(" ", "")
             out.setdefault((e.family, v), e)
             if (m := re.fullmatch(r"(\d{1,2})o([a-z]*)", v)) is not None:  # "4. 0 mini" is 4o mini
                 out.setdefault((e.family, f"{m[1]}.0{m[2]}"), e)
+    for fam_name, v, e in aliased:
+        out.setdefault((fam_name, v), e)
     prefixes: dict[tuple[str, str], dict] = {}  # (family, "3.7") -> the models whose version starts so, by name
     for (fam, v), e in out.items():
         m = _DECIMAL_PREFIX.match(v) or _DECIMAL_SUFFIX.search(v)  # "3.7 Sonnet"; "Opus 4.1"

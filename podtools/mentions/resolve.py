@@ -19,11 +19,11 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT,
-                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OWNERS, RESULT_NOUNS, SIZE_LIST_WORDS,
-                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS,
-                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, corrected_before,
-                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, RESULT_NOUNS,
+                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
+                   VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
+                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
                    whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
@@ -139,6 +139,7 @@ class Resolver:
         self.base = 0  # token offset of the current doc within the whole transcript
         self._chapter_start = 0  # token position where the current chapter began
         self._benchmarks: list[int] = []  # token positions of the benchmarks named (the latest ones), sorted
+        self._named_orgs: set[str] = set()  # the labs named in the episode ("LMSYS": its benchmarks' names)
         self._named_benchmarks: dict[str, Entry] = {}  # every benchmark named in the episode, latest last
         # (bounded by the catalog: "best on Verified" an hour after SWE-bench Verified was named)
 
@@ -295,6 +296,9 @@ class Resolver:
             if how != "not" and e - s > 1 and entry.not_ and self._idiom(doc, s, e, entry):
                 covered[s:e] = [True] * (e - s)
                 continue  # 'a challenging "needle-in-a-haystack" task': the idiom, with words between
+            if how == "cased" and e - s == 1 and entry.kind == "benchmark":
+                entry = self._longer_benchmark(entry, doc[s].lower_, [p.entry for p in prims if p.entry is not None])
+                # ("ARC is solved" after ARC-AGI was named)
             if how == "cased" and e - s == 1 and entry.kind == "model" and self._cased_guess(doc, s, e, entry):
                 continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
             for t in range(s, e):
@@ -354,7 +358,7 @@ class Resolver:
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s])
+                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -364,13 +368,16 @@ class Resolver:
         if self.phonetic is not None:  # "mixed rail", "Gwen 3", "Fy 4": heard as other words
             for hit in self.phonetic.search(doc, covered, self._discussed, sizes, self._benchmark_talk,
                                             self._possible):
+                if self._pronoun_one(doc, hit.start, hit.end) or doc[hit.start].lower_ in MODEL_CUES:
+                    continue  # "the pro one", "the fully open one", "the Sal Khan one": "one" is a pronoun
+                    # there, no o1; "a Tesla Model 3": a model word, no name heard
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = table(doc).norm
             for hit in self.fuzzy.search(norms, covered, table(doc).text):
-                if not self._possible(hit.entry):
-                    continue  # "large V2" in 2023 is no Mistral Large 2
+                if not self._possible(hit.entry) or self._pronoun_one(doc, hit.start, hit.end):
+                    continue  # "large V2" in 2023 is no Mistral Large 2; "the fully open one" no Open-R1
                 if hit.end - hit.start == 1 and not_this_name(doc, hit.start, hit.end, self.fuzzy.is_word):
                     continue  # "my aunt Emma Lou", "Hi Emma.": a person, not Gemma misheard
                 one = norms[hit.start]
@@ -398,6 +405,8 @@ class Resolver:
             if entry.kind == "benchmark":
                 self._named_benchmarks.pop(entry.name, None)
                 self._named_benchmarks[entry.name] = entry
+            elif entry.kind == "org":
+                self._named_orgs.add(entry.name)
         self._doc_hist, self._doc_pos = [], []
         if self.unknown_on:
             refs += self._unknown_shaped(doc, covered, sizes)
@@ -461,6 +470,8 @@ class Resolver:
                 known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[:-2]}"))
             if known is None and version[:1] in ("V", "v") and version[1:].isdigit():  # "Claude v1" is Claude 1
                 known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}{version[1:]}"))
+            if known is None and version[:1].isdigit():  # "DeepSeek 2.5" is DeepSeek-V2.5 (the letter unsaid)
+                known = self.c.by_atoms.get(atoms(f"{fam.name}{fam.sep}V{version}"))
             if (known is None and len(version) == 2 and version.isdigit() and version[0] != "0"
                     and not (end < n and doc[end].norm_ in SIZE_UNITS)):
                 # "Gemini 25 Pro", "Llama 31": the point of a known version lost (not "Llama 70": 7.0 is
@@ -674,6 +685,12 @@ class Resolver:
                     and not (t > 0 and tb.lower[t - 1] in OWNERS | {"a", "an"})):
                 # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "a V8", "6r7a1")
                 hit = self._unlisted_code(t, end, version)
+                owners = [c for c in self.c.by_code.get(version, ()) if self._possible(c)]
+                if (hit is None and len(owners) == 1 and tb.text[t] in ("R", "K", "V") and not tb.ws[t]
+                        and not (t > 0 and doc[t - 1].is_title and not sentence_start(doc, t - 1))):
+                    # "since R1 came out", before DeepSeek-R1 is named: a code one model has, written as
+                    # one word (not "the Rabbit R1", another product's)
+                    hit = _Prim(t, end, owners[0], "short", CONFIDENCE["short"])
             if hit is not None:
                 said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
                 if said_size is not None and hit.entry is not None and said_size in hit.entry.sizes:
@@ -727,8 +744,10 @@ class Resolver:
                                                 for t in range(max(0, s - 10), min(n, e + 10))))):
                 continue  # a context length said as a model ("the 32K" of GPT-4) has its determiner and
                 # talk of context or price near it: not "costs 8K a year", "has 32K context", "the 8K TV"
-            if s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct:
-                continue  # "Grok mini": a variant of the name just said, one the catalog does not list
+            if (s > 0 and covered[s - 1] and doc[s - 1].whitespace_ and not doc[s - 1].is_punct
+                    and getattr(self.c.ids.get(doc[s - 1].ent_id_, (None,))[0], "kind", "") != "benchmark"):
+                continue  # "Grok mini": a variant of the name just said, one the catalog does not list (not
+                # "on GPQA Sonnet is 59": a benchmark's name, then the model scored on it)
             device = s > 1 and tb.digit[s - 1] and not covered[s - 2] and CAMEL.match(tb.text[s - 2])
             if s > 0 and doc[s - 1].whitespace_ and (product_name(doc[s - 1]) or CHIP.match(word_said(doc, s - 1))
                                                      or device):
@@ -784,11 +803,15 @@ class Resolver:
                         or (doc[s].text[:1].isupper() and e < n  # "Verified is the 500 problems",
                             and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # not "Verified accounts"
                 pick = self._benchmark_said(cands, self.base + s) if said else None
+                if (pick is None and said_on and len(cands) == 1 and self._possible(cands[0])
+                        and any(entry.kind in ("model", "family") for entry in self._said_here(self.base + s))):
+                    pick = cands[0]  # "is Gemma on the arena yet?": where models are ranked, one named in the turn
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
             if (bare and not (verb or compared) and name in self.c.lower_short and prev not in NOT_OBJECT_OF
-                    and (prev in self.stop or verb_form(prev) or prev in IRREGULAR_PAST) and phrase_ends):
+                    and (prev in self.stop or verb_form(prev) or prev in IRREGULAR_PAST or prev in OBJECT_VERBS)
+                    and phrase_ends):
                 # "thirty a week for preview.", "I asked preview to", "moved anything to mini?": a variant
                 # word the catalog writes in lower case, the object of a verb or a preposition with no
                 # determiner, is the variant the chapter named itself (not "research preview", "magnum opus")
@@ -929,10 +952,10 @@ class Resolver:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
                 self._said.add(p.entry.name)
 
-    def _made_by(self, org: Entry, pos: int, before: list[_Prim]) -> Optional[Entry]:
+    def _made_by(self, org: Entry, pos: int, before: list[_Prim], word: str = "") -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
-        the chapter), one of its model families where it has any (its chat models, not "Janus");
-        else its only family."""
+        the chapter), one of its model families where it has any (its chat models, not "Janus"),
+        one named by ``word`` (the lab's name as said) first; else its only family."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -941,7 +964,30 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
-        return next((e for e in said if made(e)), families[0] if len(families) == 1 else None)
+        # a model named by the lab's word first ("running Mistral": Mistral 7B, not the Mixtral said since)
+        return next((e for e in said if made(e) and atoms(e.name)[:1] == (word,)),
+                    next((e for e in said if made(e)), families[0] if len(families) == 1 else None))
+
+    def _longer_benchmark(self, entry: Entry, word: str, here: list[Entry]) -> Entry:
+        """A benchmark named by an English word in capitals ("ARC"), said alone, is the one named in
+        the episode (or ``here``, earlier in this doc) whose name it begins (ARC-AGI), unless itself
+        was named (AI2's ARC Challenge)."""
+        named = [*self._named_benchmarks.values(), *(h for h in here if h.kind == "benchmark")]
+        if self.fuzzy is None or not self.fuzzy.is_word(word) or entry in named:
+            return entry
+        head = atoms(entry.name)
+        return next((b for b in reversed(named) if b is not entry and atoms(b.name)[:len(head)] == head), entry)
+
+    @staticmethod
+    def _pronoun_one(doc, s: int, e: int) -> bool:
+        """Whether ``doc[s:e]`` ends in "one" said as a pronoun: after a determiner and the words
+        that describe it ("the pro one", "a fully open one", "the Sal Khan one")."""
+        if doc[e - 1].lower_ != "one":
+            return False
+        k = s - 1
+        while k >= 0 and s - k <= 4 and doc[k].is_alpha and doc[k].lower_ not in DETERMINERS | {"a", "an"}:
+            k -= 1
+        return k >= 0 and doc[k].lower_ in DETERMINERS | {"a", "an"}
 
     def _english(self, word: str) -> bool:
         """Whether a lower-case word is English: a dictionary word, or two run together ("screenshot")."""
@@ -1035,18 +1081,24 @@ class Resolver:
             return None  # only the most recent model counts
         return None
 
+    def _said_here(self, pos: int) -> list[Entry]:
+        """The names said in the current doc before ``pos`` (global), nearest first."""
+        k = bisect.bisect_left(self._doc_pos, pos)
+        return [entry for _, entry, _ in reversed(self._doc_hist[:k])]
+
     def _benchmark_said(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         """The one of ``cands`` (benchmarks said by a word of their name, "Verified", "Arena") whose
         line was named earlier in the episode: itself, its parent or a sibling (SWE-bench)."""
-        k = bisect.bisect_left(self._doc_pos, pos)
-        said = [entry for _, entry, _ in reversed(self._doc_hist[:k])]  # this doc's, nearest first
+        said = self._said_here(pos)  # this doc's, nearest first
         for entry in (*said, *reversed(self._named_benchmarks.values())):  # then the episode's, latest first
             if entry.kind != "benchmark":
                 continue
             for c in cands:
                 if entry is c or (c.parent and c.parent in (entry.name, entry.parent)):
                     return c
-        return None
+        # or the lab that runs it ("LMSYS ... the arena"), named in this doc or the episode
+        return next((c for c in cands if c.org and (c.org in self._named_orgs or any(
+            entry.name == c.org for entry in said))), None)
 
     def _named_variant(self, cands: list[Entry], pos: int) -> Optional[Entry]:
         """The one of ``cands`` named last in the current discussion, if any is."""
