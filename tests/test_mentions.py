@@ -1880,3 +1880,14 @@ def test_one_said_as_a_pronoun_is_no_o1_and_a_model_word_is_no_name_heard():
         "o1 pro is out. The pro one is basically more compute. Olmo 3 is the fully open one. And the mini one "
         "is three point eight. I drive a Tesla Model 3.", recorded="2025-06-25") if m.kind == "model"]
     assert got == ["o1 pro", "Olmo 3"]
+
+
+def test_a_benchmark_named_before_heard_as_a_first_name_where_scores_are_said():
+    """After AIME was named, "on Aimee", "the Amy number", "per Amy question" are AIME heard as a
+    first name of its sound; "Amy from accounting", "my sister Amy", "I met Amy in the lobby" are
+    people, and "Math problems" English."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "AIME 2024 is the test. Going to seventy-four on Aimee is not normal. The Amy number matters. Tokens per "
+        "Amy question went up. Amy from accounting says hi. My sister Amy is here. I met Amy in the lobby. "
+        "Math problems are hard.", recorded="2025-06-13") if m.kind == "benchmark"]
+    assert got == [("AIME 2024", "AIME"), ("Aimee", "AIME"), ("Amy", "AIME"), ("Amy", "AIME")]

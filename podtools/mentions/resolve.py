@@ -19,16 +19,16 @@ from typing import Optional
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT,
-                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, RESULT_NOUNS,
-                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
-                   VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface,
-                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   whole_version_alone, word_before, word_said)
+                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, PERSON_TITLES,
+                   RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS,
+                   UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb,
+                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
+                   version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
-from .phonetic import CUES, NEAR, PhoneticIndex
+from .phonetic import CUES, NEAR, SCORE_WORDS, SCORED_PREV, PhoneticIndex, sound
 from .text import atoms, digits_of
 
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
@@ -372,6 +372,7 @@ class Resolver:
                     continue  # "the pro one", "the fully open one", "the Sal Khan one": "one" is a pronoun
                     # there, no o1; "a Tesla Model 3": a model word, no name heard
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
+            prims += self._benchmarks_heard_as_names(doc, covered, prims)
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = table(doc).norm
@@ -977,6 +978,29 @@ class Resolver:
             return entry
         head = atoms(entry.name)
         return next((b for b in reversed(named) if b is not entry and atoms(b.name)[:len(head)] == head), entry)
+
+    def _benchmarks_heard_as_names(self, doc, covered, prims: list[_Prim]) -> list[_Prim]:
+        """A benchmark named in the episode, heard later as a first name of the same sound ("Amy" for
+        AIME), where a benchmark's name stands: "on Amy,", "the Amy number", "per Amy question";
+        not "Amy from accounting", "my sister Amy"."""
+        named = {*self._named_benchmarks.values(), *(p.entry for p in prims if p.entry is not None)}
+        out = []
+        for i, tok in enumerate(doc):
+            if covered[i] or not tok.is_title or len(tok) < 3 or not tok.is_alpha or self._english(tok.lower_):
+                continue  # (not "Human votes", "Math problems": English words)
+            prev = doc[i - 1].lower_ if i > 0 else ""
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if not (prev in SCORED_PREV | {"per"} or nxt is not None and (
+                    nxt.lower_ in SCORE_WORDS | RESULT_NOUNS | {"problems"} or nxt.like_num)):
+                continue
+            if prev in PERSON_TITLES or prev in OWNERS or nxt is not None and nxt.is_title:
+                continue  # "my sister Amy", "on Amy Smith's blog"
+            heard = list({x.entry.name: x.entry for x in self.phonetic.by_sound.get(sound(tok.lower_), ())
+                          if x.entry in named and x.entry.kind == "benchmark"}.values())
+            if len(heard) == 1:
+                out.append(_Prim(i, i + 1, heard[0], "sound", CONFIDENCE["sound"]))
+                covered[i] = True
+        return out
 
     @staticmethod
     def _pronoun_one(doc, s: int, e: int) -> bool:
