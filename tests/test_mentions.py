@@ -1840,14 +1840,18 @@ def test_a_name_a_lab_did_or_had_is_a_model():
 
 def test_the_arena_where_models_are_ranked_or_after_the_lab_that_runs_it():
     """"Is Gemma on the arena yet?" (a model named in the turn), "LMSYS posted a chart. The arena is a
-    vibes benchmark" (the lab that runs it named): Chatbot Arena before it was named; not "on the
-    arena it was loud" where no model is talked of."""
+    vibes benchmark" (the lab that runs it named), "the arena is what I look at" (after a benchmark was
+    named in the chapter): Chatbot Arena before it was named; not "on the arena it was loud" where no
+    model is talked of, nor "at the arena", "inside the arena" (a place)."""
     episode = _chaptered([["Gemma 7B is out. Wait, is Gemma on the arena yet?"],
                           ["We walked across the arena floor, and on the arena it was loud."],
-                          ["LMSYS posted a chart. The arena is a vibes benchmark."]])
+                          ["LMSYS posted a chart. The arena is a vibes benchmark."],
+                          ["MMLU is saturated. Honestly the arena is what I look at.",
+                           "We went to a hockey game at the arena. Inside the arena it was hot."]])
     episode.published = "2024-03-01"
     got = [(m.surface, m.canonical) for m in mentions_stage(episode).mentions if m.kind == "benchmark"]
-    assert got == [("arena", "Chatbot Arena"), ("arena", "Chatbot Arena")]
+    assert got == [("arena", "Chatbot Arena"), ("arena", "Chatbot Arena"), ("MMLU", "MMLU"),
+                   ("arena", "Chatbot Arena")]
 
 
 def test_a_version_of_another_name_of_a_model_and_a_model_after_a_benchmarks_name():
@@ -1891,3 +1895,47 @@ def test_a_benchmark_named_before_heard_as_a_first_name_where_scores_are_said():
         "Amy question went up. Amy from accounting says hi. My sister Amy is here. I met Amy in the lobby. "
         "Math problems are hard.", recorded="2025-06-13") if m.kind == "benchmark"]
     assert got == [("AIME 2024", "AIME"), ("Aimee", "AIME"), ("Amy", "AIME"), ("Amy", "AIME")]
+
+
+def test_yi_written_as_a_name_is_the_family_and_a_number_said_in_words_no_version():
+    """"Yi chat fine-tunes", "get to Yi", "the Yi license": 01.AI's family, written as a name; "Yi two
+    hundred K" is Yi and a context length, no "Yi-2"; "yi" in lower case is nothing."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Yi 34B is out. I saw Yi chat fine-tunes. The Yi license is odd. I threw it at Yi two hundred K. "
+        "The yi sound.", recorded="2023-11-24") if m.kind == "model"]
+    assert got == [("Yi 34B", "Yi-34B"), ("Yi", "Yi"), ("Yi", "Yi"), ("Yi", "Yi")]
+
+
+def test_codenames_of_openai_models_written_as_names():
+    """"Strawberry is real", "the jump from GPT-4 to Orion": the codenames of o1 and GPT-4.5 as reported
+    in 2024 (no guess before: "Strawberry" in 2023 is the fruit); "the Orion glasses", "Strawberry
+    shortcake" are other things."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Strawberry is real, apparently. The jump from GPT-4 to Orion is smaller. Meta showed the Orion glasses. "
+        "Strawberry shortcake is great.", recorded="2024-11-15") if m.kind == "model"]
+    assert got == [("Strawberry", "Strawberry"), ("GPT-4", "GPT-4"), ("Orion", "Orion")]
+    assert [m.surface for m in find_in_text("Strawberry is a fruit.", recorded="2023-05-01")] == []
+
+
+def test_a_labs_name_for_its_model_in_a_later_chapter_is_the_model_the_episode_named():
+    """"Tell us which fine-tune of Mistral you use" in the mailbag, Mistral 7B named in an earlier
+    chapter: the lab's model the episode talked about (no Mistral model is talked about in this one)."""
+    episode = _chaptered([["Mistral 7B is out and it is great."], ["Okay, Gemini news now."],
+                          ["Tell us which fine-tune of Mistral you use."]])
+    episode.published = "2023-10-20"
+    got = [(m.surface, m.canonical) for m in mentions_stage(episode).mentions if m.surface == "Mistral"]
+    assert got == [("Mistral", "Mistral 7B")]
+
+
+def test_sizes_listed_with_articles_or_first_in_a_list():
+    """"Gemma 3 is out. There's a one B, a four B, a twelve B and a twenty seven B": sizes said in words
+    with "a", each one of a list; "Llama 3 came out, eight B and seventy B": the first of a list too;
+    "a seven B beating a seventy B" is no list."""
+    got = [(m.surface, m.canonical, m.size) for m in find_in_text(
+        "Gemma 3 is out. There's a one B, a four B, a twelve B and a twenty seven B. A seven B beating a "
+        "seventy B.", recorded="2025-03-14") if m.kind == "model"]
+    assert got == [("Gemma 3", "Gemma 3", None), ("one B", "Gemma 3", "1B"), ("four B", "Gemma 3", "4B"),
+                   ("twelve B", "Gemma 3", "12B"), ("twenty seven B", "Gemma 3", "27B")]
+    got = [(m.surface, m.canonical, m.size) for m in find_in_text(
+        "Llama 3 came out April eighteenth, eight B and seventy B.", recorded="2024-05-10") if m.kind == "model"]
+    assert got == [("Llama 3", "Llama 3", None), ("eight B", "Llama 3", "8B"), ("seventy B", "Llama 3", "70B")]

@@ -68,6 +68,9 @@ SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said on
 # words between the sizes of a list ("the 8B and the 70B", "7B, 13B, and 34B"; "the" not after a
 # name's own size: "on LLaMA 65 B, and the nine B is" starts another clause) and the words that open
 # one ("Three sizes, seven B, thirteen B")
+# prepositions of place before "the" that make a word in lower case a place ("inside the arena", "at the arena")
+PLACE_PREPOSITIONS = frozenset({"in", "inside", "into", "at", "across", "around", "outside", "near", "through",
+                                "behind"})
 LIST_GLUE = frozenset({",", "and", "or", "the", "plus", "then", ";"})
 SIZE_LIST_WORDS = frozenset({"sizes", "size", "flavors", "flavours", "variants"})
 LETTER_DOT = re.compile(r"^[A-Z]\.$")  # "O." of "O. 1 mini": a letter said alone

@@ -20,11 +20,11 @@ from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
                    COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT,
                    LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, PERSON_TITLES,
-                   RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS,
-                   UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb,
-                   plain_english, product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form,
-                   version_alone, whole_version_alone, word_before, word_said)
+                   PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
+                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
+                   clause_subject, clean_surface, corrected_before, introduced_names, month_of, months_apart,
+                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -172,9 +172,12 @@ class Resolver:
                           and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)
                                            or doc[s - 1].ent_id_ and doc[s - 1].ent_type_ != "PT_NOT"))
                                or (e < len(doc) and doc[e].lower_ in MODEL_CUES)  # "Qwen 2. 5 32 B"
-                               or s > 0 and doc[s - 1].lower_ in LIST_GLUE and (  # "sizes, seven B, thirteen B"
-                                   any(doc[t].lower_ in SIZE_LIST_WORDS for t in range(max(0, s - 3), s))
-                                   or any(s - 4 <= end <= s for end in out.values()))))
+                               or s > 0 and doc[s - 1].lower_ in LIST_GLUE | {"a", "an"} and (  # "sizes, seven B,
+                                   any(doc[t].lower_ in SIZE_LIST_WORDS for t in range(max(0, s - 3), s))  # thirteen B"
+                                   or any(s - 5 <= end <= s for end in out.values()) and (
+                                       doc[s - 1].lower_ in LIST_GLUE or s > 1 and doc[s - 2].lower_ in LIST_GLUE)
+                                   or e < len(doc) and doc[e].lower_ in (",", "and", "or")  # "a one B, a four B"
+                                   and any(doc[t].text.rstrip(".,") == "B" for t in range(e + 1, min(len(doc), e + 5))))))
                 if not spaced:
                     continue
             if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_ and not doc[e - 1].text.endswith("-"):
@@ -443,6 +446,8 @@ class Resolver:
             whole = [t.norm_.split(".")[0] for t in doc[s + 1:e] if any(ch.isalpha() for ch in t.text)]
             if any(w.isdigit() and int(w) >= 13 for w in whole):
                 continue  # "Kimi sixty nine, DeepSeek sixty six": scores said in words, not versions
+            if whole and e < n and doc[e].lower_ in ("hundred", "thousand", "million", "k"):
+                continue  # "Yi two hundred K": a number said in words (a context length), no "Yi-2"
             clash = [p for p in prims if p.s < e and s < p.e]
             if any(p.entry is not None and p.entry.kind not in ("family", "org") for p in clash):
                 continue
@@ -515,7 +520,7 @@ class Resolver:
             another size of it ("Aya Expanse 8B and 32B", "the three B, the seven B"), or first after
             "sizes" ("Two sizes, nine B and eighty B": the model named last)."""
             i = s - 1
-            while i >= 0 and doc[i].lower_ in LIST_GLUE:
+            while i >= 0 and doc[i].lower_ in LIST_GLUE | {"a", "an"}:
                 i -= 1
             if i < 0 or i == s - 1:
                 return None  # nothing between: "8B 32B" is no list
@@ -800,13 +805,18 @@ class Resolver:
             if benchmarks:  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
-                said = (inside or scored_on or prev == "the"  # "filter the arena to English", "on the arena it"
-                        or (doc[s].text[:1].isupper() and e < n  # "Verified is the 500 problems",
-                            and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # not "Verified accounts"
-                pick = self._benchmark_said(cands, self.base + s) if said else None
-                if (pick is None and said_on and len(cands) == 1 and self._possible(cands[0])
-                        and any(entry.kind in ("model", "family") for entry in self._said_here(self.base + s))):
-                    pick = cands[0]  # "is Gemma on the arena yet?": where models are ranked, one named in the turn
+                placed = (prev == "the" and not inside and s >= 2  # "at the arena" (not "models in the Arena")
+                          and doc[s - 2].lower_ in PLACE_PREPOSITIONS)
+                said = not placed and (inside or scored_on or prev == "the"  # "filter the arena to English", "on
+                                       or (doc[s].text[:1].isupper() and e < n  # the arena it", "Verified is the
+                                           and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # 500 problems" (not
+                pick = self._benchmark_said(cands, self.base + s) if said else None  # "Verified accounts")
+                if (pick is None and len(cands) == 1 and self._possible(cands[0]) and said
+                        and (said_on or prev == "the")
+                        and (any(entry.kind in ("model", "family") for entry in self._said_here(self.base + s))
+                             or prev == "the" and self._benchmark_talk(s))):
+                    pick = cands[0]  # "is Gemma on the arena yet?": where models are ranked, one named in the
+                    # turn; "the arena is what I look at" where benchmarks are talked about (not "inside the arena")
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
@@ -965,6 +975,9 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
+        if not any(made(e) for e in said):  # none of its models talked about now: the one it is known for
+            # in this episode ("fine-tune of Mistral" in a listener question, Mistral 7B named an hour ago)
+            said += [e for _, e, _ in reversed(self.history) if e.kind in ("model", "family")]
         # a model named by the lab's word first ("running Mistral": Mistral 7B, not the Mixtral said since)
         return next((e for e in said if made(e) and atoms(e.name)[:1] == (word,)),
                     next((e for e in said if made(e)), families[0] if len(families) == 1 else None))
