@@ -26,8 +26,9 @@ _STR_FIELDS = {"name", "org", "family", "version", "released", "parent", "full_n
 _LIST_FIELDS = {"sizes", "aliases", "asr", "cased", "short", "not"}
 _BOOL_FIELDS = {"standalone"}
 # words that brands spell their own way, and speech recognition writes as the word ("Flash-Lite"
-# heard "Flash Light"): every name with one is also matched, as a garble, with the word
-HEARD_AS = {"lite": "Light"}
+# heard "Flash Light", "SD XL" heard "SD Excel"): every name with one is also matched, as a garble,
+# with the word
+HEARD_AS = {"lite": "Light", "xl": "Excel"}
 _HEARD = re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(HEARD_AS) + r")(?![^\W\d_])")
 _ALLOWED = {
     "family": {"name", "org", "sep", "standalone", "aliases", "asr", "cased", "not"},

@@ -72,13 +72,16 @@ SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said on
 PLACE_PREPOSITIONS = frozenset({"in", "inside", "into", "at", "across", "around", "outside", "near", "through",
                                 "behind"})
 LIST_GLUE = frozenset({",", "and", "or", "the", "plus", "then", ";"})
-SIZE_LIST_WORDS = frozenset({"sizes", "size", "flavors", "flavours", "variants"})
+SIZE_LIST_WORDS = frozenset({"sizes", "flavors", "flavours", "variants"})  # (not "as for size, 70B is")
 LETTER_DOT = re.compile(r"^[A-Z]\.$")  # "O." of "O. 1 mini": a letter said alone
 # words before a name that make it a person's ("my uncle Claude", "Dr Gemma")
 PERSON_TITLES = {"uncle", "aunt", "auntie", "cousin", "grandpa", "grandma", "grandfather", "grandmother", "nephew",
-                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother", "friend", "buddy", "colleague",
-                 "coworker", "boss", "wife", "husband", "son", "daughter", "mom", "dad", "mother", "father",
-                 "neighbor", "neighbour", "roommate", "boyfriend", "girlfriend"}
+                 "niece", "mr", "mrs", "ms", "dr", "saint", "st", "sister", "brother", "son", "daughter", "mom",
+                 "dad", "mother", "father", "wife", "husband"}
+# people one also calls a model ("my buddy ChatGPT"): a title of a person only before a person's name
+# ("my friend Aya", "my neighbor Claude"), not before one written as no word is
+SOCIAL_TITLES = {"friend", "buddy", "colleague", "coworker", "boss", "neighbor", "neighbour", "roommate", "boyfriend",
+                 "girlfriend"}
 # what a benchmark has, said after a word of its name ("the arena score", "the arena problem")
 RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "results", "ranking", "rankings", "rank",
                           "leaderboard", "elo", "rating", "ratings", "problem", "votes", "questions", "tasks"})
@@ -133,7 +136,7 @@ CLAUSE_LEADS = {"and", "but", "so", "that", "once", "because", "while", "until",
 # verbs after a subject that say it is one thing (not "four are", "four have": a count of several)
 SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"have", "'ve", "do"}
 # words before a number said alone that set it against something ("worse than four", "way below four")
-SET_AGAINST = CONTRASTS | {"below", "above", "beat", "beats", "beating", "outperforms", "matches"}  # "beat four,"
+SET_AGAINST = CONTRASTS | {"below", "above", "beat", "beats"}  # "does it beat four, though?"
 COUNTING_THAN = frozenset({"more", "less", "fewer", "other", "rather"})  # "more than four": a count, no model
 
 
@@ -161,8 +164,10 @@ def whole_version_alone(doc, i: int, covered) -> bool:
                                   for k in range(max(0, i - 5), i - 1)):
             return False  # "more than four", "more GPUs than four": a count
         return ends
-    if nxt is not None and nxt.lower_ == "itself" and i + 2 < n and doc[i + 2].lower_ in BE_FORMS:
-        return True  # "And four itself was sixty seven": a model set against what was just said
+    if (nxt is not None and nxt.lower_ == "itself" and i + 2 < n and doc[i + 2].lower_ in BE_FORMS
+            and (sentence_start(doc, i) or prev == "," or prev in CLAUSE_LEADS)):
+        return True  # "And four itself was sixty seven": a model set against what was just said (not "Step
+        # four itself was trivial")
     return clause_subject(doc, i, i + 1)
 
 
@@ -211,6 +216,7 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
         return ""
     prev = doc[s - 1]
     if (prev.lower_.rstrip(".") in PERSON_TITLES or prev.lower_ == "named"
+            or prev.lower_ in SOCIAL_TITLES and not written_as_no_word(doc[s].text)
             or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"
     greeted = prev.lower_ in GREETINGS or (prev.text == "," and s >= 2 and doc[s - 2].lower_ in GREETINGS)
@@ -391,18 +397,27 @@ def used_as_tool(doc, s: int, e: int) -> bool:
     if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS | {"been", "'ve"}
             or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
         return True  # "you run Mistral at home", "I've been running Mistral", "on top of Mistral"
-    ends = e == len(doc) or doc[e].is_punct  # nothing of a clause of its own follows
     made = word_said(doc, s - 2).lower() if prev == "of" and s >= 2 else ""
     if made in WEIGHTS_NOUNS or made in ("tune", "tunes") and s >= 3 and doc[s - 3].lower_ == "fine":
         return True  # "twenty fine tunes of Mistral", "merges of Mistral" (what is made of its weights)
-    if prev == "on" and s >= 2 and doc[s - 2].lower_ in ("also", "is", "'s", "was", "are", "all") and ends:
-        return True  # "Dolphin two point two is on Mistral.", "OpenHermes 2.5, also on Mistral,": built on it
-    if prev in ("than", "below", "above") and (ends or e < len(doc) and doc[e].lower_ in ("now", "on", "at")):
-        return True  # "more preachy than Mistral.", "Gemma 7B below Mistral on their tests" (not "than Mistral gave")
     if prev == "to":
         return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
     return (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
             and doc[s - 3].lower_ in REFERRING_PRONOUNS)
+
+
+def compared_or_built_on(doc, s: int, e: int) -> bool:
+    """Whether the lab's name at ``doc[s:e]`` may stand for its model by where it is said, once that
+    model is talked about: set against a model ("more preachy than Mistral.", "Gemma 7B below Mistral
+    on their tests"; not "than Mistral gave") or what a model is built on ("OpenHermes 2.5, also on
+    Mistral,"). Labs are compared and bet on too ("spent more than DeepSeek", "all eyes are on
+    DeepSeek"): the caller asks that one of the lab's models be under discussion."""
+    if s < 2 or e < len(doc) and doc[e].lower_ in ("'s", "’s"):
+        return False
+    prev, ends = doc[s - 1].lower_, e == len(doc) or doc[e].is_punct
+    if prev == "on" and doc[s - 2].lower_ in ("also", "is", "'s", "was", "are", "all") and ends:
+        return True
+    return prev in ("than", "below", "above") and (ends or e < len(doc) and doc[e].lower_ in ("now", "on", "at"))
 
 
 def built_on(doc, s: int) -> bool:
@@ -453,8 +468,7 @@ def name_at(doc, i: int, covered) -> int:
 
 # verbs with which a lab puts out a model ("OpenAI put out Shap E", "DeepMind published FunSearch")
 RELEASE_VERBS = {"released", "releases", "shipped", "ships", "launched", "launches", "dropped", "drops", "unveiled",
-                 "unveils", "announced", "announces", "published", "publishes", "open-sourced", "debuted", "introduced",
-                 "did", "had", "has", "made", "built", "trained"}  # "Berkeley did Koala", "Salesforce had Ex Gen,"
+                 "unveils", "announced", "announces", "published", "publishes", "open-sourced", "debuted", "introduced"}
 RELEASE_ADVERBS = {"also", "just", "finally", "quietly", "now", "then", "even", "already"}
 
 
@@ -475,8 +489,10 @@ def introduced_names(doc, low: list[str], covered, is_word: Callable[[str], bool
     out: list[tuple[int, int, str]] = []  # (``low``: the tokens' lower-case texts, read once for the doc)
     n = len(doc)
 
-    def kind_of(k: int) -> str:
-        return KIND_NOUNS.get(word_at(doc, k).lower(), "") if k < n else ""
+    def kind_of(k: int) -> str:  # (a word with no hyphen after it is its own token: no Token read)
+        if k >= n:
+            return ""
+        return KIND_NOUNS.get(word_at(doc, k).lower() if low[k].endswith("-") else low[k], "")
 
     def heads(k: int) -> bool:  # a kind noun that ends its phrase
         end = k + 1

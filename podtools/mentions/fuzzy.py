@@ -114,12 +114,7 @@ class FuzzyIndex:
         return tuple(found)
 
     def is_word(self, norm: str) -> bool:
-        if norm in self.dictionary or norm in self.stop:
-            return True
-        for suffix in ("s", "es", "ed", "ing", "er"):
-            if norm.endswith(suffix) and norm[: -len(suffix)] in self.dictionary:
-                return True
-        return False
+        return english_word(norm, self.dictionary, self.stop)
 
     def _glued_hit(self, norm: str, i: int) -> FuzzyHit | None:
         """A one-token garbling of a several-word name: close as a string and the same sound."""
@@ -210,3 +205,11 @@ class FuzzyIndex:
                 for t in range(best.start, best.end):
                     taken[t] = True
         return hits
+
+
+def english_word(norm: str, dictionary, stop=frozenset()) -> bool:
+    """Whether a lower-case word is English: in ``dictionary`` or ``stop``, or one of them with an
+    ending ("models", "tuned", "coding")."""
+    if norm in dictionary or norm in stop:
+        return True
+    return any(norm.endswith(end) and norm[: -len(end)] in dictionary for end in ("s", "es", "ed", "ing", "er"))

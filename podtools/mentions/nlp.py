@@ -199,8 +199,10 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 j += 1
             if len(code) != 4 or j - k < 3 or "0" not in code or j < n and is_num(j) or not date_code(code):
                 return None
-            if sum(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1)) > 1:
-                return None  # "oh one oh three mini": o1 and o3-mini, not a date (but "oh three two five" is)
+            o_said = sum(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1))
+            if o_said > 1 or o_said and j - k < 4:
+                return None  # "oh one oh three mini": o1 and o3-mini, "oh three ten times": o3, not a date (but
+                # "oh three two five", four digits said one by one, is)
             return code, j
 
         i = 0
@@ -224,7 +226,7 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 continue
             if (lower[a] == "twenty" and ws[a] and lower[b].rstrip("-") == "twenty" and not (i > 0 and is_num(i - 1))
                     and (ws[b] or text[b].endswith("-"))):
-                unit = num(c) if c < n and alpha[c] and digit_word(c) and (ws[b] or text[b].endswith("-")) else ""
+                unit = num(c) if alpha[c] and digit_word(c) else ""
                 if unit or ws[b] and not (c < n and is_num(c)):
                     merges.append((doc[a:c + 1] if unit else doc[a:c], f"202{unit or '0'}"))  # "twenty twenty-four":
                     i += 3 if unit else 2  # a year said in words, as "AIME 2024" is said
@@ -399,11 +401,11 @@ class Compiled:
         _customize_tokenizer(nlp)
         self.by_version = versions_of(catalog)
         self.version_words: dict[str, list] = {}  # "2.0flash" -> the models said so, across families
-        self.by_code: dict[str, list] = {}  # "r1" -> the models of any family with that letter-digit version
+        self.by_code: dict[str, list] = {}  # "r1", "k2" -> the models of any family with that code as version
         for (_, v), entry in self.by_version.items():
             if v[:1].isdigit() and not v.replace(".", "").isdigit():
                 self.version_words.setdefault(v, []).append(entry)
-            if re.fullmatch(r"[a-z]\d{1,2}", v) and entry not in self.by_code.get(v, ()):
+            if re.fullmatch(r"[rk]\d{1,2}", v) and entry not in self.by_code.get(v, ()):
                 self.by_code.setdefault(v, []).append(entry)
         versions = {m.group() for _, v in self.by_version for m in [_DECIMAL_PREFIX.match(v)] if m}
         versions |= {f"{v[:-1]}.0" for _, v in self.by_version if re.fullmatch(r"\d+o", v)}  # "4. 0": 4o heard

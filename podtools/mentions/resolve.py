@@ -22,13 +22,14 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, 
                    LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, PERSON_TITLES,
                    PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
                    SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
-                   clause_subject, clean_surface, corrected_before, introduced_names, month_of, months_apart,
-                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   clause_subject, clean_surface, compared_or_built_on, corrected_before, introduced_names, month_of,
+                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
+                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
-from .fuzzy import FuzzyIndex
+from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
-from .phonetic import CUES, NEAR, SCORE_WORDS, SCORED_PREV, PhoneticIndex, sound
+from .phonetic import CUES, NEAR, SCORE_WORDS, PhoneticIndex, sound
 from .text import atoms, digits_of
 
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
@@ -130,6 +131,7 @@ class Resolver:
         self.ner_on = people_orgs
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
+        self._is_word = partial(english_word, dictionary=dictionary_words(), stop=self.stop)  # (fuzzy on or off)
         self.discourse = Discourse()
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
@@ -172,12 +174,7 @@ class Resolver:
                           and ((s > 0 and (doc[s - 1].lower_ in DETERMINERS or VERSION_TOKEN.match(doc[s - 1].norm_)
                                            or doc[s - 1].ent_id_ and doc[s - 1].ent_type_ != "PT_NOT"))
                                or (e < len(doc) and doc[e].lower_ in MODEL_CUES)  # "Qwen 2. 5 32 B"
-                               or s > 0 and doc[s - 1].lower_ in LIST_GLUE | {"a", "an"} and (  # "sizes, seven B,
-                                   any(doc[t].lower_ in SIZE_LIST_WORDS for t in range(max(0, s - 3), s))  # thirteen B"
-                                   or any(s - 5 <= end <= s for end in out.values()) and (
-                                       doc[s - 1].lower_ in LIST_GLUE or s > 1 and doc[s - 2].lower_ in LIST_GLUE)
-                                   or e < len(doc) and doc[e].lower_ in (",", "and", "or")  # "a one B, a four B"
-                                   and any(doc[t].text.rstrip(".,") == "B" for t in range(e + 1, min(len(doc), e + 5))))))
+                               or self._in_size_list(doc, s, e, out)))
                 if not spaced:
                     continue
             if e < len(doc) and doc[e].is_alpha and not doc[e - 1].whitespace_ and not doc[e - 1].text.endswith("-"):
@@ -188,6 +185,21 @@ class Resolver:
                 continue
             out[s] = e
         return out
+
+    @staticmethod
+    def _in_size_list(doc, s: int, e: int, earlier: dict[int, int]) -> bool:
+        """Whether the size said apart at ``doc[s:e]`` ("seven B") is one of a list of sizes: after the
+        word "sizes" ("Three sizes, seven B, thirteen B"), after another size of the list (``earlier``:
+        start -> end of the sizes before it; "a one B, a four B and a twelve B"), or first before one
+        ("eight B and seventy B")."""
+        n = len(doc)
+        if s == 0 or doc[s - 1].lower_ not in LIST_GLUE | {"a", "an"}:
+            return False
+        glued = doc[s - 1].lower_ in LIST_GLUE or s > 1 and doc[s - 2].lower_ in LIST_GLUE  # ", a four B"
+        return (any(doc[t].lower_ in SIZE_LIST_WORDS for t in range(max(0, s - 3), s))
+                or glued and any(s - 5 <= end <= s for end in earlier.values())
+                or e < n and doc[e].lower_ in (",", "and", "or")
+                and any(doc[t].text.rstrip(".,") == "B" for t in range(e + 1, min(n, e + 5))))
 
     def _free_standing(self, doc, s: int, e: int) -> bool:
         """Whether the number at ``doc[s:e]`` can be a model's size said alone: no currency before
@@ -359,9 +371,12 @@ class Resolver:
                         merged.append(owner)
         prims = [p for p in prims if all(p is not q for q in merged)]
         for p in prims:
-            if (p.entry is not None and p.entry.kind == "org" and used_as_tool(doc, p.s, p.e)
+            if (p.entry is not None and p.entry.kind == "org"
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                made = self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_)
+                before = [q for q in prims if q.s < p.s]
+                made = (self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_) if used_as_tool(doc, p.s, p.e)
+                        else self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_, talked_of=True)
+                        if compared_or_built_on(doc, p.s, p.e) else None)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -515,6 +530,9 @@ class Resolver:
         shorts = sorted(self.c.short_matcher(doc), key=lambda m: (m[1], m[1] - m[2]))  # "Flash-Lite" before "Flash"
         short_at = {s: (key, e) for key, s, e in reversed(shorts)}  # the longest one at each start
 
+        named_sizes = self._sized_ends  # the ends of names said with a size ("Vicuna 7B")
+        sized_ends = dict(named_sizes)
+
         def listed(s: int) -> Optional[Entry]:
             """The model whose sizes are being listed, where the size at ``s`` is one of the list: after
             another size of it ("Aya Expanse 8B and 32B", "the three B, the seven B"), or first after
@@ -530,9 +548,6 @@ class Resolver:
                 return next((entry for entry, _ in self._recent(self.base + s, BARE_WINDOW)
                              if entry.kind == "model"), None)
             return None
-
-        named_sizes = self._sized_ends  # the ends of names said with a size ("Vicuna 7B")
-        sized_ends = dict(named_sizes)
 
         def sized_refs() -> None:  # "the 405B", "70B is the sweet spot": sizes of the models talked about
             for s, e in sizes.items():
@@ -560,7 +575,8 @@ class Resolver:
                 cued = prev in DETERMINERS or nxt in MODEL_CUES or nxt in ("version", "variant", "one")
                 hit = None
                 of = listed(s)
-                if of is not None and self._possible(of):
+                if of is not None and self._possible(of) and (not of.sizes or size in of.sizes):  # (not "Llama 3
+                    # 8B and 405B": no Llama 3 of 405B)
                     hit = _Prim(s, e, of, "bare", CONFIDENCE["bare"], size)
                 if hit is None and cued:  # "the 405B" right after "Llama 3.1 405B": a model named in that size first
                     fits = [(entry, said) for entry, said in self._recent(self.base + s, BARE_WINDOW)
@@ -692,10 +708,9 @@ class Resolver:
                 # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "a V8", "6r7a1")
                 hit = self._unlisted_code(t, end, version)
                 owners = [c for c in self.c.by_code.get(version, ()) if self._possible(c)]
-                if (hit is None and len(owners) == 1 and tb.text[t] in ("R", "K", "V") and not tb.ws[t]
-                        and not (t > 0 and doc[t - 1].is_title and not sentence_start(doc, t - 1))):
+                if hit is None and len(owners) == 1 and tb.text[t] in ("R", "K") and not tb.ws[t]:
                     # "since R1 came out", before DeepSeek-R1 is named: a code one model has, written as
-                    # one word (not "the Rabbit R1", another product's)
+                    # one word (not "V2", "V3": any product's versions)
                     hit = _Prim(t, end, owners[0], "short", CONFIDENCE["short"])
             if hit is not None:
                 said_size = size_text(doc[hit.e:sizes[hit.e]]) if hit.e in sizes else None
@@ -726,7 +741,8 @@ class Resolver:
                 nxt = tb.lower[t + 1] if t + 1 < n else ""
                 ends = nxt in CHECKPOINT_WORDS or t + 1 == n or tb.punct[t + 1]
                 det = t > 0 and tb.lower[t - 1] in DETERMINERS
-                alone = sentence_start(doc, t) and t + 1 < n and tb.punct[t + 1]  # "0605. Third preview of"
+                alone = (sentence_start(doc, t) and t + 1 < n and tb.punct[t + 1]  # "0605. Third preview of" (not
+                         and tb.norm[t][0] == "0")  # "Its arena Elo? 1215.": a number)
                 if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)):
                     continue  # "the 0528 checkpoint", "The 0324."; "The zero one two five was lazy", "and
                     # oh six oh five was supposed to fix it"; not "in 1206 rooms"
@@ -812,7 +828,8 @@ class Resolver:
                                            and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # 500 problems" (not
                 pick = self._benchmark_said(cands, self.base + s) if said else None  # "Verified accounts")
                 if (pick is None and len(cands) == 1 and self._possible(cands[0]) and said
-                        and (said_on or prev == "the")
+                        and (said_on or prev == "the") and not (e < n and doc[e].lower_ == "of")  # ("the arena of
+                        # public opinion")
                         and (any(entry.kind in ("model", "family") for entry in self._said_here(self.base + s))
                              or prev == "the" and self._benchmark_talk(s))):
                     pick = cands[0]  # "is Gemma on the arena yet?": where models are ranked, one named in the
@@ -963,10 +980,12 @@ class Resolver:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
                 self._said.add(p.entry.name)
 
-    def _made_by(self, org: Entry, pos: int, before: list[_Prim], word: str = "") -> Optional[Entry]:
+    def _made_by(self, org: Entry, pos: int, before: list[_Prim], word: str = "",
+                 talked_of: bool = False) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus"),
-        one named by ``word`` (the lab's name as said) first; else its only family."""
+        one named by ``word`` (the lab's name as said) first; else, unless ``talked_of`` asks for one
+        talked about, the one of its models the episode named last, or its only family."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -975,6 +994,9 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
+        if talked_of:
+            return next((e for e in said if made(e) and atoms(e.name)[:1] == (word,)),
+                        next((e for e in said if made(e)), None))
         if not any(made(e) for e in said):  # none of its models talked about now: the one it is known for
             # in this episode ("fine-tune of Mistral" in a listener question, Mistral 7B named an hour ago)
             said += [e for _, e, _ in reversed(self.history) if e.kind in ("model", "family")]
@@ -987,7 +1009,7 @@ class Resolver:
         the episode (or ``here``, earlier in this doc) whose name it begins (ARC-AGI), unless itself
         was named (AI2's ARC Challenge)."""
         named = [*self._named_benchmarks.values(), *(h for h in here if h.kind == "benchmark")]
-        if self.fuzzy is None or not self.fuzzy.is_word(word) or entry in named:
+        if not self._is_word(word) or entry in named:
             return entry
         head = atoms(entry.name)
         return next((b for b in reversed(named) if b is not entry and atoms(b.name)[:len(head)] == head), entry)
@@ -995,19 +1017,19 @@ class Resolver:
     def _benchmarks_heard_as_names(self, doc, covered, prims: list[_Prim]) -> list[_Prim]:
         """A benchmark named in the episode, heard later as a first name of the same sound ("Amy" for
         AIME), where a benchmark's name stands: "on Amy,", "the Amy number", "per Amy question";
-        not "Amy from accounting", "my sister Amy"."""
+        not "Amy from accounting", "my sister Amy", "on Amy's podcast", "what Amy told me"."""
         named = {*self._named_benchmarks.values(), *(p.entry for p in prims if p.entry is not None)}
         out = []
         for i, tok in enumerate(doc):
             if covered[i] or not tok.is_title or len(tok) < 3 or not tok.is_alpha or self._english(tok.lower_):
                 continue  # (not "Human votes", "Math problems": English words)
             prev = doc[i - 1].lower_ if i > 0 else ""
-            nxt = doc[i + 1] if i + 1 < len(doc) else None
-            if not (prev in SCORED_PREV | {"per"} or nxt is not None and (
-                    nxt.lower_ in SCORE_WORDS | RESULT_NOUNS | {"problems"} or nxt.like_num)):
-                continue
-            if prev in PERSON_TITLES or prev in OWNERS or nxt is not None and nxt.is_title:
-                continue  # "my sister Amy", "on Amy Smith's blog"
+            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            if not (prev in ("on", "per") or nxt in SCORE_WORDS | RESULT_NOUNS | {"problems"}):
+                continue  # (not "what Amy told me", "says Amy", "I asked Emily three questions")
+            if (prev in PERSON_TITLES or prev in OWNERS or nxt in ("'s", "\u2019s")
+                    or i + 1 < len(doc) and doc[i + 1].is_title):
+                continue  # "my sister Amy", "on Amy's podcast", "on Amy Smith's blog"
             heard = list({x.entry.name: x.entry for x in self.phonetic.by_sound.get(sound(tok.lower_), ())
                           if x.entry in named and x.entry.kind == "benchmark"}.values())
             if len(heard) == 1:
@@ -1028,20 +1050,20 @@ class Resolver:
 
     def _english(self, word: str) -> bool:
         """Whether a lower-case word is English: a dictionary word, or two run together ("screenshot")."""
-        is_word = self.fuzzy.is_word
+        is_word = self._is_word
         return is_word(word) or any(is_word(word[:k]) and is_word(word[k:]) for k in range(3, len(word) - 2))
 
     @staticmethod
     def _idiom(doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a name said in words is the idiom of one of the entry's ``not`` phrases that starts
-        with an article ("a needle in a haystack"), with up to two words or quotes between the article
-        and the rest: 'a challenging "needle-in-a-haystack" task', "a real needle in a haystack"."""
+        with an article ("a needle in a haystack"), with up to three words, commas or quotes between the
+        article and the rest: 'a challenging "needle-in-a-haystack" task', "a real, real needle in a haystack"."""
         said = tuple(t.norm_ for t in doc[s:e])
         if not any(p.split(" ", 1)[0] in ("a", "an") and atoms(p.split(" ", 1)[1]) == said
                    for p in entry.not_ if " " in p):
             return False
         i = s - 1
-        while i >= 0 and s - i <= 3 and (doc[i].is_quote or doc[i].is_lower and doc[i].is_alpha
+        while i >= 0 and s - i <= 4 and (doc[i].is_quote or doc[i].text == "," or doc[i].is_lower and doc[i].is_alpha
                                          and doc[i].lower_ not in ("a", "an") and not doc[i].is_stop):
             i -= 1
         return i >= 0 and doc[i].lower_ in ("a", "an")
