@@ -1988,3 +1988,12 @@ def test_whisper_checkpoints_and_xl_heard_as_excel():
     assert got == [("SDXL", "Stable Diffusion XL"), ("SD Excel", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL"),
                    ("Whisper large V3", "Whisper"), ("Distil Whisper", "Distil-Whisper"), ("large V3", "Whisper"),
                    ("large V2", "Whisper")]
+
+
+def test_an_english_word_name_in_lower_case_where_a_model_is_used():
+    """While Whisper is talked about, "I use whisper for our transcripts" and ", whisper wrote my name"
+    are it; "I will whisper this part", "it was a whisper" are the word."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Whisper large V3 is out. I use whisper for our transcripts. To be fair, whisper wrote my name as Cake. "
+        "I will whisper this part. It was a whisper.", recorded="2024-10-24") if m.kind == "model"]
+    assert got == [("Whisper large V3", "Whisper"), ("whisper", "Whisper"), ("whisper", "Whisper")]

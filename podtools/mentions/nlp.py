@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ModelError
-from .catalog import NameCatalog
+from .catalog import Entry, NameCatalog
 from .text import NUMBER_WORDS, TENS, atoms, clean, norm_token
 
 log = logging.getLogger("podtools.mentions")
@@ -523,6 +523,13 @@ class Compiled:
         self.short_matcher = PhraseMatcher(vocab, attr="NORM")
         self.short_of: dict[str, list] = {}
         self.listed_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short}  # the rest: variant_words
+        # one-word names matched only as written that are English words ("Whisper", "Granite"): in lower
+        # case, the model only where one is used as such (Resolver._lower_case_names)
+        self.word_names: dict[str, Entry] = {}
+        for e in catalog.entries:
+            for c in e.cased:
+                if e.kind == "model" and c.isalpha() and c[:1].isupper() and c[1:].islower() and c.lower() in ordinary:
+                    self.word_names.setdefault(c.lower(), e)
         # variant words the catalog writes in lower case ("mini", "preview"): said as words, not as names
         self.lower_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short if s.islower()}
         self.families_of_org: dict[str, list] = {}

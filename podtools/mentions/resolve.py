@@ -17,15 +17,15 @@ from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CONTRASTS,
-                   COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT,
-                   LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS, PERSON_TITLES,
-                   PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
-                   SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
-                   clause_subject, clean_surface, compared_or_built_on, corrected_before, introduced_names, month_of,
-                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
-                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
-                   word_said)
+from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CLAUSE_LEADS,
+                   CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST,
+                   LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS,
+                   PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER,
+                   SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb,
+                   benchmark_shaped, built_on, clause_subject, clean_surface, compared_or_built_on, corrected_before,
+                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -391,6 +391,7 @@ class Resolver:
                     # there, no o1; "a Tesla Model 3": a model word, no name heard
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             prims += self._benchmarks_heard_as_names(doc, covered, prims)
+            prims += self._lower_case_names(doc, covered)
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = table(doc).norm
@@ -1034,6 +1035,27 @@ class Resolver:
                           if x.entry in named and x.entry.kind == "benchmark"}.values())
             if len(heard) == 1:
                 out.append(_Prim(i, i + 1, heard[0], "sound", CONFIDENCE["sound"]))
+                covered[i] = True
+        return out
+
+    def _lower_case_names(self, doc, covered) -> list[_Prim]:
+        """A name that is an English word, written in lower case ("whisper"), while that model is talked
+        about, where a model is said: the object of a verb of use ("I use whisper for our transcripts")
+        or the subject of a verb in the past ("whisper wrote my name as Cake"); not "I'll whisper this
+        part", "a whisper"."""
+        out = []
+        n = len(doc)
+        for i, tok in enumerate(doc):
+            entry = self.c.word_names.get(tok.lower_) if tok.is_lower and not covered[i] else None
+            if entry is None or not self._discussed(entry, i):
+                continue
+            prev = doc[i - 1].lower_ if i > 0 else ""
+            nxt = doc[i + 1].lower_ if i + 1 < n else ""
+            used = prev in OBJECT_VERBS and (i + 1 == n or doc[i + 1].is_punct or nxt in ("for", "to", "on", "with"))
+            said_of = (i == 0 or sentence_start(doc, i) or prev in CLAUSE_LEADS | {","}) and (
+                nxt in IRREGULAR_PAST or nxt.endswith("ed") and len(nxt) > 4)
+            if used or said_of:
+                out.append(_Prim(i, i + 1, entry, "discourse", CONFIDENCE["discourse"]))
                 covered[i] = True
         return out
 
