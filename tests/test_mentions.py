@@ -1796,15 +1796,19 @@ def test_a_variant_word_as_the_object_of_a_verb_of_use_and_sd_3_5s_variants():
 
 
 def test_a_labs_name_for_its_model_in_frames_of_weights_and_comparison():
-    """After Mistral 7B and Mixtral were named, "fine tunes of Mistral", "also on Mistral,", "more
-    preachy than Mistral.", "below Mistral on their tests", "I've been running Mistral" are Mistral 7B
-    (the model the lab's word names, not the Mixtral said since); "more than Mistral gave us", "invested
-    in Mistral" stay the lab."""
-    text = ("Mistral 7B is out, and Mixtral too. There are twenty fine tunes of Mistral on the Hub. OpenHermes, "
-            "also on Mistral, is good. It is more preachy than Mistral. Gemma 7B is below Mistral on their tests. "
-            "I've been running Mistral on my laptop. That is more than Mistral gave us. They invested in Mistral.")
+    """After Mistral 7B and Mixtral were named, "fine tunes of Mistral", "worse than Mistral now.",
+    "below Mistral on their tests", "I've been running Mistral" are Mistral 7B (the model the lab's word
+    names, not the Mixtral said since); "more than Mistral gave us", "invested in Mistral", "a smaller
+    company than Mistral", "all eyes are on Mistral" stay the lab, as "spent less than DeepSeek" does
+    while DeepSeek-V3 is talked about."""
+    text = ("Mistral 7B is out, and Mixtral too. There are twenty fine tunes of Mistral on the Hub. It is worse "
+            "than Mistral now. Gemma 7B is below Mistral on their tests. I've been running Mistral on my laptop. "
+            "That is more than Mistral gave us. They invested in Mistral. Cohere is a smaller company than "
+            "Mistral. All eyes are on Mistral.")
     got = [(m.surface, m.canonical) for m in find_in_text(text, recorded="2024-02-23") if m.surface == "Mistral"]
-    assert got == [("Mistral", "Mistral 7B")] * 5 + [("Mistral", "Mistral AI")] * 2
+    assert got == [("Mistral", "Mistral 7B")] * 4 + [("Mistral", "Mistral AI")] * 4
+    assert [m.canonical for m in find_in_text("DeepSeek V3 is out. Nobody spent less than DeepSeek.",
+                                              recorded="2025-02-13")] == ["DeepSeek-V3", "DeepSeek"]
 
 
 def test_a_family_version_without_its_letter_and_arc_after_arc_agi():
@@ -1838,7 +1842,8 @@ def test_the_arena_where_models_are_ranked_or_after_the_lab_that_runs_it():
                           ["We walked across the arena floor, and on the arena it was loud."],
                           ["LMSYS posted a chart. The arena is a vibes benchmark."],
                           ["MMLU is saturated. Honestly the arena is what I look at.",
-                           "We went to a hockey game at the arena. Inside the arena it was hot."]])
+                           "We went to a hockey game at the arena. Inside the arena it was hot.",
+                           "Apple finally enters the arena. The Lakers played and the arena was packed."]])
     episode.published = "2024-03-01"
     got = [(m.surface, m.canonical) for m in mentions_stage(episode).mentions if m.kind == "benchmark"]
     assert got == [("arena", "Chatbot Arena"), ("arena", "Chatbot Arena"), ("MMLU", "MMLU"),
@@ -1879,43 +1884,22 @@ def test_one_said_as_a_pronoun_is_no_o1_and_a_model_word_is_no_name_heard():
 
 def test_a_benchmark_named_before_heard_as_a_first_name_where_scores_are_said():
     """After AIME was named, "on Aimee", "the Amy number", "per Amy question" are AIME heard as a
-    first name of its sound; "Amy from accounting", "my sister Amy", "I met Amy in the lobby" are
-    people, and "Math problems" English."""
+    first name of its sound; "Amy from accounting", "my sister Amy", "I met Amy in the lobby", "counting
+    on Amy to fix it" are people."""
     got = [(m.surface, m.canonical) for m in find_in_text(
         "AIME 2024 is the test. Going to seventy-four on Aimee is not normal. The Amy number matters. Tokens per "
         "Amy question went up. Amy from accounting says hi. My sister Amy is here. I met Amy in the lobby. "
-        "Math problems are hard.", recorded="2025-06-13") if m.kind == "benchmark"]
+        "We are counting on Amy to fix it.", recorded="2025-06-13") if m.kind == "benchmark"]
     assert got == [("AIME 2024", "AIME"), ("Aimee", "AIME"), ("Amy", "AIME"), ("Amy", "AIME")]
 
 
-def test_yi_written_as_a_name_is_the_family_and_a_number_said_in_words_no_version():
-    """"Yi chat fine-tunes", "get to Yi", "the Yi license": 01.AI's family, written as a name; "Yi two
-    hundred K" is Yi and a context length, no "Yi-2"; "yi" in lower case is nothing."""
+def test_a_number_said_in_words_after_a_family_is_no_version_and_yi_is_a_person_too():
+    """"Yi two hundred K" is a context length, no "Yi-2"; "Yi Tay was at Google Brain", "Yi, welcome" are
+    a person (Yi alone is no name of the family)."""
     got = [(m.surface, m.canonical) for m in find_in_text(
-        "Yi 34B is out. I saw Yi chat fine-tunes. The Yi license is odd. I threw it at Yi two hundred K. "
-        "The yi sound.", recorded="2023-11-24") if m.kind == "model"]
-    assert got == [("Yi 34B", "Yi-34B"), ("Yi", "Yi"), ("Yi", "Yi"), ("Yi", "Yi")]
-
-
-def test_codenames_of_openai_models_written_as_names():
-    """"Strawberry is real", "the jump from GPT-4 to Orion": the codenames of o1 and GPT-4.5 as reported
-    in 2024 (no guess before: "Strawberry" in 2023 is the fruit); "the Orion glasses", "Strawberry
-    shortcake" are other things."""
-    got = [(m.surface, m.canonical) for m in find_in_text(
-        "Strawberry is real, apparently. The jump from GPT-4 to Orion is smaller. Meta showed the Orion glasses. "
-        "Strawberry shortcake is great.", recorded="2024-11-15") if m.kind == "model"]
-    assert got == [("Strawberry", "Strawberry"), ("GPT-4", "GPT-4"), ("Orion", "Orion")]
-    assert [m.surface for m in find_in_text("Strawberry is a fruit.", recorded="2023-05-01")] == []
-
-
-def test_a_labs_name_for_its_model_in_a_later_chapter_is_the_model_the_episode_named():
-    """"Tell us which fine-tune of Mistral you use" in the mailbag, Mistral 7B named in an earlier
-    chapter: the lab's model the episode talked about (no Mistral model is talked about in this one)."""
-    episode = _chaptered([["Mistral 7B is out and it is great."], ["Okay, Gemini news now."],
-                          ["Tell us which fine-tune of Mistral you use."]])
-    episode.published = "2023-10-20"
-    got = [(m.surface, m.canonical) for m in mentions_stage(episode).mentions if m.surface == "Mistral"]
-    assert got == [("Mistral", "Mistral 7B")]
+        "Yi 34B is out. I threw it at Yi two hundred K. Yi Tay was at Google Brain. Yi, welcome.",
+        recorded="2023-11-24") if m.kind == "model"]
+    assert got == [("Yi 34B", "Yi-34B")]
 
 
 def test_sizes_listed_with_articles_or_first_in_a_list():
@@ -1979,13 +1963,13 @@ def test_review_of_stop_39_false_names_in_ordinary_talk():
 
 def test_whisper_checkpoints_and_xl_heard_as_excel():
     """"then large V3 for the final", "better than large V2": Whisper's checkpoints said alone while
-    Whisper is talked about; "SD Excel" is SDXL as speech recognition writes "XL", and "XL you own" its
-    variant word said alone; "my Excel sheet" stays a spreadsheet."""
+    Whisper is talked about; "SD Excel" is SDXL as speech recognition writes "XL"; "my Excel sheet" stays a
+    spreadsheet, and "The shirt is XL" a size."""
     got = [(m.surface, m.canonical) for m in find_in_text(
-        "SDXL is out. SD Excel. And XL you own. Whisper large V3 is out. Distil Whisper for a rough pass, then "
+        "SDXL is out. SD Excel. The shirt is XL. Whisper large V3 is out. Distil Whisper for a rough pass, then "
         "large V3 for the final. It is better than large V2. My Excel sheet is big.", recorded="2023-11-24")
         if m.kind == "model"]
-    assert got == [("SDXL", "Stable Diffusion XL"), ("SD Excel", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL"),
+    assert got == [("SDXL", "Stable Diffusion XL"), ("SD Excel", "Stable Diffusion XL"),
                    ("Whisper large V3", "Whisper"), ("Distil Whisper", "Distil-Whisper"), ("large V3", "Whisper"),
                    ("large V2", "Whisper")]
 
@@ -1994,6 +1978,7 @@ def test_an_english_word_name_in_lower_case_where_a_model_is_used():
     """While Whisper is talked about, "I use whisper for our transcripts" and ", whisper wrote my name"
     are it; "I will whisper this part", "it was a whisper" are the word."""
     got = [(m.surface, m.canonical) for m in find_in_text(
-        "Whisper large V3 is out. I use whisper for our transcripts. To be fair, whisper wrote my name as Cake. "
-        "I will whisper this part. It was a whisper.", recorded="2024-10-24") if m.kind == "model"]
-    assert got == [("Whisper large V3", "Whisper"), ("whisper", "Whisper"), ("whisper", "Whisper")]
+        "Whisper large V3 is out. I used whisper for our transcripts. To be fair, whisper wrote my name as Cake. "
+        "I will whisper this part. It was a whisper. Pi is out too. We use pi to compute circles.",
+        recorded="2024-10-24") if m.kind == "model"]
+    assert got == [("Whisper large V3", "Whisper"), ("whisper", "Whisper"), ("whisper", "Whisper"), ("Pi", "Pi")]

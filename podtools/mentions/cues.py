@@ -65,12 +65,13 @@ def benchmark_shaped(text: str) -> bool:
 
 SMALL_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 SPELLED_LETTERS = re.compile(r"^(?:[A-Z]\. ?){2,}$")  # "L. M.": letters said one by one, merged into one token
+# prepositions of place before "the" that make a word in lower case a place ("inside the arena", "at the
+# arena"; the capitalized "in the Arena" is the name)
+PLACE_PREPOSITIONS = frozenset({"in", "inside", "into", "onto", "at", "across", "around", "outside", "near", "through",
+                                "behind", "beyond", "from", "to"})
 # words between the sizes of a list ("the 8B and the 70B", "7B, 13B, and 34B"; "the" not after a
 # name's own size: "on LLaMA 65 B, and the nine B is" starts another clause) and the words that open
 # one ("Three sizes, seven B, thirteen B")
-# prepositions of place before "the" that make a word in lower case a place ("inside the arena", "at the arena")
-PLACE_PREPOSITIONS = frozenset({"in", "inside", "into", "at", "across", "around", "outside", "near", "through",
-                                "behind"})
 LIST_GLUE = frozenset({",", "and", "or", "the", "plus", "then", ";"})
 SIZE_LIST_WORDS = frozenset({"sizes", "flavors", "flavours", "variants"})  # (not "as for size, 70B is")
 LETTER_DOT = re.compile(r"^[A-Z]\.$")  # "O." of "O. 1 mini": a letter said alone
@@ -85,6 +86,12 @@ SOCIAL_TITLES = {"friend", "buddy", "colleague", "coworker", "boss", "neighbor",
 # what a benchmark has, said after a word of its name ("the arena score", "the arena problem")
 RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "results", "ranking", "rankings", "rank",
                           "leaderboard", "elo", "rating", "ratings", "problem", "votes", "questions", "tasks"})
+# what follows "the arena" said of the leaderboard ("the arena is what I look at", "the arena thing"), and
+# the words before "the arena." ending a phrase ("And the arena?", "like the arena.", "about the Arena.")
+ARENA_SAID = frozenset({"is", "'s", "has", "rewards", "thing", "stuff"}) | RESULT_NOUNS
+ARENA_BEFORE = frozenset({"and", "about", "like", "than", "on"})
+ENTER_LEAVE = frozenset("enter enters entered entering re-entered leave leaves left leaving exit exits exited "
+                        "fill fills filled".split())  # "Apple enters the arena": a place, said as a metaphor
 ZODIAC = frozenset({"aries", "taurus", "gemini", "cancer", "leo", "virgo", "libra", "scorpio", "sagittarius",
                     "capricorn", "aquarius", "pisces"})  # "a Gemini": a star sign said of a person
 OWNERS = frozenset({"my", "your", "his", "her", "its", "our", "their", "named"})  # "my Emma Lou", "my R2"
@@ -334,6 +341,9 @@ IRREGULAR_PAST = frozenset(
 # verbs whose object may be a model said by its variant word alone ("did you try mini on it?", "I use
 # mini more than preview"); their -s and -ed forms count by their shape
 OBJECT_VERBS = frozenset("try use run ask prompt test trust prefer pick".split())
+USE_VERB_FORMS = OBJECT_VERBS | frozenset(
+    "tried tries uses used ran runs asked asks prompted prompts tested tests trusted trusts preferred prefers "
+    "picked picks".split())  # "I used whisper for", "We tried whisper on"
 
 
 def adverb(word: str, words) -> bool:
@@ -406,18 +416,17 @@ def used_as_tool(doc, s: int, e: int) -> bool:
             and doc[s - 3].lower_ in REFERRING_PRONOUNS)
 
 
-def compared_or_built_on(doc, s: int, e: int) -> bool:
+def compared_to_model(doc, s: int, e: int) -> bool:
     """Whether the lab's name at ``doc[s:e]`` may stand for its model by where it is said, once that
-    model is talked about: set against a model ("more preachy than Mistral.", "Gemma 7B below Mistral
-    on their tests"; not "than Mistral gave") or what a model is built on ("OpenHermes 2.5, also on
-    Mistral,"). Labs are compared and bet on too ("spent more than DeepSeek", "all eyes are on
-    DeepSeek"): the caller asks that one of the lab's models be under discussion."""
+    model is talked about: judged against a model ("it's worse than Mistral now.", "Gemma 7B below
+    Mistral on their tests"; not "than Mistral gave"). Labs are compared too ("spent less than
+    DeepSeek", "a smaller company than Mistral", "all eyes are on DeepSeek"): only "better/worse than",
+    "below", "above" count, and the caller asks that one of the lab's models be under discussion."""
     if s < 2 or e < len(doc) and doc[e].lower_ in ("'s", "’s"):
         return False
     prev, ends = doc[s - 1].lower_, e == len(doc) or doc[e].is_punct
-    if prev == "on" and doc[s - 2].lower_ in ("also", "is", "'s", "was", "are", "all") and ends:
-        return True
-    return prev in ("than", "below", "above") and (ends or e < len(doc) and doc[e].lower_ in ("now", "on", "at"))
+    return (prev in ("below", "above") or prev == "than" and doc[s - 2].lower_ in ("better", "worse")) and (
+        ends or e < len(doc) and doc[e].lower_ in ("now", "on", "at"))
 
 
 def built_on(doc, s: int) -> bool:

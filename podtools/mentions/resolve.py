@@ -17,14 +17,14 @@ from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACRONYM_WORD, ACTIVE_SIZE, BE_FORMS, BENCHMARK_TAILS, CAMEL, CHECKPOINT_WORDS, CHIP, CLAUSE_LEADS,
-                   CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, GENERIC_ACRONYMS, IRREGULAR_PAST,
-                   LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, OWNERS,
-                   PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER,
-                   SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, VERB_LEADS, VERSION_TOKEN, adverb,
-                   benchmark_shaped, built_on, clause_subject, clean_surface, compared_or_built_on, corrected_before,
-                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+from .cues import (ACRONYM_WORD, ACTIVE_SIZE, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
+                   CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
+                   GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
+                   OBJECT_VERBS, OWNERS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS,
+                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS,
+                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model,
+                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
                    whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
@@ -376,7 +376,7 @@ class Resolver:
                 before = [q for q in prims if q.s < p.s]
                 made = (self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_) if used_as_tool(doc, p.s, p.e)
                         else self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_, talked_of=True)
-                        if compared_or_built_on(doc, p.s, p.e) else None)
+                        if compared_to_model(doc, p.s, p.e) else None)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -391,7 +391,6 @@ class Resolver:
                     # there, no o1; "a Tesla Model 3": a model word, no name heard
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "sound", CONFIDENCE["sound"], covered, sizes))
             prims += self._benchmarks_heard_as_names(doc, covered, prims)
-            prims += self._lower_case_names(doc, covered)
             self._note(doc, prims, noted)
         if self.fuzzy is not None:
             norms = table(doc).norm
@@ -412,6 +411,7 @@ class Resolver:
                 conf = round(0.9 * hit.score / 100, 3)
                 prims.append(self._guessed(doc, hit.start, hit.end, hit.entry, "fuzzy", conf, covered, sizes))
             self._note(doc, prims, noted)
+        prims += self._lower_case_names(doc, covered)
         prims += self._corrected(doc, prims, covered)
 
         prims.sort(key=lambda p: p.s)
@@ -822,19 +822,23 @@ class Resolver:
             if benchmarks:  # "best on Verified", after SWE-bench Verified
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
-                placed = (prev == "the" and not inside and s >= 2  # "at the arena" (not "models in the Arena")
-                          and doc[s - 2].lower_ in PLACE_PREPOSITIONS)
+                placed = (prev == "the" and not inside and (  # "at the arena", "enters the arena", "the arena
+                    s >= 2 and doc[s - 2].lower_ in PLACE_PREPOSITIONS | ENTER_LEAVE  # was packed" (not "models
+                    or e < n and doc[e].lower_ in ("was", "were")))  # in the Arena")
                 said = not placed and (inside or scored_on or prev == "the"  # "filter the arena to English", "on
                                        or (doc[s].text[:1].isupper() and e < n  # the arena it", "Verified is the
                                            and doc[e].lower_ in BE_FORMS | VERB_LEADS))  # 500 problems" (not
                 pick = self._benchmark_said(cands, self.base + s) if said else None  # "Verified accounts")
-                if (pick is None and len(cands) == 1 and self._possible(cands[0]) and said
-                        and (said_on or prev == "the") and not (e < n and doc[e].lower_ == "of")  # ("the arena of
-                        # public opinion")
-                        and (any(entry.kind in ("model", "family") for entry in self._said_here(self.base + s))
-                             or prev == "the" and self._benchmark_talk(s))):
-                    pick = cands[0]  # "is Gemma on the arena yet?": where models are ranked, one named in the
-                    # turn; "the arena is what I look at" where benchmarks are talked about (not "inside the arena")
+                nxt = doc[e].lower_ if e < n else ""
+                ranked = said_on and nxt != "of" and any(  # "is Gemma on the arena yet?": where models are ranked,
+                    entry.kind in ("model", "family") for entry in self._said_here(self.base + s))  # one named in
+                # the turn; "the arena is what I look at", "And the arena?" where benchmarks are talked about (not
+                # "enters the arena", "the arena was packed", "left the arena", "the arena of public opinion")
+                judged = (prev == "the" and self._benchmark_talk(s) and not placed
+                          and (nxt in ARENA_SAID or s >= 2 and doc[s - 2].lower_ in ARENA_BEFORE
+                               and (e == n or doc[e].is_punct)))
+                if pick is None and len(cands) == 1 and self._possible(cands[0]) and (ranked or judged):
+                    pick = cands[0]
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
@@ -986,7 +990,7 @@ class Resolver:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus"),
         one named by ``word`` (the lab's name as said) first; else, unless ``talked_of`` asks for one
-        talked about, the one of its models the episode named last, or its only family."""
+        talked about, its only family."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -995,15 +999,10 @@ class Resolver:
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
-        if talked_of:
-            return next((e for e in said if made(e) and atoms(e.name)[:1] == (word,)),
-                        next((e for e in said if made(e)), None))
-        if not any(made(e) for e in said):  # none of its models talked about now: the one it is known for
-            # in this episode ("fine-tune of Mistral" in a listener question, Mistral 7B named an hour ago)
-            said += [e for _, e, _ in reversed(self.history) if e.kind in ("model", "family")]
+        ours = [e for e in said if made(e)]
         # a model named by the lab's word first ("running Mistral": Mistral 7B, not the Mixtral said since)
-        return next((e for e in said if made(e) and atoms(e.name)[:1] == (word,)),
-                    next((e for e in said if made(e)), families[0] if len(families) == 1 else None))
+        named = next((e for e in ours if atoms(e.name)[:1] == (word,)), ours[0] if ours else None)
+        return named if named is not None or talked_of else families[0] if len(families) == 1 else None
 
     def _longer_benchmark(self, entry: Entry, word: str, here: list[Entry]) -> Entry:
         """A benchmark named by an English word in capitals ("ARC"), said alone, is the one named in
@@ -1026,8 +1025,9 @@ class Resolver:
                 continue  # (not "Human votes", "Math problems": English words)
             prev = doc[i - 1].lower_ if i > 0 else ""
             nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
-            if not (prev in ("on", "per") or nxt in SCORE_WORDS | RESULT_NOUNS | {"problems"}):
-                continue  # (not "what Amy told me", "says Amy", "I asked Emily three questions")
+            scored = nxt in SCORE_WORDS | RESULT_NOUNS | {"problems"}
+            if not (scored or prev == "per" or prev == "on" and nxt in (",", "is", "was")):
+                continue  # (not "what Amy told me", "says Amy", "counting on Amy to fix it", "a crush on Amy.")
             if (prev in PERSON_TITLES or prev in OWNERS or nxt in ("'s", "\u2019s")
                     or i + 1 < len(doc) and doc[i + 1].is_title):
                 continue  # "my sister Amy", "on Amy's podcast", "on Amy Smith's blog"
@@ -1040,8 +1040,9 @@ class Resolver:
 
     def _lower_case_names(self, doc, covered) -> list[_Prim]:
         """A name that is an English word, written in lower case ("whisper"), while that model is talked
-        about, where a model is said: the object of a verb of use ("I use whisper for our transcripts")
-        or the subject of a verb in the past ("whisper wrote my name as Cake"); not "I'll whisper this
+        about, where a model is said: the object of a verb of use ("I use whisper for our transcripts",
+        "I'd pick whisper over Deepgram"; not "use pi to compute circles") or the subject of a verb in the
+        past opening a sentence or after a comma ("whisper wrote my name as Cake"); not "I'll whisper this
         part", "a whisper"."""
         out = []
         n = len(doc)
@@ -1051,8 +1052,8 @@ class Resolver:
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
             nxt = doc[i + 1].lower_ if i + 1 < n else ""
-            used = prev in OBJECT_VERBS and (i + 1 == n or doc[i + 1].is_punct or nxt in ("for", "to", "on", "with"))
-            said_of = (i == 0 or sentence_start(doc, i) or prev in CLAUSE_LEADS | {","}) and (
+            used = prev in USE_VERB_FORMS and (i + 1 == n or doc[i + 1].is_punct or nxt in ("for", "on", "over"))
+            said_of = (i == 0 or sentence_start(doc, i) or prev == ",") and (  # (not "and pi turned out to be")
                 nxt in IRREGULAR_PAST or nxt.endswith("ed") and len(nxt) > 4)
             if used or said_of:
                 out.append(_Prim(i, i + 1, entry, "discourse", CONFIDENCE["discourse"]))
