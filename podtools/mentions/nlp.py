@@ -227,7 +227,7 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
             if (lower[a] == "twenty" and ws[a] and lower[b].rstrip("-") == "twenty" and not (i > 0 and is_num(i - 1))
                     and (ws[b] or text[b].endswith("-"))):
                 unit = num(c) if alpha[c] and digit_word(c) else ""
-                if unit or ws[b] and not (c < n and is_num(c)):
+                if unit or ws[b] and not is_num(c):  # (c < n: the loop stops two before the end)
                     merges.append((doc[a:c + 1] if unit else doc[a:c], f"202{unit or '0'}"))  # "twenty twenty-four":
                     i += 3 if unit else 2  # a year said in words, as "AIME 2024" is said
                     continue
@@ -401,7 +401,8 @@ class Compiled:
         _customize_tokenizer(nlp)
         self.by_version = versions_of(catalog)
         self.version_words: dict[str, list] = {}  # "2.0flash" -> the models said so, across families
-        self.by_code: dict[str, list] = {}  # "r1", "k2" -> the models of any family with that code as version
+        # "r1", "k2" -> the models of any family with that code as version (R and K only: "V2" is any product's)
+        self.by_code: dict[str, list] = {}
         for (_, v), entry in self.by_version.items():
             if v[:1].isdigit() and not v.replace(".", "").isdigit():
                 self.version_words.setdefault(v, []).append(entry)
@@ -523,8 +524,8 @@ class Compiled:
         self.short_matcher = PhraseMatcher(vocab, attr="NORM")
         self.short_of: dict[str, list] = {}
         self.listed_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short}  # the rest: variant_words
-        # one-word names matched only as written that are English words ("Whisper", "Granite"): in lower
-        # case, the model only where one is used as such (Resolver._lower_case_names)
+        # models' one-word names matched only as written that are English words ("Whisper", "Copilot"; not
+        # a family's, "Granite"): in lower case, the model only where one is used so (Resolver._lower_case_names)
         self.word_names: dict[str, Entry] = {}
         for e in catalog.entries:
             for c in e.cased:

@@ -373,10 +373,9 @@ class Resolver:
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org"
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                before = [q for q in prims if q.s < p.s]
-                made = (self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_) if used_as_tool(doc, p.s, p.e)
-                        else self._made_by(p.entry, self.base + p.s, before, doc[p.s].norm_, talked_of=True)
-                        if compared_to_model(doc, p.s, p.e) else None)
+                tool = used_as_tool(doc, p.s, p.e)
+                made = (self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_,
+                                      talked_of=not tool) if tool or compared_to_model(doc, p.s, p.e) else None)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -709,7 +708,7 @@ class Resolver:
                 # "And R2?" while DeepSeek-R1 is talked about (not "R2 D2", "the R2 score", "my R2", "a V8", "6r7a1")
                 hit = self._unlisted_code(t, end, version)
                 owners = [c for c in self.c.by_code.get(version, ()) if self._possible(c)]
-                if hit is None and len(owners) == 1 and tb.text[t] in ("R", "K") and not tb.ws[t]:
+                if hit is None and len(owners) == 1 and tb.text[t].isupper() and not tb.ws[t]:
                     # "since R1 came out", before DeepSeek-R1 is named: a code one model has, written as
                     # one word (not "V2", "V3": any product's versions)
                     hit = _Prim(t, end, owners[0], "short", CONFIDENCE["short"])
@@ -1020,18 +1019,19 @@ class Resolver:
         not "Amy from accounting", "my sister Amy", "on Amy's podcast", "what Amy told me"."""
         named = {*self._named_benchmarks.values(), *(p.entry for p in prims if p.entry is not None)}
         out = []
-        for i, tok in enumerate(doc):
-            if covered[i] or not tok.is_title or len(tok) < 3 or not tok.is_alpha or self._english(tok.lower_):
+        tb = table(doc)  # (a Token read per word of the doc would be most of this pass)
+        for i, (text, low) in enumerate(zip(tb.text, tb.lower)):
+            if covered[i] or not (text.istitle() and tb.alpha[i]) or len(text) < 3 or self._english(low):
                 continue  # (not "Human votes", "Math problems": English words)
-            prev = doc[i - 1].lower_ if i > 0 else ""
-            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            prev = tb.lower[i - 1] if i > 0 else ""
+            nxt = tb.lower[i + 1] if i + 1 < len(doc) else ""
             scored = nxt in SCORE_WORDS | RESULT_NOUNS | {"problems"}
             if not (scored or prev == "per" or prev == "on" and nxt in (",", "is", "was")):
                 continue  # (not "what Amy told me", "says Amy", "counting on Amy to fix it", "a crush on Amy.")
             if (prev in PERSON_TITLES or prev in OWNERS or nxt in ("'s", "\u2019s")
                     or i + 1 < len(doc) and doc[i + 1].is_title):
                 continue  # "my sister Amy", "on Amy's podcast", "on Amy Smith's blog"
-            heard = list({x.entry.name: x.entry for x in self.phonetic.by_sound.get(sound(tok.lower_), ())
+            heard = list({x.entry.name: x.entry for x in self.phonetic.by_sound.get(sound(low), ())
                           if x.entry in named and x.entry.kind == "benchmark"}.values())
             if len(heard) == 1:
                 out.append(_Prim(i, i + 1, heard[0], "sound", CONFIDENCE["sound"]))
@@ -1046,8 +1046,9 @@ class Resolver:
         part", "a whisper"."""
         out = []
         n = len(doc)
-        for i, tok in enumerate(doc):
-            entry = self.c.word_names.get(tok.lower_) if tok.is_lower and not covered[i] else None
+        tb = table(doc)
+        for i, text in enumerate(tb.text):
+            entry = self.c.word_names.get(text) if not covered[i] else None  # (written in lower case)
             if entry is None or not self._discussed(entry, i):
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
