@@ -232,9 +232,9 @@ def test_names_the_talk_introduces_as_a_model_or_a_benchmark():
                 "Zorb Arena for agents. Amazon trains a huge model, codename Olympus.") == [
         ("Prover bench", "Prover bench", "benchmark", False), ("Zorb Arena", "Zorb Arena", "benchmark", False),
         ("Olympus", "Olympus", "model", False)]
-    assert said("They report ToxiGen, the toxicity benchmark, and they take a big vision-language model, PaLI X, "
+    assert said("They report ToxiMeter, the toxicity benchmark, and they take a big vision-language model, VeLo X, "
                 "and train it. Two models. FreeWilly 1, which is a fine-tune of the original.") == [
-        ("ToxiGen", "ToxiGen", "benchmark", False), ("PaLI X", "PaLI X", "model", False),
+        ("ToxiMeter", "ToxiMeter", "benchmark", False), ("VeLo X", "VeLo X", "model", False),
         ("FreeWilly 1", "FreeWilly 1", "model", False)]
     assert said("The models got a new safety benchmark, BBQ.") == [("BBQ", "BBQ benchmark", "benchmark", True)]
     assert said("Yeah, the lesson is pin your model. Vibes are an eval, Marcus. Theo, the coder model? "
@@ -1621,9 +1621,9 @@ def test_a_name_a_lab_puts_out_is_a_model():
     name is): names the catalog lacks, put out by a lab; not "Microsoft released Teams" (an English word),
     "Liam Fedus from OpenAI" (a person)."""
     got = [(m.surface, m.known) for m in find_in_text(
-        "OpenAI put out Shap E, which does 3D objects. DeepMind also published FunSearch, which uses an LLM. "
-        "Last one, StripedHyena 7B from Together AI.") if m.kind == "model"]
-    assert got == [("Shap E", False), ("FunSearch", False), ("StripedHyena 7B", False)]
+        "OpenAI put out Blorp E, which does 3D objects. DeepMind also published FunQuest, which uses an LLM. "
+        "Last one, StripyHyrax 7B from Together AI.") if m.kind == "model"]
+    assert got == [("Blorp E", False), ("FunQuest", False), ("StripyHyrax 7B", False)]
     assert [m.surface for m in find_in_text(
         "Microsoft released Teams, which is fine. And on Monday, Liam Fedus from OpenAI posts a chart.")
         if m.kind == "model"] == []
@@ -1982,3 +1982,51 @@ def test_an_english_word_name_in_lower_case_where_a_model_is_used():
         "I will whisper this part. It was a whisper. Pi is out too. We use pi to compute circles.",
         recorded="2024-10-24") if m.kind == "model"]
     assert got == [("Whisper large V3", "Whisper"), ("whisper", "Whisper"), ("whisper", "Whisper"), ("Pi", "Pi")]
+
+
+def test_the_long_tail_of_the_catalog_is_matched_only_as_written():
+    """The catalog knows the names hosts say now and then ("Berkeley did Koala", "EleutherAI put out
+    Llemma", "Persimmon 8B from Adept"), each only as written: an English word among them only with its
+    capital ("a koala at the zoo" is none), and none as a sound-alike or a misspelling ("agentic coding"
+    is no Agent Q, "adversarially filtered" no ANLI), as they would be among names said every day."""
+    cat = load_catalog()
+    assert all(cat.by_name[n].exact for n in ("Koala", "Llemma", "Persimmon-8B", "Agent Q", "ANLI"))
+
+    def said(text, recorded="2023-10-20"):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded=recorded)
+                if m.kind in ("model", "benchmark")]
+
+    assert said("Berkeley did Koala, and EleutherAI put out Llemma. Adept had Persimmon 8B.") == [
+        ("Koala", "Koala"), ("Llemma", "Llemma"), ("Persimmon 8B", "Persimmon-8B")]
+    assert said("We saw a koala at the zoo.") == []
+    assert said("Kimi K2 Thinking is on SWE-bench Verified, and it's still a monster at agentic coding. HLE is "
+                "adversarially filtered.", recorded="2025-11-26") == [
+        ("Kimi K2 Thinking", "Kimi K2 Thinking"), ("SWE-bench Verified", "SWE-bench Verified"),
+        ("HLE", "Humanity's Last Exam")]
+
+
+def test_ordinary_words_are_a_name_one_sound_off_only_by_a_rare_word_of_it():
+    """A window of English words in lower case is a long name one sound off only when a long word of
+    the name is heard right ("aid her polyglot") or two ("suite bench verified"): not "code for its
+    size" (Codeforces), "search compute" (SearchGPT), "the alpaca wool sweater" (AlpacaEval), nor a
+    word of model talk ("the best benchmark name")."""
+    def said(text, recorded="2024-09-20"):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded=recorded)
+                if m.kind in ("model", "benchmark")]
+
+    assert said("Yi 34B is really strong at math and code for its size.") == [("Yi 34B", "Yi-34B")]
+    assert said("Training compute versus search compute. Everyone in the RL world says o1 is the proof.") == [
+        ("o1", "o1")]
+    assert said("MMLU is saturated. My pick is the alpaca wool sweater my mother sent me.") == [("MMLU", "MMLU")]
+    assert said("HellaSwag is the best benchmark name, I will not take questions.") == [("HellaSwag", "HellaSwag")]
+    assert said("On aid her polyglot, o3 high was like seventy nine.", recorded="2025-05-01") == [
+        ("aid her polyglot", "Aider Polyglot"), ("o3", "o3")]
+
+
+def test_a_number_said_before_its_unit_is_no_version():
+    """"three point one cents per call", "Three point one billion parameters", "a one point five
+    billion settlement" are amounts, not Llama 3.1 or Gemini 1.5 said alone; "Three point one is good" is."""
+    found = [(m.surface, m.canonical) for m in find_in_text(
+        "Llama 3.1 is out. It costs three point one cents per call. Three point one billion parameters, they "
+        "say. Three point one is good.", recorded="2024-08-01") if m.kind == "model"]
+    assert found == [("Llama 3.1", "Llama 3.1"), ("Three point one", "Llama 3.1")]

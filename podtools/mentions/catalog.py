@@ -24,7 +24,7 @@ CATALOG_PATH = Path(__file__).resolve().parent / "catalog.yaml"
 SECTIONS = {"families": "family", "models": "model", "benchmarks": "benchmark", "orgs": "org"}
 _STR_FIELDS = {"name", "org", "family", "version", "released", "parent", "full_name", "sep"}
 _LIST_FIELDS = {"sizes", "aliases", "asr", "cased", "short", "not"}
-_BOOL_FIELDS = {"standalone"}
+_BOOL_FIELDS = {"standalone", "exact"}
 # words that brands spell their own way, and speech recognition writes as the word ("Flash-Lite"
 # heard "Flash Light", "SD XL" heard "SD Excel"): every name with one is also matched, as a garble,
 # with the word
@@ -32,8 +32,9 @@ HEARD_AS = {"lite": "Light", "xl": "Excel"}
 _HEARD = re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(HEARD_AS) + r")(?![^\W\d_])")
 _ALLOWED = {
     "family": {"name", "org", "sep", "standalone", "aliases", "asr", "cased", "not"},
-    "model": {"name", "org", "family", "version", "sizes", "released", "parent", "aliases", "asr", "cased", "short", "not"},
-    "benchmark": {"name", "org", "full_name", "released", "parent", "aliases", "asr", "cased", "short", "not"},
+    "model": {"name", "org", "family", "version", "sizes", "released", "parent", "aliases", "asr", "cased", "short",
+              "not", "exact"},
+    "benchmark": {"name", "org", "full_name", "released", "parent", "aliases", "asr", "cased", "short", "not", "exact"},
     "org": {"name", "aliases", "asr", "cased", "not"},
 }
 
@@ -59,6 +60,7 @@ class Entry:
     not_: tuple[str, ...] = ()
     sep: str = " "
     standalone: bool = True
+    exact: bool = False  # matched only as written: never as a sound-alike or a misspelling
 
     @property
     def mention_kind(self) -> str:
@@ -112,7 +114,7 @@ class NameCatalog:
         h = hashlib.sha256()
         for e in self.entries:
             h.update(repr((e.name, e.kind, e.org, e.family, e.version, e.sizes, e.parent, e.aliases, e.asr,
-                           e.cased, e.short, e.not_, e.sep, e.standalone)).encode())
+                           e.cased, e.short, e.not_, e.sep, e.standalone, e.exact)).encode())
         return h.hexdigest()[:16]
 
     def prompt(self) -> str:

@@ -123,7 +123,12 @@ def size_text(tokens) -> str:
 
 QUANTITY_BEFORE = {"around", "about", "roughly", "approximately", "nearly", "almost", "than", "over", "under",
                     "by", "of", "$", "€", "£", "~", "<", ">", "+", "-"}
-QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn"}
+QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage", "e", "k", "m", "b", "t", "bn",
+                  # a unit said after it: "one point two billion parameters", "one point two cents in",
+                  # "the one point five eight bit quant", "two point five gigs"
+                  "billion", "million", "trillion", "thousand", "cents", "cent", "dollars", "dollar", "bucks",
+                  "seconds", "minutes", "hours", "days", "weeks", "months", "years", "bit", "bits", "gb", "gigs",
+                  "gigabytes", "tb", "mb", "percentile"}
 
 
 def version_alone(doc, s: int, e: int) -> bool:

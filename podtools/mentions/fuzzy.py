@@ -73,6 +73,8 @@ class FuzzyIndex:
         for key, (entry, how, text) in by_atoms.items():
             if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
                 continue
+            if getattr(entry, "exact", False):
+                continue  # the long tail: a near spelling is likelier another word than a rare name
             if how == "cased":
                 continue  # ordinary words in lower case: never guessed at
             alpha = "".join(a for a in key if a.isalpha())

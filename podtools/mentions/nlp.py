@@ -529,7 +529,8 @@ class Compiled:
         self.word_names: dict[str, Entry] = {}
         for e in catalog.entries:
             for c in e.cased:
-                if e.kind == "model" and c.isalpha() and c[:1].isupper() and c[1:].islower() and c.lower() in ordinary:
+                if (e.kind == "model" and not e.exact and c.isalpha() and c[:1].isupper() and c[1:].islower()
+                        and c.lower() in ordinary):
                     self.word_names.setdefault(c.lower(), e)
         # variant words the catalog writes in lower case ("mini", "preview"): said as words, not as names
         self.lower_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short if s.islower()}
@@ -537,8 +538,9 @@ class Compiled:
         for fam in catalog.families.values():
             if fam.org:
                 self.families_of_org.setdefault(fam.org, []).append(fam)
-        for e in catalog.entries:
-            for s in dict.fromkeys([*e.short, *variant_words(e), *variant_tails(e)]):
+        for e in catalog.entries:  # (the long tail, ``exact``, adds names, not words said alone: "Thinking" of
+            # "Kimi K2 Thinking" is no variant word, "three seven thinking" stays Claude 3.7 Sonnet)
+            for s in dict.fromkeys([*e.short, *(() if e.exact else (*variant_words(e), *variant_tails(e)))]):
                 key = " ".join(atoms(s))
                 if key not in self.short_of:
                     self.short_matcher.add(key, [self._norm_doc(s)])

@@ -37,6 +37,7 @@ from .text import digits_of
 MAX_WORDS = 4  # words in a garbled name ("aid her polyglot", "humanities last exam")
 LONG_SOUND = 5  # sounds (Metaphone letters) for a name to be found without its version or family
 NEAR_SOUND = 6  # sounds for a name to be found one sound off ("Sweet Lancer": SWTLNSR, SWE-Lancer SWLNSR)
+RARE_LENGTH = 7  # letters of a word rare enough in ordinary speech to anchor a name heard in ordinary words
 NEAR = 12  # tokens either side in which a model word, another name or a size makes the context
 CUES = frozenset({
     "model", "models", "benchmark", "benchmarks", "leaderboard", "eval", "evals", "score", "scores", "scored",
@@ -149,6 +150,8 @@ class PhoneticIndex:
                 continue  # ("MATH", "ARC": acronyms written as words; only "Bard"-like names are heard)
             if getattr(entry, "kind", "") == "family" and not getattr(entry, "standalone", True):
                 continue
+            if getattr(entry, "exact", False):
+                continue  # the long tail: a sound-alike is likelier ordinary words ("agentic") than a rare name
             letters = "".join(a for a in key if a.isalpha())
             code = sound(letters)
             if len(letters) < 2 or not code or (len(code) < 2 and not digits_of(key)):
@@ -288,6 +291,7 @@ class PhoneticIndex:
         fits = [name for w in anchors for name in self.by_word[w]
                 if name.digits == digits and possible(name.entry)
                 and any(name.sound[0] == key[0] and one_off(name.sound, key) for key in keys)]
+        fits = [name for name in fits if not self._ordinary(doc, i, j, name)]
         if not fits:
             return None
         if not digits and not self._cued(doc, i, j, covered, sizes):  # the name's own version ("Germany 2. 0
@@ -337,6 +341,16 @@ class PhoneticIndex:
             return None
         return PhoneticHit(i, j, fits[0].entry, "near")
 
+    def _ordinary(self, doc, i: int, j: int, name: _Name) -> bool:
+        """Whether ``doc[i:j]`` is ordinary speech more than ``name`` heard: English words in lower
+        case ("the real benchmark", "text to video", "code for its size") are a name misheard only with
+        a long word of it heard right ("aid her polyglot") or two ("suite bench verified"); a word of
+        model talk ("benchmark", "agent") is no such word."""
+        if not plain_english(doc[i:j], self.is_word):
+            return False
+        heard = {doc[k].lower_ for k in range(i, j)} & name.words - CUES
+        return len(heard) < 2 and not any(len(w) >= RARE_LENGTH for w in heard)
+
     def _cued(self, doc, i: int, j: int, covered, sizes, outside: bool = False) -> bool:
         """Whether a model word, another name or a size is within ``NEAR`` tokens of ``doc[i:j]``
         (``outside``: a model word of the window itself, "bench", does not count)."""
@@ -372,7 +386,7 @@ class PhoneticIndex:
                 and self._cued(doc, i, j, covered, sizes, outside=True)):
             return "context"  # "on Tao bench it's close": the sound of the whole name, a word of it heard
             # right, and model talk near
-        if (len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_))
+        if (len(name.sound) >= LONG_SOUND and (j - i >= 2 or not self.is_word(first.lower_.rstrip("-")))
                 and (self._cued(doc, i, j, covered, sizes)
                      or getattr(name.entry, "kind", "") == "benchmark" and benchmark_talk(i))):
             return "context"  # model talk near, or (for a benchmark) another benchmark named in the chapter

@@ -316,6 +316,8 @@ class Resolver:
                 # ("ARC is solved" after ARC-AGI was named)
             if how == "cased" and e - s == 1 and entry.kind == "model" and self._cased_guess(doc, s, e, entry):
                 continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
+            if how == "cased" and e - s == 1 and self._word_opening(doc, s, e, entry):
+                continue  # "Flamingo was pink.": a word of the long tail opening a sentence, capitalized as any word
             for t in range(s, e):
                 covered[t] = True
             if how == "not":
@@ -1115,6 +1117,15 @@ class Resolver:
         """"3.5" while Claude 3.5 Sonnet is discussed is that model, not Claude 3.5 in general."""
         return next((d.entry for d, where in self.discourse.candidates(pos)
                      if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
+
+    def _word_opening(self, doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether a one-word name of the long tail (``exact``) that is an English word ("Flamingo",
+        "Koala") opens its sentence, where every word is capitalized, and its maker is not named near
+        ("DeepMind's Flamingo" counts anywhere)."""
+        if not entry.exact or not sentence_start(doc, s) or self.fuzzy is None or not self.fuzzy.is_word(doc[s].lower_):
+            return False
+        org = entry.org.lower().split()[0] if entry.org else ""
+        return not (org and any(doc[t].lower_ == org for t in range(max(0, s - ORG_NEAR), min(len(doc), e + ORG_NEAR))))
 
     def _cased_guess(self, doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a one-word name the catalog matches only as written, an English word ("Pi",
