@@ -1987,7 +1987,8 @@ def test_an_english_word_name_in_lower_case_where_a_model_is_used():
 def test_the_long_tail_of_the_catalog_is_matched_only_as_written():
     """The catalog knows the names hosts say now and then ("Berkeley did Koala", "EleutherAI put out
     Llemma", "Persimmon 8B from Adept"), each only as written: an English word among them only with its
-    capital ("a koala at the zoo" is none), and none as a sound-alike or a misspelling ("agentic coding"
+    capital ("a koala at the zoo" is none), one written as any name is only near AI talk ("a Kandinsky at
+    the museum", "Sana came along" are none), and none as a sound-alike or a misspelling ("agentic coding"
     is no Agent Q, "adversarially filtered" no ANLI), as they would be among names said every day."""
     cat = load_catalog()
     assert all(cat.by_name[n].exact for n in ("Koala", "Llemma", "Persimmon-8B", "Agent Q", "ANLI"))
@@ -1999,6 +2000,8 @@ def test_the_long_tail_of_the_catalog_is_matched_only_as_written():
     assert said("Berkeley did Koala, and EleutherAI put out Llemma. Adept had Persimmon 8B.") == [
         ("Koala", "Koala"), ("Llemma", "Llemma"), ("Persimmon 8B", "Persimmon-8B")]
     assert said("We saw a koala at the zoo.") == []
+    # a long-tail name written as any name is, with no AI talk near: a painting, a friend, a band
+    assert said("We saw a Kandinsky at the museum, and Sana came along. The Oasis reunion tour was loud.") == []
     assert said("Kimi K2 Thinking is on SWE-bench Verified, and it's still a monster at agentic coding. HLE is "
                 "adversarially filtered.", recorded="2025-11-26") == [
         ("Kimi K2 Thinking", "Kimi K2 Thinking"), ("SWE-bench Verified", "SWE-bench Verified"),

@@ -318,6 +318,8 @@ class Resolver:
                 continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
             if how == "cased" and e - s == 1 and self._word_opening(doc, s, e, entry):
                 continue  # "Flamingo was pink.": a word of the long tail opening a sentence, capitalized as any word
+            if e - s == 1 and self._alone_in_the_tail(doc, s, e, entry):
+                continue  # "Kandinsky painted it", "Meena said": a long-tail name written as any name is, far from AI talk
             for t in range(s, e):
                 covered[t] = True
             if how == "not":
@@ -1117,6 +1119,33 @@ class Resolver:
         """"3.5" while Claude 3.5 Sonnet is discussed is that model, not Claude 3.5 in general."""
         return next((d.entry for d, where in self.discourse.candidates(pos)
                      if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
+
+    def _alone_in_the_tail(self, doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether a one-word name of the long tail (``exact``) written as any person's or place's name
+        is ("Koala", "Meena", "Kandinsky": a capital, then lower-case letters) stands away from talk of
+        models: no model word, size or other catalog name within ``NEAR`` words, no version after it,
+        its maker not named near. A name of the long tail is said where AI is talked about ("Berkeley did
+        Koala, and EleutherAI put out Llemma"); elsewhere such a word is a painter, a friend, an animal."""
+        word = doc[s].text
+        if not entry.exact or not (word.isalpha() and word[:1].isupper() and word[1:].islower()):
+            return False
+        n = len(doc)
+        if e < n and (doc[e].like_num or VERSION_TOKEN.match(doc[e].norm_)):
+            return False  # "Koala 13B", "Llemma 7B"
+        lo, hi = max(0, s - NEAR), min(n, e + NEAR)
+        if any(doc[t].lower_ in CUES or doc[t].norm_ in SIZE_UNITS for t in range(lo, hi)):
+            return False
+        if any(lo <= ent.start < hi and ent.start != s and not self._plain_tail_word(ent) for ent in doc.ents
+               if self.c.ids.get(ent.ent_id_, (None, "not"))[1] != "not"):
+            return False  # another name near, not one more word like it ("a Kandinsky, and Sana came")
+        org = entry.org.lower().split()[0] if entry.org else ""
+        return not (org and any(doc[t].lower_ == org for t in range(max(0, s - ORG_NEAR), min(n, e + ORG_NEAR))))
+
+    def _plain_tail_word(self, ent) -> bool:
+        """Whether a catalog match is one word of the long tail written as any name is ("Sana")."""
+        word = ent.text
+        return (len(ent) == 1 and self.c.ids[ent.ent_id_][0].exact and word.isalpha() and word[:1].isupper()
+                and word[1:].islower())
 
     def _word_opening(self, doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a one-word name of the long tail (``exact``) that is an English word ("Flamingo",
