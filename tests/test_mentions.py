@@ -2000,8 +2000,23 @@ def test_the_long_tail_of_the_catalog_is_matched_only_as_written():
     assert said("Berkeley did Koala, and EleutherAI put out Llemma. Adept had Persimmon 8B.") == [
         ("Koala", "Koala"), ("Llemma", "Llemma"), ("Persimmon 8B", "Persimmon-8B")]
     assert said("We saw a koala at the zoo.") == []
-    # a long-tail name written as any name is, with no AI talk near: a painting, a friend, a band
+    # a long-tail name written as any name is, with no AI talk near: a painting, a friend, a band; words
+    # of everyday talk ("ran", "version", "three dollars") are no AI talk
     assert said("We saw a Kandinsky at the museum, and Sana came along. The Oasis reunion tour was loud.") == []
+    assert said("Meena ran to the store. Apparently Muse released a new version of their hit song.") == []
+    assert said("I gave Meena three dollars. She finally passed the bar exam after three tries.") == []
+    # near AI talk, or named already, or its maker named: the model, and no other name guessed in its place
+    assert said("Koala tops the leaderboard this week. GPT-4 passed the bar exam.") == [
+        ("Koala", "Koala"), ("GPT-4", "GPT-4"), ("bar exam", "Uniform Bar Exam")]
+    assert said("Berkeley released Koala, a chat model fine tuned on dialogue data from the web. People were excited "
+                "about it for a while. Honestly I think Koala was underrated by most people I know.") == [
+        ("Koala", "Koala"), ("Koala", "Koala")]
+    assert said("Flamingo is DeepMind's visual language.") == [("Flamingo", "Flamingo")]
+    # the long tail gives no number said alone ("1.5" is no gpt-image-1.5), no lab's product ("asked Cohere")
+    assert said("We used GPT-4 for a year. Then 1.5 came out and it was not even close.", recorded="2025-12-20") == [
+        ("GPT-4", "GPT-4")]
+    assert [(m.surface, m.kind) for m in find_in_text("We asked Cohere for a summary of the report.")] == [
+        ("Cohere", "org")]
     assert said("Kimi K2 Thinking is on SWE-bench Verified, and it's still a monster at agentic coding. HLE is "
                 "adversarially filtered.", recorded="2025-11-26") == [
         ("Kimi K2 Thinking", "Kimi K2 Thinking"), ("SWE-bench Verified", "SWE-bench Verified"),
@@ -2024,6 +2039,8 @@ def test_ordinary_words_are_a_name_one_sound_off_only_by_a_rare_word_of_it():
     assert said("HellaSwag is the best benchmark name, I will not take questions.") == [("HellaSwag", "HellaSwag")]
     assert said("On aid her polyglot, o3 high was like seventy nine.", recorded="2025-05-01") == [
         ("aid her polyglot", "Aider Polyglot"), ("o3", "o3")]
+    assert said("On the sweet lancer benchmark, Claude earned four hundred thousand dollars.",
+                recorded="2025-05-01") == [("sweet lancer", "SWE-Lancer"), ("Claude", "Claude")]
 
 
 def test_a_number_said_before_its_unit_is_no_version():

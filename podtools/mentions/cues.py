@@ -19,6 +19,11 @@ SIZE_ADJECTIVES = {"new", "old", "big", "little", "tiny", "huge", "original", "l
 # an MoE's active parameters written after its total ("30B A3B", "235B-A22B"): part of the size said
 ACTIVE_SIZE = re.compile(r"^-?A\d{1,3}(\.\d)?B$")
 MODEL_CUES = {"model", "models", "llm", "llms", "checkpoint", "checkpoints", "weights", "chatbot"}
+# words said only where AI is talked about, that let a name of the long tail written as any name is
+# ("Koala", "bar exam") stand for the model or benchmark (not "run", "open", "version": said of anything)
+AI_TALK = MODEL_CUES | {"benchmark", "benchmarks", "bench", "leaderboard", "eval", "evals", "parameters", "params",
+                        "fine-tune", "finetune", "fine-tuned", "quant", "quantized", "inference", "gpu", "gpus",
+                        "api", "open-source", "open-weights", "multimodal", "transformer", "ai"}
 # words after a size said alone that keep it a model's size ("the eight billion one", "70 billion
 # parameters"); any other content word makes it a size of something else ("8 billion people")
 SIZE_NOUNS = MODEL_CUES | {"parameter", "parameters", "param", "params", "one", "ones", "version", "versions",

@@ -415,8 +415,8 @@ class Compiled:
         sizes = {s for e in catalog.entries for s in _billions(e)}
         # (lab, word) where the lab's models are named with the word ("DeepSeek-V3", "Mistral Small"):
         # that word alone may mean the model ("asked DeepSeek"); "Microsoft" or "Meta" never does
-        self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries
-                               if e.kind in ("model", "family") and e.org and atoms(e.name)}
+        self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries  # (not the long tail's:
+                               if e.kind in ("model", "family") and e.org and atoms(e.name) and not e.exact}  # Command)
         # "1206" -> Gemini-Exp-1206: models named by the date of their checkpoint
         self.date_codes = {atoms(e.name)[-1]: e for e in catalog.entries
                            if e.kind == "model" and atoms(e.name) and date_code(atoms(e.name)[-1])}
@@ -427,8 +427,8 @@ class Compiled:
         name = f"podtools_normalizer_{id(self)}"
         sized_versions = frozenset((m.group(), s) for (_, v), e in self.by_version.items()
                                    for m in [_DECIMAL_PREFIX.match(v)] if m for s in _billions(e))
-        name_words = frozenset(atoms(e.name)[0] for e in catalog.entries
-                               if e.kind in ("model", "family") and atoms(e.name) and atoms(e.name)[0].isalpha())
+        name_words = frozenset(atoms(e.name)[0] for e in catalog.entries if e.kind in ("model", "family")
+                               and atoms(e.name) and atoms(e.name)[0].isalpha() and not e.exact)
         letter_codes, self.family_codes = _letter_codes(catalog)  # "DeepSeek" -> {"r1", "v2", ...}: its codes
         Language.component(name, func=make_normalizer(versions, sizes, o_names, sized_versions, name_words,
                                                       letter_codes))
@@ -591,6 +591,8 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
         fam = atoms(e.family)
         if atoms(e.name)[:len(fam)] == fam and len(atoms(e.name)) > len(fam):
             said.append("".join(atoms(e.name)[len(fam):]))
+        if e.exact:  # the long tail: its versions with their words ("image1.5"), no number alone ("1.5")
+            said = [v for v in said if not v.replace(".", "").replace(" ", "").isdigit()]
         for alias in e.aliases:  # the versions of its other names ("Claude 3.6"), once every model's own is in
             a = atoms(alias)
             if a[:len(fam)] == fam and len(a) > len(fam) and a[len(fam)][:1].isdigit():
@@ -604,6 +606,8 @@ def versions_of(catalog: NameCatalog) -> dict[tuple[str, str], object]:
         out.setdefault((fam_name, v), e)
     prefixes: dict[tuple[str, str], dict] = {}  # (family, "3.7") -> the models whose version starts so, by name
     for (fam, v), e in out.items():
+        if e.exact:
+            continue  # (nor is the long tail's "Instant 1.2" the family's only 1.2)
         m = _DECIMAL_PREFIX.match(v) or _DECIMAL_SUFFIX.search(v)  # "3.7 Sonnet"; "Opus 4.1"
         if m and m.group() != v:
             prefixes.setdefault((fam, m.group()), {})[e.name] = e

@@ -37,6 +37,7 @@ from .text import digits_of
 MAX_WORDS = 4  # words in a garbled name ("aid her polyglot", "humanities last exam")
 LONG_SOUND = 5  # sounds (Metaphone letters) for a name to be found without its version or family
 NEAR_SOUND = 6  # sounds for a name to be found one sound off ("Sweet Lancer": SWTLNSR, SWE-Lancer SWLNSR)
+BENCHMARK_WORDS = frozenset({"benchmark", "benchmarks", "leaderboard", "eval", "evals"})
 RARE_LENGTH = 7  # letters of a word rare enough in ordinary speech to anchor a name heard in ordinary words
 NEAR = 12  # tokens either side in which a model word, another name or a size makes the context
 CUES = frozenset({
@@ -346,8 +347,8 @@ class PhoneticIndex:
         case ("the real benchmark", "text to video", "code for its size") are a name misheard only with
         a long word of it heard right ("aid her polyglot") or two ("suite bench verified"); a word of
         model talk ("benchmark", "agent") is no such word."""
-        if not plain_english(doc[i:j], self.is_word):
-            return False
+        if not plain_english(doc[i:j], self.is_word) or j < len(doc) and doc[j].lower_ in BENCHMARK_WORDS:
+            return False  # ("the sweet lancer benchmark": a name, whatever its words)
         heard = {doc[k].lower_ for k in range(i, j)} & name.words - CUES
         return len(heard) < 2 and not any(len(w) >= RARE_LENGTH for w in heard)
 

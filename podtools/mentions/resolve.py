@@ -17,7 +17,7 @@ from functools import lru_cache, partial
 from typing import Optional
 
 from .catalog import Entry
-from .cues import (ACRONYM_WORD, ACTIVE_SIZE, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
+from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
                    OBJECT_VERBS, OWNERS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS,
@@ -316,10 +316,10 @@ class Resolver:
                 # ("ARC is solved" after ARC-AGI was named)
             if how == "cased" and e - s == 1 and entry.kind == "model" and self._cased_guess(doc, s, e, entry):
                 continue  # left to the sound search: "Pi 4" is Phi-4, "Dolly 3" DALL-E 3, "Cosmos one" in 2023 Kosmos-1
-            if how == "cased" and e - s == 1 and self._word_opening(doc, s, e, entry):
-                continue  # "Flamingo was pink.": a word of the long tail opening a sentence, capitalized as any word
-            if e - s == 1 and self._alone_in_the_tail(doc, s, e, entry):
-                continue  # "Kandinsky painted it", "Meena said": a long-tail name written as any name is, far from AI talk
+            if how != "not" and self._alone_in_the_tail(doc, s, e, entry, sizes, prims):
+                covered[s:e] = [True] * (e - s)  # (and no other name is guessed there: "Koala tops" is no Opus)
+                continue  # "Kandinsky painted it", "Flamingo was pink.", "passed the bar exam": a long-tail
+                # name written as any name or phrase is, far from AI talk
             for t in range(s, e):
                 covered[t] = True
             if how == "not":
@@ -1120,41 +1120,59 @@ class Resolver:
         return next((d.entry for d, where in self.discourse.candidates(pos)
                      if where == IN_DISCUSSION and d.entry.parent == entry.name), entry)
 
-    def _alone_in_the_tail(self, doc, s: int, e: int, entry: Entry) -> bool:
-        """Whether a one-word name of the long tail (``exact``) written as any person's or place's name
-        is ("Koala", "Meena", "Kandinsky": a capital, then lower-case letters) stands away from talk of
-        models: no model word, size or other catalog name within ``NEAR`` words, no version after it,
-        its maker not named near. A name of the long tail is said where AI is talked about ("Berkeley did
-        Koala, and EleutherAI put out Llemma"); elsewhere such a word is a painter, a friend, an animal."""
-        word = doc[s].text
-        if not entry.exact or not (word.isalpha() and word[:1].isupper() and word[1:].islower()):
+    def _alone_in_the_tail(self, doc, s: int, e: int, entry: Entry, sizes: dict[int, int], before: list) -> bool:
+        """Whether a name of the long tail (``exact``) written as anything else may be ("Koala",
+        "Meena", "Kandinsky": one word, a capital, then lower-case letters; "bar exam", "voice engine":
+        English words in lower case) stands away from talk of AI: no AI word, size or other model or
+        benchmark name within ``NEAR`` words, no version after it, its maker not named near, and the
+        name not talked about already. A name of the long tail is said where AI is talked about
+        ("Berkeley did Koala, and EleutherAI put out Llemma"); elsewhere such a word is a painter, a
+        friend, an animal, a band."""
+        if not entry.exact or not self._plain_tail_words(doc, s, e, entry):
             return False
         n = len(doc)
-        if e < n and (doc[e].like_num or VERSION_TOKEN.match(doc[e].norm_)):
-            return False  # "Koala 13B", "Llemma 7B"
+        if e < n and (VERSION_TOKEN.match(doc[e].norm_) or doc[e].norm_.isdigit() and doc[e].lower_ != "one"
+                      and not (e + 1 < n and doc[e + 1].lower_ in COUNT_NOUNS)):
+            return False  # "Koala 13", "Llemma 2" (not "Aria two questions", "Sana one more time")
         lo, hi = max(0, s - NEAR), min(n, e + NEAR)
-        if any(doc[t].lower_ in CUES or doc[t].norm_ in SIZE_UNITS for t in range(lo, hi)):
-            return False
-        if any(lo <= ent.start < hi and ent.start != s and not self._plain_tail_word(ent) for ent in doc.ents
-               if self.c.ids.get(ent.ent_id_, (None, "not"))[1] != "not"):
-            return False  # another name near, not one more word like it ("a Kandinsky, and Sana came")
-        org = entry.org.lower().split()[0] if entry.org else ""
-        return not (org and any(doc[t].lower_ == org for t in range(max(0, s - ORG_NEAR), min(n, e + ORG_NEAR))))
+        if any(lo <= a < hi for a in sizes) or any(doc[t].lower_ in AI_TALK for t in range(lo, hi)):
+            return False  # "Koala 13B", "Flamingo scored well on the benchmark", "vending bench two"
+        if entry.kind == "benchmark" and self._benchmark_talk(s):
+            return False  # "and math arena apex, twenty three point four": where benchmarks are talked about
+        for ent in doc.ents:
+            if lo <= ent.start < hi and not s <= ent.start < e:
+                other, how, _ = self.c.ids.get(ent.ent_id_, (None, "not", ""))
+                if (how != "not" and other.kind in ("model", "benchmark", "family")
+                        and not self._plain_tail_words(doc, ent.start, ent.end, other)):
+                    return False  # another name near, not one more word like it ("a Kandinsky, and Sana came")
+        return not (self._maker_near(doc, s, e, entry) or self._discussed(entry, s)
+                    or any(p.entry is entry for p in before))  # named already ("... Koala was underrated")
 
-    def _plain_tail_word(self, ent) -> bool:
-        """Whether a catalog match is one word of the long tail written as any name is ("Sana")."""
-        word = ent.text
-        return (len(ent) == 1 and self.c.ids[ent.ent_id_][0].exact and word.isalpha() and word[:1].isupper()
-                and word[1:].islower())
-
-    def _word_opening(self, doc, s: int, e: int, entry: Entry) -> bool:
-        """Whether a one-word name of the long tail (``exact``) that is an English word ("Flamingo",
-        "Koala") opens its sentence, where every word is capitalized, and its maker is not named near
-        ("DeepMind's Flamingo" counts anywhere)."""
-        if not entry.exact or not sentence_start(doc, s) or self.fuzzy is None or not self.fuzzy.is_word(doc[s].lower_):
+    def _plain_tail_words(self, doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether a long-tail name at ``doc[s:e]`` is written as other words are: one word with a
+        capital and then lower case ("Sana"), or English words in lower case ("bar exam")."""
+        if not entry.exact:
             return False
-        org = entry.org.lower().split()[0] if entry.org else ""
-        return not (org and any(doc[t].lower_ == org for t in range(max(0, s - ORG_NEAR), min(len(doc), e + ORG_NEAR))))
+        if e - s == 1:
+            word = doc[s].text
+            return word.isalpha() and word[:1].isupper() and word[1:].islower()
+        return plain_english(doc[s:e], self._is_word)
+
+    def _maker_near(self, doc, s: int, e: int, entry: Entry) -> bool:
+        """Whether the maker of ``entry`` is named within ``ORG_NEAR`` words of ``doc[s:e]`` (not in
+        it): the lab by a name of its catalog entry ("DeepMind" for Google DeepMind), or the first word
+        of its name written with its capital, where that word is no English word ("Berkeley" for UC
+        Berkeley, not "World" for World Labs)."""
+        if not entry.org:
+            return False
+        lo, hi = max(0, s - ORG_NEAR), min(len(doc), e + ORG_NEAR)
+        for ent in doc.ents:
+            if lo <= ent.start < hi and not s <= ent.start < e:
+                org = self.c.ids.get(ent.ent_id_, (None, "not", ""))[0]
+                if org is not None and org.kind == "org" and org.name == entry.org:
+                    return True
+        words = [w for w in entry.org.split() if w[:1].isupper() and w.isalpha() and not self._is_word(w.lower())]
+        return any(doc[t].text in words for t in range(lo, hi) if not s <= t < e)
 
     def _cased_guess(self, doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a one-word name the catalog matches only as written, an English word ("Pi",
