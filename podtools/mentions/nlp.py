@@ -415,8 +415,9 @@ class Compiled:
         sizes = {s for e in catalog.entries for s in _billions(e)}
         # (lab, word) where the lab's models are named with the word ("DeepSeek-V3", "Mistral Small"):
         # that word alone may mean the model ("asked DeepSeek"); "Microsoft" or "Meta" never does
-        self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries  # (not the long tail's:
-                               if e.kind in ("model", "family") and e.org and atoms(e.name) and not e.exact}  # Command)
+        # (not the long tail's: "asked Cohere" is the lab, whatever Cohere Command is named)
+        self.named_products = {(e.org, atoms(e.name)[0]) for e in catalog.entries
+                               if e.kind in ("model", "family") and e.org and atoms(e.name) and not e.exact}
         # "1206" -> Gemini-Exp-1206: models named by the date of their checkpoint
         self.date_codes = {atoms(e.name)[-1]: e for e in catalog.entries
                            if e.kind == "model" and atoms(e.name) and date_code(atoms(e.name)[-1])}
