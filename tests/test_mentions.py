@@ -1510,6 +1510,19 @@ def test_a_letter_of_a_code_heard_as_a_word_after_its_makers_name():
         if m.kind == "model"] == ["DeepSeek-R1"]
 
 
+def test_a_name_that_was_a_persons_is_the_model_again_where_ai_is_talked_about_right_at_it():
+    """"A llama named Gemma" makes "Gemma" a person for the chapter, except where AI is talked about
+    right at it ("is Gemma on the arena yet?", "Gemma 7B"); the person spoken to, a short sentence on
+    them, what they say and "is a person" stay the person, with AI talk near or not."""
+    got = [(m.surface, m.canonical) for m in mentions_stage(_chaptered([[
+        "Google put out Gemma this week, in two sizes. There's a llama at the zoo near my house named Gemma.",
+        "Wait, is Gemma on the arena yet? People already put Gemma 7B below Mistral 7B on their own tests.",
+        "Gemma, can you rank the models on the benchmark? Poor Gemma. Tell Gemma she can have the GPU.",
+        "Gemma also says hello to every model on the benchmark. And Gemma is a person, Teo, not a model."]])).mentions
+        if m.kind == "model"]
+    assert got == [("Gemma", "Gemma"), ("Gemma", "Gemma"), ("Gemma 7B", "Gemma"), ("Mistral 7B", "Mistral 7B")]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

@@ -225,8 +225,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if is_word is not None and e < len(doc) and _surname(doc[e], is_word) and not doc[s].text.endswith("."):
         # (a name that ends its sentence has no surname: "then M P T. Um, yes")
         return "person"
-    if _defined_as_other(doc, e):
-        return "other"  # "Grok, the chip company", "Janus is the two-faced Roman god"
+    kind = _defined_as_other(doc, e)
+    if kind:  # "Grok, the chip company", "Janus is the two-faced Roman god"; "Gemma is a person, Teo"
+        return "person" if kind in PERSON_KINDS else "other"
     if any(doc[t].lower_ in SYMBOL_WORDS for t in range(max(0, s - 6), min(len(doc), e + 6))):
         return "other"  # "the Greek letter. Phi, like one point six one": a letter, a symbol
     if s == 0:
@@ -280,10 +281,11 @@ def corrected_before(doc, s: int, covered=None) -> int:
     return a
 
 
-def _defined_as_other(doc, e: int) -> bool:
-    """Whether the words after a name at ``..e`` say what it is, and it is no model: an apposition
-    or "is (literally) the/a ..." whose noun, within a few words, is a kind of thing models are not
-    ("Grok, the chip company", "Gemini, the crypto exchange", "Janus is the two-faced Roman god")."""
+def _defined_as_other(doc, e: int) -> str:
+    """The kind of thing the words after a name at ``..e`` say it is, where it is no model ("" if
+    they do not): an apposition or "is (literally) the/a ..." whose noun, within a few words, is a
+    kind of thing models are not ("Grok, the chip company", "Gemini, the crypto exchange", "Janus is
+    the two-faced Roman god", "from Claude, a human Claude, in Lyon")."""
     k = e
     if k < len(doc) and (doc[k].text == "," or doc[k].lower_ in BE_FORMS):
         k += 1
@@ -293,9 +295,9 @@ def _defined_as_other(doc, e: int) -> bool:
             for t in range(k + 1, min(len(doc), k + 7)):
                 if doc[t].is_punct and doc[t].text != "-":
                     break
-                if doc[t].lower_ in OTHER_KINDS:
-                    return True
-    return False
+                if doc[t].lower_ in OTHER_KINDS | PERSON_KINDS:
+                    return doc[t].lower_
+    return ""
 
 
 def _from_place(doc, e: int) -> bool:
@@ -342,6 +344,10 @@ OTHER_KINDS = frozenset(
     "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "
     "painter planet bank restaurant car drink dog cat horse animal rocket chipmaker university school mission "
     "spacecraft capsule".split())
+PERSON_KINDS = frozenset("person human guy man woman girl boy kid friend cousin".split())  # "Gemma is a person"
+# what follows a person's name, not a model's, where that name was a person's earlier in the chapter
+# ("Claude also says", "Tell Aya she's been expanded")
+SAID_BY_PERSON = frozenset({"says", "said", "asks", "asked", "writes", "wrote", "she", "he", "she's", "he's"})
 LICENSES = frozenset({"apache", "gpl", "agpl", "lgpl", "mpl", "cc-by", "openrail"})  # "Apache 2.0": a license's version
 # the past tenses that do not end in -ed, of verbs said of models ("Haiku got smarter", "Opus won")
 IRREGULAR_PAST = frozenset(

@@ -39,8 +39,9 @@ class Discourse:
         self.current: list[Named] = []  # in order of position (names may be noted out of order)
         self.previous: list[Named] = []  # the last chapter's, for the start of the next one
         self.episode: list[Named] = []
-        self.rejected: set[tuple[str, str]] = set()  # (name, word) that is something else in this chapter
-        # ("Raspberry Pi": "Pi"; "the Dalai Lama" makes "Lama", not "Llama", a word)
+        self.rejected: dict[tuple[str, str], str] = {}  # (name, word) that is something else in this chapter,
+        # and why ("Raspberry Pi": "Pi", a compound; "my uncle Claude": "Claude", a person; "the Dalai Lama"
+        # makes "Lama", not "Llama", a word)
 
     def enter(self, scope: object) -> None:
         """A new chapter begins (``scope`` is its index); the discussion starts afresh."""
@@ -66,11 +67,12 @@ class Discourse:
         if len(self.episode) > 2 * EPISODE_MEMORY:
             del self.episode[:EPISODE_MEMORY]
 
-    def reject(self, name: str, word: str) -> None:
-        """``name``, said as ``word``, was part of another name here ("Raspberry Pi"): that word
-        alone means that thing for the rest of the chapter ("on the Pi"); the name said otherwise is
-        still the name ("the Dalai Lama", then "the Llama weights")."""
-        self.rejected.add((name, word.lower()))
+    def reject(self, name: str, word: str, why: str) -> None:
+        """``name``, said as ``word``, was something else here (``why``: part of another name, "Raspberry
+        Pi", or a person, "my uncle Claude"): that word alone means that thing for the rest of the
+        chapter ("on the Pi", "Claude also says"); the name said otherwise is still the name ("the Dalai
+        Lama", then "the Llama weights")."""
+        self.rejected.setdefault((name, word.lower()), why)
 
     def candidates(self, pos: int) -> Iterator[tuple[Named, str]]:
         """Models named before token ``pos``: those of the current discussion first (nearest first),

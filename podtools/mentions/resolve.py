@@ -20,12 +20,12 @@ from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
-                   OBJECT_VERBS, OWNERS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SIZE_LIST_WORDS, SIZE_NOUNS,
-                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS,
-                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model,
-                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   whole_version_alone, word_before, word_said)
+                   OBJECT_VERBS, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SAID_BY_PERSON,
+                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
+                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
+                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -328,11 +328,12 @@ class Resolver:
                 why = not_this_name(doc, s, e, self.fuzzy.is_word if self.fuzzy is not None else None)
                 if why:
                     if why == "person" or why == "compound" and how != "name":  # "Claude Bergeron", "Raspberry
-                        self.discourse.reject(entry.name, doc[s].text)  # Pi": and "Claude, can you ...", "the
-                    continue  # Pi" after it, in this chapter; a model's own name stays one after a fine-tune of
-                    # it ("Stable Vicuna, which is Vicuna with RLHF")
-                if (entry.name, doc[s].lower_) in self.discourse.rejected:
-                    continue  # "on the Pi", after "Raspberry Pi"
+                        self.discourse.reject(entry.name, doc[s].text, why)  # Pi": and "Claude, can you ...",
+                    continue  # "the Pi" after it, in this chapter; a model's own name stays one after a fine-tune
+                    # of it ("Stable Vicuna, which is Vicuna with RLHF")
+                why = self.discourse.rejected.get((entry.name, doc[s].lower_), "")
+                if why and not (why == "person" and self._model_again(doc, s, e, entry, sizes)):
+                    continue  # "on the Pi", after "Raspberry Pi"; "Poor Claude.", after "my uncle Claude"
             size = None
             if (e < n and e - s >= 2 and doc[e - 1].norm_.replace(".", "").isdigit() and doc[e].norm_ in SIZE_UNITS
                     and not doc[e - 1].whitespace_):
@@ -1130,23 +1131,50 @@ class Resolver:
         friend, an animal, a band."""
         if not entry.exact or not self._plain_tail_words(doc, s, e, entry):
             return False
+        return not (self._ai_talk_near(doc, s, e, entry, sizes) or self._discussed(entry, s)
+                    or any(p.entry is entry for p in before))  # named already ("... Koala was underrated")
+
+    def _ai_talk_near(self, doc, s: int, e: int, entry: Entry, sizes: dict[int, int]) -> bool:
+        """Whether AI is talked about right at ``doc[s:e]``: a version after it, a size or an AI word
+        within ``NEAR`` words, talk of benchmarks (for a benchmark), another model or benchmark name
+        near (not one more word like it: "a Kandinsky, and Sana came"), or its maker named near."""
         n = len(doc)
         if e < n and (VERSION_TOKEN.match(doc[e].norm_) or doc[e].norm_.isdigit() and doc[e].lower_ != "one"
                       and not (e + 1 < n and doc[e + 1].lower_ in COUNT_NOUNS)):
-            return False  # "Koala 13", "Llemma 2" (not "Aria two questions", "Sana one more time")
+            return True  # "Koala 13", "Llemma 2" (not "Aria two questions", "Sana one more time")
         lo, hi = max(0, s - NEAR), min(n, e + NEAR)
         if any(lo <= a < hi for a in sizes) or any(doc[t].lower_ in AI_TALK for t in range(lo, hi)):
-            return False  # "Koala 13B", "Flamingo scored well on the benchmark", "vending bench two"
+            return True  # "Koala 13B", "Flamingo scored well on the benchmark", "vending bench two"
         if entry.kind == "benchmark" and self._benchmark_talk(s):
-            return False  # "and math arena apex, twenty three point four": where benchmarks are talked about
+            return True  # "and math arena apex, twenty three point four": where benchmarks are talked about
         for ent in doc.ents:
             if lo <= ent.start < hi and not s <= ent.start < e:
                 other, how, _ = self.c.ids.get(ent.ent_id_, (None, "not", ""))
                 if (how != "not" and other.kind in ("model", "benchmark", "family")
                         and not self._plain_tail_words(doc, ent.start, ent.end, other)):
-                    return False  # another name near, not one more word like it ("a Kandinsky, and Sana came")
-        return not (self._maker_near(doc, s, e, entry) or self._discussed(entry, s)
-                    or any(p.entry is entry for p in before))  # named already ("... Koala was underrated")
+                    return True
+        return self._maker_near(doc, s, e, entry)
+
+    def _model_again(self, doc, s: int, e: int, entry: Entry, sizes: dict[int, int]) -> bool:
+        """Whether a name that was a person's earlier in the chapter ("a llama named Gemma", "my uncle
+        Claude") is the model here: AI is talked about right at it ("is Gemma on the arena yet?",
+        "Gemma 7B", "the Claude models"), and it is not the person spoken to ("Claude, can you ...",
+        "wait, Gemma, is that a model?") or a sentence of a few words on them ("Poor Claude.")."""
+        n = len(doc)
+        if e < n and doc[e].text == "," and (s == 0 or doc[s - 1].is_punct or doc[s - 1].is_space):
+            return False
+        if s > 0 and doc[s - 1].lower_ in PERSON_KINDS:
+            return False  # "from Claude, a human Claude, in Lyon"
+        if any(doc[t].lower_ in SAID_BY_PERSON for t in range(e, min(n, e + 2))):
+            return False  # "Claude also says", "Tell Aya she's been expanded"
+        a, b = s, e
+        while a > 0 and not sentence_start(doc, a):
+            a -= 1
+        while b < n and doc[b].text not in (".", "!", "?"):
+            b += 1
+        if sum(1 for t in range(a, b) if doc[t].is_alpha) <= 3:
+            return False
+        return self._ai_talk_near(doc, s, e, entry, sizes)
 
     def _plain_tail_words(self, doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a long-tail name at ``doc[s:e]`` is written as other words are: one word with a
