@@ -1523,6 +1523,22 @@ def test_a_name_that_was_a_persons_is_the_model_again_where_ai_is_talked_about_r
     assert got == [("Gemma", "Gemma"), ("Gemma", "Gemma"), ("Gemma 7B", "Gemma"), ("Mistral 7B", "Mistral 7B")]
 
 
+def test_the_arena_talked_about_where_ai_is_is_the_leaderboard_named_before_or_not():
+    """"the whole arena mess", "and the arena stuff", "top the arena officially", "the arena is a vibes
+    benchmark": the arena as a topic, with AI talked about right there, is Chatbot Arena even before it
+    is named; an arena one goes to, one with a floor, one entered or packed stays a building."""
+    def said(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2025-06-01") if m.kind == "benchmark"]
+
+    assert said("Llama 4 first, then the whole arena mess, then the new GPT model. SWE-bench Verified came out, "
+                "and the arena stuff. Did Gemini top the arena officially? Honestly the arena is a vibes "
+                "benchmark.") == [
+        ("arena", "Chatbot Arena"), ("SWE-bench Verified", "SWE-bench Verified"), ("arena", "Chatbot Arena"),
+        ("arena", "Chatbot Arena"), ("arena", "Chatbot Arena")]
+    assert said("We saw the model demo at the arena downtown. The GPT launch sold the arena floor seats. Then "
+                "OpenAI entered the arena with a new model. For the Llama launch the arena was packed.") == []
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

@@ -94,6 +94,11 @@ RESULT_NOUNS = frozenset({"score", "scores", "number", "numbers", "result", "res
 # what follows "the arena" said of the leaderboard ("the arena is what I look at", "the arena thing"), and
 # the words before "the arena." ending a phrase ("And the arena?", "like the arena.", "about the Arena.")
 ARENA_SAID = frozenset({"is", "'s", "has", "rewards", "thing", "stuff"}) | RESULT_NOUNS
+# nouns after a benchmark's word that make it the topic ("the arena thing", "the arena mess") and the
+# adjectives between "the" and that word ("the whole arena controversy", "the main arena")
+TOPIC_NOUNS = frozenset({"thing", "things", "stuff", "mess", "controversy", "drama", "saga", "situation", "debate",
+                         "fiasco", "scandal", "news", "version", "update", "data"})
+TOPIC_ADJECTIVES = frozenset({"whole", "main", "actual", "real", "official", "original", "new", "old"})
 ARENA_BEFORE = frozenset({"and", "about", "like", "than", "on"})
 ENTER_LEAVE = frozenset("enter enters entered entering re-entered leave leaves left leaving exit exits exited "
                         "fill fills filled".split())  # "Apple enters the arena": a place, said as a metaphor

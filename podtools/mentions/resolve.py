@@ -21,11 +21,12 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
                    OBJECT_VERBS, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SAID_BY_PERSON,
-                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TWO_DIGITS, UNITLESS,
-                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
-                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES,
+                   TOPIC_NOUNS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb,
+                   benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model, corrected_before,
+                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
+                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -782,23 +783,30 @@ class Resolver:
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
+            cands = self.c.short_of[name]
+            benchmarks = all(c.kind == "benchmark" for c in cands)
+            if benchmarks and prev in TOPIC_ADJECTIVES and s >= 2 and doc[s - 2].lower_ == "the":
+                prev = "the"  # "the whole arena mess", "the main arena": as "the arena"
             written = doc[s].text[:1].isupper() or letter_heard(doc[s])  # "R one", or "our one" after a name
             marked = written or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
-            cands = self.c.short_of[name]
-            benchmarks = all(c.kind == "benchmark" for c in cands)
+            the_only = (cands[0] if benchmarks and len(cands) == 1 and prev == "the" and not inside
+                        and self._possible(cands[0]) and self._ai_talk_near(doc, s, e, cands[0], sizes) else None)
+            # ("the arena", with AI talked about right there: the one benchmark of that word, named or not)
             if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
+                topic = doc[e].lower_ in RESULT_NOUNS | TOPIC_NOUNS or adverb(doc[e].lower_, dictionary_words())
                 if ((inside and prev not in ("'s", "\u2019s"))
-                        or (benchmarks and prev == "the" and not written and doc[e].lower_ in RESULT_NOUNS)):
-                    # ("the arena score", "the arena problem": what a benchmark has, after it was named; not
-                    # "the arena floor", "the verified checkmark")
-                    if benchmarks:  # "people in the Arena vote", "the Arena
-                        pick = self._benchmark_said(cands, self.base + s)  # update", after Chatbot Arena
+                        or (benchmarks and prev == "the" and not written and topic)):
+                    # ("the arena score", "the arena problem", "the arena thing", "top the arena officially":
+                    # what a benchmark has, or the benchmark talked about; not "the arena floor", "the verified
+                    # checkmark")
+                    if benchmarks:  # "people in the Arena vote", "the Arena update", after Chatbot Arena
+                        pick = self._benchmark_said(cands, self.base + s) or (the_only if topic else None)
                         hit = _Prim(s, e, pick, "short", CONFIDENCE["short"]) if pick is not None else None
                     else:
                         hit = self._from_discourse(s, e, lambda entry: False, None, variants=cands, earlier=False)
@@ -843,6 +851,8 @@ class Resolver:
                                and (e == n or doc[e].is_punct)))
                 if pick is None and len(cands) == 1 and self._possible(cands[0]) and (ranked or judged):
                     pick = cands[0]
+                if pick is None and not placed:  # "the arena is a vibes benchmark", "and the arena stuff" with
+                    pick = the_only  # SWE-bench Verified just named: AI talked about there
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
