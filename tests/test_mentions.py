@@ -1539,6 +1539,20 @@ def test_the_arena_talked_about_where_ai_is_is_the_leaderboard_named_before_or_n
                 "OpenAI entered the arena with a new model. For the Llama launch the arena was packed.") == []
 
 
+def test_a_family_the_catalog_never_matches_alone_is_its_model_while_that_is_talked_about():
+    """"Yi" alone is a surname and a word of Chinese, so the catalog never matches it alone; said as
+    written while Yi-34B is talked about ("the Yi license", "the Yi base"), it is Yi. "Yi Tay says"
+    is a person, and "Yi" with no Yi model talked about is nothing."""
+    def got(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2024-01-10") if m.kind == "model"]
+
+    assert got("Yi-34B is out from 01.AI, and it's strong. The Yi license is their own, and people already "
+               "fine-tune the Yi base. Yi Tay says it's fine.") == [
+        ("Yi-34B", "Yi-34B"), ("Yi", "Yi"), ("Yi", "Yi")]
+    assert got("Mistral 7B is out. The Yi license is their own, and people already fine-tune the Yi base.") == [
+        ("Mistral 7B", "Mistral 7B")]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

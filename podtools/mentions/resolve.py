@@ -133,6 +133,10 @@ class Resolver:
         self.stop = frozenset(STOP_WORDS)
         self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
         self._is_word = partial(english_word, dictionary=dictionary_words(), stop=self.stop)  # (fuzzy on or off)
+        orgs = {e.name for e in compiled.catalog.entries if e.kind == "org"}
+        # families no name of which is matched alone ("Yi", "Nova": a surname, a word), but their lab's
+        self._unnamed_families = {e.name: e for e in compiled.catalog.entries
+                                  if e.kind == "family" and not e.standalone and e.name not in orgs}
         self.discourse = Discourse()
         self.history: deque[tuple[int, Entry, Optional[str]]] = deque(maxlen=64)  # earlier docs
         self._doc_hist: list[tuple[int, Entry, Optional[str]]] = []  # the current doc, in order
@@ -759,6 +763,14 @@ class Resolver:
             if hit is not None:
                 if hit.entry is not None:
                     self._dated[hit.entry.name] = hit.entry
+                take(t, t + 1, hit)
+        for t in range(n):  # "We'll get to Yi", "the Yi license" while Yi-34B is talked about: a family said
+            fam = self._unnamed_families.get(tb.text[t])  # alone, as it is written, that the catalog does not
+            if (fam is None or covered[t] or not_this_name(doc, t, t + 1, self._is_word)  # match alone (not
+                    or sentence_start(doc, t) and self._is_word(tb.lower[t])):  # "Yi Tay says", "Nova Scotia",
+                continue  # "Command line tools are ...")
+            hit = self._from_discourse(t, t + 1, lambda entry: family_of(entry) == fam.name, None, earlier=False)
+            if hit is not None:
                 take(t, t + 1, hit)
         for key, s, e in shorts:
             if any(covered[t] for t in range(s, e)) or (s > 0 and VERSION_TOKEN.match(doc[s - 1].norm_)):
