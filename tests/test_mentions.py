@@ -1553,6 +1553,22 @@ def test_a_family_the_catalog_never_matches_alone_is_its_model_while_that_is_tal
         ("Mistral 7B", "Mistral 7B")]
 
 
+def test_a_labs_name_said_of_what_its_weights_make_is_the_one_model_it_had_out():
+    """In a November 2023 show "the Mistral fine-tune zoo", "Mistral fine tunes take over", "Mistral runs
+    on my MacBook" and "OpenHermes 2.5, also on Mistral" are Mistral 7B, the one model Mistral AI had
+    out, though none of its models was named; "Mistral raised money", "all eyes are on Mistral" and "if
+    Mistral merges with" stay the lab, and so does all of it in a 2024 show, with several to choose from."""
+    text = ("Then the Mistral fine-tune zoo. Mistral fine tunes take over. Honestly, Mistral runs on my MacBook. "
+            "OpenHermes 2.5 from Teknium, also on Mistral, is nice. Mistral raised money. All eyes are on Mistral. "
+            "What if Mistral merges with someone?")
+
+    def got(recorded):
+        return [m.canonical for m in find_in_text(text, recorded=recorded) if m.surface == "Mistral"]
+
+    assert got("2023-11-17") == ["Mistral 7B"] * 4 + ["Mistral AI"] * 3
+    assert got("2024-11-15") == ["Mistral AI"] * 7
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

@@ -408,6 +408,7 @@ RUNNERS = {"i", "you", "we", "they", "to", "can", "could", "will", "'ll", "would
 # fine-tune zoo", "Mistral merges", "a Mistral based model", "the DeepSeek weights")
 WEIGHTS_NOUNS = {"fine-tune", "fine-tunes", "finetune", "finetunes", "merge", "merges", "based", "weights",
                  "quant", "quants", "checkpoint", "checkpoints", "distill", "distills"}
+PLURAL_WEIGHTS = {"fine-tunes", "finetunes", "merges", "quants", "weights", "checkpoints", "distills"}
 MOVE_VERBS = {"route", "routes", "routed", "routing", "switch", "switches", "switched", "switching", "move", "moved",
               "moving", "migrate", "migrated", "migrating"}  # "routing the easy stuff to DeepSeek"
 
@@ -420,11 +421,25 @@ def used_as_tool(doc, s: int, e: int) -> bool:
     something still is ("it's still Mistral"); not its possessive ("use DeepSeek's API")."""
     if e < len(doc) and doc[e].lower_ in ("'s", "’s"):
         return False
+    n = len(doc)
+    nxt = word_at(doc, e).lower() if e < n else ""
+    if nxt == "fine" and e + 1 < n and doc[e + 1].lower_ in ("tune", "tunes"):
+        nxt, after = "fine-" + doc[e + 1].lower_, e + 2  # "Mistral fine tunes", as the ASR writes it
+    else:
+        after = e + len(word_at(doc, e).split("-")) if e < n else e  # ("fine-", "tunes": two tokens)
+    if nxt in PLURAL_WEIGHTS and not (after < n and doc[after].lower_ == "with"):
+        return True  # "Mistral fine tunes take over", "Mistral merges were"; not "if DeepSeek merges with"
+    if nxt in ("runs", "fits") and e + 1 < n and doc[e + 1].lower_ in ("on", "in"):
+        return True  # "Mistral runs on my MacBook", "DeepSeek fits in 24 gigs" (not "Arthur Mensch runs Mistral")
     if s == 0:
         return False
     prev = doc[s - 1].lower_
-    if e < len(doc) and word_at(doc, e).lower() in WEIGHTS_NOUNS and prev in DETERMINERS | {"a", "an", "some"}:
-        return True  # "the Mistral fine-tune zoo", "a Mistral based model"; not "if DeepSeek merges with"
+    if (prev == "on" and s >= 2 and doc[s - 2].lower_ in ("also", "is", "'s", "are", "both")
+            and any(ent.label_ == "PT_MODEL" and ent.end <= s - 2 and s - ent.end <= 12 for ent in doc.ents)):
+        return True  # "OpenHermes 2.5 from Teknium, also on Mistral": the base of a model just named (not
+        # "all eyes are on DeepSeek")
+    if nxt in WEIGHTS_NOUNS and prev in DETERMINERS | {"a", "an", "some"}:
+        return True  # "the Mistral fine-tune zoo", "a Mistral based model"
     if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS | {"been", "'ve"}
             or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
         return True  # "you run Mistral at home", "I've been running Mistral", "on top of Mistral"

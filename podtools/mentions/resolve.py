@@ -1015,20 +1015,30 @@ class Resolver:
                  talked_of: bool = False) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus"),
-        one named by ``word`` (the lab's name as said) first; else, unless ``talked_of`` asks for one
-        talked about, its only family."""
+        one named by ``word`` (the lab's name as said: "Mistral 7B" of "Mistral") first; else, unless
+        ``talked_of`` asks for one talked about, its only family, or the only model it had out when the
+        episode was recorded ("the Mistral fine-tune zoo" in 2023: Mistral 7B)."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
         def made(entry: Entry) -> bool:
-            return entry.org == org.name and (not families or family_of(entry) in family_names)
+            return entry.org == org.name and (not families or family_of(entry) in family_names
+                                              or bool(word) and atoms(entry.name)[:1] == (word,))
 
         said = [q.entry for q in reversed(before) if q.entry is not None and q.entry.kind in ("model", "family")]
         said += [named.entry for named, where in self.discourse.candidates(pos) if where == IN_DISCUSSION]
         ours = [e for e in said if made(e)]
         # a model named by the lab's word first ("running Mistral": Mistral 7B, not the Mixtral said since)
         named = next((e for e in ours if atoms(e.name)[:1] == (word,)), ours[0] if ours else None)
-        return named if named is not None or talked_of else families[0] if len(families) == 1 else None
+        if named is not None or talked_of:
+            return named
+        if len(families) == 1:
+            return families[0]
+        if self.until is None:
+            return None
+        out = [e for e in self.c.catalog.entries if e.kind == "model" and made(e) and e.released
+               and (month_of(e.released) or 0) <= self.until]
+        return out[0] if len(out) == 1 else None
 
     def _longer_benchmark(self, entry: Entry, word: str, here: list[Entry]) -> Entry:
         """A benchmark named by an English word in capitals ("ARC"), said alone, is the one named in
