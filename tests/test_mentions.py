@@ -1953,12 +1953,12 @@ def test_a_benchmark_named_before_heard_as_a_first_name_where_scores_are_said():
 
 
 def test_a_number_said_in_words_after_a_family_is_no_version_and_yi_is_a_person_too():
-    """"Yi two hundred K" is a context length, no "Yi-2"; "Yi Tay was at Google Brain", "Yi, welcome" are
-    a person (Yi alone is no name of the family)."""
+    """"Yi two hundred K" is a context length, no "Yi-2" (and Yi alone, Yi-34B talked about, is that
+    model); "Yi Tay was at Google Brain", "Yi, welcome" are a person."""
     got = [(m.surface, m.canonical) for m in find_in_text(
         "Yi 34B is out. I threw it at Yi two hundred K. Yi Tay was at Google Brain. Yi, welcome.",
         recorded="2023-11-24") if m.kind == "model"]
-    assert got == [("Yi 34B", "Yi-34B")]
+    assert got == [("Yi 34B", "Yi-34B"), ("Yi", "Yi-34B")]
 
 
 def test_sizes_listed_with_articles_or_first_in_a_list():

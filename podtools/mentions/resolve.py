@@ -767,8 +767,9 @@ class Resolver:
         for t in range(n):  # "We'll get to Yi", "the Yi license" while Yi-34B is talked about: a family said
             fam = self._unnamed_families.get(tb.text[t])  # alone, as it is written, that the catalog does not
             if (fam is None or covered[t] or not_this_name(doc, t, t + 1, self._is_word)  # match alone (not
-                    or sentence_start(doc, t) and self._is_word(tb.lower[t])):  # "Yi Tay says", "Nova Scotia",
-                continue  # "Command line tools are ...")
+                    or t + 1 < n and tb.alpha[t + 1] and tb.text[t + 1][:1].isupper()  # "Yi Tay says", "Yi,
+                    or sentence_start(doc, t) and (self._is_word(tb.lower[t]) or t + 1 < n and tb.text[t + 1] == ",")):
+                continue  # welcome", "Nova Scotia", "Command line tools are ...")
             hit = self._from_discourse(t, t + 1, lambda entry: family_of(entry) == fam.name, None, earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
@@ -805,8 +806,10 @@ class Resolver:
                 continue  # "a Brahms opus", "a haiku": common nouns
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
             the_only = (cands[0] if benchmarks and len(cands) == 1 and prev == "the" and not inside
-                        and self._possible(cands[0]) and self._ai_talk_near(doc, s, e, cands[0], sizes) else None)
-            # ("the arena", with AI talked about right there: the one benchmark of that word, named or not)
+                        and not (e < n and doc[e].lower_ == "of") and self._possible(cands[0])
+                        and self._ai_talk_near(doc, s, e, cands[0], sizes) else None)
+            # ("the arena", with AI talked about right there: the one benchmark of that word, named or not;
+            # not "the arena of public opinion")
             if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
