@@ -1569,6 +1569,21 @@ def test_a_labs_name_said_of_what_its_weights_make_is_the_one_model_it_had_out()
     assert got("2024-11-15") == ["Mistral AI"] * 7
 
 
+def test_a_size_said_alone_before_a_preposition_or_as_one_digit_while_a_model_of_it_is_talked_about():
+    """"serving the seventy at like stupid speed", "Same for the seventy and the eight.", "the eight is
+    honestly really nice": sizes said alone in a model's place while Llama 3.1 in 405B, 70B and 8B is
+    talked about; "the eight are all on Hugging Face" and "the eight of us" are counts, and "the ninety for
+    the year" and "the eight is nice" in a chapter on something else are no sizes."""
+    got = [(m.surface, m.canonical, m.size) for m in mentions_stage(_chaptered([
+        ["Meta put out Llama 3.1 in 405B, 70B and 8B on Tuesday.",
+         "Groq was serving the seventy at like stupid speed. Same for the seventy and the eight.",
+         "And the eight is honestly really nice. The eight are all on Hugging Face, and the eight of us tried them."],
+        ["Okay, the mailbag, on Whisper. We got the ninety for the year, and the eight of them wrote in. The eight "
+         "is nice."]])).mentions if m.kind == "model"]
+    assert got[4:] == [("seventy", "Llama 3.1", "70B"), ("seventy", "Llama 3.1", "70B"), ("eight", "Llama 3.1", "8B"),
+                       ("eight", "Llama 3.1", "8B"), ("Whisper", "Whisper", None)]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

@@ -36,6 +36,11 @@ COUNT_NOUNS = frozenset(
     "chips cards gpus".split())
 UNITLESS = re.compile(r"^\d{3,4}$")  # "a 405 on my laptop": only long numbers are sizes without a unit
 TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without its unit, in a subject's place
+ONE_DIGIT_SIZES = frozenset({"7", "8", "9"})  # "the eight is really nice": 7B, 8B, 9B, said as one digit
+# words after a size said alone that keep it in a model's place ("serving the seventy at like stupid
+# speed", "the seventy for code", "the seventy and the eight")
+SIZE_JOINERS = frozenset({"at", "for", "in", "on", "with", "from", "and", "or", "over", "versus", "vs", "than"})
+PLURAL_VERBS = frozenset({"are", "were", "have", "do", "'re", "'ve"})  # "the eight are": a count
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 CAMEL = re.compile(r"^[a-zA-Z][a-z]*[A-Z][a-z]+$")  # "iPhone", "MacBook": a device's name, whose variant follows
 CHIP = re.compile(r"^[A-Z]{1,3}\d{1,3}$")  # "M4", "A17": a chip or a device, whose variant follows ("M4 Pro")

@@ -20,12 +20,12 @@ from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
-                   OBJECT_VERBS, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, RESULT_NOUNS, SAID_BY_PERSON,
-                   SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES,
-                   TOPIC_NOUNS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb,
-                   benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model, corrected_before,
-                   introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english, product_name,
-                   said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
+                   OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS,
+                   RESULT_NOUNS, SAID_BY_PERSON, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
+                   SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS,
+                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model,
+                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
+                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
                    whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
@@ -605,7 +605,8 @@ class Resolver:
         sized_refs()
         tb = table(doc)
         for t in range(n):  # a size without its unit: "a 405 on my laptop", "four oh five", "the 72 is"
-            if covered[t] or not (UNITLESS.match(tb.norm[t]) or TWO_DIGITS.match(tb.norm[t])):
+            one_digit = tb.norm[t] in ONE_DIGIT_SIZES
+            if covered[t] or not (UNITLESS.match(tb.norm[t]) or TWO_DIGITS.match(tb.norm[t]) or one_digit):
                 continue
             tok = doc[t]
             nxt = doc[t + 1] if t + 1 < n else None
@@ -613,14 +614,28 @@ class Resolver:
             if not (verb or self._free_standing(doc, t, t + 1)):
                 continue  # "the 120 fits", "the seventy generates"; not "the 72 hours"
             prev = word_before(doc, t)  # "the old 32": as "the 32"
+            joined = nxt is not None and nxt.lower_ in SIZE_JOINERS  # "serving the seventy at like stupid
+            # speed", "the seventy for code", "the seventy and the eight": a model's place in the sentence
             if UNITLESS.match(tok.norm_):
                 if " " not in tok.text and prev not in DETERMINERS | {"a", "an"}:
                     continue  # "a 405", "the 405"; "four oh five" (said digit by digit) stands alone
-            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or nxt.lower_ in SIZE_NOUNS or (
-                    nxt.lower_ == "at" and t + 2 < n and (doc[t + 2].like_num or doc[t + 2].lower_[:1] == "q")))):
+            elif one_digit:
+                if prev != "the" or not (nxt is None or nxt.is_punct and nxt.text != "-" or joined
+                                         or verb and nxt.lower_ not in PLURAL_VERBS):
+                    continue  # "the eight is really nice", "the seventy and the eight." (not "the eight are",
+                    # "the eight of us", "the eight-hour day"): sizes said as one digit, while a model of that
+                    # size is talked about
+            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or nxt.lower_ in SIZE_NOUNS or joined
+                                               or (nxt.lower_ == "at" and t + 2 < n
+                                                   and (doc[t + 2].like_num or doc[t + 2].lower_[:1] == "q")))):
                 continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
                 # "we tried the seventy, no", "the seventy at four bit", "the 70 instruct": not "the 72 hours"
             size = f"{tok.norm_}B"
+            if (one_digit or joined and not (UNITLESS.match(tok.norm_) or nxt.is_punct or verb)) and not any(
+                    where in (IN_DISCUSSION, PREVIOUS) and _model_of_size(named.entry, size)
+                    for named, where in self.discourse.candidates(self.base + t)):
+                continue  # (a model of that size talked about in this chapter: not "the ninety for the year" in
+                # a mailbag where listeners' tools were named, after a chapter on Llama 3.2)
             # "the four oh five", said digit by digit, may be an earlier chapter's
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size, earlier=" " in tok.text,
                                        sized=True, definite=prev == "the")
