@@ -1584,6 +1584,18 @@ def test_a_size_said_alone_before_a_preposition_or_as_one_digit_while_a_model_of
                        ("eight", "Llama 3.1", "8B"), ("Whisper", "Whisper", None)]
 
 
+def test_a_variant_word_in_lower_case_before_a_verb_is_the_variant_the_chapter_named():
+    """"sure, mini wins", "mini handles like 90 percent of it", "if it's mini for cost": GPT-4o mini,
+    named in the chapter, said by its variant word in lower case; "posting mini emojis" is a noun's
+    modifier, and "mini wins" in a chapter on golf is nothing."""
+    got = [(m.surface, m.canonical) for m in mentions_stage(_chaptered([
+        ["OpenAI put out GPT-4o mini on Thursday, at fifteen cents per million input tokens.",
+         "On MMLU, sure, mini wins. Honestly mini handles like 90 percent of it. If it's mini for cost, fine.",
+         "People kept posting mini emojis about it."],
+        ["Okay, golf. Sure, mini wins. The mini handles are small."]])).mentions if m.kind == "model"]
+    assert got == [("GPT-4o mini", "GPT-4o mini")] + [("mini", "GPT-4o mini")] * 3
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

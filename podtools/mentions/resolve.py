@@ -21,12 +21,12 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
                    OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS,
-                   RESULT_NOUNS, SAID_BY_PERSON, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS,
-                   SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS,
-                   VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject, clean_surface, compared_to_model,
-                   corrected_before, introduced_names, month_of, months_apart, not_this_name, past_verb, plain_english,
-                   product_name, said_of_previous, sentence_start, size_text, used_as_tool, verb_form, version_alone,
-                   whole_version_alone, word_before, word_said)
+                   REFERRING_PRONOUNS, RESULT_NOUNS, SAID_BY_PERSON, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS,
+                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS,
+                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
+                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -907,6 +907,15 @@ class Resolver:
             said_of = bare and verb and not (verb_form(doc[e].lower_) and doc[e].lower_.endswith("s"))
             # "preview burned", "preview got"; a word in -s may be a plural noun ("reflection tags") as well
             # as a verb ("is", "has" and the like count, as function words, below)
+            contracted = prev in ("'s", "\u2019s") and s >= 2 and doc[s - 2].lower_ in REFERRING_PRONOUNS
+            if ((bare or contracted) and not marked and doc[s].is_lower and name in self.c.lower_short
+                    and not (e < n and (doc[e].lower_ in OBJECT_PRONOUNS or tb.text[e][:1].isupper()))
+                    and not (e < n and verb_form(doc[e].lower_) and prev.endswith(("ing", "ed")))):
+                # ("posting banana emojis": the object of a verb, with a plural noun after it)
+                named = self._named_variant(cands, self.base + s)
+                if named is not None:  # "sure, mini wins", "mini handles like 90 percent of it", "if it's mini
+                    take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))  # for cost", "mini
+                    continue  # scoring near the top": the variant the chapter named, said in lower case
             if not (marked or said_of or compared or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
