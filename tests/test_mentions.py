@@ -1596,6 +1596,17 @@ def test_a_variant_word_in_lower_case_before_a_verb_is_the_variant_the_chapter_n
     assert got == [("GPT-4o mini", "GPT-4o mini")] + [("mini", "GPT-4o mini")] * 3
 
 
+def test_a_decimal_version_set_against_a_model_is_that_version_of_the_family_talked_about():
+    """"worth it over three point five?", "way better than three point five, which is free": GPT-3.5 while
+    GPT-4 is talked about; "more than 3.5 a month", "over 3.5 million users" and "better than 3.5 in
+    school" are quantities."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "GPT-4 is out. Is it worth it over three point five? It is way better than three point five, which is "
+        "free. It costs more than 3.5 a month, and it got over 3.5 million users. My GPA was better than 3.5 in "
+        "school.", recorded="2023-03-17") if m.kind == "model"]
+    assert got == [("GPT-4", "GPT-4"), ("three point five", "GPT-3.5"), ("three point five", "GPT-3.5")]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

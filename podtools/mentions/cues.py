@@ -165,6 +165,8 @@ SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"
 # words before a number said alone that set it against something ("worse than four", "way below four")
 SET_AGAINST = CONTRASTS | {"below", "above", "beat", "beats"}  # "does it beat four, though?"
 COUNTING_THAN = frozenset({"more", "less", "fewer", "other", "rather"})  # "more than four": a count, no model
+# words that end the phrase of a version set against ("better than three point five now, but")
+SET_AGAINST_ENDS = frozenset({"now", "which", "and", "but", "though", "anyway", "on", "at", "for"})
 
 
 def whole_version_alone(doc, i: int, covered) -> bool:

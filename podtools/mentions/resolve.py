@@ -21,12 +21,13 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
                    CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
                    GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
                    OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS,
-                   REFERRING_PRONOUNS, RESULT_NOUNS, SAID_BY_PERSON, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS,
-                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS,
-                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
-                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   REFERRING_PRONOUNS, RESULT_NOUNS, SAID_BY_PERSON, SET_AGAINST_ENDS, SIZE_JOINERS, SIZE_LIST_WORDS,
+                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS,
+                   UNITLESS, USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
+                   clause_subject, clean_surface, compared_to_model, corrected_before, introduced_names, month_of,
+                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
+                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -693,8 +694,12 @@ class Resolver:
                 continue  # "Python 3.12"; "Small 3.1": the version of the name just said
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
-            set_against = (version.endswith(".0") and " " in tb.text[t] and t > 1 and tb.lower[t - 1] == "than"
-                           and tb.lower[t - 2] not in COUNTING_THAN)
+            than = t > 1 and tb.lower[t - 1] == "than" and tb.lower[t - 2] not in COUNTING_THAN
+            set_against = (version.endswith(".0") and " " in tb.text[t] and than
+                           or (than or t > 0 and tb.lower[t - 1] in ("over", "versus", "vs"))
+                           and (end == n or tb.punct[end] or tb.lower[end] in SET_AGAINST_ENDS))
+            # "way better than three point five, which", "more expensive than three point five now", "worth it
+            # over three point five?": a model set against another (not "more than 3.5", "over 3.5 million")
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not set_against:
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent" (but "less chatty than 4. 0": 4o)
             said = [(version, end)]
