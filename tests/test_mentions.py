@@ -1607,6 +1607,23 @@ def test_a_decimal_version_set_against_a_model_is_that_version_of_the_family_tal
     assert got == [("GPT-4", "GPT-4"), ("three point five", "GPT-3.5"), ("three point five", "GPT-3.5")]
 
 
+def test_openais_davinci_models_and_sdxl_said_as_xl():
+    """The API's "davinci" ("a summarization thing on DaVinci", "moved off DaVinci 003", "the text davinci
+    one") is OpenAI's GPT line; the video editor, the novel and the painter are not, nor a sound-alike
+    ("La Defense Arena"). "XL" alone, once SDXL is talked about, is SDXL; "an XL shirt" is a size."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "I had a summarization thing on DaVinci and moved it to Turbo. If you haven't moved off DaVinci 003, "
+        "move. The text davinci one is better. I edit in DaVinci Resolve. The Da Vinci Code is a book. Leonardo "
+        "da Vinci painted it. It's like Taylor Swift playing La Defense Arena.", recorded="2023-07-28")
+        if m.kind == "model"]
+    assert got == [("DaVinci", "davinci"), ("Turbo", "GPT-3.5"), ("DaVinci 003", "GPT-3.5"),
+                   ("text davinci", "GPT-3.5")]
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Stability released SDXL 1.0 this week. But XL you own. ComfyUI had XL support on day one. I bought an "
+        "XL shirt.", recorded="2023-07-28") if m.kind == "model"]
+    assert got == [("SDXL", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL")]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""
