@@ -1624,6 +1624,20 @@ def test_openais_davinci_models_and_sdxl_said_as_xl():
     assert got == [("SDXL", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL"), ("XL", "Stable Diffusion XL")]
 
 
+def test_a_last_word_of_a_name_said_alone_while_that_model_is_talked_about():
+    """"the Astra video" after Project Astra, "Tulu wins" after Tulu 3, "switched to Nemo" after Mistral
+    NeMo; with none of them talked about, the words are nothing ("Astra is a car", "Nemo is a fish")."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Google showed Project Astra. Honestly the Astra video was good. AI2 put out Tulu 3, and Tulu wins on "
+        "most evals. Mistral NeMo came out, and I switched from Llama 3 8B to Nemo.", recorded="2024-12-01")
+        if m.kind == "model"]
+    assert got == [("Project Astra", "Project Astra"), ("Astra", "Project Astra"), ("Tulu 3", "Tulu 3"),
+                   ("Tulu", "Tulu 3"), ("Mistral NeMo", "Mistral NeMo"), ("Llama 3 8B", "Llama 3"),
+                   ("Nemo", "Mistral NeMo")]
+    assert [m.canonical for m in find_in_text("My Astra is a car. Tulu wins at chess. Nemo is a fish.",
+                                              recorded="2024-12-01")] == []
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""
