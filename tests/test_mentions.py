@@ -1638,6 +1638,21 @@ def test_a_last_word_of_a_name_said_alone_while_that_model_is_talked_about():
                                               recorded="2024-12-01")] == []
 
 
+def test_a_two_word_models_head_word_said_alone_while_it_is_talked_about():
+    """A model named in two words is said by the one that is its own once it is the topic: "Fuyu" after
+    Fuyu-8B (the name without its size), "Gauss" after Samsung Gauss and "Mariner" after Project Mariner
+    (without the maker's word); "Coder" of DeepSeek Coder is no such word (Qwen's coders have it too), and
+    none of them is anything while its model is not talked about."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Adept put out Fuyu-8B today. Fuyu is the first open model that does this. Samsung showed Samsung Gauss, and "
+        "Gauss runs on Galaxy phones. Google has Project Mariner, and Mariner clicks around for you.",
+        recorded="2024-12-20") if m.kind == "model"]
+    assert got == [("Fuyu-8B", "Fuyu-8B"), ("Fuyu", "Fuyu-8B"), ("Samsung Gauss", "Samsung Gauss"),
+                   ("Gauss", "Samsung Gauss"), ("Project Mariner", "Project Mariner"), ("Mariner", "Project Mariner")]
+    assert [m.canonical for m in find_in_text(
+        "Fuyu is a town. Gauss was a mathematician. The Mariner probes flew by Mars.", recorded="2024-12-20")] == []
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

@@ -539,9 +539,13 @@ class Compiled:
         for fam in catalog.families.values():
             if fam.org:
                 self.families_of_org.setdefault(fam.org, []).append(fam)
+        taken = {" ".join(atoms(text)) for e in catalog.entries  # what names something else, or is said alone for it
+                 for text in (e.name, *(t for t, _ in e.names()), *e.short, *variant_words(e), *variant_tails(e))}
+        org_words = {e.name.split()[0] for e in catalog.entries if e.kind == "org"} | {"Project"}
         for e in catalog.entries:  # (the long tail, ``exact``, adds names, not words said alone: "Thinking" of
             # "Kimi K2 Thinking" is no variant word, "three seven thinking" stays Claude 3.7 Sonnet)
-            for s in dict.fromkeys([*e.short, *(() if e.exact else (*variant_words(e), *variant_tails(e)))]):
+            said_alone = () if e.exact else (*variant_words(e), *variant_tails(e), *head_words(e, taken, org_words))
+            for s in dict.fromkeys([*e.short, *said_alone]):
                 key = " ".join(atoms(s))
                 if key not in self.short_of:
                     self.short_matcher.add(key, [self._norm_doc(s)])
@@ -624,6 +628,26 @@ def variant_words(entry) -> list[str]:
     if entry.kind != "model" or not entry.version:
         return []
     return [w for w in re.split(r"[\s\-]+", entry.version) if w.isalpha() and len(w) >= 3]
+
+
+def head_words(entry, taken: set[str], org_words: set[str]) -> list[str]:
+    """The word of a two-word model name that hosts say alone once the model is the topic: the name
+    without its version or size ("Tulu 3": Tulu, "Fuyu-8B": Fuyu) or without its maker's word or
+    "Project" ("Project Astra": Astra, "Samsung Gauss": Gauss); not one that names anything else
+    (``taken``: "Mistral 7B" gives no "Mistral", "Claude 2" no "Claude", "DeepSeek Coder" no "Coder",
+    a variant word of Qwen's coders)."""
+    if entry.kind != "model":
+        return []
+    parts = re.split(r"[\s\-]+", entry.name)
+    if len(parts) != 2:
+        return []
+    first, last = parts
+    out = []
+    if first.isalpha() and len(first) >= 4 and re.fullmatch(r"v?\d+(?:\.\d+)?[BMK]?", last):
+        out.append(first)
+    if first in org_words and last.isalpha() and len(last) >= 4:
+        out.append(last)
+    return [w for w in out if " ".join(atoms(w)) not in taken]
 
 
 def variant_tails(entry) -> list[str]:
