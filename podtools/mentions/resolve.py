@@ -695,9 +695,9 @@ class Resolver:
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
             than = t > 1 and tb.lower[t - 1] == "than" and tb.lower[t - 2] not in COUNTING_THAN
-            set_against = (version.endswith(".0") and " " in tb.text[t] and than
-                           or (than or t > 0 and tb.lower[t - 1] in ("over", "versus", "vs"))
-                           and (end == n or tb.punct[end] or tb.lower[end] in SET_AGAINST_ENDS))
+            set_against = (" " in tb.text[t] or not version.endswith(".0")) and (
+                version.endswith(".0") and than or (than or t > 0 and tb.lower[t - 1] in ("over", "versus", "vs"))
+                and (end == n or tb.punct[end] or tb.lower[end] in SET_AGAINST_ENDS))
             # "way better than three point five, which", "more expensive than three point five now", "worth it
             # over three point five?": a model set against another (not "more than 3.5", "over 3.5 million")
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not set_against:
