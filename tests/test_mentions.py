@@ -692,10 +692,10 @@ def test_a_size_said_digit_by_digit_may_be_an_earlier_chapters_model():
     # experts times size, said as it is written ("8x22B"): a size only one model has
     ("The new small one beats the 8 by 22 at a fraction of the cost.", [("Mixtral", "8x22B")]),
     ("Mixtral 8x7B is old. The eight by seven B was fun.", [("Mixtral", None), ("Mixtral", "8x7B")]),
-    # two digits alone are a size where a verb follows or the sentence ends; one digit after "the", with a
-    # model of that size talked about ("over the 7?": Qwen2.5 7B)
+    # two digits alone are a size where a verb follows or the sentence ends; one digit only soon after a model
+    # was said in that size (not "over the 7?", with no 7B said)
     ("Qwen2.5 72B is out. The 72 is at the top, and the old 32 still beats it on code. Is it worth it over the 7?",
-     [("Qwen2.5", "72B"), ("Qwen2.5", "72B"), ("Qwen2.5", "32B"), ("Qwen2.5", "7B")]),
+     [("Qwen2.5", "72B"), ("Qwen2.5", "72B"), ("Qwen2.5", "32B")]),
     # a lettered version the ASR split or spelled: "R 1", "R one", "V 3"
     ("DeepSeek did it again. The real R 1 has a cold start, R one wins on price, and V 3 was first.",
      [("DeepSeek-R1", None), ("DeepSeek-R1", None), ("DeepSeek-V3", None)]),
@@ -1656,6 +1656,36 @@ def test_flux_kontext_is_a_model_of_its_own():
         "Black Forest Labs put out Flux Kontext. The Kontext dev weights are out, and Kontext is great at edits.",
         recorded="2025-07-01") if m.kind == "model"]
     assert got == [("Flux Kontext", "FLUX.1 Kontext"), ("Kontext dev", "FLUX.1 Kontext"), ("Kontext", "FLUX.1 Kontext")]
+
+
+def test_review_of_stop_41_false_names_in_ordinary_talk():
+    """What the review of this stop's rules found them marking, and should not: a person named like a
+    model with AI words or another model near ("Claude thinks AI ...", "Claude uses ChatGPT"); a model
+    said to be "the most human" (no person); an arena one goes to or whose lights go out; a lab that runs
+    in a city, fine-tunes its models, or has money on it, and one used that makes no open model; a count
+    ("of the eight, only two"); plural nouns after a variant word ("mini games", "mini muffins are");
+    measures ("higher than 3.5", "a rating over 2.5"); a friend called Yi, a show called Nova."""
+    def got(text, recorded="2024-07-26"):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded=recorded)
+                if m.kind in ("model", "benchmark", "org")]
+
+    assert got("My uncle Claude is visiting. Claude thinks AI is going to take his job. Claude uses ChatGPT for "
+               "everything.") == [("ChatGPT", "ChatGPT")]
+    assert got("Claude is the most human of all the models I've used. Claude writes better than GPT-4o.") == [
+        ("Claude", "Claude"), ("Claude", "Claude"), ("GPT-4o", "GPT-4o")]
+    assert got("We saw the Knicks at the new arena. The AI replay system there is impressive. Our podcast is about "
+               "AI. Last night the arena lights went out during the game.") == []
+    assert got("Mistral runs in Paris, with like twenty people. Mistral fine tunes its models on synthetic data. My "
+               "money is on Mistral as a company. We use Apple for everything at home.", "2023-10-15") == [
+        ("Mistral", "Mistral AI")] * 3 + [("Apple", "Apple")]
+    assert got("Llama 3 comes in 8B and 70B. We ran ten models; of the eight, only two passed.") == [
+        ("Llama 3", "Llama 3"), ("8B", "Llama 3"), ("70B", "Llama 3")]
+    assert got("GPT-4o mini is cheap. We love mini games on the flight, and mini muffins are the move.") == [
+        ("GPT-4o mini", "GPT-4o mini")]
+    assert got("GPT-4 is out. My GPA was higher than 3.5, which got me into grad school. Our rating was over 2.5 on "
+               "a five-point scale.") == [("GPT-4", "GPT-4")]
+    assert got("Yi-34B is out. My friend Yi works there, and Yi loves it. Amazon Nova Pro is out. I watched Nova on "
+               "PBS.") == [("Yi-34B", "Yi-34B"), ("Amazon Nova Pro", "Amazon Nova Pro")]
 
 
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():

@@ -39,7 +39,7 @@ TWO_DIGITS = re.compile(r"^\d{2}$")  # "the 72 is at the top": a size without it
 ONE_DIGIT_SIZES = frozenset({"7", "8", "9"})  # "the eight is really nice": 7B, 8B, 9B, said as one digit
 # words after a size said alone that keep it in a model's place ("serving the seventy at like stupid
 # speed", "the seventy for code", "the seventy and the eight")
-SIZE_JOINERS = frozenset({"at", "for", "in", "on", "with", "from", "and", "or", "over", "versus", "vs", "than"})
+SIZE_JOINERS = frozenset({"at", "for", "on", "with", "from", "and", "or", "over", "versus", "vs", "than"})
 PLURAL_VERBS = frozenset({"are", "were", "have", "do", "'re", "'ve"})  # "the eight are": a count
 CURRENCY = {"$", "€", "£", "¥", "usd", "dollars", "dollar"}
 CAMEL = re.compile(r"^[a-zA-Z][a-z]*[A-Z][a-z]+$")  # "iPhone", "MacBook": a device's name, whose variant follows
@@ -102,7 +102,10 @@ ARENA_SAID = frozenset({"is", "'s", "has", "rewards", "thing", "stuff"}) | RESUL
 # nouns after a benchmark's word that make it the topic ("the arena thing", "the arena mess") and the
 # adjectives between "the" and that word ("the whole arena controversy", "the main arena")
 TOPIC_NOUNS = frozenset({"thing", "things", "stuff", "mess", "controversy", "drama", "saga", "situation", "debate",
-                         "fiasco", "scandal", "news", "version", "update", "data"})
+                         "fiasco", "scandal"})
+# words of a sentence that rank models ("the arena is a vibes benchmark"): a benchmark's word there is it
+RANKING_WORDS = frozenset({"benchmark", "benchmarks", "leaderboard", "leaderboards", "elo", "score", "scores",
+                           "rank", "ranks", "ranked", "ranking", "rankings", "eval", "evals", "vibes"})
 TOPIC_ADJECTIVES = frozenset({"whole", "main", "actual", "real", "official", "original", "new", "old"})
 ARENA_BEFORE = frozenset({"and", "about", "like", "than", "on"})
 ENTER_LEAVE = frozenset("enter enters entered entering re-entered leave leaves left leaving exit exits exited "
@@ -160,13 +163,20 @@ def version_alone(doc, s: int, e: int) -> bool:
 
 # words after which a number said alone is a clause's subject ("once three is stable", "Turbo is cheap, four is smart")
 CLAUSE_LEADS = {"and", "but", "so", "that", "once", "because", "while", "until", "whereas", "if", "when"}
+# words after which a word is a clause's subject in talk ("sure, mini wins", "yeah mini handles it")
+SUBJECT_LEADS = {"sure", "yeah", "yes", "okay", "ok", "then", "now", "see", "though", "still", "also"}
 # verbs after a subject that say it is one thing (not "four are", "four have": a count of several)
 SINGULAR_LEADS = BE_FORMS - {"are", "'re", "were", "am", "'m"} | VERB_LEADS - {"have", "'ve", "do"}
 # words before a number said alone that set it against something ("worse than four", "way below four")
 SET_AGAINST = CONTRASTS | {"below", "above", "beat", "beats"}  # "does it beat four, though?"
 COUNTING_THAN = frozenset({"more", "less", "fewer", "other", "rather"})  # "more than four": a count, no model
 # words that end the phrase of a version set against ("better than three point five now, but")
-SET_AGAINST_ENDS = frozenset({"now", "which", "and", "but", "though", "anyway", "on", "at", "for"})
+SET_AGAINST_ENDS = frozenset({"now", "which", "and", "but", "though", "anyway"})
+# comparatives that judge a model against another ("way better than three point five"; not "higher
+# than 3.5", "hotter than 3.5": measures), and words of a choice before "over" ("worth it over 3.5?")
+QUALITY_COMPARATIVES = frozenset({"better", "worse", "smarter", "dumber", "faster", "slower", "cheaper", "pricier",
+                                  "nicer", "bigger", "smaller"})
+CHOICE_WORDS = frozenset({"it", "prefer", "pick", "picked", "choose", "chose", "use", "recommend", "take", "worth"})
 
 
 def whole_version_alone(doc, i: int, covered) -> bool:
@@ -307,8 +317,12 @@ def _defined_as_other(doc, e: int) -> str:
             for t in range(k + 1, min(len(doc), k + 7)):
                 if doc[t].is_punct and doc[t].text != "-":
                     break
-                if doc[t].lower_ in OTHER_KINDS | PERSON_KINDS:
+                if doc[t].lower_ in OTHER_KINDS:
                     return doc[t].lower_
+                if (doc[t].lower_ in PERSON_KINDS and t <= k + 2
+                        and not (t + 1 < len(doc) and doc[t + 1].lower_ in ("'s", "\u2019s", "of", "-"))):
+                    return doc[t].lower_  # "Gemma is a person", "Claude, the guy from accounting" (the head
+                    # noun, not "a man's best friend")
     return ""
 
 
@@ -356,7 +370,10 @@ OTHER_KINDS = frozenset(
     "company companies exchange god goddess letter constellation bird city town river wind band singer composer poet "
     "painter planet bank restaurant car drink dog cat horse animal rocket chipmaker university school mission "
     "spacecraft capsule".split())
-PERSON_KINDS = frozenset("person human guy man woman girl boy kid friend cousin".split())  # "Gemma is a person"
+PERSON_KINDS = frozenset("person guy man woman girl boy cousin".split())  # "Gemma is a person", "Claude, the guy"
+# words before a name that make it a person's ("a human Claude", "my friend Yi"); "human", "friend" and
+# "kid" are said of models too ("Claude is the most human", "a model a kid could use")
+PERSON_BEFORE = PERSON_KINDS | {"human", "friend", "kid", "colleague", "buddy"}
 # what follows a person's name, not a model's, where that name was a person's earlier in the chapter
 # ("Claude also says", "Tell Aya she's been expanded")
 SAID_BY_PERSON = frozenset({"says", "said", "asks", "asked", "writes", "wrote", "she", "he", "she's", "he's"})
@@ -415,48 +432,63 @@ RUNNERS = {"i", "you", "we", "they", "to", "can", "could", "will", "'ll", "would
 # fine-tune zoo", "Mistral merges", "a Mistral based model", "the DeepSeek weights")
 WEIGHTS_NOUNS = {"fine-tune", "fine-tunes", "finetune", "finetunes", "merge", "merges", "based", "weights",
                  "quant", "quants", "checkpoint", "checkpoints", "distill", "distills"}
-PLURAL_WEIGHTS = {"fine-tunes", "finetunes", "merges", "quants", "weights", "checkpoints", "distills"}
+PLURAL_WEIGHTS = {w for w in WEIGHTS_NOUNS if w.endswith("s")}  # "Mistral fine tunes take over"
+# words after a lab's name and a verb in -s that make the lab its subject ("DeepSeek merges its teams",
+# "Mistral fine tunes the base model", "if DeepSeek merges with")
+OBJECT_LEADS = {"its", "the", "a", "an", "their", "his", "her", "our", "my", "with", "them", "it", "this", "that"}
+# what a model runs on or fits in ("Mistral runs on my MacBook", "fits in 24 gigs"), not a city or a cloud
+DEVICE_WORDS = {"laptop", "laptops", "macbook", "mac", "macs", "phone", "phones", "iphone", "gpu", "gpus", "card",
+                "cards", "cpu", "cpus", "pi", "desktop", "machine", "box", "4090", "3090", "4080", "m1", "m2", "m3",
+                "m4", "vram", "ram", "memory", "gigs", "device", "devices", "raspberry", "home", "consumer"}
 MOVE_VERBS = {"route", "routes", "routed", "routing", "switch", "switches", "switched", "switching", "move", "moved",
               "moving", "migrate", "migrated", "migrating"}  # "routing the easy stuff to DeepSeek"
 
 
-def used_as_tool(doc, s: int, e: int) -> bool:
-    """Whether the lab's name at ``doc[s:e]`` stands for what it makes, a model or its app: the
-    object of a verb of use ("we use DeepSeek for code", "she asked DeepSeek", "you run Mistral at
-    home"), what others build on ("on top of Mistral"), before what is made of its weights ("the
-    Mistral fine-tune zoo"), where work is moved ("routing the easy stuff to DeepSeek"), or what
-    something still is ("it's still Mistral"); not its possessive ("use DeepSeek's API")."""
+def used_as_tool(doc, s: int, e: int) -> str:
+    """How the lab's name at ``doc[s:e]`` stands for what it makes, a model or its app: "weights"
+    where what is made of its weights is said ("the Mistral fine-tune zoo", "Mistral fine tunes take
+    over", "twenty fine tunes of Mistral", "OpenHermes 2.5, also on Mistral", "Mistral runs on my
+    MacBook"); "tool" as the object of a verb of use ("we use DeepSeek for code", "she asked DeepSeek",
+    "you run Mistral at home"), what others build on ("on top of Mistral"), where work is moved
+    ("routing the easy stuff to DeepSeek"), or what something still is ("it's still Mistral"); "" where
+    neither is, as in its possessive ("use DeepSeek's API")."""
     if e < len(doc) and doc[e].lower_ in ("'s", "’s"):
-        return False
+        return ""
     n = len(doc)
     nxt = word_at(doc, e).lower() if e < n else ""
     if nxt == "fine" and e + 1 < n and doc[e + 1].lower_ in ("tune", "tunes"):
         nxt, after = "fine-" + doc[e + 1].lower_, e + 2  # "Mistral fine tunes", as the ASR writes it
     else:
         after = e + len(word_at(doc, e).split("-")) if e < n else e  # ("fine-", "tunes": two tokens)
-    if nxt in PLURAL_WEIGHTS and not (after < n and doc[after].lower_ == "with"):
-        return True  # "Mistral fine tunes take over", "Mistral merges were"; not "if DeepSeek merges with"
-    if nxt in ("runs", "fits") and e + 1 < n and doc[e + 1].lower_ in ("on", "in"):
-        return True  # "Mistral runs on my MacBook", "DeepSeek fits in 24 gigs" (not "Arthur Mensch runs Mistral")
+    follows = doc[after].lower_ if after < n else ""
+    if nxt in PLURAL_WEIGHTS and follows not in OBJECT_LEADS and not (after < n and doc[after].ent_id_):
+        return "weights"  # "Mistral fine tunes take over", "Mistral merges were"; not the lab doing it: "if
+        # DeepSeek merges with", "Mistral fine tunes its models", "DeepSeek fine-tunes the base model"
+    if nxt in ("runs", "fits") and e + 2 < n and doc[e + 1].lower_ in ("on", "in") and (
+            doc[e + 2].lower_ in DEVICE_WORDS or doc[e + 2].like_num
+            or doc[e + 2].lower_ in OWNERS | {"a", "the", "one", "any"} and e + 3 < n
+            and (doc[e + 3].lower_ in DEVICE_WORDS or doc[e + 3].like_num)):
+        return "weights"  # "Mistral runs on my MacBook", "DeepSeek fits in 24 gigs" (not "Mistral runs in
+        # Paris", "Amazon runs on AWS", "Arthur Mensch runs Mistral")
     if s == 0:
-        return False
+        return ""
     prev = doc[s - 1].lower_
-    if (prev == "on" and s >= 2 and doc[s - 2].lower_ in ("also", "is", "'s", "are", "both")
+    if (prev == "on" and s >= 2 and doc[s - 2].lower_ in ("also", "both")
             and any(ent.label_ == "PT_MODEL" and ent.end <= s - 2 and s - ent.end <= 12 for ent in doc.ents)):
-        return True  # "OpenHermes 2.5 from Teknium, also on Mistral": the base of a model just named (not
-        # "all eyes are on DeepSeek")
+        return "weights"  # "OpenHermes 2.5 from Teknium, also on Mistral": the base of a model just named
+        # (not "all eyes are on DeepSeek", "my money is on Mistral")
     if nxt in WEIGHTS_NOUNS and prev in DETERMINERS | {"a", "an", "some"}:
-        return True  # "the Mistral fine-tune zoo", "a Mistral based model"
-    if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS | {"been", "'ve"}
-            or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
-        return True  # "you run Mistral at home", "I've been running Mistral", "on top of Mistral"
+        return "weights"  # "the Mistral fine-tune zoo", "a Mistral based model"
     made = word_said(doc, s - 2).lower() if prev == "of" and s >= 2 else ""
     if made in WEIGHTS_NOUNS or made in ("tune", "tunes") and s >= 3 and doc[s - 3].lower_ == "fine":
-        return True  # "twenty fine tunes of Mistral", "merges of Mistral" (what is made of its weights)
+        return "weights"  # "twenty fine tunes of Mistral", "merges of Mistral" (what is made of its weights)
+    if (prev in TOOL_VERBS or prev in RUN_VERBS and s >= 2 and doc[s - 2].lower_ in RUNNERS | {"been", "'ve"}
+            or prev == "of" and s >= 3 and doc[s - 2].lower_ == "top" and doc[s - 3].lower_ == "on"):
+        return "tool"  # "you run Mistral at home", "I've been running Mistral", "on top of Mistral"
     if prev == "to":
-        return any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1))
-    return (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
-            and doc[s - 3].lower_ in REFERRING_PRONOUNS)
+        return "tool" if any(doc[k].lower_ in MOVE_VERBS for k in range(max(0, s - 7), s - 1)) else ""
+    return "tool" if (prev == "still" and s >= 3 and doc[s - 2].lower_ in BE_FORMS
+                      and doc[s - 3].lower_ in REFERRING_PRONOUNS) else ""
 
 
 def compared_to_model(doc, s: int, e: int) -> bool:

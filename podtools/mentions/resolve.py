@@ -18,16 +18,16 @@ from typing import Optional
 
 from .catalog import Entry
 from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID, BE_FORMS, BENCHMARK_TAILS, CAMEL,
-                   CHECKPOINT_WORDS, CHIP, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY, DETERMINERS, ENTER_LEAVE,
-                   GENERIC_ACRONYMS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE, MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS,
-                   OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_KINDS, PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS,
-                   REFERRING_PRONOUNS, RESULT_NOUNS, SAID_BY_PERSON, SET_AGAINST_ENDS, SIZE_JOINERS, SIZE_LIST_WORDS,
-                   SIZE_NOUNS, SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS,
-                   UNITLESS, USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
-                   clause_subject, clean_surface, compared_to_model, corrected_before, introduced_names, month_of,
-                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
-                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
-                   word_said)
+                   CHECKPOINT_WORDS, CHIP, CHOICE_WORDS, CLAUSE_LEADS, CONTRASTS, COUNT_NOUNS, COUNTING_THAN, CURRENCY,
+                   DETERMINERS, ENTER_LEAVE, GENERIC_ACRONYMS, GREETINGS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE,
+                   MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_BEFORE,
+                   PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS, QUALITY_COMPARATIVES, RANKING_WORDS, RESULT_NOUNS,
+                   SAID_BY_PERSON, SET_AGAINST_ENDS, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER,
+                   SPACED_TAILS, SPELLED_LETTERS, SUBJECT_LEADS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS,
+                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
+                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
+                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
+                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
@@ -39,6 +39,7 @@ CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0
               "short": 0.7, "discourse": 0.65, "sound": 0.6, "size": 0.6, "unknown": 0.5, "ner": 0.6}
 EARLIER_CONFIDENCE = 0.55  # a reference resolved against a model of an earlier chapter
 BARE_WINDOW = 120  # tokens back that "the 405B" may refer to
+ONE_DIGIT_WINDOW = 300  # tokens back (two minutes of talk) that a model said in a size makes "the eight" it
 VERSION_WORDS = frozenset({"version", "release", "v", "build", "update"})  # "version 2.0 Pro": of something else
 SHORT_WINDOW = 60  # tokens back that "Mini" may refer to
 ANNOUNCED = 1  # months: a model released this long after an episode was recorded may be talked about in
@@ -135,7 +136,7 @@ class Resolver:
         self.fuzzy, self.phonetic = _indexes(compiled) if fuzzy else (None, None)
         self._is_word = partial(english_word, dictionary=dictionary_words(), stop=self.stop)  # (fuzzy on or off)
         orgs = {e.name for e in compiled.catalog.entries if e.kind == "org"}
-        # families no name of which is matched alone ("Yi", "Nova": a surname, a word), but their lab's
+        # families no name of which is matched alone ("Yi": a surname; "Nova", "Command": words), but their lab's
         self._unnamed_families = {e.name: e for e in compiled.catalog.entries
                                   if e.kind == "family" and not e.standalone and e.name not in orgs}
         self.discourse = Discourse()
@@ -386,7 +387,8 @@ class Resolver:
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
                 tool = used_as_tool(doc, p.s, p.e)
                 made = (self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_,
-                                      talked_of=not tool) if tool or compared_to_model(doc, p.s, p.e) else None)
+                                      talked_of=not tool, weights=tool == "weights")
+                        if tool or compared_to_model(doc, p.s, p.e) else None)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -626,17 +628,30 @@ class Resolver:
                     continue  # "the eight is really nice", "the seventy and the eight." (not "the eight are",
                     # "the eight of us", "the eight-hour day"): sizes said as one digit, while a model of that
                     # size is talked about
-            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or nxt.lower_ in SIZE_NOUNS or joined
-                                               or (nxt.lower_ == "at" and t + 2 < n
-                                                   and (doc[t + 2].like_num or doc[t + 2].lower_[:1] == "q")))):
+            elif not (prev in DETERMINERS and (nxt is None or nxt.is_punct or verb or nxt.lower_ in SIZE_NOUNS
+                                               or joined)):
                 continue  # two digits ("72", "seventy") are a size only as "the 72 is", "over the 70.",
                 # "we tried the seventy, no", "the seventy at four bit", "the 70 instruct": not "the 72 hours"
             size = f"{tok.norm_}B"
-            if (one_digit or joined and not (UNITLESS.match(tok.norm_) or nxt.is_punct or verb)) and not any(
-                    where in (IN_DISCUSSION, PREVIOUS) and _model_of_size(named.entry, size)
+            loose = one_digit or joined and not (UNITLESS.match(tok.norm_) or nxt.is_punct or verb)
+            counted = (t >= 2 and tb.lower[t - 1] == "the" and tb.lower[t - 2] == "of"  # "of the eight, only two"
+                       or t + 2 < n and (tb.lower[t + 1] in ("or", "to") and doc[t + 2].like_num  # "the seven or
+                                         or tb.lower[t + 1] in ("and", "or")  # eight people", "the 70 and over
+                                         and tb.lower[t + 2] in ("over", "under", "up", "older", "younger")))
+            if loose and counted:
+                continue  # age group": counts and ages, not sizes
+            if loose and not any(
+                    where in (IN_DISCUSSION, PREVIOUS) and (
+                        _model_of_size(named.entry, size) or named.entry.kind == "family" and any(
+                            m.family == named.entry.name and self._possible(m)
+                            for m in self.c.models_with_size.get(size, ())))  # (a family of a member in that size)
                     for named, where in self.discourse.candidates(self.base + t)):
                 continue  # (a model of that size talked about in this chapter: not "the ninety for the year" in
                 # a mailbag where listeners' tools were named, after a chapter on Llama 3.2)
+            if one_digit and not any(named.size == size and 0 < self.base + t - named.pos <= ONE_DIGIT_WINDOW
+                                     for named in self.discourse.current):
+                continue  # one digit, only soon after a model was said in that size ("the seventy B and the 8B.
+                # Yeah, and the eight is really nice"; not "I bogeyed the nine" a while after Gemma 2 9B)
             # "the four oh five", said digit by digit, may be an earlier chapter's
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size, earlier=" " in tok.text,
                                        sized=True, definite=prev == "the")
@@ -695,11 +710,15 @@ class Resolver:
             if end < n and doc[end].lower_ == "of":
                 continue  # "V3 of the jingle", "3.1 of the spec": the version of what follows
             than = t > 1 and tb.lower[t - 1] == "than" and tb.lower[t - 2] not in COUNTING_THAN
-            set_against = (" " in tb.text[t] or not version.endswith(".0")) and (
-                version.endswith(".0") and than or (than or t > 0 and tb.lower[t - 1] in ("over", "versus", "vs"))
-                and (end == n or tb.punct[end] or tb.lower[end] in SET_AGAINST_ENDS))
+            judged = than and (any(tb.lower[k] in QUALITY_COMPARATIVES for k in range(max(0, t - 5), t - 1))
+                               or t > 2 and tb.lower[t - 3] in ("more", "less"))  # "better at text than one five"
+            chosen = (t > 0 and tb.lower[t - 1] in ("over", "versus", "vs")
+                      and any(tb.lower[k] in CHOICE_WORDS for k in range(max(0, t - 4), t - 1)))
+            set_against = " " in tb.text[t] and version.endswith(".0") and than or not version.endswith(".0") and (
+                (judged or chosen) and (end == n or tb.punct[end] or tb.lower[end] in SET_AGAINST_ENDS))
             # "way better than three point five, which", "more expensive than three point five now", "worth it
-            # over three point five?": a model set against another (not "more than 3.5", "over 3.5 million")
+            # over three point five?": a model judged against another (not "more than 3.5", "over 3.5 million",
+            # "higher than 3.5, which", "a rating over 2.5")
             if version[0].isdigit() and end not in sizes and not version_alone(doc, t, end) and not set_against:
                 continue  # "$1.5B", "2.1e25", "around 3.3", "3.5 percent" (but "less chatty than 4. 0": 4o)
             said = [(version, end)]
@@ -786,10 +805,23 @@ class Resolver:
                 take(t, t + 1, hit)
         for t in range(n):  # "We'll get to Yi", "the Yi license" while Yi-34B is talked about: a family said
             fam = self._unnamed_families.get(tb.text[t])  # alone, as it is written, that the catalog does not
-            if (fam is None or covered[t] or not_this_name(doc, t, t + 1, self._is_word)  # match alone (not
-                    or t + 1 < n and tb.alpha[t + 1] and tb.text[t + 1][:1].isupper()  # "Yi Tay says", "Yi,
+            if fam is None or covered[t]:  # match alone
+                continue
+            if t + 1 < n and tb.alpha[t + 1] and tb.text[t + 1][:1].isupper() and not sentence_start(doc, t + 1):
+                self.discourse.reject(fam.name, tb.text[t], "person")  # "Yi Tay ... Yi also said": a first name,
+                continue  # for the chapter; "Nova Scotia"
+            prev_word = tb.lower[t - 1] if t > 0 else ""
+            if prev_word in PERSON_BEFORE | OWNERS | GREETINGS:
+                self.discourse.reject(fam.name, tb.text[t], "person")  # "my friend Yi works there and Yi loves it"
+                continue
+            if (not_this_name(doc, t, t + 1, self._is_word) or (fam.name, tb.lower[t]) in self.discourse.rejected
+                    or any(tb.lower[k] in SAID_BY_PERSON for k in range(t + 1, min(n, t + 3)))
                     or sentence_start(doc, t) and (self._is_word(tb.lower[t]) or t + 1 < n and tb.text[t + 1] == ",")):
-                continue  # welcome", "Nova Scotia", "Command line tools are ...")
+                continue  # "Yi, welcome", "Yi says", "Command line tools are"
+            if len(fam.name) > 3 and self._is_word(tb.lower[t]) and not (
+                    t + 1 < n and tb.lower[t + 1] in MODEL_CUES | {"api", "family", "line", "lineup"}):
+                continue  # a word ("Nova", "Command") only with a model word after it: "Amazon's own Nova models"
+                # (not "I watched Nova on PBS")
             hit = self._from_discourse(t, t + 1, lambda entry: family_of(entry) == fam.name, None, earlier=False)
             if hit is not None:
                 take(t, t + 1, hit)
@@ -818,25 +850,28 @@ class Resolver:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
             cands = self.c.short_of[name]
             benchmarks = all(c.kind == "benchmark" for c in cands)
+            the_at = s - 1  # where "the" is, past one adjective
             if benchmarks and prev in TOPIC_ADJECTIVES and s >= 2 and doc[s - 2].lower_ == "the":
-                prev = "the"  # "the whole arena mess", "the main arena": as "the arena"
+                prev, the_at = "the", s - 2  # "the whole arena mess", "the main arena": as "the arena"
+            before_the = doc[the_at - 1].lower_ if the_at >= 1 else ""
+            at_place = prev == "the" and before_the in PLACE_PREPOSITIONS | ENTER_LEAVE
             written = doc[s].text[:1].isupper() or letter_heard(doc[s])  # "R one", or "our one" after a name
             marked = written or prev in DETERMINERS
             if not_this_name(doc, s, e) or prev in ("a", "an"):
                 continue  # "a Brahms opus", "a haiku": common nouns
             inside = doc[s].text[:1].isupper() and not sentence_start(doc, s)  # written as a name, mid-sentence
-            the_only = (cands[0] if benchmarks and len(cands) == 1 and prev == "the" and not inside
-                        and not (e < n and doc[e].lower_ == "of") and self._possible(cands[0])
-                        and self._ai_talk_near(doc, s, e, cands[0], sizes) else None)
-            # ("the arena", with AI talked about right there: the one benchmark of that word, named or not;
-            # not "the arena of public opinion")
+            the_only = (cands[0] if benchmarks and len(cands) == 1 and prev == "the" and not inside and not at_place
+                        and not name.endswith("ed") and not (e < n and doc[e].lower_ == "of")
+                        and self._possible(cands[0]) and self._ranking_said(doc, s, e) else None)
+            # ("the arena", with models or benchmarks talked about in its sentence: the one benchmark of that
+            # word, named or not; not "the arena of public opinion", "at the new arena", "the verified data")
             if e < n and self._noun_follows(doc[e]):  # "his scout troop", "Pro tip", "mini fridge": common nouns;
                 # but a name written as one inside a sentence, of the line under discussion, is a name used
                 # as a modifier: "exactly Sonnet pricing", "the Flash pricing", "at the Opus level" (not
                 # someone's: "Mr. Holland's Opus")
                 topic = doc[e].lower_ in RESULT_NOUNS | TOPIC_NOUNS or adverb(doc[e].lower_, dictionary_words())
                 if ((inside and prev not in ("'s", "\u2019s"))
-                        or (benchmarks and prev == "the" and not written and topic)):
+                        or (benchmarks and prev == "the" and not written and topic and not at_place)):
                     # ("the arena score", "the arena problem", "the arena thing", "top the arena officially":
                     # what a benchmark has, or the benchmark talked about; not "the arena floor", "the verified
                     # checkmark")
@@ -870,7 +905,7 @@ class Resolver:
                 scored_on = (prev in ("on", "at") or prev == "the" and s >= 2 and doc[s - 2].lower_ in ("on", "at")) \
                     and (e == n or doc[e].is_punct or doc[e].like_num)  # "40 percent on verified,", "on the arena."
                 placed = (prev == "the" and not inside and (  # "at the arena", "enters the arena", "the arena
-                    s >= 2 and doc[s - 2].lower_ in PLACE_PREPOSITIONS | ENTER_LEAVE  # was packed" (not "models
+                    at_place  # was packed" (not "models
                     or e < n and doc[e].lower_ in ("was", "were")))  # in the Arena")
                 said = not placed and (inside or scored_on or prev == "the"  # "filter the arena to English", "on
                                        or (doc[s].text[:1].isupper() and e < n  # the arena it", "Verified is the
@@ -912,15 +947,16 @@ class Resolver:
             said_of = bare and verb and not (verb_form(doc[e].lower_) and doc[e].lower_.endswith("s"))
             # "preview burned", "preview got"; a word in -s may be a plural noun ("reflection tags") as well
             # as a verb ("is", "has" and the like count, as function words, below)
-            contracted = prev in ("'s", "\u2019s") and s >= 2 and doc[s - 2].lower_ in REFERRING_PRONOUNS
-            if ((bare or contracted) and not marked and doc[s].is_lower and name in self.c.lower_short
-                    and not (e < n and (doc[e].lower_ in OBJECT_PRONOUNS or tb.text[e][:1].isupper()))
-                    and not (e < n and verb_form(doc[e].lower_) and prev.endswith(("ing", "ed")))):
-                # ("posting banana emojis": the object of a verb, with a plural noun after it)
+            subject = (s == 0 or doc[s - 1].is_punct or doc[s - 1].is_space or prev in CLAUSE_LEADS | SUBJECT_LEADS
+                       or adverb(prev, dictionary_words()))  # ", mini wins", "Honestly mini handles"
+            if (bare and subject and not marked and doc[s].is_lower and name in self.c.lower_short and e + 1 < n
+                    and verb_form(doc[e].lower_) and tb.lower[e + 1] not in BE_FORMS | VERB_LEADS
+                    and not tb.text[e + 1][:1].isupper()):
                 named = self._named_variant(cands, self.base + s)
-                if named is not None:  # "sure, mini wins", "mini handles like 90 percent of it", "if it's mini
-                    take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))  # for cost", "mini
-                    continue  # scoring near the top": the variant the chapter named, said in lower case
+                if named is not None:  # "sure, mini wins on price", "Honestly mini handles like 90 percent of it":
+                    take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))  # the variant the
+                    continue  # chapter named, said in lower case as the subject of a verb in -s (not "we love
+                    # mini games", "Print preview shows", "mini muffins are the move")
             if not (marked or said_of or compared or self._free_standing(doc, s, e)):
                 continue  # "a mini fridge"; "mini is cheap" counts while GPT-4o mini's line is discussed
             # a name written as one inside a sentence ("with style control on, Sonnet goes up") may be
@@ -1044,12 +1080,13 @@ class Resolver:
                 self._said.add(p.entry.name)
 
     def _made_by(self, org: Entry, pos: int, before: list[_Prim], word: str = "",
-                 talked_of: bool = False) -> Optional[Entry]:
+                 talked_of: bool = False, weights: bool = False) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
         the chapter), one of its model families where it has any (its chat models, not "Janus"),
         one named by ``word`` (the lab's name as said: "Mistral 7B" of "Mistral") first; else, unless
-        ``talked_of`` asks for one talked about, its only family, or the only model it had out when the
-        episode was recorded ("the Mistral fine-tune zoo" in 2023: Mistral 7B)."""
+        ``talked_of`` asks for one talked about, its only family, or, where what is made of its
+        ``weights`` is said, the only model it had out when the episode was recorded ("the Mistral
+        fine-tune zoo" in 2023: Mistral 7B; not "we use Apple for everything")."""
         families = self.c.families_of_org.get(org.name, ())
         family_names = {f.name for f in families}
 
@@ -1066,7 +1103,7 @@ class Resolver:
             return named
         if len(families) == 1:
             return families[0]
-        if self.until is None:
+        if self.until is None or not weights:
             return None
         out = [e for e in self.c.catalog.entries if e.kind == "model" and made(e) and e.released
                and (month_of(e.released) or 0) <= self.until]
@@ -1215,30 +1252,57 @@ class Resolver:
             if lo <= ent.start < hi and not s <= ent.start < e:
                 other, how, _ = self.c.ids.get(ent.ent_id_, (None, "not", ""))
                 if (how != "not" and other.kind in ("model", "benchmark", "family")
-                        and not self._plain_tail_words(doc, ent.start, ent.end, other)):
+                        and not self._plain_tail_words(doc, ent.start, ent.end, other)
+                        and (other.name, doc[ent.start].lower_) not in self.discourse.rejected
+                        and other is not entry):
                     return True
         return self._maker_near(doc, s, e, entry)
 
+    def _ranking_said(self, doc, s: int, e: int) -> bool:
+        """Whether the sentence of ``doc[s:e]`` names a model or a benchmark, or says "benchmark",
+        "leaderboard", "Elo", "score", "rank"; or, where the benchmark's word is the topic ("the arena
+        thing"), whether a model or a benchmark is named within ``NEAR`` words: a benchmark's word there
+        is that benchmark ("the whole arena mess with Llama 4", "the arena is a vibes benchmark", "Same
+        day as Llama. Okay, now the arena thing."), not a building ("the arena lights went out")."""
+        n = len(doc)
+        a, b = s, e
+        while a > 0 and not sentence_start(doc, a):
+            a -= 1
+        while b < n and not sentence_start(doc, b):
+            b += 1
+        if any(doc[t].lower_ in RANKING_WORDS for t in range(a, b) if not s <= t < e):
+            return True
+        if e < n and doc[e].lower_ in TOPIC_NOUNS:
+            a, b = max(0, s - NEAR), min(n, e + NEAR)
+        names = [p for p, entry, _ in self._doc_hist if entry.kind in ("model", "benchmark", "family")]
+        return any(self.base + a <= p < self.base + b and not self.base + s <= p < self.base + e for p in names)
+
     def _model_again(self, doc, s: int, e: int, entry: Entry, sizes: dict[int, int]) -> bool:
         """Whether a name that was a person's earlier in the chapter ("a llama named Gemma", "my uncle
-        Claude") is the model here: AI is talked about right at it ("is Gemma on the arena yet?",
-        "Gemma 7B", "the Claude models"), and it is not the person spoken to ("Claude, can you ...",
-        "wait, Gemma, is that a model?") or a sentence of a few words on them ("Poor Claude.")."""
+        Claude") is the model here, by what is said of the name itself: a version or a size after it
+        ("Gemma 7B"), a model word after it ("the Claude models", "the Claude API"), or a leaderboard or
+        benchmark said in its sentence ("is Gemma on the arena yet?"); not AI words or other models near
+        it alone ("Claude thinks AI will take his job", "Claude uses ChatGPT for everything"); nor where
+        the person is spoken to ("Claude, can you ...") or said to say something ("Claude also says"), nor
+        in a sentence of a few words on them ("Poor Claude.")."""
         n = len(doc)
         if e < n and doc[e].text == "," and (s == 0 or doc[s - 1].is_punct or doc[s - 1].is_space):
             return False
-        if s > 0 and doc[s - 1].lower_ in PERSON_KINDS:
+        if s > 0 and doc[s - 1].lower_ in PERSON_BEFORE:
             return False  # "from Claude, a human Claude, in Lyon"
         if any(doc[t].lower_ in SAID_BY_PERSON for t in range(e, min(n, e + 2))):
             return False  # "Claude also says", "Tell Aya she's been expanded"
         a, b = s, e
         while a > 0 and not sentence_start(doc, a):
             a -= 1
-        while b < n and doc[b].text not in (".", "!", "?"):
+        while b < n and not sentence_start(doc, b):
             b += 1
         if sum(1 for t in range(a, b) if doc[t].is_alpha) <= 3:
             return False
-        return self._ai_talk_near(doc, s, e, entry, sizes)
+        if e < n and (e in sizes or VERSION_TOKEN.match(doc[e].norm_) or doc[e].lower_ in MODEL_CUES | {"api"}):
+            return True  # "Gemma 7B", "Claude 3", "the Claude models", "the Claude API"
+        return any(doc[t].lower_ in ("arena", "leaderboard", "leaderboards", "benchmark", "benchmarks")
+                   for t in range(a, b))  # "is Gemma on the arena yet?" (not "Claude uses ChatGPT for everything")
 
     def _plain_tail_words(self, doc, s: int, e: int, entry: Entry) -> bool:
         """Whether a long-tail name at ``doc[s:e]`` is written as other words are: one word with a
