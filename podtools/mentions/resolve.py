@@ -78,6 +78,16 @@ def _size_after(doc, e: int, sizes: dict[int, int], covered: list[bool]) -> tupl
 
 
 @lru_cache(maxsize=4)
+def _sentence_of(doc, s: int, e: int) -> tuple[int, int]:
+    """The token span of the sentence that holds ``doc[s:e]`` (as ``sentence_start`` draws them)."""
+    a, b = s, e
+    while a > 0 and not sentence_start(doc, a):
+        a -= 1
+    while b < len(doc) and not sentence_start(doc, b):
+        b += 1
+    return a, b
+
+
 def _indexes(compiled: Compiled) -> tuple[FuzzyIndex, PhoneticIndex]:
     """The catalog's names by spelling and by sound: built once per compiled catalog, not per
     transcript (with the catalog's 700 entries, building them took a sixth of a 90-minute run)."""
@@ -922,7 +932,7 @@ class Resolver:
                 if pick is None and len(cands) == 1 and self._possible(cands[0]) and (ranked or judged):
                     pick = cands[0]
                 if pick is None and not placed:  # "the arena is a vibes benchmark", "and the arena stuff" with
-                    pick = the_only  # SWE-bench Verified just named: AI talked about there
+                    pick = the_only  # SWE-bench Verified just named: models ranked there
                 if pick is not None:
                     take(s, e, _Prim(s, e, pick, "short", CONFIDENCE["short"]))
                 continue
@@ -1265,11 +1275,7 @@ class Resolver:
         is that benchmark ("the whole arena mess with Llama 4", "the arena is a vibes benchmark", "Same
         day as Llama. Okay, now the arena thing."), not a building ("the arena lights went out")."""
         n = len(doc)
-        a, b = s, e
-        while a > 0 and not sentence_start(doc, a):
-            a -= 1
-        while b < n and not sentence_start(doc, b):
-            b += 1
+        a, b = _sentence_of(doc, s, e)
         if any(doc[t].lower_ in RANKING_WORDS for t in range(a, b) if not s <= t < e):
             return True
         if e < n and doc[e].lower_ in TOPIC_NOUNS:
@@ -1292,11 +1298,7 @@ class Resolver:
             return False  # "from Claude, a human Claude, in Lyon"
         if any(doc[t].lower_ in SAID_BY_PERSON for t in range(e, min(n, e + 2))):
             return False  # "Claude also says", "Tell Aya she's been expanded"
-        a, b = s, e
-        while a > 0 and not sentence_start(doc, a):
-            a -= 1
-        while b < n and not sentence_start(doc, b):
-            b += 1
+        a, b = _sentence_of(doc, s, e)
         if sum(1 for t in range(a, b) if doc[t].is_alpha) <= 3:
             return False
         if e < n and (e in sizes or VERSION_TOKEN.match(doc[e].norm_) or doc[e].lower_ in MODEL_CUES | {"api"}):
