@@ -1688,6 +1688,15 @@ def test_review_of_stop_41_false_names_in_ordinary_talk():
                "PBS.") == [("Yi-34B", "Yi-34B"), ("Amazon Nova Pro", "Amazon Nova Pro")]
 
 
+def test_a_version_said_alone_in_a_line_of_no_family():
+    """Mistral Small is a line of no family: "a minor update on 3. 1" while Mistral Small 3.2 is talked
+    about is Mistral Small 3.1, the model of that line whose version ends in 3.1."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Mistral put out Mistral Small 3.2. It is a minor update on 3. 1, same 24B.", recorded="2025-06-27")
+        if m.kind == "model"]
+    assert got[:2] == [("Mistral Small 3.2", "Mistral Small 3.2"), ("3. 1", "Mistral Small 3.1")]
+
+
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

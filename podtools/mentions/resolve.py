@@ -1044,6 +1044,9 @@ class Resolver:
                     pick = self._discussed_child(pick, self.base + s)
                 else:
                     pick = None
+            if pick is None and version is not None and not fam and entry.kind == "model":
+                pick = self._line_version(entry, version)  # "Small 3. 2 ... a minor update on 3. 1": a line
+                # of no family (Mistral Small), its models told apart by the end of their versions
             if pick is None and variants:
                 pick = next((c for c in variants if c.name == entry.name
                              or (c.parent and c.parent in (entry.name, entry.parent))), None)
@@ -1056,6 +1059,16 @@ class Resolver:
                 conf = CONFIDENCE["discourse"] if where == IN_DISCUSSION else EARLIER_CONFIDENCE
                 return _Prim(s, e, pick, "discourse", conf, size)
         return _Prim(s, e, family, "discourse", EARLIER_CONFIDENCE, size) if family is not None else None
+
+    def _line_version(self, entry: Entry, version: str) -> Optional[Entry]:
+        """The model of ``entry``'s line (its parent and the parent's children, or its own children)
+        whose version ends in ``version`` ("Small 3.1" for "3.1" while Mistral Small 3.2 is talked
+        about), if exactly one may be meant."""
+        cat = self.c.catalog
+        line = entry.parent or entry.name
+        members = [m for m in (cat.by_name.get(line), *cat.children.get(line, ())) if m is not None]
+        fits = [m for m in members if m.version and m.version.split()[-1] == version and self._possible(m)]
+        return fits[0] if len(fits) == 1 else None
 
     @staticmethod
     def _guessed(doc, s: int, e: int, entry: Entry, method: str, conf: float, covered, sizes) -> _Prim:
