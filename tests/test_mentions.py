@@ -1697,21 +1697,6 @@ def test_a_version_said_alone_in_a_line_of_no_family():
     assert got[:2] == [("Mistral Small 3.2", "Mistral Small 3.2"), ("3. 1", "Mistral Small 3.1")]
 
 
-def test_a_variant_word_in_lower_case_with_a_determiner_ending_its_phrase():
-    """"same day as the turbo," and "the turbo model" while GPT-4 Turbo is talked about are it; "I asked
-    Flash to fix the flash." sets the word against the model in one sentence, and "my car has the
-    turbo" with no such model talked about is a car's."""
-    def got(text):
-        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2024-05-20") if m.kind == "model"]
-
-    assert got("OpenAI put out GPT-4 Turbo in April. Same day as the turbo, Gemini went to preview. So the turbo "
-               "model is spreading.") == [("GPT-4 Turbo", "GPT-4 Turbo"), ("turbo", "GPT-4 Turbo"),
-                                         ("Gemini", "Gemini"), ("turbo", "GPT-4 Turbo")]
-    assert got("Google put out Gemini 1.5 Flash. I asked Flash to fix the flash.") == [
-        ("Gemini 1.5 Flash", "Gemini 1.5 Flash"), ("Flash", "Gemini 1.5 Flash")]
-    assert got("My car has the turbo. The flash went off.") == []
-
-
 def test_a_models_own_name_after_a_fine_tune_of_it_stays_that_model():
     """"Stable Vicuna, which is Vicuna with RLHF": the fine-tune's name does not make the model's own
     name something else for the rest of the chapter (as "Raspberry Pi" does for "the Pi")."""

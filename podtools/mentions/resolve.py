@@ -946,15 +946,6 @@ class Resolver:
                 if named is not None:
                     take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))
                 continue
-            if (doc[s].is_lower and prev in DETERMINERS and name in self.c.listed_short
-                    and (e == n or doc[e].is_punct or doc[e].lower_ in MODEL_CUES)
-                    and not any(doc[k].lower_ == doc[s].lower_ and not doc[k].is_lower
-                                for k in range(*_sentence_of(doc, s, e)))):  # ("I asked Flash to fix the
-                # flash.": the model said with its capital, the word without it, in one sentence)
-                named = self._named_variant(cands, self.base + s)
-                if named is not None:  # "same day as the turbo,", "so the turbo model is spreading": the
-                    take(s, e, _Prim(s, e, named, "discourse", CONFIDENCE["discourse"]))  # variant the chapter
-                    continue  # named, in lower case with a determiner, ending its phrase or before "model"
             if doc[s].is_lower and not written and not unit_short and not (verb or compared):
                 continue  # "turn off the flash", "for the haiku", "called mini now": a common word is a
                 # model said alone as the subject of what follows ("the mini is honestly the best value");
