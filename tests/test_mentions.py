@@ -1310,6 +1310,34 @@ def test_a_checkpoint_said_by_its_date_as_the_subject_of_a_verb():
     assert said("GPT-4 Turbo is out. The 1206 rooms were full.") == [("GPT-4 Turbo", "GPT-4 Turbo")]
 
 
+def test_a_checkpoint_date_with_its_zero_said_is_the_checkpoint_anywhere_it_stands():
+    """A date code written with its zero first ("0125", "05 06") or said digit by digit ("oh one two
+    five") is a checkpoint of the model talked about wherever it stands ("moved from ... to oh one two
+    five", "using oh one two five in the API", "the zero six two eight one"), of one out by that date;
+    not a clock time ("at ten oh five", "0930 hours"), a price ("eleven oh two") or what it counts."""
+    def said(text, recorded):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded=recorded) if m.kind == "model"]
+
+    turbo = "GPT-4 Turbo is out. "
+    assert said(turbo + "We moved from the old one to oh one two five on Friday. I've been using oh one two five "
+                "in the API. The new preview, 0125. Tomas, you tried it.", "2024-02-01") == [
+        ("GPT-4 Turbo", "GPT-4 Turbo"), ("oh one two five", "GPT-4 Turbo"), ("oh one two five", "GPT-4 Turbo"),
+        ("0125", "GPT-4 Turbo")]
+    assert said("DeepSeek V2 got a checkpoint at the end of June, the zero six two eight one, and it's good.",
+                "2024-07-26") == [("DeepSeek V2", "DeepSeek-V2"), ("zero six two eight", "DeepSeek-V2")]
+    assert said(turbo + "We meet at 0930 hours, at ten oh five. Ten dollars against eleven oh two. The 0125 flight "
+                "leaves at one.", "2024-02-01") == [("GPT-4 Turbo", "GPT-4 Turbo")]
+    # a checkpoint's date is of a model out by then: in February 2024, "oh one two five" is no model of May
+    assert said("DeepSeek V2 is out. We moved to oh one two five.", "2024-02-01") == [("DeepSeek V2", "DeepSeek-V2")]
+
+
+def test_a_version_said_in_words_is_written_in_digits():
+    """"Claude one point three" (a version the catalog lacks) is Claude 1.3, and "Quen one point five"
+    Qwen1.5, not "Qwenone point five"."""
+    assert names("There is a Claude one point three in the docs. Quen one point five is decent.") == [
+        ("Claude 1.3", "Claude one point three"), ("Qwen1.5", "Quen one point five")]
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

@@ -191,14 +191,19 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
         def spoken_date(k: int):
             """A checkpoint's date said digit by digit, with a zero in it: (the four digits, end).
             Not a clock time ("at ten oh five") nor digits without a zero ("one two one two")."""
-            if not spoken_digits(k) or k > 0 and (is_num(k - 1) or lower[k - 1] in CLOCK_WORDS):
+            if not spoken_digits(k) or k > 0 and is_num(k - 1):
                 return None
             code, j = "", k
             while j < n and len(code) < 4 and spoken_digits(j) and (j == k or ws[j - 1]):
                 code += spoken_digits(j)
                 j += 1
-            if len(code) != 4 or j - k < 3 or "0" not in code or j < n and is_num(j) or not date_code(code):
+            if len(code) != 4 or j - k < 3 or "0" not in code or not date_code(code):
                 return None
+            if j < n and is_num(j) and not (lower[j] == "one" and (j + 1 == n or not is_num(j + 1))):
+                return None  # (but "the zero six two eight one": the checkpoint's date, and "one" for the model)
+            if j - k == 3 and k > 0 and lower[k - 1] in CLOCK_WORDS:
+                return None  # "at ten oh five", "from eleven oh six": a clock time (not "to oh one two five": a
+                # time is never said digit by digit)
             o_said = sum(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1))
             if o_said > 1 or o_said and j - k < 4:
                 return None  # "oh one oh three mini": o1 and o3-mini, "oh three ten times": o3, not a date (but

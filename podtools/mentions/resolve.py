@@ -30,7 +30,8 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
                    used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
-from .nlp import SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard, size_spans, table
+from .nlp import (CLOCK_WORDS, SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard,
+                  size_spans, table)
 from .phonetic import CUES, NEAR, SCORE_WORDS, PhoneticIndex, sound
 from .text import atoms, digits_of
 
@@ -52,6 +53,8 @@ ORG_NEAR = 10  # tokens either side where a model's maker, named, makes a word o
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
+CLOCK_UNITS = frozenset({"hours", "hrs", "am", "pm", "a.m.", "p.m.", "o'clock", "hundred", "zulu"})  # "0930 hours"
+_SAID_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")  # a version as the normalizer reads it ("one point three")
 NAMED_SIZE = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?[BM])\b")  # "Yi-34B", "Nemotron-4 340B": a size in the name
 
 
@@ -498,7 +501,7 @@ class Resolver:
                 vs -= 1
             # "1. 1" (a version the ASR split, one token) is 1.1 in the name, as in a known name's; a
             # number said in words is written in digits ("Quen three" is Qwen3, "Llama five" Llama 5)
-            version = "".join("V" if t.norm_ == "v" else t.norm_ if t.is_alpha and t.norm_.isdigit()
+            version = "".join("V" if t.norm_ == "v" else t.norm_ if _SAID_NUMBER.match(t.norm_)
                               else t.text.rstrip("-").replace(". ", ".") for t in doc[vs:e])
             size = None
             if e in sizes:
@@ -790,7 +793,8 @@ class Resolver:
                 continue
             if named is not None:  # a model named by that date, while its family is talked about
                 if (t + 1 < n and tb.alpha[t + 1] and tb.lower[t + 1] not in self.stop
-                        and tb.lower[t + 1] not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS):
+                        and tb.lower[t + 1] not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS
+                        and not past_verb(tb.lower[t + 1])):
                     continue  # "the 1206 rooms": what the number counts ("1206 with a new name" is the model)
                 family = named.family
                 hit = self._from_discourse(t, t + 1, lambda entry: bool(family) and family_of(entry) == family, None)
@@ -802,13 +806,27 @@ class Resolver:
                 det = t > 0 and tb.lower[t - 1] in DETERMINERS
                 alone = (sentence_start(doc, t) and t + 1 < n and tb.punct[t + 1]  # "0605. Third preview of" (not
                          and tb.norm[t][0] == "0")  # "Its arena Elo? 1215.": a number)
-                if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)):
+                # a date written with its zero first ("0125", "05 06") or said digit by digit ("oh one two
+                # five"), not a number ("1215", "eleven oh two": a price), reads as a checkpoint wherever it
+                # stands: "to oh one two five", "using oh one two five in the API" (not "0930 hours")
+                zero_said = ((tb.text[t][0] == "0" or len(tb.text[t].split()) > 3) and nxt not in CLOCK_UNITS
+                             and not (t > 0 and tb.lower[t - 1] in CLOCK_WORDS and tb.digit[t])
+                             and not (t + 1 < n and tb.alpha[t + 1] and nxt not in self.stop
+                                      and nxt not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS and not past_verb(nxt)))
+                if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)
+                        or zero_said):
                     continue  # "the 0528 checkpoint", "The 0324."; "The zero one two five was lazy", "and
                     # oh six oh five was supposed to fix it"; not "in 1206 rooms"
                 # the line whose checkpoints are talked about by their dates, if one is ("Gemini 2.5 Pro ...
-                # 0605 ... Oh three two five was beloved"), else the model under discussion
-                hit = (self._from_discourse(t, t + 1, lambda entry: entry.name in self._dated, None, earlier=False)
-                       or self._from_discourse(t, t + 1, lambda entry: entry.kind == "model", None, earlier=False))
+                # 0605 ... Oh three two five was beloved"), else the model under discussion; one out by
+                # that date ("eleven oh six" in January 2024 is GPT-4 Turbo of November 2023, not a model
+                # of December)
+                month = self._code_month(tb.norm[t])
+                older = lambda entry: month is None or (month_of(entry.released) or 0) <= month  # noqa: E731
+                hit = (self._from_discourse(t, t + 1, lambda entry: entry.name in self._dated and older(entry), None,
+                                            earlier=False)
+                       or self._from_discourse(t, t + 1, lambda entry: entry.kind == "model" and older(entry), None,
+                                               earlier=False))
             if hit is not None:
                 if hit.entry is not None:
                     self._dated[hit.entry.name] = hit.entry
@@ -1364,6 +1382,17 @@ class Resolver:
             return False  # "the old CLIP one", "Chameleon two weeks ago", "Chinchilla seventy B": no version
         fam = family_of(entry)
         return nxt.norm_ != entry.version and not (fam and (fam, nxt.norm_) in self.c.by_version)
+
+    def _code_month(self, code: str) -> Optional[int]:
+        """The month a checkpoint's date names (as ``month_of`` counts): "2507" July 2025; "0125" the
+        last January 25 on or before the episode's date; None where the episode has no date."""
+        if self.until is None:
+            return None
+        a, b = int(code[:2]), int(code[2:])
+        if not 1 <= a <= 12 or not 1 <= b <= 31:
+            return (2000 + a) * 12 + b
+        year, month = divmod(self.until - 1, 12)
+        return (year if month + 1 >= a else year - 1) * 12 + a
 
     def _possible(self, entry: Optional[Entry]) -> bool:
         """Whether ``entry`` may be meant by a reference or a guess: not released after the
