@@ -1338,6 +1338,36 @@ def test_a_version_said_in_words_is_written_in_digits():
         ("Claude 1.3", "Claude one point three"), ("Qwen1.5", "Quen one point five")]
 
 
+def test_a_lab_listed_with_models_is_its_model():
+    """A lab's name in a list of models ("Claude Instant, or self host Llama 2, or now Mistral", "are
+    Mistral and not Llama", "runs Mistral or Llama 2") is its model: in October 2023 Mistral 7B, the one
+    Mistral AI had out; listed with labs ("OpenAI and Mistral") or as an owner ("Mistral's team") the lab."""
+    def got(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2023-10-13")
+                if m.kind in ("model", "org")]
+
+    assert got("For the cheap path, use Claude Instant, or self host Llama 2, or now Mistral.") == [
+        ("Claude Instant", "Claude 1"), ("Llama 2", "Llama 2"), ("Mistral", "Mistral 7B")]
+    assert got("The top fine tunes are Mistral and not Llama. It runs Mistral or Llama 2 on a GPU.")[::2] == [
+        ("Mistral", "Mistral 7B"), ("Mistral", "Mistral 7B")]
+    assert got("OpenAI and Mistral both raised money. Llama 2 and Mistral's team are in Paris.") == [
+        ("OpenAI", "OpenAI"), ("Mistral", "Mistral AI"), ("Llama 2", "Llama 2"), ("Mistral", "Mistral AI")]
+
+
+def test_a_models_code_name_is_the_model_where_ai_or_a_code_name_is_talked_about():
+    """OpenAI's code names ("Strawberry" for o1, "Orion" for GPT-4.5) are those models where said as a
+    code name or near AI talk ("a project code named Strawberry", "the piece on Orion, the next big
+    model"); elsewhere, and in lower case, the words ("Strawberry jam", "the Orion glasses", "Orion is a
+    constellation", "count the Rs in strawberry")."""
+    def got(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2024-11-20") if m.kind == "model"]
+
+    assert got("Reuters says OpenAI has a project code named Strawberry. The Information had the piece on Orion, "
+               "the next big model.") == [("Strawberry", "Strawberry"), ("Orion", "Orion")]
+    assert got("Strawberry jam is great. Meta showed the Orion glasses. Orion is a constellation. Count the Rs in "
+               "strawberry.") == []
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

@@ -255,7 +255,8 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
     if s == 0:
         return ""
     prev = doc[s - 1]
-    if (prev.lower_.rstrip(".") in PERSON_TITLES or prev.lower_ == "named"
+    named = prev.lower_ == "named" and not (s >= 2 and doc[s - 2].lower_ == "code")  # (not "code named Orion")
+    if (prev.lower_.rstrip(".") in PERSON_TITLES or named
             or prev.lower_ in SOCIAL_TITLES and not written_as_no_word(doc[s].text)
             or (s >= 2 and prev.lower_ in ("is", "'s") and doc[s - 2].lower_ == "name")):
         return "person"

@@ -53,6 +53,7 @@ ORG_NEAR = 10  # tokens either side where a model's maker, named, makes a word o
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
+LIST_JOINERS = frozenset({",", "or", "and", "versus", "vs", "vs.", "now", "not", "maybe", "even", "also", "then"})
 CLOCK_UNITS = frozenset({"hours", "hrs", "am", "pm", "a.m.", "p.m.", "o'clock", "hundred", "zulu"})  # "0930 hours"
 _SAID_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")  # a version as the normalizer reads it ("one point three")
 NAMED_SIZE = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?[BM])\b")  # "Yi-34B", "Nemotron-4 340B": a size in the name
@@ -398,7 +399,7 @@ class Resolver:
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org"
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                tool = used_as_tool(doc, p.s, p.e)
+                tool = used_as_tool(doc, p.s, p.e) or ("weights" if self._listed_with_models(doc, p, prims) else "")
                 made = (self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_,
                                       talked_of=not tool, weights=tool == "weights")
                         if tool or compared_to_model(doc, p.s, p.e) else None)
@@ -1120,6 +1121,23 @@ class Resolver:
                 self.discourse.note(self.base + p.s, p.entry, p.size)
                 self._said.add(p.entry.name)
 
+    @staticmethod
+    def _listed_with_models(doc, p: _Prim, prims: list[_Prim]) -> bool:
+        """Whether the lab's name at ``p`` is listed with models, as one of them: "Llama 2 13B or
+        Mistral", "Claude Instant, or now Mistral", "runs Mistral or Llama 2", "are Mistral and not
+        Llama"; not with labs ("OpenAI and Mistral"), nor as an owner ("Mistral's")."""
+        n = len(doc)
+        if p.e < n and doc[p.e].lower_ in ("'s", "’s"):
+            return False
+        models = [q for q in prims if q is not p and q.entry is not None and q.entry.kind in ("model", "family")]
+
+        def joins(a: int, b: int) -> bool:  # the words between a name and the lab's: a conjunction
+            words = [doc[k].lower_ for k in range(a, b)]
+            return (0 < len(words) <= 3 and all(w in LIST_JOINERS for w in words)
+                    and any(w in ("or", "and", "versus", "vs", "vs.") for w in words))
+        return (any(q.e <= p.s and joins(q.e, p.s) for q in models)
+                or any(q.s >= p.e and joins(p.e, q.s) for q in models))
+
     def _made_by(self, org: Entry, pos: int, before: list[_Prim], word: str = "",
                  talked_of: bool = False, weights: bool = False) -> Optional[Entry]:
         """The model of ``org`` talked about last before ``pos`` (in this doc ``before`` it, then in
@@ -1284,6 +1302,10 @@ class Resolver:
         if e < n and (VERSION_TOKEN.match(doc[e].norm_) or doc[e].norm_.isdigit() and doc[e].lower_ != "one"
                       and not (e + 1 < n and doc[e + 1].lower_ in COUNT_NOUNS)):
             return True  # "Koala 13", "Llemma 2" (not "Aria two questions", "Sana one more time")
+        before = [doc[t].lower_ for t in range(max(0, s - 4), s)]
+        if any(w in ("codename", "codenamed") for w in before) or any(
+                a == "code" and b in ("name", "named") for a, b in zip(before, before[1:])):
+            return True  # "Code name Orion.", "a project code named Strawberry": said to be a product's name
         lo, hi = max(0, s - NEAR), min(n, e + NEAR)
         if any(lo <= a < hi for a in sizes) or any(doc[t].lower_ in AI_TALK for t in range(lo, hi)):
             return True  # "Koala 13B", "Flamingo scored well on the benchmark", "vending bench two"
