@@ -1368,6 +1368,21 @@ def test_a_models_code_name_is_the_model_where_ai_or_a_code_name_is_talked_about
                "strawberry.") == []
 
 
+def test_a_size_said_alone_is_the_model_the_chapter_named_in_that_size():
+    """"the four oh five" after Llama 3.1 405B and then Hermes 3 (a fine-tune in the same sizes) is Llama
+    3.1, the model said in that size, not the nearest that comes in it; a size right after a name is that
+    name's ("Hermes three four oh five"), and "a 405B" may be a new one."""
+    def got(*lines):
+        segs = [Segment(start=float(i), end=i + 0.9, text=t, speaker="A") for i, t in enumerate(lines)]
+        return [(m.surface, m.canonical) for m in iter_mentions(segs, MentionsOptions(), [], load_catalog(),
+                                                                 recorded="2024-08-16") if m.kind == "model"]
+
+    llama = ("Llama 3.1 405B came out on Tuesday.", "Nous put out Hermes 3, a fine tune at all three sizes.")
+    assert got(*llama, "And pricing on the four oh five is all over the place.")[2:] == [("four oh five", "Llama 3.1")]
+    assert got(*llama, "Hermes three four oh five, yeah, less refusals.")[2:] == [
+        ("Hermes three", "Hermes 3"), ("four oh five", "Hermes 3")]
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

@@ -613,7 +613,8 @@ class Resolver:
                 if hit is None and (cued or self._free_standing(doc, s, e)):  # "70B is the sweet spot"
                     # "the 405B" may be an earlier chapter's
                     hit = self._from_discourse(s, e, partial(_model_of_size, size=size), size,
-                                               earlier=prev in DETERMINERS, sized=True, definite=prev == "the")
+                                               earlier=prev in DETERMINERS, sized=True, definite=prev == "the",
+                                               indefinite=prev in ("a", "an"))
                 if hit is not None:
                     take(s, e, hit)
                     if hit.entry is not None and hit.entry.kind == "model":
@@ -668,7 +669,7 @@ class Resolver:
                 # Yeah, and the eight is really nice"; not "I bogeyed the nine" a while after Gemma 2 9B)
             # "the four oh five", said digit by digit, may be an earlier chapter's
             hit = self._from_discourse(t, t + 1, partial(_model_of_size, size=size), size, earlier=" " in tok.text,
-                                       sized=True, definite=prev == "the")
+                                       sized=True, definite=prev == "the", indefinite=prev in ("a", "an"))
             if hit is not None:
                 take(t, t + 1, hit)
         for t in range(n - 2):  # experts by size as said: "the 8 by 22", "eight by seven at three bit"
@@ -1028,7 +1029,7 @@ class Resolver:
 
     def _from_discourse(self, s: int, e: int, fits, size: Optional[str], version: Optional[str] = None,
                         variants: list[Entry] = (), earlier: bool = True, sized: bool = False,
-                        definite: bool = False) -> Optional[_Prim]:
+                        definite: bool = False, indefinite: bool = False) -> Optional[_Prim]:
         """A reference resolved against the models under discussion (the chapter's, nearest first;
         then, when ``earlier``, those of earlier chapters): the first model that ``fits``, the
         model of a discussed family that has ``version``, the one model of a discussed family
@@ -1039,6 +1040,19 @@ class Resolver:
         family, or a sibling of it)."""
         family, sized_family = None, False
         variants = [c for c in variants if self._possible(c)]
+        pos = self.base + s
+        just_named = any(pos - 4 <= named.pos < pos for named in self.discourse.current)
+        if sized and size and not indefinite and not just_named:
+            # the model the chapter named in that size ("Mistral 7B ... Llama 2 ... the seven B": Mistral
+            # 7B, not the nearest line that also comes in 7B), if one; not a size said right after a name
+            # ("Hermes three four oh five") nor one a new model comes in ("a one B and a three B")
+            said = {named.entry.name for named in self.discourse.current
+                    if named.pos < pos and (named.size == size or list(named.entry.sizes) == [size])}
+            for named, where in self.discourse.candidates(pos):
+                if where != IN_DISCUSSION:
+                    break
+                if named.entry.name in said and named.entry.kind == "model" and fits(named.entry):
+                    return _Prim(s, e, named.entry, "discourse", CONFIDENCE["discourse"], size)
         for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
             # with no model named yet in this chapter, the last chapter's topic goes on ("preview is
             # scary good" as a chapter on day-to-day use opens); no further back
