@@ -1383,6 +1383,33 @@ def test_a_size_said_alone_is_the_model_the_chapter_named_in_that_size():
         ("Hermes three", "Hermes 3"), ("four oh five", "Hermes 3")]
 
 
+def test_le_chat_with_a_capital_in_it_is_mistrals_assistant():
+    """Le Chat is written "le Chat" or "Le chat" as often as "Le Chat"; in lower case it is French ("le chat
+    est noir", "le chat just means the cat")."""
+    assert names("My mom uses le Chat. Le chat got a deep research mode. I only know le chat is the cat, le chat "
+                 "est noir.") == [("Le Chat", "le Chat"), ("Le Chat", "Le chat")]
+
+
+def test_a_version_said_alone_is_the_discussed_model_of_that_number():
+    """"4. 5 is just way better" while Claude Sonnet 4.5 is talked about is it, though Claude has several
+    4.5s (Sonnet, Haiku, Opus) and GPT-4.5 was named earlier in the chapter."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "GPT-4.5 was expensive. Anthropic shipped Claude Sonnet 4. 5 last week. It is cheaper, and 4. 5 is just way "
+        "better at not going off the rails.", recorded="2025-10-10") if m.kind == "model"]
+    assert got == [("GPT-4.5", "GPT-4.5"), ("Claude Sonnet 4. 5", "Claude Sonnet 4.5"), ("4. 5", "Claude Sonnet 4.5")]
+
+
+def test_a_variant_line_said_without_a_version_is_the_model_of_it_out_then():
+    """"Claude Sonnet" (the catalog's alias of Claude 3.5 Sonnet) said in March 2024 is Claude 3 Sonnet,
+    the Sonnet out then; in July 2024 it is Claude 3.5 Sonnet."""
+    def got(recorded):
+        return [m.canonical for m in find_in_text("For most people Claude Sonnet is the one they will meet.",
+                                                  recorded=recorded) if m.kind == "model"]
+
+    assert got("2024-03-08") == ["Claude 3 Sonnet"]
+    assert got("2024-07-26") == ["Claude 3.5 Sonnet"]
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

@@ -31,7 +31,7 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
 from .nlp import (CLOCK_WORDS, SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard,
-                  size_spans, table)
+                  size_spans, table, variant_words)
 from .phonetic import CUES, NEAR, SCORE_WORDS, PhoneticIndex, sound
 from .text import atoms, digits_of
 
@@ -57,6 +57,12 @@ LIST_JOINERS = frozenset({",", "or", "and", "versus", "vs", "vs.", "now", "not",
 CLOCK_UNITS = frozenset({"hours", "hrs", "am", "pm", "a.m.", "p.m.", "o'clock", "hundred", "zulu"})  # "0930 hours"
 _SAID_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")  # a version as the normalizer reads it ("one point three")
 NAMED_SIZE = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?[BM])\b")  # "Yi-34B", "Nemotron-4 340B": a size in the name
+
+
+def _version_number(entry: Entry) -> str:
+    """The number of a model's version, without its variant word ("Sonnet 4.5", "3.7 Sonnet": 4.5, 3.7)."""
+    words = (entry.version or "").split()
+    return next((w for w in words if w[:1].isdigit()), "") if len(words) == 2 else ""
 
 
 @lru_cache(maxsize=4096)
@@ -368,6 +374,8 @@ class Resolver:
                 size, e = _size_after(doc, e, sizes, covered)
             method = how if how in CONFIDENCE else "alias"
             conf = CONFIDENCE[method]
+            if method == "alias" and entry.kind == "model" and not self._possible(entry):
+                entry = self._line_out_then(entry, doc[s:e].text) or entry
             if entry.kind == "family" and size:
                 member = self._family_member_with(entry, size, prims)
                 if member is not None:
@@ -1075,6 +1083,10 @@ class Resolver:
                 pick = self.c.by_version.get((fam, version))
                 if pick is not None and self._possible(pick):
                     pick = self._discussed_child(pick, self.base + s)
+                elif (entry.kind == "model" and entry.family == fam and not entry.exact
+                      and _version_number(entry) == version):
+                    pick = entry  # "4.5 is way better" while Claude Sonnet 4.5 is talked about (the family has
+                    # several 4.5s: Sonnet, Haiku, Opus), not another family's 4.5 named earlier
                 else:
                     pick = None
             if pick is None and version is not None and not fam and entry.kind == "model":
@@ -1418,6 +1430,18 @@ class Resolver:
             return False  # "the old CLIP one", "Chameleon two weeks ago", "Chinchilla seventy B": no version
         fam = family_of(entry)
         return nxt.norm_ != entry.version and not (fam and (fam, nxt.norm_) in self.c.by_version)
+
+    def _line_out_then(self, entry: Entry, said: str) -> Optional[Entry]:
+        """For a name said without a version that the catalog gives a later model ("Claude Sonnet":
+        Claude 3.5 Sonnet), the model of that family and variant out when the episode was recorded
+        ("Claude Sonnet" in March 2024: Claude 3 Sonnet), the latest if several."""
+        words = said.split()
+        if not entry.family or len(words) < 2 or any(ch.isdigit() for ch in said):
+            return None
+        word = words[-1].lower()
+        out = [m for m in self.c.catalog.entries if m.kind == "model" and m.family == entry.family and not m.exact
+               and m.released and self._possible(m) and word in (w.lower() for w in variant_words(m))]
+        return max(out, key=lambda m: m.released) if out else None
 
     def _code_month(self, code: str) -> Optional[int]:
         """The month a checkpoint's date names (as ``month_of`` counts): "2507" July 2025; "0125" the
