@@ -1410,6 +1410,31 @@ def test_a_variant_line_said_without_a_version_is_the_model_of_it_out_then():
     assert got("2024-07-26") == ["Claude 3.5 Sonnet"]
 
 
+def test_the_bard_before_a_noun_is_googles_bard():
+    """"the Bard" is Shakespeare ("As the Bard said", "what the Bard meant", "the Bard of Avon"), but "the
+    Bard entry on the arena", "the Bard web app" name Google's Bard, the name as a modifier."""
+    got = [m.surface for m in find_in_text(
+        "The Bard entry on the arena has web access, and there are strings in the Bard web app. As the Bard said, "
+        "all is well. That is not what the Bard meant. The Bard of Avon.", recorded="2024-01-26") if m.kind == "model"]
+    assert got == ["Bard", "Bard"]
+
+
+def test_a_name_that_is_an_english_word_in_lower_case_as_a_subject_or_object_of_use():
+    """While the model (or family) is talked about, its name written in lower case as the subject of a
+    clause ("so flux is kind of everywhere", "if operator could read") or the object of a verb of use ("I
+    asked operator to book", "ask grok for an image") is it; not the word ("the flux of ideas", "phi is also
+    the golden ratio", "I grok it")."""
+    def got(text):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded="2025-02-07") if m.kind == "model"]
+
+    assert got("Grok 2 is out and FLUX.1 is everywhere. So flux is kind of everywhere now, and when you ask grok for "
+               "an image, it draws.")[2:] == [("flux", "FLUX"), ("grok", "Grok")]
+    assert got("OpenAI's Operator is out. I asked operator to book a restaurant. If operator could read a page, "
+               "fine.") == [("Operator", "Operator"), ("operator", "Operator"), ("operator", "Operator")]
+    assert got("Phi-4 is out. Fun fact, phi is also the golden ratio. The flux of ideas is big. I grok it.") == [
+        ("Phi-4", "Phi-4")]
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

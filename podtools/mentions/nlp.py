@@ -538,6 +538,10 @@ class Compiled:
                 if (e.kind == "model" and not e.exact and c.isalpha() and c[:1].isupper() and c[1:].islower()
                         and c.lower() in ordinary):
                     self.word_names.setdefault(c.lower(), e)
+        for fam in catalog.families.values():  # a family named by an English word ("grok", "flux")
+            for c in (fam.name, *fam.cased):
+                if c.isalpha() and c.lower() in ordinary and fam.standalone:
+                    self.word_names.setdefault(c.lower(), fam)
         # variant words the catalog writes in lower case ("mini", "preview"): said as words, not as names
         self.lower_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short if s.islower()}
         self.families_of_org: dict[str, list] = {}
@@ -730,6 +734,24 @@ class _Ref(tuple):
 def dictionary_words() -> frozenset[str]:
     """English words (WordNet lemmas shipped in en_core_web_sm's lemmatizer tables)."""
     return _dictionary()
+
+
+@lru_cache(maxsize=1)
+def irregular_verb_forms() -> frozenset[str]:
+    """Irregular forms of English verbs ("said", "meant", "wrote"), from en_core_web_sm's lemmatizer
+    exceptions: words that follow a subject as verbs though they end in neither -s nor -ed."""
+    import spacy.util
+    from spacy.lookups import Lookups
+
+    for name in SPACY_PACKAGES:
+        try:
+            root = spacy.util.get_package_path(name)
+        except Exception:
+            continue
+        for path in Path(root).glob("*/lemmatizer/lookups"):
+            table = Lookups().from_disk(path).get_table("lemma_exc")
+            return frozenset(w for w in table["verb"] if w.isalpha())
+    return frozenset()
 
 
 @lru_cache(maxsize=1)

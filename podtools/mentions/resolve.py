@@ -22,16 +22,17 @@ from .cues import (ACRONYM_WORD, ACTIVE_SIZE, AI_TALK, ARENA_BEFORE, ARENA_SAID,
                    DETERMINERS, ENTER_LEAVE, GENERIC_ACRONYMS, GREETINGS, IRREGULAR_PAST, LETTER_DOT, LIST_GLUE,
                    MODEL_CUES, NOT_OBJECT_OF, OBJECT_PRONOUNS, OBJECT_VERBS, ONE_DIGIT_SIZES, OWNERS, PERSON_BEFORE,
                    PERSON_TITLES, PLACE_PREPOSITIONS, PLURAL_VERBS, QUALITY_COMPARATIVES, RANKING_WORDS, RESULT_NOUNS,
-                   SAID_BY_PERSON, SET_AGAINST_ENDS, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS, SMALL_NUMBER,
-                   SPACED_TAILS, SPELLED_LETTERS, SUBJECT_LEADS, TOPIC_ADJECTIVES, TOPIC_NOUNS, TWO_DIGITS, UNITLESS,
-                   USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on, clause_subject,
-                   clean_surface, compared_to_model, corrected_before, introduced_names, month_of, months_apart,
-                   not_this_name, past_verb, plain_english, product_name, said_of_previous, sentence_start, size_text,
-                   used_as_tool, verb_form, version_alone, whole_version_alone, word_before, word_said)
+                   SAID_BY_PERSON, SET_AGAINST_ENDS, SINGULAR_LEADS, SIZE_JOINERS, SIZE_LIST_WORDS, SIZE_NOUNS,
+                   SMALL_NUMBER, SPACED_TAILS, SPELLED_LETTERS, SUBJECT_LEADS, TOPIC_ADJECTIVES, TOPIC_NOUNS,
+                   TWO_DIGITS, UNITLESS, USE_VERB_FORMS, VERB_LEADS, VERSION_TOKEN, adverb, benchmark_shaped, built_on,
+                   clause_subject, clean_surface, compared_to_model, corrected_before, introduced_names, month_of,
+                   months_apart, not_this_name, past_verb, plain_english, product_name, said_of_previous,
+                   sentence_start, size_text, used_as_tool, verb_form, version_alone, whole_version_alone, word_before,
+                   word_said)
 from .discourse import EPISODE_MEMORY, IN_DISCUSSION, PREVIOUS, SPAN, Discourse, family_of
 from .fuzzy import FuzzyIndex, english_word
-from .nlp import (CLOCK_WORDS, SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, letter_heard,
-                  size_spans, table, variant_words)
+from .nlp import (CLOCK_WORDS, SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, irregular_verb_forms,
+                  letter_heard, size_spans, table, variant_words)
 from .phonetic import CUES, NEAR, SCORE_WORDS, PhoneticIndex, sound
 from .text import atoms, digits_of
 
@@ -53,6 +54,7 @@ ORG_NEAR = 10  # tokens either side where a model's maker, named, makes a word o
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
+ASKED = frozenset({"ask", "asks", "asked", "asking", "tell", "told", "prompt", "prompted"})
 LIST_JOINERS = frozenset({",", "or", "and", "versus", "vs", "vs.", "now", "not", "maybe", "even", "also", "then"})
 CLOCK_UNITS = frozenset({"hours", "hrs", "am", "pm", "a.m.", "p.m.", "o'clock", "hundred", "zulu"})  # "0930 hours"
 _SAID_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})?$")  # a version as the normalizer reads it ("one point three")
@@ -335,6 +337,11 @@ class Resolver:
             if s > 1 and doc[s - 1].text == "/" and not doc[s - 2].whitespace_ and len(doc[s - 2]) == 1:
                 covered[s:e] = [True] * (e - s)
                 continue  # "the I/O one", "an A/B test": the end of a word with a slash, not "O one" (o1)
+            if (how == "not" and e - s >= 2 and doc[s].lower_ == "the" and e < n and self._noun_follows(doc[e])
+                    and doc[e].lower_ not in irregular_verb_forms()
+                    and c.by_atoms.get(tuple(t.norm_ for t in doc[s + 1:e]), (None,))[0] is entry):
+                s, how = s + 1, "cased"  # "the Bard entry on the arena", "the Bard web app": the name before a
+                # noun, as a modifier (not "the Bard wrote", "the Bard of Avon", "The Big Sleep.")
             if how != "not" and e - s > 1 and entry.not_ and self._idiom(doc, s, e, entry):
                 covered[s:e] = [True] * (e - s)
                 continue  # 'a challenging "needle-in-a-haystack" task': the idiom, with words between
@@ -1244,10 +1251,18 @@ class Resolver:
                 continue
             prev = doc[i - 1].lower_ if i > 0 else ""
             nxt = doc[i + 1].lower_ if i + 1 < n else ""
-            used = prev in USE_VERB_FORMS and (i + 1 == n or doc[i + 1].is_punct or nxt in ("for", "on", "over"))
+            ends = i + 1 == n or doc[i + 1].is_punct
+            used = prev in USE_VERB_FORMS and (ends or nxt in ("for", "on", "over") or nxt == "to" and prev in ASKED)
+            # ("I asked operator to book": an agent asked to do something; not "we use pi to compute")
             said_of = (i == 0 or sentence_start(doc, i) or prev == ",") and (  # (not "and pi turned out to be")
                 nxt in IRREGULAR_PAST or nxt.endswith("ed") and len(nxt) > 4)
-            if used or said_of:
+            # the subject of a clause ("so flux is kind of everywhere", "images, flux is great", "if operator
+            # could read"), or set against a model ("above ideogram.", "doing with flux.")
+            subject = ((i == 0 or sentence_start(doc, i) or prev == "," or prev in CLAUSE_LEADS | SUBJECT_LEADS)
+                       and nxt in SINGULAR_LEADS and not (i + 2 < n and doc[i + 2].lower_ in ("a", "an")))
+            against = prev in ("above", "below", "than", "versus", "vs") and ends
+            if (used or said_of or subject or against) and not not_this_name(doc, i, i + 1):  # ("phi is also the
+                # golden ratio": a symbol)
                 out.append(_Prim(i, i + 1, entry, "discourse", CONFIDENCE["discourse"]))
                 covered[i] = True
         return out
