@@ -1435,6 +1435,44 @@ def test_a_name_that_is_an_english_word_in_lower_case_as_a_subject_or_object_of_
         ("Phi-4", "Phi-4")]
 
 
+def test_a_variant_word_before_a_plan_noun_is_the_subscription():
+    """"for Ultra subscribers", "for Pro users", "on the Pro plan" name a subscription, not Gemini Ultra or a
+    Pro model talked about; "Ultra is still the big one" is the model."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Gemini Ultra and Gemini 1.5 Pro are out. Long videos are for Ultra subscribers, and the big uploads are for "
+        "Pro users on the Pro plan. Ultra is still the big one.", recorded="2024-05-20") if m.kind == "model"]
+    assert got == [("Gemini Ultra", "Gemini Ultra"), ("Gemini 1.5 Pro", "Gemini 1.5 Pro"), ("Ultra", "Gemini Ultra")]
+
+
+def test_oh_one_after_a_number_word_is_a_number():
+    """"fifteen oh one" (an arena Elo of 1501) and "one oh one" are numbers said, not o1; "GPT-4o and oh one"
+    is o1."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Gemini 3 is the first model over fifteen hundred on LM Arena, fifteen oh one. It is one oh one stuff. "
+        "GPT-4o and oh one are behind.", recorded="2025-11-21") if m.kind == "model"]
+    assert got == [("Gemini 3", "Gemini 3 Pro"), ("GPT-4o", "GPT-4o"), ("oh one", "o1")]
+
+
+def test_a_person_named_like_a_model_and_the_model_run_by_a_host():
+    """After "Kimi Antonelli" (a person) in the chapter, "you ran Kimi?" is the model: what is run, not who;
+    "as a Gemini, I" and "like a Gemini, very moody" are the sign."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "Kimi K2 Thinking is out. The Mercedes kid Kimi Antonelli won again. Theo, you ran Kimi? Gemini 3 is out. "
+        "Also, as a Gemini, I want it on record. It trades like a Gemini, very moody.", recorded="2025-11-21")
+        if m.kind in ("model", "family")]
+    assert got == [("Kimi K2 Thinking", "Kimi K2 Thinking"), ("Kimi", "Kimi"), ("Gemini 3", "Gemini 3 Pro")]
+
+
+def test_granite_4_variants_and_terminus_said_alone():
+    """Granite 4.0's variants said alone ("The H small is thirty two B") and "Terminus" (DeepSeek-V3.1-Terminus)
+    after the line was named; not "the bus terminus"."""
+    got = [(m.surface, m.canonical) for m in find_in_text(
+        "IBM Granite 4. 0 came out. The H small is thirty two B with nine B active. DeepSeek V3. 2 exp is out, "
+        "roughly on par with Terminus. We took the bus to the terminus.", recorded="2025-10-10") if m.kind == "model"]
+    assert got == [("Granite 4. 0", "Granite 4.0"), ("H small", "Granite 4.0"),
+                   ("DeepSeek V3. 2 exp", "DeepSeek-V3.2-Exp"), ("Terminus", "DeepSeek-V3.1-Terminus")]
+
+
 def test_reflection_said_alone_after_reflection_70b():
     """"Reflection" (HyperWrite's Reflection 70B) said alone once the model was named, not the word:
     "reflection tags" (a plural noun after a lower-case variant word is no verb), "Reflection is key"

@@ -273,10 +273,11 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
     if (prev.lower_ in ("a", "an") and doc[s].lower_ in ZODIAC and s >= 2
-            and (doc[s - 2].lower_ in BE_FORMS | {"'s", "\u2019s", "not", "'m"}
+            and (doc[s - 2].lower_ in BE_FORMS | {"'s", "\u2019s", "not", "'m", "as", "like"}
                  or s >= 3 and doc[s - 2].lower_ in PRONOUNS and doc[s - 3].lower_ in BE_FORMS)  # "are you a"
             and (e == len(doc) or doc[e].is_punct and doc[e].text not in ("-", "/"))):
-        return "sign"  # "my sister's a Gemini, so", "are you a Gemini?" (not "pick a Gemini,", "a Gemini model")
+        return "sign"  # "my sister's a Gemini, so", "are you a Gemini?", "as a Gemini, I" (not "pick a Gemini,",
+        # "a Gemini model")
     if (prev.is_alpha and prev.text[:1].isupper() and not prev.ent_id_ and not prev.is_stop
             and not sentence_start(doc, s - 1) and prev.text not in ("I",)
             and (is_word is None or is_word(doc[s].lower_) or len(doc[s].text) <= 3

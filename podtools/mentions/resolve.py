@@ -34,7 +34,7 @@ from .fuzzy import FuzzyIndex, english_word
 from .nlp import (CLOCK_WORDS, SIZE_UNITS, SPELLED_UNITS, Compiled, date_code, dictionary_words, irregular_verb_forms,
                   letter_heard, size_spans, table, variant_words)
 from .phonetic import CUES, NEAR, SCORE_WORDS, PhoneticIndex, sound
-from .text import atoms, digits_of
+from .text import NUMBER_WORDS, atoms, digits_of
 
 SHORT_NEAR_MISS = 5  # letters: a one-word near miss this short ("Emma" for Gemma) counts only in context
 CONFIDENCE = {"name": 1.0, "alias": 1.0, "cased": 0.95, "asr": 0.9, "version": 0.7, "bare": 0.75,
@@ -54,6 +54,11 @@ ORG_NEAR = 10  # tokens either side where a model's maker, named, makes a word o
 VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family, 3.1 in July")
 
 
+# verbs said of a model, never of a person ("you ran Kimi?", "we quantized Gemma")
+MACHINE_VERBS = frozenset({"ran", "run", "runs", "running", "benchmarked", "benchmark", "quantized", "quantize",
+                           "deployed", "deploy", "self-hosted", "downloaded", "download", "fine-tuned", "finetuned"})
+PLAN_NOUNS = frozenset({"subscriber", "subscribers", "subscription", "subscriptions", "plan", "plans", "tier",
+                        "tiers", "user", "users", "member", "members", "account", "accounts", "customers"})
 ASKED = frozenset({"ask", "asks", "asked", "asking", "tell", "told", "prompt", "prompted"})
 LIST_JOINERS = frozenset({",", "or", "and", "versus", "vs", "vs.", "now", "not", "maybe", "even", "also", "then"})
 CLOCK_UNITS = frozenset({"hours", "hrs", "am", "pm", "a.m.", "p.m.", "o'clock", "hundred", "zulu"})  # "0930 hours"
@@ -342,6 +347,10 @@ class Resolver:
                     and c.by_atoms.get(tuple(t.norm_ for t in doc[s + 1:e]), (None,))[0] is entry):
                 s, how = s + 1, "cased"  # "the Bard entry on the arena", "the Bard web app": the name before a
                 # noun, as a modifier (not "the Bard wrote", "the Bard of Avon", "The Big Sleep.")
+            if (how != "not" and s > 0 and doc[s].lower_ in ("oh", "o") and doc[s - 1].lower_ in NUMBER_WORDS
+                    and doc[s - 1].whitespace_ and not covered[s - 1]):  # (not "oh one oh three mini")
+                covered[s:e] = [True] * (e - s)
+                continue  # "fifteen oh one" (an Elo of 1501), "one oh one": a number said, not o1
             if how != "not" and e - s > 1 and entry.not_ and self._idiom(doc, s, e, entry):
                 covered[s:e] = [True] * (e - s)
                 continue  # 'a challenging "needle-in-a-haystack" task': the idiom, with words between
@@ -893,6 +902,8 @@ class Resolver:
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
+            if e < n and tb.lower[e] in PLAN_NOUNS:
+                continue  # "for Ultra subscribers", "Pro users", "the Max plan": a subscription, not the model
             cands = self.c.short_of[name]
             benchmarks = all(c.kind == "benchmark" for c in cands)
             the_at = s - 1  # where "the" is, past one adjective
@@ -1397,6 +1408,8 @@ class Resolver:
             return False
         if e < n and (e in sizes or VERSION_TOKEN.match(doc[e].norm_) or doc[e].lower_ in MODEL_CUES | {"api"}):
             return True  # "Gemma 7B", "Claude 3", "the Claude models", "the Claude API"
+        if s > 0 and doc[s - 1].lower_ in MACHINE_VERBS:
+            return True  # "Theo, you ran Kimi?", "I benchmarked Gemma": what is run, not who
         return any(doc[t].lower_ in ("arena", "leaderboard", "leaderboards", "benchmark", "benchmarks")
                    for t in range(a, b))  # "is Gemma on the arena yet?" (not "Claude uses ChatGPT for everything")
 
