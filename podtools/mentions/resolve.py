@@ -1176,9 +1176,11 @@ class Resolver:
         models = [q for q in prims if q is not p and q.entry is not None and q.entry.kind in ("model", "family")]
 
         def joins(a: int, b: int) -> bool:  # the words between a name and the lab's: a conjunction
+            if not 0 < b - a <= 3:
+                return False
             words = [doc[k].lower_ for k in range(a, b)]
-            return (0 < len(words) <= 3 and all(w in LIST_JOINERS for w in words)
-                    and any(w in ("or", "and", "versus", "vs", "vs.") for w in words))
+            return all(w in LIST_JOINERS for w in words) and any(w in ("or", "and", "versus", "vs", "vs.")
+                                                                 for w in words)
         return (any(q.e <= p.s and joins(q.e, p.s) for q in models)
                 or any(q.s >= p.e and joins(p.e, q.s) for q in models))
 
