@@ -740,22 +740,24 @@ def dictionary_words() -> frozenset[str]:
 def irregular_verb_forms() -> frozenset[str]:
     """Irregular forms of English verbs ("said", "meant", "wrote"), from en_core_web_sm's lemmatizer
     exceptions: words that follow a subject as verbs though they end in neither -s nor -ed."""
-    import spacy.util
-    from spacy.lookups import Lookups
-
-    for name in SPACY_PACKAGES:
-        try:
-            root = spacy.util.get_package_path(name)
-        except Exception:
-            continue
-        for path in Path(root).glob("*/lemmatizer/lookups"):
-            table = Lookups().from_disk(path).get_table("lemma_exc")
-            return frozenset(w for w in table["verb"] if w.isalpha())
-    return frozenset()
+    lookups = _lemma_lookups()
+    return frozenset(w for w in lookups.get_table("lemma_exc")["verb"] if w.isalpha()) if lookups else frozenset()
 
 
 @lru_cache(maxsize=1)
 def _dictionary() -> frozenset[str]:
+    lookups = _lemma_lookups()
+    if lookups is None:
+        return frozenset()
+    words: set[str] = set()
+    for v in lookups.get_table("lemma_index").values():
+        words.update(w for w in v if w.isalpha())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _lemma_lookups():
+    """The lemmatizer tables shipped in the installed spaCy English package, or None."""
     import spacy.util
     from spacy.lookups import Lookups
 
@@ -765,9 +767,5 @@ def _dictionary() -> frozenset[str]:
         except Exception:
             continue
         for path in Path(root).glob("*/lemmatizer/lookups"):
-            table = Lookups().from_disk(path).get_table("lemma_index")
-            words: set[str] = set()
-            for v in table.values():
-                words.update(w for w in v if w.isalpha())
-            return frozenset(words)
-    return frozenset()
+            return Lookups().from_disk(path)
+    return None
