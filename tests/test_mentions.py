@@ -1384,10 +1384,10 @@ def test_a_size_said_alone_is_the_model_the_chapter_named_in_that_size():
 
 
 def test_le_chat_with_a_capital_in_it_is_mistrals_assistant():
-    """Le Chat is written "le Chat" or "Le chat" as often as "Le Chat"; in lower case it is French ("le chat
-    est noir", "le chat just means the cat")."""
-    assert names("My mom uses le Chat. Le chat got a deep research mode. I only know le chat is the cat, le chat "
-                 "est noir.") == [("Le Chat", "le Chat"), ("Le Chat", "Le chat")]
+    """Le Chat is written "le Chat" as often as "Le Chat"; in lower case, or opening a sentence ("Le chat est
+    noir."), it is French."""
+    assert names("My mom uses le Chat. I only know le chat is the cat, le chat est noir. Le chat est noir.") == [
+        ("Le Chat", "le Chat")]
 
 
 def test_a_version_said_alone_is_the_discussed_model_of_that_number():
@@ -1412,11 +1412,14 @@ def test_a_variant_line_said_without_a_version_is_the_model_of_it_out_then():
 
 def test_the_bard_before_a_noun_is_googles_bard():
     """"the Bard" is Shakespeare ("As the Bard said", "what the Bard meant", "the Bard of Avon"), but "the
-    Bard entry on the arena", "the Bard web app" name Google's Bard, the name as a modifier."""
+    Bard entry on the arena", "the Bard web app" name Google's Bard, the name as a modifier, while Bard is
+    talked about."""
     got = [m.surface for m in find_in_text(
-        "The Bard entry on the arena has web access, and there are strings in the Bard web app. As the Bard said, "
+        "Bard with Gemini Pro is on the leaderboard. The Bard entry on the arena has web access. As the Bard said, "
         "all is well. That is not what the Bard meant. The Bard of Avon.", recorded="2024-01-26") if m.kind == "model"]
-    assert got == ["Bard", "Bard"]
+    assert got == ["Bard", "Gemini Pro", "Bard"]
+    app = find_in_text("Bard with Gemini Pro is out. There are strings in the Bard web app.", recorded="2024-01-26")
+    assert [m.surface for m in app if m.kind == "model"] == ["Bard", "Gemini Pro", "Bard"]
 
 
 def test_a_name_that_is_an_english_word_in_lower_case_as_a_subject_or_object_of_use():
@@ -1471,6 +1474,40 @@ def test_granite_4_variants_and_terminus_said_alone():
         "roughly on par with Terminus. We took the bus to the terminus.", recorded="2025-10-10") if m.kind == "model"]
     assert got == [("Granite 4. 0", "Granite 4.0"), ("H small", "Granite 4.0"),
                    ("DeepSeek V3. 2 exp", "DeepSeek-V3.2-Exp"), ("Terminus", "DeepSeek-V3.1-Terminus")]
+
+
+def test_review_of_stop_42_false_names_in_ordinary_talk():
+    """The review of stop 42's rules: numbers labelled as PINs, flights and rooms, clock times said digit by
+    digit, common nouns said in lower case ("a llama ... llama was spitting", "in flux, so flux is"), a
+    number after a symbol's "is", code names before a noun ("Strawberry ice cream", "Garlic bread"), labs
+    listed with labs or out after the episode ("Claude and Amazon" in 2023), people run somewhere ("ran
+    Claude to the hospital"), "The Bard quote" far from AI talk and ratings ("4.5 stars") stay words; "Sonnet
+    users" is still the model, and "like a Gemini, or a Claude" both models."""
+    def got(text, recorded):
+        return [(m.surface, m.canonical) for m in find_in_text(text, recorded=recorded)
+                if m.kind in ("model", "benchmark")]
+
+    assert got("We used GPT-4 Turbo a lot. My PIN is 0125. Flight 0125 was delayed. Room oh one two five is on the "
+               "left.", "2024-07-26") == [("GPT-4 Turbo", "GPT-4 Turbo")]
+    assert got("Gemini 2.5 Pro is out. I woke at oh six oh five.", "2025-06-20") == [
+        ("Gemini 2.5 Pro", "Gemini 2.5 Pro")]
+    assert got("Phi-4 is small. So phi is about 1.618. Llama 3 is out. We saw a llama at the zoo, and llama was "
+               "spitting. Flux 1.1 Pro is out. The market is in flux, so flux is everywhere.", "2025-03-20") == [
+        ("Phi-4", "Phi-4"), ("Llama 3", "Llama 3"), ("Flux 1.1 Pro", "FLUX1.1 Pro")]
+    assert got("OpenAI is working on a new model. My daughter asked for Strawberry ice cream. GPT-5 is fine. Garlic "
+               "bread is great.", "2025-12-10") == [("GPT-5", "GPT-5")]
+    assert [(m.surface, m.canonical) for m in find_in_text(
+        "Between Claude and Amazon, I'd take the Claude app. GPT-4 and Mistral both raised money.",
+        recorded="2023-10-15") if m.surface in ("Amazon", "Mistral")] == [
+        ("Amazon", "Amazon"), ("Mistral", "Mistral AI")]
+    assert got("My uncle Claude is sick. So I ran Claude to the hospital.", "2025-03-20") == []
+    assert got("We studied Shakespeare. The Bard quote on the wall is nice.", "2024-07-26") == []
+    assert got("Claude Sonnet 4.5 is nice. The rating was 4.5 stars.", "2025-10-20") == [
+        ("Claude Sonnet 4.5", "Claude Sonnet 4.5")]
+    assert got("Claude 3.5 Sonnet is great. Sonnet users love it.", "2024-09-20") == [
+        ("Claude 3.5 Sonnet", "Claude 3.5 Sonnet"), ("Sonnet", "Claude 3.5 Sonnet")]
+    assert got("We talked about Claude 3.5 Sonnet. Like a Gemini, or a Claude, it can code.", "2024-07-26") == [
+        ("Claude 3.5 Sonnet", "Claude 3.5 Sonnet"), ("Gemini", "Gemini"), ("Claude", "Claude")]
 
 
 def test_reflection_said_alone_after_reflection_70b():

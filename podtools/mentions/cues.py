@@ -146,7 +146,8 @@ QUANTITY_AFTER = {"%", "percent", "x", "times", "points", "point", "percentage",
                   # "the one point five eight bit quant", "two point five gigs"
                   "billion", "million", "trillion", "thousand", "cents", "cent", "dollars", "dollar", "bucks",
                   "seconds", "minutes", "hours", "days", "weeks", "months", "years", "bit", "bits", "gb", "gigs",
-                  "gigabytes", "tb", "mb", "percentile"}
+                  "gigabytes", "tb", "mb", "percentile", "stars", "star", "kilos", "kg", "pounds", "lbs",
+                  "grams", "miles", "km", "meters", "degrees", "inches", "feet"}
 
 
 def version_alone(doc, s: int, e: int) -> bool:
@@ -273,7 +274,9 @@ def not_this_name(doc, s: int, e: int, is_word: Callable[[str], bool] | None = N
             and doc[s - 3].lower_ in PRONOUNS | {"who"} and not (e < len(doc) and doc[e].lower_ in MODEL_CUES)):
         return "sign"
     if (prev.lower_ in ("a", "an") and doc[s].lower_ in ZODIAC and s >= 2
-            and (doc[s - 2].lower_ in BE_FORMS | {"'s", "\u2019s", "not", "'m", "as", "like"}
+            and (doc[s - 2].lower_ in BE_FORMS | {"'s", "\u2019s", "not", "'m"}
+                 or doc[s - 2].lower_ in ("as", "like") and not (e + 1 < len(doc) and doc[e + 1].lower_ in ("or", "and",
+                                                                                                      "a", "an"))
                  or s >= 3 and doc[s - 2].lower_ in PRONOUNS and doc[s - 3].lower_ in BE_FORMS)  # "are you a"
             and (e == len(doc) or doc[e].is_punct and doc[e].text not in ("-", "/"))):
         return "sign"  # "my sister's a Gemini, so", "are you a Gemini?", "as a Gemini, I" (not "pick a Gemini,",

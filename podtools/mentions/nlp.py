@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from .catalog import Entry, NameCatalog
+from .cues import ZODIAC
 from .text import NUMBER_WORDS, TENS, atoms, clean, norm_token
 
 log = logging.getLogger("podtools.mentions")
@@ -201,9 +202,9 @@ def make_normalizer(versions: set[str], sizes: set[str], o_names: frozenset[str]
                 return None
             if j < n and is_num(j) and not (lower[j] == "one" and (j + 1 == n or not is_num(j + 1))):
                 return None  # (but "the zero six two eight one": the checkpoint's date, and "one" for the model)
-            if j - k == 3 and k > 0 and lower[k - 1] in CLOCK_WORDS:
-                return None  # "at ten oh five", "from eleven oh six": a clock time (not "to oh one two five": a
-                # time is never said digit by digit)
+            if k > 0 and lower[k - 1] in CLOCK_WORDS and (j - k == 3 or lower[k - 1] != "to"):
+                return None  # "at ten oh five", "from eleven oh six", "woke at oh six oh five": a clock time (but
+                # "switched to oh one two five": four digits said one by one after "to" are a checkpoint)
             o_said = sum(lower[t] in ("oh", "o") and f"o{spoken_digits(t + 1)}" in o_names for t in range(k, j - 1))
             if o_said > 1 or o_said and j - k < 4:
                 return None  # "oh one oh three mini": o1 and o3-mini, "oh three ten times": o3, not a date (but
@@ -540,7 +541,7 @@ class Compiled:
                     self.word_names.setdefault(c.lower(), e)
         for fam in catalog.families.values():  # a family named by an English word ("grok", "flux")
             for c in (fam.name, *fam.cased):
-                if c.isalpha() and c.lower() in ordinary and fam.standalone:
+                if c.isalpha() and c.lower() in ordinary and fam.standalone and c.lower() not in ZODIAC:
                     self.word_names.setdefault(c.lower(), fam)
         # variant words the catalog writes in lower case ("mini", "preview"): said as words, not as names
         self.lower_short = {" ".join(atoms(s)) for e in catalog.entries for s in e.short if s.islower()}

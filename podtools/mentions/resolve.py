@@ -57,6 +57,11 @@ VERSION_WINDOW = 15  # tokens back that "3.1" may refer to ("the Llama 3 family,
 # verbs said of a model, never of a person ("you ran Kimi?", "we quantized Gemma")
 MACHINE_VERBS = frozenset({"ran", "run", "runs", "running", "benchmarked", "benchmark", "quantized", "quantize",
                            "deployed", "deploy", "self-hosted", "downloaded", "download", "fine-tuned", "finetuned"})
+# words that label a number said after them ("my PIN is 0125", "flight 0125", "born in oh five oh six")
+NUMBER_LABELS = frozenset({"pin", "code", "number", "no", "flight", "room", "exit", "gate", "route", "bus", "apartment",
+                           "suite", "invoice", "order", "ticket", "seat", "platform", "extension", "zip", "birthday",
+                           "born", "in", "on", "since", "year"})
+PLAN_WORDS = frozenset({"pro", "plus", "max", "ultra", "team", "enterprise", "premium", "free"})  # "Pro users"
 PLAN_NOUNS = frozenset({"subscriber", "subscribers", "subscription", "subscriptions", "plan", "plans", "tier",
                         "tiers", "user", "users", "member", "members", "account", "accounts", "customers"})
 ASKED = frozenset({"ask", "asks", "asked", "asking", "tell", "told", "prompt", "prompted"})
@@ -344,6 +349,7 @@ class Resolver:
                 continue  # "the I/O one", "an A/B test": the end of a word with a slash, not "O one" (o1)
             if (how == "not" and e - s >= 2 and doc[s].lower_ == "the" and e < n and self._noun_follows(doc[e])
                     and doc[e].lower_ not in irregular_verb_forms()
+                    and (self._ai_talk_near(doc, s + 1, e, entry, sizes) or self._discussed(entry, s + 1))
                     and c.by_atoms.get(tuple(t.norm_ for t in doc[s + 1:e]), (None,))[0] is entry):
                 s, how = s + 1, "cased"  # "the Bard entry on the arena", "the Bard web app": the name before a
                 # noun, as a modifier (not "the Bard wrote", "the Bard of Avon", "The Big Sleep.")
@@ -423,10 +429,14 @@ class Resolver:
         for p in prims:
             if (p.entry is not None and p.entry.kind == "org"
                     and (p.entry.name, doc[p.s:p.e].text.lower().replace(" ", "")) in self.c.named_products):
-                tool = used_as_tool(doc, p.s, p.e) or ("weights" if self._listed_with_models(doc, p, prims) else "")
+                tool = used_as_tool(doc, p.s, p.e)
+                listed = not tool and self._listed_with_models(doc, p, prims)
+                tool = tool or ("weights" if listed else "")
                 made = (self._made_by(p.entry, self.base + p.s, [q for q in prims if q.s < p.s], doc[p.s].norm_,
                                       talked_of=not tool, weights=tool == "weights")
                         if tool or compared_to_model(doc, p.s, p.e) else None)
+                if listed and made is not None and (made.kind != "model" or not self._possible(made)):
+                    made = None  # (not Amazon Nova, out in December 2024, for "Claude or Amazon" in 2023)
                 if made is not None:  # "she asked DeepSeek for a recipe": its model, not the lab
                     p.entry, p.method, p.confidence = made, "discourse", CONFIDENCE["discourse"]
         if self.unknown_on:
@@ -836,7 +846,9 @@ class Resolver:
                 # five"), not a number ("1215", "eleven oh two": a price), reads as a checkpoint wherever it
                 # stands: "to oh one two five", "using oh one two five in the API" (not "0930 hours")
                 zero_said = ((tb.text[t][0] == "0" or len(tb.text[t].split()) > 3) and nxt not in CLOCK_UNITS
-                             and not (t > 0 and tb.lower[t - 1] in CLOCK_WORDS and tb.digit[t])
+                             and not (t > 0 and tb.lower[t - 1] in CLOCK_WORDS - {"to"})
+                             and not (t > 0 and tb.lower[t - 1] in NUMBER_LABELS)
+                             and not (t > 1 and tb.lower[t - 1] in BE_FORMS and tb.lower[t - 2] in NUMBER_LABELS)
                              and not (t + 1 < n and tb.alpha[t + 1] and nxt not in self.stop
                                       and nxt not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS and not past_verb(nxt)))
                 if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)
@@ -902,7 +914,7 @@ class Resolver:
             prev = doc[s - 1].lower_ if s > 0 else ""
             if e < n and doc[e].is_title and not doc[e].is_sent_start:
                 continue  # "Mini Cooper", "Flash Attention": a name of something else
-            if e < n and tb.lower[e] in PLAN_NOUNS:
+            if e < n and tb.lower[e] in PLAN_NOUNS and tb.lower[e - 1] in PLAN_WORDS:
                 continue  # "for Ultra subscribers", "Pro users", "the Max plan": a subscription, not the model
             cands = self.c.short_of[name]
             benchmarks = all(c.kind == "benchmark" for c in cands)
@@ -1173,7 +1185,10 @@ class Resolver:
         n = len(doc)
         if p.e < n and doc[p.e].lower_ in ("'s", "’s"):
             return False
-        models = [q for q in prims if q is not p and q.entry is not None and q.entry.kind in ("model", "family")]
+        if p.e < n and doc[p.e].lower_ in ("both", "are", "were", "have", "signed", "raised"):
+            return False  # "GPT-4 and Mistral both raised money": the companies
+        named = [q for q in prims if q is not p and q.entry is not None]
+        models = [q for q in named if q.entry.kind in ("model", "family")]
 
         def joins(a: int, b: int) -> bool:  # the words between a name and the lab's: a conjunction
             if not 0 < b - a <= 3:
@@ -1181,6 +1196,9 @@ class Resolver:
             words = [doc[k].lower_ for k in range(a, b)]
             return all(w in LIST_JOINERS for w in words) and any(w in ("or", "and", "versus", "vs", "vs.")
                                                                  for w in words)
+        if any(q.entry.kind == "org" and (q.e <= p.s and joins(q.e, p.s) or q.s >= p.e and joins(p.e, q.s))
+               for q in named):
+            return False  # "Llama 2 and Mistral and Anthropic": listed with labs
         return (any(q.e <= p.s and joins(q.e, p.s) for q in models)
                 or any(q.s >= p.e and joins(p.e, q.s) for q in models))
 
@@ -1258,6 +1276,9 @@ class Resolver:
         out = []
         n = len(doc)
         tb = table(doc)
+        common = {tb.text[k] for k in range(1, n) if tb.text[k] in self.c.word_names
+                  and (tb.lower[k - 1] in DETERMINERS | {"a", "an", "in", "phone"} or k + 1 < n
+                       and self._noun_follows(doc[k + 1]))}  # words written in lower case as common nouns here
         for i, text in enumerate(tb.text):
             entry = self.c.word_names.get(text) if not covered[i] else None  # (written in lower case)
             if entry is None or not self._discussed(entry, i):
@@ -1265,8 +1286,9 @@ class Resolver:
             prev = doc[i - 1].lower_ if i > 0 else ""
             nxt = doc[i + 1].lower_ if i + 1 < n else ""
             ends = i + 1 == n or doc[i + 1].is_punct
-            used = prev in USE_VERB_FORMS and (ends or nxt in ("for", "on", "over") or nxt == "to" and prev in ASKED)
-            # ("I asked operator to book": an agent asked to do something; not "we use pi to compute")
+            used = prev in USE_VERB_FORMS and (ends or nxt in ("for", "on", "over"))
+            asked = prev in ASKED and nxt == "to"  # "I asked operator to book": an agent asked to do something
+            # (not "we use pi to compute")
             said_of = (i == 0 or sentence_start(doc, i) or prev == ",") and (  # (not "and pi turned out to be")
                 nxt in IRREGULAR_PAST or nxt.endswith("ed") and len(nxt) > 4)
             # the subject of a clause ("so flux is kind of everywhere", "images, flux is great", "if operator
@@ -1274,8 +1296,11 @@ class Resolver:
             subject = ((i == 0 or sentence_start(doc, i) or prev == "," or prev in CLAUSE_LEADS | SUBJECT_LEADS)
                        and nxt in SINGULAR_LEADS and not (i + 2 < n and doc[i + 2].lower_ in ("a", "an")))
             against = prev in ("above", "below", "than", "versus", "vs") and ends
-            if (used or said_of or subject or against) and not not_this_name(doc, i, i + 1):  # ("phi is also the
-                # golden ratio": a symbol)
+            number_after = i + 2 < n and (doc[i + 2].like_num or doc[i + 2].lower_ in ("about", "around"))
+            if ((used or said_of or (asked or subject and not number_after or against) and text not in common)
+                    and not not_this_name(doc, i, i + 1)):  # (not "phi is also the golden ratio", "phi is about
+                # 1.618": a symbol; not "a llama ... llama was spitting", "in flux ... flux is": the word, as said
+                # in this doc)
                 out.append(_Prim(i, i + 1, entry, "discourse", CONFIDENCE["discourse"]))
                 covered[i] = True
         return out
@@ -1345,6 +1370,8 @@ class Resolver:
         friend, an animal, a band."""
         if not entry.exact or not self._plain_tail_words(doc, s, e, entry):
             return False
+        if e - s == 1 and e < len(doc) and self._noun_follows(doc[e]):
+            return True  # "Strawberry ice cream", "Garlic bread", "the Orion prototype": a word before a noun
         return not (self._ai_talk_near(doc, s, e, entry, sizes) or self._discussed(entry, s)
                     or any(p.entry is entry for p in before))  # named already ("... Koala was underrated")
 
@@ -1357,8 +1384,8 @@ class Resolver:
                       and not (e + 1 < n and doc[e + 1].lower_ in COUNT_NOUNS)):
             return True  # "Koala 13", "Llemma 2" (not "Aria two questions", "Sana one more time")
         before = [doc[t].lower_ for t in range(max(0, s - 4), s)]
-        if any(w in ("codename", "codenamed") for w in before) or any(
-                a == "code" and b in ("name", "named") for a, b in zip(before, before[1:])):
+        if entry.parent and (any(w in ("codename", "codenamed") for w in before) or any(
+                a == "code" and b in ("name", "named") for a, b in zip(before, before[1:]))):
             return True  # "Code name Orion.", "a project code named Strawberry": said to be a product's name
         lo, hi = max(0, s - NEAR), min(n, e + NEAR)
         if any(lo <= a < hi for a in sizes) or any(doc[t].lower_ in AI_TALK for t in range(lo, hi)):
@@ -1410,7 +1437,8 @@ class Resolver:
             return False
         if e < n and (e in sizes or VERSION_TOKEN.match(doc[e].norm_) or doc[e].lower_ in MODEL_CUES | {"api"}):
             return True  # "Gemma 7B", "Claude 3", "the Claude models", "the Claude API"
-        if s > 0 and doc[s - 1].lower_ in MACHINE_VERBS:
+        if s > 0 and doc[s - 1].lower_ in MACHINE_VERBS and not (
+                e < n and doc[e].lower_ in ("'s", "\u2019s", "to", "over", "home", "back", "around", "by")):
             return True  # "Theo, you ran Kimi?", "I benchmarked Gemma": what is run, not who
         return any(doc[t].lower_ in ("arena", "leaderboard", "leaderboards", "benchmark", "benchmarks")
                    for t in range(a, b))  # "is Gemma on the arena yet?" (not "Claude uses ChatGPT for everything")
