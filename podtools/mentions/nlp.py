@@ -734,31 +734,19 @@ class _Ref(tuple):
 
 def dictionary_words() -> frozenset[str]:
     """English words (WordNet lemmas shipped in en_core_web_sm's lemmatizer tables)."""
-    return _dictionary()
+    return _lemma_words()[0]
 
 
-@lru_cache(maxsize=1)
 def irregular_verb_forms() -> frozenset[str]:
     """Irregular forms of English verbs ("said", "meant", "wrote"), from en_core_web_sm's lemmatizer
     exceptions: words that follow a subject as verbs though they end in neither -s nor -ed."""
-    lookups = _lemma_lookups()
-    return frozenset(w for w in lookups.get_table("lemma_exc")["verb"] if w.isalpha()) if lookups else frozenset()
+    return _lemma_words()[1]
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> frozenset[str]:
-    lookups = _lemma_lookups()
-    if lookups is None:
-        return frozenset()
-    words: set[str] = set()
-    for v in lookups.get_table("lemma_index").values():
-        words.update(w for w in v if w.isalpha())
-    return frozenset(words)
-
-
-@lru_cache(maxsize=1)
-def _lemma_lookups():
-    """The lemmatizer tables shipped in the installed spaCy English package, or None."""
+def _lemma_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(dictionary words, irregular verb forms) from the lemmatizer tables shipped in the installed spaCy
+    English package, read once; the tables themselves are not kept."""
     import spacy.util
     from spacy.lookups import Lookups
 
@@ -768,5 +756,10 @@ def _lemma_lookups():
         except Exception:
             continue
         for path in Path(root).glob("*/lemmatizer/lookups"):
-            return Lookups().from_disk(path)
-    return None
+            lookups = Lookups().from_disk(path)
+            words: set[str] = set()
+            for v in lookups.get_table("lemma_index").values():
+                words.update(w for w in v if w.isalpha())
+            verbs = frozenset(w for w in lookups.get_table("lemma_exc")["verb"] if w.isalpha())
+            return frozenset(words), verbs
+    return frozenset(), frozenset()

@@ -827,17 +827,18 @@ class Resolver:
                 if said is not None:
                     self._dated[said.name] = said
                 continue
+            nxt = tb.lower[t + 1] if t + 1 < n else ""
+            counts = (t + 1 < n and tb.alpha[t + 1] and nxt not in self.stop
+                      and nxt not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS and not past_verb(nxt))
+            # (a noun after it: "the 1206 rooms", what the number counts; "1206 with a new name" is the model)
             if named is not None:  # a model named by that date, while its family is talked about
-                if (t + 1 < n and tb.alpha[t + 1] and tb.lower[t + 1] not in self.stop
-                        and tb.lower[t + 1] not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS
-                        and not past_verb(tb.lower[t + 1])):
-                    continue  # "the 1206 rooms": what the number counts ("1206 with a new name" is the model)
+                if counts:
+                    continue
                 family = named.family
                 hit = self._from_discourse(t, t + 1, lambda entry: bool(family) and family_of(entry) == family, None)
                 if hit is not None:
                     hit.entry = named
             else:
-                nxt = tb.lower[t + 1] if t + 1 < n else ""
                 ends = nxt in CHECKPOINT_WORDS or t + 1 == n or tb.punct[t + 1]
                 det = t > 0 and tb.lower[t - 1] in DETERMINERS
                 alone = (sentence_start(doc, t) and t + 1 < n and tb.punct[t + 1]  # "0605. Third preview of" (not
@@ -849,8 +850,7 @@ class Resolver:
                              and not (t > 0 and tb.lower[t - 1] in CLOCK_WORDS - {"to"})
                              and not (t > 0 and tb.lower[t - 1] in NUMBER_LABELS)
                              and not (t > 1 and tb.lower[t - 1] in BE_FORMS and tb.lower[t - 2] in NUMBER_LABELS)
-                             and not (t + 1 < n and tb.alpha[t + 1] and nxt not in self.stop
-                                      and nxt not in CHECKPOINT_WORDS | BE_FORMS | VERB_LEADS and not past_verb(nxt)))
+                             and not counts)
                 if not (word_before(doc, t) in DETERMINERS and ends or alone or clause_subject(doc, t - det, t + 1)
                         or zero_said):
                     continue  # "the 0528 checkpoint", "The 0324."; "The zero one two five was lazy", "and
@@ -1079,8 +1079,8 @@ class Resolver:
         family, sized_family = None, False
         variants = [c for c in variants if self._possible(c)]
         pos = self.base + s
-        just_named = any(pos - 4 <= named.pos < pos for named in self.discourse.current)
-        if sized and size and not indefinite and not just_named:
+        if sized and size and not indefinite and not any(pos - 4 <= named.pos < pos
+                                                         for named in self.discourse.current):
             # the model the chapter named in that size ("Mistral 7B ... Llama 2 ... the seven B": Mistral
             # 7B, not the nearest line that also comes in 7B), if one; not a size said right after a name
             # ("Hermes three four oh five") nor one a new model comes in ("a one B and a three B")
@@ -1091,7 +1091,7 @@ class Resolver:
                     break
                 if named.entry.name in said and named.entry.kind == "model" and fits(named.entry):
                     return _Prim(s, e, named.entry, "discourse", CONFIDENCE["discourse"], size)
-        for k, (named, where) in enumerate(self.discourse.candidates(self.base + s)):
+        for k, (named, where) in enumerate(self.discourse.candidates(pos)):
             # with no model named yet in this chapter, the last chapter's topic goes on ("preview is
             # scary good" as a chapter on day-to-day use opens); no further back
             if where != IN_DISCUSSION and (family is not None or not (earlier or where == PREVIOUS)):
